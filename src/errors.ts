@@ -1,0 +1,40 @@
+/**
+ * Errors that reach the user. Each names the thing, the cause and the next step, and
+ * carries the process exit code. The codes follow Nix's where Nix has one.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** Something went wrong that is not one of the cases below. */
+  failure: 1,
+  /** The command line was wrong: unknown command, option or target. */
+  usage: 2,
+  /** A build failed (Nix: 100). */
+  buildFailed: 100,
+  /** A build ran past its timeout (Nix: 101). */
+  timeout: 101,
+  /** A fixed-output derivation or fetched file had another hash (Nix: 102). */
+  hashMismatch: 102,
+  /** A rebuild did not reproduce the stored output (Nix: 104). */
+  notDeterministic: 104,
+  /** Interrupted by Ctrl-C / SIGINT (128 + 2, as shells report it). */
+  interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class SlimeError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.failure,
+  ) {
+    super(message);
+    this.name = 'SlimeError';
+  }
+}
+
+export class UsageError extends SlimeError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+    this.name = 'UsageError';
+  }
+}

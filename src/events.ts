@@ -1,0 +1,91 @@
+/**
+ * Everything that can happen while slime realizes a graph, as one discriminated union.
+ *
+ * The scheduler and the builder emit these; the plain logger, the JSON logger
+ * (`--log-format json`, one event per line) and the Ink TUI only consume them.
+ * Nothing that emits an event knows how it will be shown. Events are plain JSON
+ * data so that the JSON log can be replayed into the TUI.
+ */
+
+/** A derivation as the consumers need to know it: enough to draw a tree. */
+export interface PlannedDerivation {
+  /** The `.drv` store path: the identity of the derivation. */
+  drvPath: string;
+  name: string;
+  /** Output paths by output name. */
+  outputs: Record<string, string>;
+  /** `.drv` paths of the derivations this one depends on. */
+  inputs: string[];
+  /** Fixed-output derivations fetch rather than build. */
+  fixedOutput: boolean;
+  /** Already valid in the store when the plan was made: nothing to do. */
+  valid: boolean;
+  /** Median duration of earlier builds of a derivation of this name, in ms. */
+  expectedMs?: number;
+  /** Which output recognizer reads phases from its log (`cpython`, `cargo`, `verify`). */
+  phases?: string;
+}
+
+/** Why a derivation failed: data, not a message string. */
+export type FailureReason =
+  | { kind: 'exit'; exitCode: number | null; signal: string | null }
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'hash-mismatch'; expected: string; actual: string; url?: string }
+  | { kind: 'fetch'; tried: { mirror: string; error: string }[] }
+  | { kind: 'no-output'; output: string }
+  | { kind: 'interrupted'; signal: string }
+  | { kind: 'internal'; message: string };
+
+export type SlimeEvent =
+  /** The graph was resolved: every derivation that the targets need, in build order. */
+  | { type: 'planned'; time: number; targets: string[]; derivations: PlannedDerivation[] }
+  /** Another process holds this derivation's lock; this one waits for it. */
+  | { type: 'lock-wait'; time: number; drvPath: string; holder?: string }
+  /** Work on a derivation began: a build, a fixed-output fetch, or a substitution. */
+  | { type: 'started'; time: number; drvPath: string; action: 'build' | 'fetch' | 'substitute'; logPath?: string }
+  /** The build entered a named phase, read from its own output (configure, make, ...). */
+  | { type: 'phase'; time: number; drvPath: string; phase: string; done?: number; total?: number; passed?: number }
+  /** One line the builder wrote on stdout or stderr. */
+  | { type: 'log'; time: number; drvPath: string; stream: 'stdout' | 'stderr'; line: string }
+  /** Bytes moved by a download or upload; `total` is absent when the server did not say. */
+  | { type: 'progress'; time: number; drvPath: string; direction: 'download' | 'upload'; bytes: number; total?: number; bytesPerSecond: number; source?: string }
+  /** The derivation was built and its outputs registered. */
+  | { type: 'built'; time: number; drvPath: string; outputs: Record<string, string>; durationMs: number }
+  /** The outputs were already valid: nothing was done. */
+  | { type: 'cached'; time: number; drvPath: string; outputs: Record<string, string> }
+  /** The outputs were copied from a binary cache instead of being built. */
+  | { type: 'substituted'; time: number; drvPath: string; outputs: Record<string, string>; from: string; durationMs: number }
+  /** The derivation failed; nothing of it entered the store. */
+  | { type: 'failed'; time: number; drvPath: string; reason: FailureReason; phase?: string; logPath?: string; keptBuildDir?: string }
+  /** Not attempted, because a derivation it depends on failed. */
+  | { type: 'skipped'; time: number; drvPath: string; becauseOf: string }
+  /** A derivation's verification results were recorded (read them from `reportPath`). */
+  | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string }
+  /** The run ended. */
+  | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; wallMs: number; results: Record<string, Record<string, string>> };
+
+export type SlimeEventType = SlimeEvent['type'];
+
+/** Anything that consumes the event stream: a logger or the TUI. */
+export interface EventSink {
+  emit(event: SlimeEvent): void;
+  /** Called once after `finished`; a sink may flush or unmount here. */
+  close?(): Promise<void> | void;
+}
+
+/** Distributes one stream to several sinks. */
+export class EventBus implements EventSink {
+  private readonly sinks: EventSink[] = [];
+
+  subscribe(sink: EventSink): void {
+    this.sinks.push(sink);
+  }
+
+  emit(event: SlimeEvent): void {
+    for (const sink of this.sinks) sink.emit(event);
+  }
+
+  async close(): Promise<void> {
+    for (const sink of this.sinks) await sink.close?.();
+  }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything slime's tests and the SlimePython pipeline need on a fresh
+# Debian bookworm machine: Debian packages (with a deb-src entry so the CPython
+# source mirror `apt-get source` works), then the npm dependencies and the build.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+debian_packages=(
+  # CPython from source: compilers and the -dev packages its extension modules need
+  build-essential pkg-config dpkg-dev
+  zlib1g-dev libffi-dev libsqlite3-dev libbz2-dev liblzma-dev libssl-dev
+  libncurses-dev libreadline-dev uuid-dev libgdbm-dev libgdbm-compat-dev
+  # the reference python3.11 the isolate is compared and benchmarked against
+  python3.11
+  # reference implementation of NAR, .drv and store paths
+  nix-bin
+  # the real terminal the TUI end-to-end tests drive
+  tmux
+  # a real WebDAV binary cache on loopback
+  nginx-light libnginx-mod-http-dav-ext
+  # the wasm32-wasi Light tier
+  clang lld wasi-libc libclang-rt-14-dev-wasm32
+  # tools the builders declare as host tools
+  util-linux file binutils patchelf
+)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+add_deb_src() {
+  # apt-get source needs deb-src lines; derive them from the machine's own deb entries.
+  if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    return
+  fi
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
+      as_root tee /etc/apt/sources.list.d/slime-deb-src.sources >/dev/null
+  elif [ -f /etc/apt/sources.list ]; then
+    grep -E '^deb ' /etc/apt/sources.list | sed -E 's/^deb /deb-src /' |
+      as_root tee /etc/apt/sources.list.d/slime-deb-src.list >/dev/null
+  else
+    echo "error: no apt sources found to derive deb-src entries from; add a deb-src line for bookworm by hand" >&2
+    exit 1
+  fi
+}
+
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+add_deb_src
+if [ ! -f /var/lib/apt/lists/.slime-updated ] || [ ${#missing[@]} -gt 0 ] ||
+   ! ls /var/lib/apt/lists/*_source_Sources* >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root touch /var/lib/apt/lists/.slime-updated
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# nix-bin runs daemon-less as root: it needs its state directory.
+as_root mkdir -p /nix/var/nix
+
+npm ci --no-audit --no-fund

@@ -1,0 +1,86 @@
+/**
+ * Text for durations, sizes, phases and failures, shared by the TUI and the plain
+ * logger so both say the same thing the same way. Pure string functions: the
+ * plain logger imports this and must never pull in ink or react.
+ */
+import type { FailureReason } from '../src/events.js';
+import type { DrvState, PhaseState, Transfer } from './state.js';
+
+/** `0.4s`, `9.8s`, `42s`, `3m12s`, `1h05m`: short and fixed in shape, as a column needs. */
+export function formatDuration(ms: number): string {
+  const clamped = Math.max(0, ms);
+  if (clamped < 10_000) return `${(Math.floor(clamped / 100) / 10).toFixed(1)}s`;
+  const seconds = Math.floor(clamped / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Binary units, one decimal: `812 B`, `12.3 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** `↓ 12.3 MiB/25.1 MiB 4.2 MiB/s`; the total is left out when the server did not send one. */
+export function formatTransfer(direction: 'download' | 'upload', t: Transfer): string {
+  const arrow = direction === 'download' ? '↓' : '↑';
+  const amount = t.total !== undefined ? `${formatBytes(t.bytes)}/${formatBytes(t.total)}` : formatBytes(t.bytes);
+  return `${arrow} ${amount} ${formatBytes(t.bytesPerSecond)}/s`;
+}
+
+/** What a recognizer counts, where the bare numbers would not say. */
+const COUNTED_UNITS: Record<string, string> = { cargo: 'crates' };
+
+/** `make`, `profile 12/44`, `compile 37/58 crates`, `verify 30/55 (30 ok)`. */
+export function formatPhase(phase: PhaseState, recognizer?: string): string {
+  let text = phase.name;
+  if (phase.done !== undefined && phase.total !== undefined) text += ` ${phase.done}/${phase.total}`;
+  else if (phase.done !== undefined) text += ` ${phase.done}`;
+  const unit = recognizer !== undefined ? COUNTED_UNITS[recognizer] : undefined;
+  if (unit !== undefined && phase.done !== undefined) text += ` ${unit}`;
+  if (phase.passed !== undefined) text += ` (${phase.passed} ok)`;
+  return text;
+}
+
+/** The detail column of a running derivation: transfers say more than a phase while they last. */
+export function activityOf(d: DrvState): string | undefined {
+  if (d.status === 'lock-wait') return d.lockHolder !== undefined ? `waiting for lock (${d.lockHolder})` : 'waiting for lock';
+  const direction = d.download !== undefined ? 'download' : 'upload';
+  const transfer = d.download ?? d.upload;
+  const moving = d.status === 'fetching' || d.status === 'substituting';
+  if (transfer !== undefined && (moving || d.phase === undefined)) return formatTransfer(direction, transfer);
+  return d.phase !== undefined ? formatPhase(d.phase, d.recognizer) : undefined;
+}
+
+/** `exit 2`, `SIGKILL`, `timeout after 30m00s`, ...: the status part of a failure line. */
+export function formatReason(reason: FailureReason): string {
+  switch (reason.kind) {
+    case 'exit':
+      if (reason.signal !== null) return `killed by ${reason.signal}`;
+      return reason.exitCode !== null ? `exit ${reason.exitCode}` : 'exited';
+    case 'timeout':
+      return `timeout after ${formatDuration(reason.timeoutMs)}`;
+    case 'hash-mismatch':
+      return `hash mismatch: got ${reason.actual}, expected ${reason.expected}`;
+    case 'fetch':
+      return reason.tried.length === 1
+        ? `fetch failed: ${reason.tried[0]!.error}`
+        : `fetch failed on ${reason.tried.length} mirrors`;
+    case 'no-output':
+      return `no output '${reason.output}'`;
+    case 'interrupted':
+      return `interrupted (${reason.signal})`;
+    case 'internal':
+      return `internal error: ${reason.message}`;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The last lines a build wrote, as an immutable structure whose append is O(1).
+ *
+ * The reducer must stay pure, yet a build can write 50,000 lines a second: copying
+ * an array per line would be quadratic in the tail size. A cons list shares every
+ * older node with the previous state; once it grows to twice the capacity it is cut
+ * back to the capacity in one O(capacity) copy, so memory stays flat and the cost
+ * per line stays constant when amortized.
+ */
+
+export interface LogLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+interface LogNode extends LogLine {
+  readonly next: LogNode | null;
+}
+
+export interface LogTail {
+  /** Newest line first. */
+  readonly head: LogNode | null;
+  /** Nodes reachable from `head`; at most twice the capacity. */
+  readonly length: number;
+  /** Every line ever appended, including those dropped: numbers the lines. */
+  readonly total: number;
+}
+
+export const EMPTY_TAIL: LogTail = { head: null, length: 0, total: 0 };
+
+/** A minified bundle or a progress bar without newlines must not defeat the bound. */
+export const MAX_LINE_CHARS = 4096;
+
+export function appendLine(tail: LogTail, stream: LogLine['stream'], text: string, capacity: number): LogTail {
+  const clipped = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}…` : text;
+  const head: LogNode = { stream, text: clipped, next: tail.head };
+  if (tail.length + 1 < 2 * capacity) return { head, length: tail.length + 1, total: tail.total + 1 };
+  return { head: copyPrefix(head, capacity), length: Math.min(capacity, tail.length + 1), total: tail.total + 1 };
+}
+
+function copyPrefix(head: LogNode, count: number): LogNode | null {
+  const lines = lastLines({ head, length: count, total: count }, count);
+  let copy: LogNode | null = null;
+  for (const line of lines) copy = { stream: line.stream, text: line.text, next: copy };
+  return copy;
+}
+
+/** The newest `n` lines, oldest first (the order a pane prints them in). */
+export function lastLines(tail: LogTail, n: number): LogLine[] {
+  const out: LogLine[] = [];
+  for (let node = tail.head; node !== null && out.length < n; node = node.next) out.push(node);
+  return out.reverse();
+}

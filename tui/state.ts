@@ -1,0 +1,416 @@
+/**
+ * What the TUI knows about a run, folded from the event stream by a pure reducer.
+ *
+ * No React and no terminal here: the plain logger, the TUI and tests share it, and a
+ * JSON event log replays into exactly the state the live run had.
+ */
+import type { FailureReason, PlannedDerivation, SlimeEvent } from '../src/events.js';
+import { EMPTY_TAIL, appendLine, type LogTail } from './log-tail.js';
+
+export type DrvStatus =
+  | 'planned'
+  | 'lock-wait'
+  | 'fetching'
+  | 'building'
+  | 'substituting'
+  | 'built'
+  | 'substituted'
+  | 'cached'
+  | 'failed'
+  | 'skipped';
+
+export const ACTIVE_STATUSES: ReadonlySet<DrvStatus> = new Set(['lock-wait', 'fetching', 'building', 'substituting']);
+export const FINISHED_STATUSES: ReadonlySet<DrvStatus> = new Set(['built', 'substituted', 'cached', 'failed', 'skipped']);
+
+export interface Transfer {
+  readonly bytes: number;
+  readonly total?: number;
+  readonly bytesPerSecond: number;
+  readonly source?: string;
+}
+
+export interface PhaseState {
+  readonly name: string;
+  readonly done?: number;
+  readonly total?: number;
+  readonly passed?: number;
+}
+
+export interface FailureState {
+  readonly reason: FailureReason;
+  readonly phase?: string;
+  readonly logPath?: string;
+  readonly keptBuildDir?: string;
+}
+
+export interface DrvState {
+  readonly drvPath: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly fixedOutput: boolean;
+  readonly expectedMs?: number;
+  /** Which recognizer reads its phases (`cargo` counts crates, ...). */
+  readonly recognizer?: string;
+  readonly status: DrvStatus;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+  readonly phase?: PhaseState;
+  readonly log: LogTail;
+  readonly logPath?: string;
+  readonly download?: Transfer;
+  readonly upload?: Transfer;
+  readonly lockHolder?: string;
+  readonly substitutedFrom?: string;
+  readonly failure?: FailureState;
+  /** The failed dependency; absent when the run ended before this was attempted. */
+  readonly skippedBecauseOf?: string;
+  readonly verified?: { readonly passed: number; readonly total: number; readonly reportPath: string };
+}
+
+export interface RunSummary {
+  readonly built: number;
+  readonly cached: number;
+  readonly substituted: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly wallMs: number;
+}
+
+export interface TuiState {
+  readonly startedAt: number;
+  /** Time of the newest event: the clock of a replayed log. */
+  readonly lastEventAt: number;
+  readonly targets: readonly string[];
+  /** Planned order (dependencies first), then any path first seen in a later event. */
+  readonly order: readonly string[];
+  readonly derivations: Readonly<Record<string, DrvState>>;
+  /** Derivations that recorded verification results, in the order they did. */
+  readonly verifiedOrder: readonly string[];
+  readonly finished?: RunSummary;
+  /** Lines kept per derivation. */
+  readonly logCapacity: number;
+}
+
+export const DEFAULT_LOG_CAPACITY = 200;
+
+export function initialState(now: number, opts: { logCapacity?: number } = {}): TuiState {
+  return {
+    startedAt: now,
+    lastEventAt: now,
+    targets: [],
+    order: [],
+    derivations: {},
+    verifiedOrder: [],
+    logCapacity: Math.max(1, opts.logCapacity ?? DEFAULT_LOG_CAPACITY),
+  };
+}
+
+export function reduce(state: TuiState, event: SlimeEvent): TuiState {
+  return reduceAll(state, [event]);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Draft = Mutable<TuiState> & { derivations: Record<string, DrvState> };
+
+/**
+ * Folds a batch of events; equal to folding them one by one with `reduce`.
+ *
+ * The state is copied once per batch and each touched derivation once per batch,
+ * so a batch of thousands of log lines costs no more than the lines themselves.
+ * Nothing reachable from the argument is mutated.
+ */
+export function reduceAll(state: TuiState, events: readonly SlimeEvent[]): TuiState {
+  if (events.length === 0) return state;
+  const next: Draft = {
+    ...state,
+    order: state.order,
+    derivations: { ...state.derivations },
+  };
+  const copied = new Set<string>();
+  let orderCopied = false;
+  const drv = (drvPath: string): Mutable<DrvState> => {
+    const existing = next.derivations[drvPath];
+    if (existing === undefined) {
+      if (!orderCopied) {
+        next.order = [...next.order];
+        orderCopied = true;
+      }
+      (next.order as string[]).push(drvPath);
+      const created: Mutable<DrvState> = {
+        drvPath,
+        name: nameFromDrvPath(drvPath),
+        inputs: [],
+        fixedOutput: false,
+        status: 'planned',
+        log: EMPTY_TAIL,
+      };
+      next.derivations[drvPath] = created;
+      copied.add(drvPath);
+      return created;
+    }
+    if (copied.has(drvPath)) return existing as Mutable<DrvState>;
+    const copy = { ...existing };
+    next.derivations[drvPath] = copy;
+    copied.add(drvPath);
+    return copy;
+  };
+
+  for (const event of events) {
+    next.lastEventAt = Math.max(next.lastEventAt, event.time);
+    apply(next, event, drv);
+  }
+  return next;
+}
+
+function apply(state: Draft, event: SlimeEvent, drv: (drvPath: string) => Mutable<DrvState>): void {
+  switch (event.type) {
+    case 'planned': {
+      state.targets = [...new Set([...state.targets, ...event.targets])];
+      for (const planned of event.derivations) plan(drv(planned.drvPath), planned);
+      return;
+    }
+    case 'lock-wait': {
+      const d = drv(event.drvPath);
+      d.status = 'lock-wait';
+      d.lockHolder = event.holder;
+      d.startedAt ??= event.time;
+      return;
+    }
+    case 'started': {
+      const d = drv(event.drvPath);
+      d.status = event.action === 'build' ? 'building' : event.action === 'fetch' ? 'fetching' : 'substituting';
+      // Waiting for another process's lock is not this derivation's work: time it from here.
+      d.startedAt = event.time;
+      d.endedAt = undefined;
+      d.phase = undefined;
+      d.logPath = event.logPath ?? d.logPath;
+      return;
+    }
+    case 'phase': {
+      const d = drv(event.drvPath);
+      d.phase = { name: event.phase, done: event.done, total: event.total, passed: event.passed };
+      if (d.status === 'planned' || d.status === 'lock-wait') {
+        d.status = 'building';
+        d.startedAt = event.time;
+      }
+      return;
+    }
+    case 'log': {
+      const d = drv(event.drvPath);
+      d.log = appendLine(d.log, event.stream, event.line, state.logCapacity);
+      return;
+    }
+    case 'progress': {
+      const d = drv(event.drvPath);
+      const transfer: Transfer = {
+        bytes: event.bytes,
+        total: event.total,
+        bytesPerSecond: event.bytesPerSecond,
+        source: event.source,
+      };
+      if (event.direction === 'download') d.download = transfer;
+      else d.upload = transfer;
+      return;
+    }
+    case 'built': {
+      const d = drv(event.drvPath);
+      finish(d, 'built', event.time, event.durationMs);
+      return;
+    }
+    case 'cached': {
+      const d = drv(event.drvPath);
+      d.status = 'cached';
+      d.endedAt = event.time;
+      return;
+    }
+    case 'substituted': {
+      const d = drv(event.drvPath);
+      finish(d, 'substituted', event.time, event.durationMs);
+      d.substitutedFrom = event.from;
+      return;
+    }
+    case 'failed': {
+      const d = drv(event.drvPath);
+      d.status = 'failed';
+      d.endedAt = event.time;
+      d.startedAt ??= event.time;
+      d.failure = {
+        reason: event.reason,
+        phase: event.phase ?? d.phase?.name,
+        logPath: event.logPath ?? d.logPath,
+        keptBuildDir: event.keptBuildDir,
+      };
+      return;
+    }
+    case 'skipped': {
+      const d = drv(event.drvPath);
+      d.status = 'skipped';
+      d.endedAt = event.time;
+      d.skippedBecauseOf = event.becauseOf;
+      return;
+    }
+    case 'verified': {
+      const d = drv(event.drvPath);
+      d.verified = { passed: event.passed, total: event.total, reportPath: event.reportPath };
+      if (!state.verifiedOrder.includes(event.drvPath)) state.verifiedOrder = [...state.verifiedOrder, event.drvPath];
+      return;
+    }
+    case 'finished': {
+      state.finished = {
+        built: event.built,
+        cached: event.cached,
+        substituted: event.substituted,
+        failed: event.failed,
+        skipped: event.skipped,
+        wallMs: event.wallMs,
+      };
+      // Once the run is over nothing may still look like it is running or about to.
+      for (const drvPath of state.order) {
+        const current = state.derivations[drvPath]!;
+        if (FINISHED_STATUSES.has(current.status)) continue;
+        const d = drv(drvPath);
+        d.status = 'skipped';
+        d.endedAt = event.time;
+      }
+      return;
+    }
+  }
+}
+
+function plan(d: Mutable<DrvState>, planned: PlannedDerivation): void {
+  d.name = planned.name;
+  d.inputs = planned.inputs;
+  d.fixedOutput = planned.fixedOutput;
+  d.expectedMs = planned.expectedMs;
+  d.recognizer = planned.phases;
+  if (planned.valid && d.status === 'planned') d.status = 'cached';
+}
+
+function finish(d: Mutable<DrvState>, status: 'built' | 'substituted', time: number, durationMs: number): void {
+  d.status = status;
+  d.endedAt = time;
+  d.startedAt = time - durationMs;
+}
+
+/** `/store/<hash>-cpython-3.11.2.drv` → `cpython-3.11.2`: a name for paths the plan never mentioned. */
+export function nameFromDrvPath(drvPath: string): string {
+  const base = drvPath.slice(drvPath.lastIndexOf('/') + 1).replace(/\.drv$/, '');
+  const dash = base.indexOf('-');
+  return dash >= 16 && /^[0-9a-z]+$/.test(base.slice(0, dash)) ? base.slice(dash + 1) : base;
+}
+
+// ---- Selectors: derived values the views need, computed from state and a clock. ----
+
+export interface Counts {
+  readonly total: number;
+  readonly finished: number;
+  readonly built: number;
+  readonly cached: number;
+  readonly substituted: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly active: number;
+  readonly planned: number;
+}
+
+export function counts(state: TuiState): Counts {
+  const c = { total: 0, finished: 0, built: 0, cached: 0, substituted: 0, failed: 0, skipped: 0, active: 0, planned: 0 };
+  for (const drvPath of state.order) {
+    const { status } = state.derivations[drvPath]!;
+    c.total++;
+    if (FINISHED_STATUSES.has(status)) c.finished++;
+    if (ACTIVE_STATUSES.has(status)) c.active++;
+    else c[status as Exclude<DrvStatus, 'lock-wait' | 'fetching' | 'building' | 'substituting'>]++;
+  }
+  return c;
+}
+
+export function isActive(d: DrvState): boolean {
+  return ACTIVE_STATUSES.has(d.status);
+}
+
+export function elapsedMs(d: DrvState, now: number): number | undefined {
+  if (d.startedAt === undefined || d.status === 'cached') return undefined;
+  return Math.max(0, (d.endedAt ?? now) - d.startedAt);
+}
+
+export function wallMs(state: TuiState, now: number): number {
+  return state.finished?.wallMs ?? Math.max(0, now - state.startedAt);
+}
+
+export interface Eta {
+  readonly ms: number;
+  /** Unfinished derivations with no earlier build to predict from: the ETA is a lower bound. */
+  readonly unknown: number;
+}
+
+/**
+ * Expected time still to go: the expected durations of everything not finished,
+ * less what the running ones have already spent (never below zero each, as an
+ * overrunning build says nothing about the others). Undefined when nothing unfinished
+ * has a prediction, or the run is over.
+ */
+export function eta(state: TuiState, now: number): Eta | undefined {
+  if (state.finished) return undefined;
+  let ms = 0;
+  let unknown = 0;
+  let known = 0;
+  for (const drvPath of state.order) {
+    const d = state.derivations[drvPath]!;
+    if (FINISHED_STATUSES.has(d.status)) continue;
+    if (d.expectedMs === undefined) {
+      unknown++;
+      continue;
+    }
+    known++;
+    const spent = d.status !== 'lock-wait' && isActive(d) && d.startedAt !== undefined ? now - d.startedAt : 0;
+    ms += Math.max(0, d.expectedMs - spent);
+  }
+  return known === 0 ? undefined : { ms, unknown };
+}
+
+export interface TreeRow {
+  readonly drvPath: string;
+  readonly depth: number;
+  /** For each ancestor level, whether that ancestor was the last of its siblings (draws `│`). */
+  readonly lastAtLevel: readonly boolean[];
+}
+
+/**
+ * The derivations as a tree rooted at the targets, children being inputs.
+ * The graph is a DAG: a derivation is drawn under the first parent that reaches
+ * it, once, so the row count equals the derivation count.
+ */
+export function treeRows(state: TuiState): TreeRow[] {
+  const rows: TreeRow[] = [];
+  const seen = new Set<string>();
+  const claimed = (path: string) => state.derivations[path] !== undefined && !seen.has(path);
+  const visit = (drvPath: string, lastAtLevel: boolean[]): void => {
+    seen.add(drvPath);
+    rows.push({ drvPath, depth: lastAtLevel.length, lastAtLevel });
+    const children = state.derivations[drvPath]!.inputs.filter(claimed);
+    // Mark all children as seen before descending so siblings stay siblings.
+    const mine = children.filter((c, i) => children.indexOf(c) === i);
+    for (const c of mine) seen.add(c);
+    mine.forEach((child, i) => {
+      seen.delete(child);
+      visit(child, [...lastAtLevel, i === mine.length - 1]);
+    });
+  };
+  for (const root of roots(state)) if (!seen.has(root)) visit(root, []);
+  // Anything no target reaches (events for paths outside the plan) still gets a row.
+  for (const drvPath of state.order) if (!seen.has(drvPath)) visit(drvPath, []);
+  return rows;
+}
+
+/** Targets may be named by `.drv` path or by name; without any, the derivations nothing depends on. */
+function roots(state: TuiState): string[] {
+  const byName = new Map<string, string>();
+  for (const drvPath of state.order) byName.set(state.derivations[drvPath]!.name, drvPath);
+  const fromTargets = state.targets
+    .map((t) => (state.derivations[t] !== undefined ? t : byName.get(t)))
+    .filter((p): p is string => p !== undefined);
+  if (fromTargets.length > 0) return fromTargets;
+  const depended = new Set(state.order.flatMap((p) => state.derivations[p]!.inputs));
+  return state.order.filter((p) => !depended.has(p));
+}

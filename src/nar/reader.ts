@@ -1,0 +1,120 @@
+/**
+ * Pull-based reader of NAR primitives (`int`, `str`, padding; see ./format.ts) over
+ * a chunked byte source, keeping track of the byte offset for error messages.
+ */
+import { SlimeError } from '../errors.js';
+import { padLength } from './format.js';
+
+export class NarError extends SlimeError {
+  constructor(
+    message: string,
+    /** Byte offset in the NAR where the problem starts. */
+    readonly offset: number,
+  ) {
+    super(`invalid NAR at byte ${offset}: ${message}`);
+    this.name = 'NarError';
+  }
+}
+
+/** What a byte source for `NarReader` may be: any async iterable of Buffers. */
+export type ByteSource = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
+
+const EMPTY = Buffer.alloc(0);
+
+export class NarReader {
+  private readonly source: AsyncIterator<Buffer | string>;
+  private chunk: Buffer = EMPTY;
+  private pos = 0;
+  /** Bytes consumed so far. */
+  offset = 0;
+
+  constructor(input: ByteSource) {
+    this.source = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  }
+
+  /** Releases the source (for a stream: destroys it) when parsing stops early. */
+  async close(): Promise<void> {
+    await this.source.return?.();
+  }
+
+  /** Makes at least one unread byte available; false at the end of input. */
+  private async fill(): Promise<boolean> {
+    while (this.pos >= this.chunk.length) {
+      const next = await this.source.next();
+      if (next.done) return false;
+      if (typeof next.value === 'string') {
+        throw new SlimeError(
+          'the NAR input stream yields text, not bytes; read it without setting an encoding (no setEncoding()).',
+        );
+      }
+      this.chunk = next.value;
+      this.pos = 0;
+    }
+    return true;
+  }
+
+  private truncated(what: string): NarError {
+    return new NarError(`the input ends in the middle of ${what}; the NAR is truncated.`, this.offset);
+  }
+
+  async readExact(n: number, what: string): Promise<Buffer> {
+    if (this.chunk.length - this.pos >= n) {
+      const out = this.chunk.subarray(this.pos, this.pos + n);
+      this.pos += n;
+      this.offset += n;
+      return out;
+    }
+    const parts: Buffer[] = [];
+    for await (const slice of this.readSlices(n, what)) parts.push(slice);
+    return Buffer.concat(parts, n);
+  }
+
+  /** Yields the next `n` bytes as slices of the input, without gathering them. */
+  async *readSlices(n: number, what: string): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      if (!(await this.fill())) throw this.truncated(what);
+      const take = Math.min(left, this.chunk.length - this.pos);
+      const slice = this.chunk.subarray(this.pos, this.pos + take);
+      this.pos += take;
+      this.offset += take;
+      left -= take;
+      yield slice;
+    }
+  }
+
+  async readInt(what: string): Promise<number> {
+    const start = this.offset;
+    const b = await this.readExact(8, what);
+    const n = b.readBigUInt64LE();
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new NarError(`the length of ${what} is ${n}, more than any real file; the NAR is corrupt.`, start);
+    }
+    return Number(n);
+  }
+
+  async readPadding(length: number, what: string): Promise<void> {
+    const pad = padLength(length);
+    if (pad === 0) return;
+    const start = this.offset;
+    const bytes = await this.readExact(pad, `the padding after ${what}`);
+    if (bytes.some((x) => x !== 0)) {
+      throw new NarError(`the padding after ${what} is not all zero bytes; the NAR is corrupt.`, start);
+    }
+  }
+
+  /** `str(s)` with |s| ≤ max; `tooLong` says why a longer one is wrong. */
+  async readStr(max: number, what: string, tooLong: (length: number) => string): Promise<Buffer> {
+    const start = this.offset;
+    const length = await this.readInt(what);
+    if (length > max) throw new NarError(tooLong(length), start);
+    const s = await this.readExact(length, what);
+    await this.readPadding(length, what);
+    return s;
+  }
+
+  /** Whether all input has been consumed. */
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill());
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Plain text progress for CI logs and pipes: one line per thing that happened,
+ * prefixed with the derivation's name, no ANSI escapes and no cursor movement.
+ *
+ * Build output is not echoed (a quiet run stays readable) except the tail of a
+ * failed build's log, or everything with `verbose`. This module must not import
+ * ink or react, even indirectly: starting without a TTY has to stay fast.
+ */
+import type { EventSink, SlimeEvent } from '../events.js';
+import { formatBytes, formatDuration, formatPhase, formatReason } from '../../tui/format.js';
+import { appendLine, EMPTY_TAIL, lastLines, type LogTail } from '../../tui/log-tail.js';
+import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../../tui/state.js';
+
+/** Lines of a failed build's log printed with its failure. */
+export const FAILURE_TAIL_LINES = 25;
+
+export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolean } = {}): EventSink {
+  const verbose = opts.verbose ?? false;
+  let state: TuiState = initialState(Date.now());
+  const tails = new Map<string, LogTail>();
+  const write = (line: string) => out.write(`${stripControl(line)}\n`);
+  const say = (d: DrvState, text: string) => write(`[${d.name}] ${text}`);
+
+  return {
+    emit(event: SlimeEvent): void {
+      if (event.type === 'log') {
+        // The hot path: a tail per derivation is all a quiet log needs, so the
+        // reducer (which copies the state per call) is not involved.
+        if (verbose) write(`[${nameOf(state, event.drvPath)}] ${event.line}`);
+        else tails.set(event.drvPath, appendLine(tails.get(event.drvPath) ?? EMPTY_TAIL, event.stream, event.line, FAILURE_TAIL_LINES));
+        return;
+      }
+      const before = state.derivations['drvPath' in event ? event.drvPath : ''];
+      state = reduce(state, event);
+      describe(event, before);
+      if (event.type === 'built' || event.type === 'substituted' || event.type === 'failed') tails.delete(event.drvPath);
+    },
+  };
+
+  function describe(event: Exclude<SlimeEvent, { type: 'log' }>, before: DrvState | undefined): void {
+    if (event.type === 'planned') {
+      const c = counts(state);
+      const toDo = c.total - c.cached;
+      write(`slime: ${event.derivations.length} derivations for ${event.targets.map((t) => nameOf(state, t)).join(', ')}: ${toDo} to do, ${c.cached} already valid`);
+      return;
+    }
+    if (event.type === 'finished') {
+      const failed = event.failed > 0 ? `, ${event.failed} failed, ${event.skipped} skipped` : '';
+      write(`slime: ${event.built} built, ${event.cached} cached, ${event.substituted} substituted${failed} in ${formatDuration(event.wallMs)}`);
+      return;
+    }
+    const d = state.derivations[event.drvPath]!;
+    switch (event.type) {
+      case 'lock-wait':
+        say(d, event.holder !== undefined ? `waiting for lock held by ${event.holder}` : 'waiting for lock');
+        return;
+      case 'started': {
+        const verb = event.action === 'build' ? 'building' : event.action === 'fetch' ? 'fetching' : 'substituting';
+        say(d, event.logPath !== undefined ? `${verb} (log: ${event.logPath})` : verb);
+        return;
+      }
+      case 'phase':
+        // Counters tick many times per phase; a line per tick would drown the log.
+        if (before?.phase?.name !== event.phase) say(d, formatPhase({ name: event.phase }));
+        return;
+      case 'progress':
+        return;
+      case 'built': {
+        const size = d.download !== undefined ? `, ${formatBytes(d.download.bytes)}` : '';
+        say(d, `${d.fixedOutput ? 'fetched' : 'built'} in ${formatDuration(event.durationMs)}${size}`);
+        return;
+      }
+      case 'cached':
+        if (verbose) say(d, 'already valid');
+        return;
+      case 'substituted':
+        say(d, `substituted from ${event.from} in ${formatDuration(event.durationMs)}`);
+        return;
+      case 'failed': {
+        const f = d.failure!;
+        const where = f.phase !== undefined ? ` in ${f.phase}` : '';
+        const after = elapsedMs(d, event.time);
+        say(d, `FAILED (${formatReason(f.reason)})${where}${after !== undefined ? ` after ${formatDuration(after)}` : ''}`);
+        if (!verbose) for (const line of lastLines(tails.get(d.drvPath) ?? EMPTY_TAIL, FAILURE_TAIL_LINES)) say(d, `| ${line.text}`);
+        if (f.logPath !== undefined) say(d, `full log: ${f.logPath}`);
+        if (f.keptBuildDir !== undefined) say(d, `build directory kept: ${f.keptBuildDir}`);
+        return;
+      }
+      case 'skipped':
+        say(d, `skipped: ${nameOf(state, event.becauseOf)} failed`);
+        return;
+      case 'verified':
+        say(d, `verified ${event.passed}/${event.total}${event.passed === event.total ? ' bit-exact' : ''} (report: ${event.reportPath})`);
+        return;
+    }
+  }
+}
+
+function nameOf(state: TuiState, drvPath: string): string {
+  return state.derivations[drvPath]?.name ?? drvPath;
+}
+
+/** Build output may carry colour codes or carriage returns of its own; CI logs must not. */
+function stripControl(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+}

@@ -135,14 +135,14 @@ function describeAptFailure(
   if (/deb-src/.test(output)) {
     return `${head}; apt has no deb-src entry: run \`npm run setup\`, which adds one and runs apt-get update`;
   }
+  if (/Can not find version/.test(output)) {
+    return `${head}; \`apt-cache showsrc ${pkg}\` lists the versions this machine's sources have`;
+  }
   if (/Unable to find a source package/.test(output)) {
     return (
       `${head}; either no source package is named ${pkg} or apt's source lists are missing: ` +
       `check the name with \`apt-cache showsrc ${pkg}\`, or run \`npm run setup\` (adds a deb-src entry and runs apt-get update)`
     );
-  }
-  if (/Can not find version/.test(output)) {
-    return `${head}; \`apt-cache showsrc ${pkg}\` lists the versions this machine's sources have`;
   }
   return errors.length > 0 ? head : `${head}: ${output.trim().split('\n').slice(-3).join(' | ')}`;
 }

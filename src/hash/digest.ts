@@ -48,7 +48,18 @@ export function hashBytes(data: string | Uint8Array, algo: HashAlgo = 'sha256'):
 /** Hashes a file's contents without holding them in memory. */
 export async function hashFile(path: string, algo: HashAlgo = 'sha256'): Promise<Buffer> {
   const h = createHash(algo);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOENT'
+        ? 'it does not exist'
+        : err.code === 'EISDIR'
+          ? 'it is a directory, and only a regular file can be hashed flat (hash a directory by its NAR)'
+          : err.message;
+    throw new SlimeError(`cannot hash '${path}': ${why}; check the path.`);
+  }
   return h.digest();
 }
 

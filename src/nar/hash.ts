@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { SlimeError } from '../errors.js';
 import { isNixBase32Char } from '../hash/base32.js';
+import type { HashAlgo } from '../hash/digest.js';
 import { narChunks } from './dump.js';
 
 export const HASH_PART_LENGTH = 32;
@@ -26,6 +27,13 @@ export async function hashPath(path: string, opts: { scanFor?: Iterable<string> 
     scanner.feed(chunk);
   }
   return { narHash: sha.digest(), narSize, found: scanner.found() };
+}
+
+/** The hash of a path's NAR with any algorithm, as `nix-hash --type ALGO PATH`. */
+export async function hashNar(path: string, algo: HashAlgo): Promise<Buffer> {
+  const h = createHash(algo);
+  for await (const chunk of narChunks(path)) h.update(chunk);
+  return h.digest();
 }
 
 /**

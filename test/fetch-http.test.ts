@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -364,6 +364,20 @@ describe('fetchFixed input checks', () => {
     await expect(fetchFixed(fetchOpts([{ url: `${base}/good.bin` }], { sha256: Buffer.alloc(20) }))).rejects.toThrow(
       'invalid sha256 for file.bin: expected a 32-byte digest, got 20 bytes',
     );
+  });
+
+  it('rejects a timeout that setTimeout cannot honour', async () => {
+    await expect(fetchFixed(fetchOpts([{ url: `${base}/good.bin` }], { connectTimeoutMs: 0 }))).rejects.toThrow(
+      'invalid connectTimeoutMs 0 for file.bin',
+    );
+  });
+
+  it('names dest when it cannot be created, and leaves no temp file', async () => {
+    await mkdir(dest, { recursive: true });
+    const err = await fetchFixed(fetchOpts([{ url: `${base}/good.bin` }])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlimeError);
+    expect((err as Error).message).toMatch(new RegExp(`^cannot create ${dest} for file.bin: .*; the path must be free`));
+    expect(await destDirEntries()).toEqual(['file.bin']);
   });
 
   it('rejects an unsupported URL scheme before fetching anything', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FetchAbortedError, MirrorFailure } from './attempt.js';
 import { writeHashed } from './hashed-file.js';
@@ -33,7 +33,13 @@ const keptOutputChars = 4000;
  * against the signed Sources index, but slime trusts only the derivation's hash.
  */
 export async function fetchAptSource(spec: AptSourceSpec, tmp: string, ctx: AptSourceContext): Promise<Buffer> {
-  const dir = await mkdtemp(join(ctx.workDir, 'apt-source-'));
+  let dir: string;
+  try {
+    await mkdir(ctx.workDir, { recursive: true });
+    dir = await mkdtemp(join(ctx.workDir, 'apt-source-'));
+  } catch (err) {
+    throw new MirrorFailure(`cannot make a scratch directory in ${ctx.workDir}: ${(err as Error).message}`);
+  }
   try {
     await runAptGetSource(spec, dir, ctx);
     const path = join(dir, spec.file);

@@ -109,19 +109,26 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
   }
   for (const m of mirrors) checkMirror(m, name);
   const idleTimeoutMs = opts.connectTimeoutMs ?? defaultIdleTimeoutMs;
-  if (!(idleTimeoutMs > 0)) {
-    throw new SlimeError(`invalid connectTimeoutMs ${idleTimeoutMs} for ${name}: it must be a positive number of milliseconds`);
+  // setTimeout fires at once for anything above 2^31-1 ms, which would fail every mirror.
+  if (!(idleTimeoutMs > 0 && idleTimeoutMs <= 2 ** 31 - 1)) {
+    throw new SlimeError(
+      `invalid connectTimeoutMs ${idleTimeoutMs} for ${name}: it must be a number of milliseconds between 1 and ${2 ** 31 - 1}`,
+    );
   }
   throwIfAborted(signal, name);
 
   const hex = sha256.toString('hex');
   const integrity = ssri.fromHex(hex, 'sha256').toString();
-  await mkdir(dirname(dest), { recursive: true });
+  try {
+    await mkdir(dirname(dest), { recursive: true });
+  } catch (err) {
+    throw new SlimeError(`cannot create the directory of ${dest} for ${name}: ${(err as Error).message}; check the path and its permissions`);
+  }
   const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
 
   try {
     if (await copyFromCache(cacheDir, integrity, tmp, signal, name, log)) {
-      await rename(tmp, dest);
+      await moveIntoPlace(tmp, dest, name);
       log(`${name}: taken from the local cache (${integrity})`);
       return { source: 'cache', fromCache: true };
     }
@@ -156,7 +163,7 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
       }
       await addToCache(cacheDir, hex, integrity, tmp, name, log);
       throwIfAborted(signal, name);
-      await rename(tmp, dest);
+      await moveIntoPlace(tmp, dest, name);
       log(`${name}: fetched from ${source} (${meter.count} bytes, ${integrity})`);
       return { source, fromCache: false };
     }
@@ -167,6 +174,16 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+async function moveIntoPlace(tmp: string, dest: string, name: string): Promise<void> {
+  try {
+    await rename(tmp, dest);
+  } catch (err) {
+    throw new SlimeError(
+      `cannot create ${dest} for ${name}: ${(err as Error).message}; the path must be free or a file, in a writable directory`,
+    );
   }
 }
 

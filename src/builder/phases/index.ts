@@ -1,0 +1,17 @@
+/**
+ * Phase recognizers read a build's own output, line by line, and say which phase it
+ * is in (configure, make, profile 12/44, compile 37/58 crates, verify 30/55).
+ * A derivation names its recognizer in its `phases` field.
+ */
+import cargo from './cargo.js';
+import cpython from './cpython.js';
+import verify from './verify.js';
+import type { PhaseUpdate } from './types.js';
+
+const recognizers: Record<string, () => (line: string) => PhaseUpdate | undefined> = { cpython, cargo, verify };
+
+export function recognizerFor(name: string | undefined): ((line: string) => PhaseUpdate | undefined) | undefined {
+  return name ? recognizers[name]?.() : undefined;
+}
+
+export const recognizerNames = Object.keys(recognizers);

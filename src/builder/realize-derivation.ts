@@ -1,0 +1,287 @@
+/**
+ * Realizes one derivation whose inputs are already valid: under the derivation's
+ * lock, either finds its outputs valid (another process built them meanwhile),
+ * fetches a fixed-output file, or runs the builder; then finalizes the outputs.
+ * A failure leaves nothing in the store.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { ExitCode } from '../errors.js';
+import type { DrvData } from '../derivation/aterm.js';
+import type { FailureReason, SlimeEvent } from '../events.js';
+import { fetchFixed, HashMismatchError, FetchFailedError } from '../fetch/fetch-fixed.js';
+import type { Mirror } from '../fetch/mirror.js';
+import { hashFile } from '../hash/digest.js';
+import { hashPath } from '../nar/hash.js';
+import { acquireLock } from '../store/lock.js';
+import { removeTree, type Store } from '../store/store.js';
+import { finalizeOutput, fixedCa } from './finalize.js';
+import { sriOf } from './hashes.js';
+import { recognizerFor } from './phases/index.js';
+import { buildDirFor, runBuilder } from './run-builder.js';
+
+export interface BuildRequest {
+  drvPath: string;
+  name: string;
+  drv: DrvData;
+  /** Store paths of the inputs: sources and the input derivations' outputs. */
+  inputPaths: string[];
+  phases?: string;
+  timeoutMs?: number;
+}
+
+export interface BuildOptions {
+  store: Store;
+  emit: (e: SlimeEvent) => void;
+  cores: number;
+  keepFailed: boolean;
+  signal: AbortSignal;
+  /** Overrides every derivation's own timeout. */
+  timeoutMs?: number;
+}
+
+export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
+
+/** A build that did not produce valid outputs; the event data travels with it. */
+export class BuildFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    readonly phase?: string,
+    readonly logPath?: string,
+    readonly keptBuildDir?: string,
+  ) {
+    super(describeFailure(reason));
+    this.name = 'BuildFailure';
+  }
+
+  get exitCode(): number {
+    switch (this.reason.kind) {
+      case 'timeout':
+        return ExitCode.timeout;
+      case 'hash-mismatch':
+        return ExitCode.hashMismatch;
+      case 'interrupted':
+        return ExitCode.interrupted;
+      default:
+        return ExitCode.buildFailed;
+    }
+  }
+}
+
+export function describeFailure(r: FailureReason): string {
+  switch (r.kind) {
+    case 'exit':
+      return r.signal ? `builder killed by ${r.signal}` : `builder exited with code ${r.exitCode}`;
+    case 'timeout':
+      return `build timed out after ${Math.round(r.timeoutMs / 1000)} s`;
+    case 'hash-mismatch':
+      return `hash mismatch${r.url ? ` from ${r.url}` : ''}: expected ${r.expected}, got ${r.actual}`;
+    case 'fetch':
+      return `no mirror could be fetched: ${r.tried.map((t) => `${t.mirror}: ${t.error}`).join('; ')}`;
+    case 'no-output':
+      return `builder succeeded but did not create output "${r.output}" ($${r.output})`;
+    case 'interrupted':
+      return `interrupted (${r.signal})`;
+    case 'internal':
+      return r.message;
+  }
+}
+
+const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.outputs).map(([k, v]) => [k, v.path]));
+
+export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
+  const { store } = opts;
+  const outputs = outputsOf(req.drv);
+  const allValid = () => Object.values(outputs).every((p) => store.isValid(p));
+  if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+  const lock = await acquireLock(store.lockFile(req.drvPath), {
+    signal: opts.signal,
+    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
+  });
+  try {
+    if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+    const started = Date.now();
+    if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
+    else await buildOutputs(req, opts);
+    const durationMs = Date.now() - started;
+    store.recordDuration(req.name, durationMs);
+    return { action: 'built', outputs, durationMs };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void> {
+  const { store } = opts;
+  const buildDir = buildDirFor(req.drvPath);
+  const logPath = store.logFile(req.drvPath);
+  const tempOutputs = prepare(req, store, buildDir, logPath);
+  opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
+  const recognize = recognizerFor(req.phases);
+  let phase: string | undefined;
+  const started = Date.now();
+  const reason = await runBuilder({
+    drvPath: req.drvPath,
+    drv: req.drv,
+    buildDir,
+    tempOutputs,
+    storeDir: store.dir,
+    cores: opts.cores,
+    logFile: logPath,
+    timeoutMs: opts.timeoutMs ?? req.timeoutMs,
+    signal: opts.signal,
+    onLine: (stream, line) => {
+      opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
+      const update = recognize?.(line);
+      if (update) {
+        phase = update.phase;
+        opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
+      }
+    },
+  });
+  const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
+  const failure = reason ?? (missing ? { kind: 'no-output' as const, output: missing } : undefined);
+  if (failure) fail(failure, { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
+  await finalizeAll(req, opts, tempOutputs, Date.now() - started);
+  cleanup(buildDir, tempOutputs);
+}
+
+function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: string): Record<string, string> {
+  removeTree(buildDir);
+  fs.mkdirSync(buildDir, { recursive: true });
+  fs.writeFileSync(logPath, '');
+  const tempOutputs: Record<string, string> = {};
+  for (const [name, out] of Object.entries(req.drv.outputs)) {
+    tempOutputs[name] = store.tempPathFor(out.path);
+    removeTree(tempOutputs[name]);
+  }
+  return tempOutputs;
+}
+
+function existsNoFollow(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fail(
+  reason: FailureReason,
+  ctx: { phase?: string; logPath?: string; buildDir: string; tempOutputs: Record<string, string>; keep: boolean },
+): never {
+  for (const t of Object.values(ctx.tempOutputs)) removeTree(t);
+  if (!ctx.keep) removeTree(ctx.buildDir);
+  removeTree(`${ctx.buildDir}.tools`);
+  throw new BuildFailure(reason, ctx.phase, ctx.logPath, ctx.keep ? ctx.buildDir : undefined);
+}
+
+function cleanup(buildDir: string, tempOutputs: Record<string, string>): void {
+  for (const t of Object.values(tempOutputs)) removeTree(t);
+  removeTree(buildDir);
+  removeTree(`${buildDir}.tools`);
+}
+
+async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: Record<string, string>, buildDurationMs: number): Promise<void> {
+  const { store } = opts;
+  // The inputs' closure and the outputs themselves: the only paths an output can refer to.
+  const candidates = [...store.closure(req.inputPaths), ...Object.values(req.drv.outputs).map((o) => o.path)];
+  for (const [name, out] of Object.entries(req.drv.outputs)) {
+    const fixed = out.hash ? await checkFixedOutput(tempOutputs[name], out) : undefined;
+    if (fixed?.mismatch) {
+      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath), tempOutputs, keep: opts.keepFailed });
+    }
+    await finalizeOutput({
+      store,
+      tempPath: tempOutputs[name],
+      finalPath: out.path,
+      referenceCandidates: candidates,
+      deriver: req.drvPath,
+      ca: fixed?.ca,
+      buildDurationMs,
+    });
+  }
+}
+
+async function checkFixedOutput(
+  tempPath: string,
+  out: DrvData['outputs'][string],
+): Promise<{ ca: () => string; mismatch?: FailureReason }> {
+  const recursive = out.hashAlgo.startsWith('r:');
+  const algo = out.hashAlgo.replace(/^r:/, '');
+  const expected = Buffer.from(out.hash, 'hex');
+  const actual = recursive ? (await hashPath(tempPath)).narHash : await hashFile(tempPath, 'sha256');
+  const ca = () => fixedCa(recursive ? 'recursive' : 'flat', algo, expected);
+  if (algo !== 'sha256') {
+    return { ca, mismatch: { kind: 'internal', message: `fixed-output hash algorithm ${algo} is not supported; use sha256` } };
+  }
+  if (!actual.equals(expected)) {
+    return { ca, mismatch: { kind: 'hash-mismatch', expected: sriOf(expected), actual: sriOf(actual) } };
+  }
+  return { ca };
+}
+
+/** `builtin:fetch`: the mirrors are in the derivation's `urls`, so a `.drv` alone is enough to fetch. */
+async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void> {
+  const { store } = opts;
+  const out = req.drv.outputs.out;
+  const tempPath = store.tempPathFor(out.path);
+  const workDir = buildDirFor(req.drvPath);
+  const logPath = store.logFile(req.drvPath);
+  removeTree(workDir);
+  fs.mkdirSync(workDir, { recursive: true });
+  fs.writeFileSync(logPath, '');
+  opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'fetch', logPath });
+  const started = Date.now();
+  try {
+    await fetchFixed({
+      name: req.name,
+      sha256: Buffer.from(out.hash, 'hex'),
+      mirrors: parseMirrors(req.drv.env.urls ?? ''),
+      dest: tempPath,
+      cacheDir: store.cacheDir,
+      workDir,
+      signal: opts.signal,
+      onProgress: (p) => opts.emit({ type: 'progress', time: Date.now(), drvPath: req.drvPath, direction: 'download', ...p }),
+      log: (line) => {
+        fs.appendFileSync(logPath, line + '\n');
+        opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream: 'stderr', line });
+      },
+    });
+  } catch (e) {
+    removeTree(tempPath);
+    removeTree(workDir);
+    throw new BuildFailure(fetchFailureReason(e), 'fetch', logPath);
+  }
+  removeTree(workDir);
+  await finalizeOutput({
+    store,
+    tempPath,
+    finalPath: out.path,
+    referenceCandidates: [],
+    deriver: req.drvPath,
+    ca: () => fixedCa('flat', 'sha256', Buffer.from(out.hash, 'hex')),
+    buildDurationMs: Date.now() - started,
+  });
+}
+
+function fetchFailureReason(e: unknown): FailureReason {
+  if (e instanceof HashMismatchError) return { kind: 'hash-mismatch', expected: e.expected, actual: e.actual, url: e.source };
+  if (e instanceof FetchFailedError) return { kind: 'fetch', tried: e.tried };
+  if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: 'SIGINT' };
+  return { kind: 'internal', message: (e as Error).message };
+}
+
+/** Inverse of the `urls` encoding in src/derivation/api.ts: URLs, and `apt-source:PKG[=VERSION]/FILE`. */
+export function parseMirrors(urls: string): Mirror[] {
+  return urls
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((u): Mirror => {
+      const apt = /^apt-source:([^=/]+)(?:=([^/]+))?\/(.+)$/.exec(u);
+      return apt ? { aptSource: { package: apt[1], version: apt[2], file: apt[3] } } : { url: u };
+    });
+}
+
+export const defaultCores = (): number => os.availableParallelism?.() ?? os.cpus().length;

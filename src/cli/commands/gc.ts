@@ -1,0 +1,36 @@
+import { collectGarbage } from '../../store/gc.js';
+import { acquireLock } from '../../store/lock.js';
+import type { CliContext, Command } from '../command.js';
+import { openStore, parseCommandArgs } from '../options.js';
+
+const help = `Usage: slime gc [--dry-run] [--store DIR]
+
+Deletes every store path that no gc root reaches. Roots are the ./result links that
+\`slime realize\` made (while they exist and point into the store) and every symlink
+under <store>/.roots/; a root keeps its whole closure (the paths it references,
+recursively). Paths that were never registered (an interrupted build) are deleted too.
+Waits for running \`slime realize\` processes on the store to finish first.
+
+Options:
+      --dry-run        list what would be deleted, delete nothing
+      --store DIR      the store directory`;
+
+async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseCommandArgs('gc', args, { store: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const store = openStore(ctx, values.store);
+  const lock = await acquireLock(store.globalLockFile, {
+    onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n'),
+  });
+  try {
+    const result = await collectGarbage(store, { dryRun: Boolean(values['dry-run']) });
+    for (const p of result.deleted) ctx.stdout.write(`${values['dry-run'] ? 'would delete' : 'deleted'} ${p}\n`);
+    const mib = (result.bytes / 1048576).toFixed(1);
+    ctx.stderr.write(`${result.deleted.length} store paths ${values['dry-run'] ? 'would be' : ''} deleted, ${mib} MiB freed; ${result.live} paths kept alive by ${result.roots} roots\n`);
+    return 0;
+  } finally {
+    await lock.release();
+  }
+}
+
+const command: Command = { summary: 'delete store paths that no root reaches', help, run };
+export default command;

@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { EventSink } from '../../events.js';
+import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
+import { planGraph } from '../../scheduler/plan.js';
+import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
+import { resolveTarget } from '../../derivation/load.js';
+import { acquireLock } from '../../store/lock.js';
+import type { Store } from '../../store/store.js';
+import type { CliContext, Command } from '../command.js';
+import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+
+const help = `Usage: slime realize TARGET... [options]
+
+Builds the derivations TARGET needs, in dependency order and in parallel, reusing
+every output already valid in the store, then prints the output paths on stdout and
+links them as ./result, ./result-2, ... (gc roots while the links exist).
+
+TARGET is a target name (\`slime targets\` lists them), a derivation exported by the
+module, a derivation name, or a .drv store path.
+
+Options:
+  -j, --jobs N          builds at once (default: the number of cores)
+      --cores N         cores each build may use, $NIX_BUILD_CORES (default: all)
+  -k, --keep-going      after a failure, go on building everything that does not depend on it
+  -K, --keep-failed     keep a failed build's directory and say where
+      --timeout SECS    end any build that runs longer (exit 101)
+      --log-format FMT  tui (default on a terminal), plain (default otherwise) or json:
+                        one event per line; logs go to stderr, output paths to stdout
+      --out-link NAME   name of the result link (default: result)
+      --no-link         make no result links
+${COMMON_HELP}
+
+Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
+hash did not match; 130 interrupted; 2 usage error; 1 other errors.`;
+
+const options = {
+  ...commonOptions,
+  jobs: { type: 'string', short: 'j' },
+  cores: { type: 'string' },
+  'keep-going': { type: 'boolean', short: 'k' },
+  'keep-failed': { type: 'boolean', short: 'K' },
+  timeout: { type: 'string' },
+  'log-format': { type: 'string' },
+  'out-link': { type: 'string' },
+  'no-link': { type: 'boolean' },
+} as const;
+
+type LogFormat = 'tui' | 'plain' | 'json';
+
+function logFormatOf(value: string | undefined, ctx: CliContext): LogFormat {
+  if (value === undefined) {
+    const tty = (ctx.stdout as NodeJS.WriteStream).isTTY && (ctx.stderr as NodeJS.WriteStream).isTTY;
+    return tty && !ctx.env.CI ? 'tui' : 'plain';
+  }
+  if (value === 'tui' || value === 'plain' || value === 'json') return value;
+  throw new UsageError(`--log-format must be tui, plain or json, not "${value}"`);
+}
+
+/** Loggers are loaded on demand: plain and json runs never load Ink or React. */
+async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
+  if (format === 'json') return (await import('../../logging/json.js')).jsonLogger(ctx.stderr);
+  if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr);
+  const { startTui } = await import('../../../tui/realize-view.js');
+  return startTui({ stdout: ctx.stdout as NodeJS.WriteStream, stdin: ctx.stdin as NodeJS.ReadStream });
+}
+
+async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('realize', args, options);
+  if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
+  const cores = positiveInt('--cores', values.cores, defaultCores());
+  const jobs = positiveInt('--jobs', values.jobs, defaultCores());
+  const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
+  const format = logFormatOf(values['log-format'], ctx);
+
+  const store = openStore(ctx, values.store);
+  // Shared: many realizes at once; gc takes it exclusively.
+  const storeLock = await acquireLock(store.globalLockFile, { shared: true });
+  try {
+    const mod = await openModule(ctx, store, values.file);
+    const resolved = positionals.map((t) => resolveTarget(mod, t));
+    const roots = resolved.flatMap((r) => r.derivations);
+    const nodes = planGraph(roots);
+    const sink = await sinkFor(format, ctx);
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    let summary: RealizeSummary;
+    try {
+      summary = await realizeGraph(nodes, {
+        store,
+        events: sink,
+        targets: positionals,
+        roots: roots.map((r) => r.drvPath),
+        jobs,
+        cores,
+        keepGoing: Boolean(values['keep-going']),
+        keepFailed: Boolean(values['keep-failed']),
+        timeoutMs,
+        signal: abort.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      await sink.close?.();
+    }
+    if (abort.signal.aborted) {
+      ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
+      return ExitCode.interrupted;
+    }
+    reportFailures(summary, ctx);
+    const outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+    for (const p of outPaths) ctx.stdout.write(p + '\n');
+    if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());
+    return exitCodeOf(summary);
+  } finally {
+    await storeLock.release();
+  }
+}
+
+function reportFailures(summary: RealizeSummary, ctx: CliContext): void {
+  for (const f of summary.failed) {
+    const where = f.failure.logPath ? `; log: ${f.failure.logPath} (or \`slime log ${f.name}\`)` : '';
+    const kept = f.failure.keptBuildDir ? `; build directory kept at ${f.failure.keptBuildDir}` : '';
+    const phase = f.failure.phase ? ` during ${f.failure.phase}` : '';
+    ctx.stderr.write(`error: ${f.name} failed${phase}: ${describeFailure(f.failure.reason)}${where}${kept}\n`);
+  }
+  if (summary.skipped > 0) {
+    ctx.stderr.write(`error: ${summary.skipped} derivation(s) were not built because a dependency failed\n`);
+  }
+}
+
+function exitCodeOf(summary: RealizeSummary): number {
+  if (summary.failed.length === 0) return summary.skipped > 0 ? ExitCode.buildFailed : ExitCode.ok;
+  const codes = summary.failed.map((f) => f.failure.exitCode);
+  for (const c of [ExitCode.hashMismatch, ExitCode.timeout, ExitCode.buildFailed]) if (codes.includes(c)) return c;
+  return codes[0];
+}
+
+/** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */
+function makeResultLinks(store: Store, outPaths: string[], base: string, dir: string): void {
+  outPaths.forEach((p, i) => {
+    const link = path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`);
+    const tmp = `${link}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { force: true });
+    fs.symlinkSync(p, tmp);
+    fs.renameSync(tmp, link);
+    registerIndirectRoot(store, link);
+  });
+}
+
+export function registerIndirectRoot(store: Store, link: string): void {
+  const autoDir = path.join(store.rootsDir, 'auto');
+  fs.mkdirSync(autoDir, { recursive: true });
+  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
+  const rootLink = path.join(autoDir, name);
+  fs.rmSync(rootLink, { force: true });
+  fs.symlinkSync(link, rootLink);
+}
+
+const command: Command = { summary: 'build targets and link their outputs as ./result', help, run };
+export default command;

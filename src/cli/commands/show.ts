@@ -1,0 +1,41 @@
+import { UsageError } from '../../errors.js';
+import { drvText } from '../../derivation/api.js';
+import { resolveTarget } from '../../derivation/load.js';
+import { hashPartOf } from '../../store/paths.js';
+import type { CliContext, Command } from '../command.js';
+import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
+
+const help = `Usage: slime show TARGET|DRV [--drv] [options]
+
+Prints each derivation of TARGET: its .drv path, hash, output paths, and the
+derivation itself as JSON (Nix's \`nix show-derivation\` shape), or with --drv the
+exact ATerm text of its .drv file.
+
+Options:
+      --drv            print the ATerm .drv text instead of JSON
+${COMMON_HELP}`;
+
+async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('show', args, { ...commonOptions, drv: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new UsageError('slime show takes exactly one TARGET or .drv path');
+  const store = openStore(ctx, values.store);
+  const mod = await openModule(ctx, store, values.file);
+  const { derivations } = resolveTarget(mod, positionals[0]);
+  if (values.drv) {
+    for (const d of derivations) ctx.stdout.write(drvText(d) + '\n');
+    return 0;
+  }
+  const shown = derivations.map((d) => ({
+    name: d.name,
+    drvPath: d.drvPath,
+    hash: hashPartOf(d.drvPath),
+    outputs: d.outputs,
+    valid: Object.fromEntries(Object.entries(d.outputs).map(([k, p]) => [k, store.isValid(p)])),
+    derivation: d.drv,
+  }));
+  ctx.stdout.write(JSON.stringify(shown.length === 1 ? shown[0] : shown, null, 2) + '\n');
+  return 0;
+}
+
+const command: Command = { summary: "print a derivation, its hash and output paths", help, run };
+export default command;

@@ -1,0 +1,147 @@
+/**
+ * Host tools: programs a derivation uses from the machine rather than from the store
+ * (gcc, make, cargo, ...). Their identity is part of the derivation's hash, so a
+ * different gcc means a different derivation: absolute path, the SHA-256 of the file
+ * it resolves to, and the first line of its `--version` output.
+ *
+ * Names resolve in fixed system directories, never in the caller's PATH, so that the
+ * same derivation module gives the same hashes whoever runs it.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SlimeError } from '../errors.js';
+
+export const HOST_TOOL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
+
+export interface HostTool {
+  name: string;
+  /** The absolute path the builder's PATH links to. */
+  path: string;
+  sha256: string;
+  version: string;
+}
+
+interface CacheEntry {
+  key: string;
+  sha256: string;
+  version: string;
+}
+
+/**
+ * Resolves tools and remembers their identity keyed by the file's inode, size and
+ * mtime, so that a no-op `slime realize` does not rehash gcc or run `--version` again.
+ */
+export class HostToolResolver {
+  private cache: Record<string, CacheEntry> = {};
+  private dirty = false;
+
+  constructor(
+    private readonly cacheFile?: string,
+    private readonly extraDirs: string[] = [],
+  ) {
+    if (cacheFile) {
+      try {
+        this.cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+      } catch {
+        this.cache = {};
+      }
+    }
+  }
+
+  resolve(nameOrPath: string): HostTool {
+    const found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
+    const name = path.basename(nameOrPath);
+    const real = fs.realpathSync(found);
+    const st = fs.statSync(real);
+    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    let entry = this.cache[real];
+    if (!entry || entry.key !== key) {
+      entry = { key, sha256: sha256File(real), version: versionOf(found) };
+      this.cache[real] = entry;
+      this.dirty = true;
+    }
+    return { name, path: found, sha256: entry.sha256, version: entry.version };
+  }
+
+  private find(name: string): string {
+    if (name.includes('/')) {
+      throw new SlimeError(`host tool "${name}": give a bare name or an absolute path`);
+    }
+    for (const dir of [...this.extraDirs, ...HOST_TOOL_DIRS]) {
+      const p = path.join(dir, name);
+      try {
+        fs.accessSync(p, fs.constants.X_OK);
+        if (fs.statSync(p).isFile()) return p;
+      } catch {
+        continue;
+      }
+    }
+    throw new SlimeError(
+      `host tool "${name}" was not found in ${HOST_TOOL_DIRS.join(':')}; install it (the README's setup command installs every tool the project's derivations declare)`,
+    );
+  }
+
+  save(): void {
+    if (!this.cacheFile || !this.dirty) return;
+    fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
+    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.cache));
+    fs.renameSync(tmp, this.cacheFile);
+    this.dirty = false;
+  }
+}
+
+function sha256File(p: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(p, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** The first line a tool prints for `--version`, whatever it is: some tools reject the flag, which is still stable. */
+function versionOf(p: string): string {
+  let text: string;
+  try {
+    text = execFileSync(p, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 5000,
+      env: { PATH: HOST_TOOL_DIRS.join(':'), LC_ALL: 'C' },
+    });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    text = `${err.stdout ?? ''}${err.stderr ?? ''}`;
+  }
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+}
+
+/**
+ * The env value that carries the tools' identities into the derivation's hash, one
+ * line per tool: `name path sha256 version`, sorted by name.
+ */
+export function describeHostTools(resolver: HostToolResolver, names: string[]): string {
+  const tools = [...new Set(names)].map((n) => resolver.resolve(n));
+  tools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return tools.map((t) => `${t.name} ${t.path} ${t.sha256} ${t.version}`).join('\n');
+}
+
+/** Reads the tool list back from a derivation's environment: name -> absolute path. */
+export function parseHostTools(env: Record<string, string>): Map<string, string> {
+  const tools = new Map<string, string>();
+  for (const line of (env.slimeHostTools ?? '').split('\n')) {
+    const [name, p] = line.split(' ');
+    if (name && p) tools.set(name, p);
+  }
+  return tools;
+}

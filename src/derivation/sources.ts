@@ -1,0 +1,114 @@
+/**
+ * Local sources (builder scripts, the isolate crate, samples) enter the store the way
+ * Nix adds `./path`: as a recursive SHA-256 fixed-output path named after the file,
+ * whose hash is that of the tree's NAR serialisation.
+ *
+ * Evaluation is synchronous (derivation() returns a value, like Nix's), so this module
+ * hashes the NAR with synchronous reads. Paths named in SOURCE_EXCLUDES (build
+ * products a developer may have left in the tree) are never part of a source.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SlimeError } from '../errors.js';
+import { makeFixedOutputPath, checkStoreName } from '../store/paths.js';
+
+/** Directory entries that are never part of a source: build products and VCS data. */
+export const SOURCE_EXCLUDES = new Set(['target', 'node_modules', '.git', '__pycache__']);
+
+export function sourceStorePath(storeDir: string, localPath: string): string {
+  if (!fs.existsSync(localPath)) {
+    throw new SlimeError(`source ${localPath} does not exist; check the path given to source() in the derivation module`);
+  }
+  const name = path.basename(localPath);
+  checkStoreName(name);
+  const digest = narHashSync(localPath);
+  return makeFixedOutputPath(storeDir, name, { method: 'recursive', algo: 'sha256', digest });
+}
+
+/** The sorted entries of a source directory, without the excluded ones. */
+export function sourceEntries(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((e) => !SOURCE_EXCLUDES.has(e))
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+function narHashSync(p: string): Buffer {
+  const h = createHash('sha256');
+  str(h, 'nix-archive-1');
+  narObject(h, p);
+  return h.digest();
+}
+
+function str(h: Hash, s: string | Buffer): void {
+  const b = typeof s === 'string' ? Buffer.from(s) : s;
+  int(h, b.length);
+  h.update(b);
+  pad(h, b.length);
+}
+
+function int(h: Hash, n: number): void {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  h.update(b);
+}
+
+function pad(h: Hash, n: number): void {
+  const r = n % 8;
+  if (r) h.update(Buffer.alloc(8 - r));
+}
+
+function narObject(h: Hash, p: string): void {
+  const st = fs.lstatSync(p);
+  str(h, '(');
+  if (st.isSymbolicLink()) {
+    str(h, 'type');
+    str(h, 'symlink');
+    str(h, 'target');
+    str(h, fs.readlinkSync(p, { encoding: 'buffer' }));
+  } else if (st.isDirectory()) {
+    str(h, 'type');
+    str(h, 'directory');
+    for (const e of sourceEntries(p)) {
+      str(h, 'entry');
+      str(h, '(');
+      str(h, 'name');
+      str(h, e);
+      str(h, 'node');
+      narObject(h, path.join(p, e));
+      str(h, ')');
+    }
+  } else if (st.isFile()) {
+    str(h, 'type');
+    str(h, 'regular');
+    if (st.mode & 0o100) {
+      str(h, 'executable');
+      str(h, '');
+    }
+    str(h, 'contents');
+    fileContents(h, p, st.size);
+  } else {
+    throw new SlimeError(`source ${p} is neither a file, a directory nor a symlink; remove it from the source tree`);
+  }
+  str(h, ')');
+}
+
+function fileContents(h: Hash, p: string, size: number): void {
+  int(h, size);
+  const fd = fs.openSync(p, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let total = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      total += n;
+    }
+    if (total !== size) throw new SlimeError(`source file ${p} changed while it was being hashed; run again`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  pad(h, size);
+}

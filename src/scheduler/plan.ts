@@ -1,0 +1,99 @@
+/**
+ * Turns the derivations a target names into the graph the scheduler runs: every
+ * derivation in their closure, in dependency order, with the `.drv` files written
+ * into the store (as `nix-instantiate` does) so that a build can always be traced
+ * back to, and redone from, its `.drv`.
+ */
+import fs from 'node:fs';
+import { drvText, type Derivation, type Source } from '../derivation/api.js';
+import type { DrvData } from '../derivation/aterm.js';
+import type { PlannedDerivation } from '../events.js';
+import { SlimeError } from '../errors.js';
+import { finalizeOutput } from '../builder/finalize.js';
+import { toNixBase32 } from '../hash/base32.js';
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { removeTree } from '../store/store.js';
+
+export interface GraphNode {
+  drvPath: string;
+  name: string;
+  drv: DrvData;
+  /** `.drv` paths of the derivations this one needs. */
+  inputs: string[];
+  sources: Source[];
+  /** Sources and input derivations' outputs. */
+  inputPaths: string[];
+  outputs: Record<string, string>;
+  fixedOutput: boolean;
+  phases?: string;
+  timeoutMs?: number;
+}
+
+/** The closure of `roots`, dependencies before dependents. */
+export function planGraph(roots: Derivation[]): GraphNode[] {
+  const order: Derivation[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (d: Derivation, trail: string[]) => {
+    const s = state.get(d.drvPath);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      throw new SlimeError(`dependency cycle: ${[...trail, d.name].join(' -> ')}; a derivation cannot depend on itself`);
+    }
+    state.set(d.drvPath, 'visiting');
+    for (const i of d.inputDerivations) visit(i, [...trail, d.name]);
+    state.set(d.drvPath, 'done');
+    order.push(d);
+  };
+  for (const r of roots) visit(r, []);
+  return order.map(toNode);
+}
+
+function toNode(d: Derivation): GraphNode {
+  return {
+    drvPath: d.drvPath,
+    name: d.name,
+    drv: d.drv,
+    inputs: d.inputDerivations.map((i) => i.drvPath),
+    sources: d.sources,
+    inputPaths: [
+      ...d.sources.map((s) => s.storePath),
+      ...d.inputDerivations.flatMap((i) => Object.values(i.outputs)),
+    ],
+    outputs: d.outputs,
+    fixedOutput: Boolean(d.fixedOutput),
+    phases: d.phases,
+    timeoutMs: d.timeoutMs,
+  };
+}
+
+export function plannedEvent(nodes: GraphNode[], store: Store): PlannedDerivation[] {
+  return nodes.map((n) => ({
+    drvPath: n.drvPath,
+    name: n.name,
+    outputs: n.outputs,
+    inputs: n.inputs,
+    fixedOutput: n.fixedOutput,
+    valid: Object.values(n.outputs).every((p) => store.isValid(p)),
+    expectedMs: store.expectedDuration(n.name),
+    phases: n.phases,
+  }));
+}
+
+/** Writes each `.drv` into the store as a valid text path (references: its inputs). */
+export async function writeDrvFiles(nodes: GraphNode[], store: Store): Promise<void> {
+  for (const n of nodes) {
+    if (store.isValid(n.drvPath)) continue;
+    const text = drvText({ drv: n.drv } as Derivation);
+    const temp = store.tempPathFor(n.drvPath);
+    removeTree(temp);
+    fs.writeFileSync(temp, text);
+    await finalizeOutput({
+      store,
+      tempPath: temp,
+      finalPath: n.drvPath,
+      referenceCandidates: [...n.drv.inputSrcs, ...Object.keys(n.drv.inputDrvs)],
+      ca: () => `text:sha256:${toNixBase32(createHash('sha256').update(text).digest())}`,
+    });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Adding local files to the store: sources of derivations (as Nix adds `./path`) and
+ * `slime store add-file` (as `nix-store --add-fixed sha256 FILE`). Both copy into the
+ * staging area first, so a path appears in the store only complete and registered.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { SlimeError } from '../errors.js';
+import { hashFile } from '../hash/digest.js';
+import { sourceEntries } from '../derivation/sources.js';
+import { finalizeOutput, fixedCa } from '../builder/finalize.js';
+import { makeFixedOutputPath } from './paths.js';
+import { withLock } from './lock.js';
+import { removeTree, type PathInfo, type Store } from './store.js';
+
+/** Copies a source tree into the store at the path evaluation computed for it. */
+export async function addSource(store: Store, localPath: string, storePath: string): Promise<void> {
+  if (store.isValid(storePath)) return;
+  await withLock(store.lockFile(storePath), {}, async () => {
+    if (store.isValid(storePath)) return;
+    const temp = store.tempPathFor(storePath);
+    removeTree(temp);
+    copyFiltered(localPath, temp);
+    const info = await finalizeOutput({
+      store,
+      tempPath: temp,
+      finalPath: storePath,
+      referenceCandidates: [],
+      ca: (narHash) => fixedCa('recursive', 'sha256', narHash),
+    });
+    await verifyComputedPath(store, localPath, storePath, info);
+  });
+}
+
+/** The copy must hash to what evaluation computed, or the source changed in between. */
+async function verifyComputedPath(store: Store, localPath: string, storePath: string, info: PathInfo): Promise<void> {
+  const digest = Buffer.from(info.narHash.replace(/^sha256-/, ''), 'base64');
+  const actual = makeFixedOutputPath(store.dir, path.basename(storePath).slice(33), { method: 'recursive', algo: 'sha256', digest });
+  if (actual !== storePath) {
+    store.invalidate(storePath);
+    removeTree(storePath);
+    throw new SlimeError(`source ${localPath} changed while slime was running (expected ${storePath}, copied ${actual}); run the command again`);
+  }
+}
+
+function copyFiltered(from: string, to: string): void {
+  const st = fs.lstatSync(from);
+  if (st.isSymbolicLink()) {
+    fs.symlinkSync(fs.readlinkSync(from), to);
+  } else if (st.isDirectory()) {
+    fs.mkdirSync(to, { recursive: true });
+    for (const e of sourceEntries(from)) copyFiltered(path.join(from, e), path.join(to, e));
+  } else {
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, st.mode & 0o100 ? 0o755 : 0o644);
+  }
+}
+
+/** `slime store add-file FILE`: a flat SHA-256 fixed-output path, as `nix-store --add-fixed sha256`. */
+export async function addFile(store: Store, file: string, name = path.basename(file)): Promise<string> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new SlimeError(`cannot add ${file} to the store: no such file`);
+  }
+  if (!st.isFile()) throw new SlimeError(`cannot add ${file} to the store: it is not a regular file (add-file takes one file)`);
+  const digest = await hashFile(file, 'sha256');
+  const storePath = makeFixedOutputPath(store.dir, name, { method: 'flat', algo: 'sha256', digest });
+  if (store.isValid(storePath)) return storePath;
+  await withLock(store.lockFile(storePath), {}, async () => {
+    if (store.isValid(storePath)) return;
+    const temp = store.tempPathFor(storePath);
+    removeTree(temp);
+    fs.copyFileSync(file, temp);
+    await finalizeOutput({
+      store,
+      tempPath: temp,
+      finalPath: storePath,
+      referenceCandidates: [],
+      ca: () => fixedCa('flat', 'sha256', digest),
+    });
+  });
+  return storePath;
+}

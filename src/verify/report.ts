@@ -1,0 +1,230 @@
+/**
+ * The report the verify derivation writes (derivations/verify/verify.py), as types,
+ * and a reader that checks a file really is one before the CLI or the TUI trusts it.
+ *
+ *   report.json = {
+ *     "python": store path, "isolate": store path, "timeoutSeconds": s,
+ *     "total": N, "passed": P,
+ *     "samples": [ {
+ *       "name", "category", "file", "args": [..], "expectedExitCode": n,
+ *       "exitCode": {"python": n|null, "isolate": n|null},   null: timed out
+ *       "signal":   {"python": "SIGINT"|null, "isolate": ...}, exit code is then 128+N
+ *       "stdout":   {"python": {"sha256", "bytes"}, "isolate": {...}},
+ *       "stderr":   {...},
+ *       "pass": bool,
+ *       "firstDifference"?: {"stream": "stdout"|"stderr"|"exit", "line"?: n, "python", "isolate"},
+ *       "problem"?: why the reference run itself is wrong (timeout, unexpected exit)
+ *     } ]
+ *   }
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { SlimeError } from '../errors.js';
+
+/** The same thing measured for the reference CPython and for the isolate. */
+export interface PerInterpreter<T> {
+  python: T;
+  isolate: T;
+}
+
+export interface StreamDigest {
+  /** Hex SHA-256 of the stream's bytes. */
+  sha256: string;
+  bytes: number;
+}
+
+export interface FirstDifference {
+  stream: 'stdout' | 'stderr' | 'exit';
+  /** 1-based line of the first differing line; absent for `exit`. */
+  line?: number;
+  /** That line as each interpreter wrote it (escaped, possibly cut), or how each one exited. */
+  python: string;
+  isolate: string;
+}
+
+export interface SampleResult {
+  name: string;
+  category: string;
+  /** Path of the program relative to the samples directory. */
+  file: string;
+  args: string[];
+  /** What the manifest says the reference python exits with. */
+  expectedExitCode: number;
+  /** null: the run did not finish within the timeout and was killed. */
+  exitCode: PerInterpreter<number | null>;
+  /** Name of the signal that ended the run (its exit code is then 128+N), or null. */
+  signal: PerInterpreter<string | null>;
+  stdout: PerInterpreter<StreamDigest>;
+  stderr: PerInterpreter<StreamDigest>;
+  pass: boolean;
+  /** Present when the two runs differ: the first difference, stdout before stderr before exit. */
+  firstDifference?: FirstDifference;
+  /** Present when the reference run itself is wrong: it timed out or exited unlike the manifest says. */
+  problem?: string;
+}
+
+export interface VerifyReport {
+  /** Store path of the CPython the isolate is compared with. */
+  python: string;
+  /** Store path of the isolate. */
+  isolate: string;
+  timeoutSeconds: number;
+  total: number;
+  passed: number;
+  samples: SampleResult[];
+}
+
+/** A file that is not a verify report, or one that contradicts itself. */
+export class ReportError extends SlimeError {
+  constructor(source: string, cause: string) {
+    super(`verify report ${source}: ${cause}; it was not written by derivations/verify/verify.py or is damaged: realize the verify target again`);
+    this.name = 'ReportError';
+  }
+}
+
+/**
+ * Reads and checks a report. `file` is report.json itself or the verify
+ * derivation's output directory that holds it.
+ */
+export async function readReport(file: string): Promise<VerifyReport> {
+  let target = file;
+  let text: string;
+  try {
+    if ((await stat(file)).isDirectory()) target = path.join(file, 'report.json');
+    text = await readFile(target, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code ?? err.message})`;
+    throw new SlimeError(`verify report ${target} ${why}; realize the verify target to produce it, and pass its output path or its report.json`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ReportError(target, `is not JSON (${(e as Error).message})`);
+  }
+  return parseReport(json, target);
+}
+
+/** Checks that `json` is a verify report; `source` names it in errors. */
+export function parseReport(json: unknown, source: string): VerifyReport {
+  const c = new Checker(source);
+  const top = c.object(json, 'the report');
+  const samples = c.array(top.samples, 'samples').map((s, i) => parseSample(c, s, `samples[${i}]`));
+  const report: VerifyReport = {
+    python: c.string(top.python, 'python'),
+    isolate: c.string(top.isolate, 'isolate'),
+    timeoutSeconds: c.number(top.timeoutSeconds, 'timeoutSeconds'),
+    total: c.count(top.total, 'total'),
+    passed: c.count(top.passed, 'passed'),
+    samples,
+  };
+  if (report.total !== samples.length) {
+    throw new ReportError(source, `total is ${report.total} but samples lists ${samples.length}`);
+  }
+  const passing = samples.filter((s) => s.pass).length;
+  if (report.passed !== passing) {
+    throw new ReportError(source, `passed is ${report.passed} but ${passing} samples have pass: true`);
+  }
+  const names = new Set<string>();
+  for (const s of samples) {
+    if (names.has(s.name)) throw new ReportError(source, `sample ${s.name} appears twice`);
+    names.add(s.name);
+  }
+  return report;
+}
+
+function parseSample(c: Checker, json: unknown, at: string): SampleResult {
+  const o = c.object(json, at);
+  const sample: SampleResult = {
+    name: c.string(o.name, `${at}.name`),
+    category: c.string(o.category, `${at}.category`),
+    file: c.string(o.file, `${at}.file`),
+    args: c.array(o.args, `${at}.args`).map((a, i) => c.string(a, `${at}.args[${i}]`)),
+    expectedExitCode: c.count(o.expectedExitCode, `${at}.expectedExitCode`),
+    exitCode: c.pair(o.exitCode, `${at}.exitCode`, (v, w) => (v === null ? null : c.count(v, w))),
+    signal: c.pair(o.signal, `${at}.signal`, (v, w) => (v === null ? null : c.string(v, w))),
+    stdout: c.pair(o.stdout, `${at}.stdout`, (v, w) => parseDigest(c, v, w)),
+    stderr: c.pair(o.stderr, `${at}.stderr`, (v, w) => parseDigest(c, v, w)),
+    pass: c.boolean(o.pass, `${at}.pass`),
+  };
+  if (o.firstDifference !== undefined) sample.firstDifference = parseDifference(c, o.firstDifference, `${at}.firstDifference`);
+  if (o.problem !== undefined) sample.problem = c.string(o.problem, `${at}.problem`);
+  if (sample.pass && (sample.firstDifference || sample.problem)) {
+    throw new ReportError(c.source, `${at} (${sample.name}) passes yet records a difference or a problem`);
+  }
+  if (!sample.pass && !sample.firstDifference && !sample.problem) {
+    throw new ReportError(c.source, `${at} (${sample.name}) fails without a recorded difference or problem`);
+  }
+  return sample;
+}
+
+function parseDigest(c: Checker, json: unknown, at: string): StreamDigest {
+  const o = c.object(json, at);
+  const sha256 = c.string(o.sha256, `${at}.sha256`);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ReportError(c.source, `${at}.sha256 is not a hex SHA-256: ${JSON.stringify(sha256)}`);
+  return { sha256, bytes: c.count(o.bytes, `${at}.bytes`) };
+}
+
+function parseDifference(c: Checker, json: unknown, at: string): FirstDifference {
+  const o = c.object(json, at);
+  const stream = o.stream;
+  if (stream !== 'stdout' && stream !== 'stderr' && stream !== 'exit') {
+    throw new ReportError(c.source, `${at}.stream must be "stdout", "stderr" or "exit", got ${JSON.stringify(stream)}`);
+  }
+  const difference: FirstDifference = {
+    stream,
+    python: c.string(o.python, `${at}.python`),
+    isolate: c.string(o.isolate, `${at}.isolate`),
+  };
+  if (stream !== 'exit') {
+    difference.line = c.count(o.line, `${at}.line`);
+    if (difference.line < 1) throw new ReportError(c.source, `${at}.line must be 1 or more, got ${difference.line}`);
+  }
+  return difference;
+}
+
+/** Type checks that name the offending field and what it held. */
+class Checker {
+  constructor(readonly source: string) {}
+
+  private fail(at: string, expected: string, got: unknown): never {
+    const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 80);
+    throw new ReportError(this.source, `${at} must be ${expected}, got ${shown}`);
+  }
+
+  object(v: unknown, at: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(at, 'an object', v);
+    return v as Record<string, unknown>;
+  }
+
+  array(v: unknown, at: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(at, 'an array', v);
+    return v as unknown[];
+  }
+
+  string(v: unknown, at: string): string {
+    if (typeof v !== 'string') this.fail(at, 'a string', v);
+    return v as string;
+  }
+
+  boolean(v: unknown, at: string): boolean {
+    if (typeof v !== 'boolean') this.fail(at, 'true or false', v);
+    return v as boolean;
+  }
+
+  number(v: unknown, at: string): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(at, 'a number', v);
+    return v as number;
+  }
+
+  count(v: unknown, at: string): number {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) this.fail(at, 'a whole number 0 or more', v);
+    return v as number;
+  }
+
+  pair<T>(v: unknown, at: string, each: (value: unknown, at: string) => T): PerInterpreter<T> {
+    const o = this.object(v, at);
+    return { python: each(o.python, `${at}.python`), isolate: each(o.isolate, `${at}.isolate`) };
+  }
+}

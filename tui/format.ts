@@ -84,3 +84,17 @@ export function formatReason(reason: FailureReason): string {
       return `internal error: ${reason.message}`;
   }
 }
+
+/**
+ * Build output as safe plain text: colour codes, cursor movement and carriage
+ * returns are dropped and tabs expanded, so one log line occupies one screen line
+ * and cannot move the cursor of the TUI or garble a CI log.
+ */
+export function stripControl(line: string): string {
+  return line
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g, '')
+    .replace(/\t/g, '    ')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x1f\x7f]/g, '');
+}

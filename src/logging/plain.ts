@@ -7,7 +7,7 @@
  * ink or react, even indirectly: starting without a TTY has to stay fast.
  */
 import type { EventSink, SlimeEvent } from '../events.js';
-import { formatBytes, formatDuration, formatPhase, formatReason } from '../../tui/format.js';
+import { formatBytes, formatDuration, formatPhase, formatReason, stripControl } from '../../tui/format.js';
 import { appendLine, EMPTY_TAIL, lastLines, type LogTail } from '../../tui/log-tail.js';
 import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../../tui/state.js';
 
@@ -98,10 +98,4 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
 
 function nameOf(state: TuiState, drvPath: string): string {
   return state.derivations[drvPath]?.name ?? drvPath;
-}
-
-/** Build output may carry colour codes or carriage returns of its own; CI logs must not. */
-function stripControl(line: string): string {
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
 }

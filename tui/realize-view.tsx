@@ -1,0 +1,193 @@
+/**
+ * The live TUI of `slime realize`: an EventSink that folds events into state and
+ * renders the state with Ink at a bounded frame rate.
+ *
+ * Events arrive far faster than a terminal can usefully change (a noisy build
+ * writes tens of thousands of lines a second), so `emit` only queues; the queue is
+ * folded in batches and a frame is drawn at most FRAME_MS apart, and at least
+ * once a second while something runs so elapsed times keep moving.
+ */
+import { readFile } from 'node:fs/promises';
+import { render, useInput, useStdin, useStdout } from 'ink';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { EventSink, SlimeEvent } from '../src/events.js';
+import { RealizeView } from './components/RealizeView.js';
+import type { VerifyReport } from './components/Results.js';
+import { counts, initialState, reduceAll, type TuiState } from './state.js';
+import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
+
+/** ~12 frames a second: smooth to the eye, cheap beside the build. */
+export const FRAME_MS = 80;
+/** Queued events folded at once when the producer does not yield to the timer. */
+const MAX_QUEUE = 4096;
+const TICK_MS = 1000;
+
+export interface Snapshot {
+  readonly state: TuiState;
+  readonly now: number;
+  readonly reports: Readonly<Record<string, VerifyReport>>;
+}
+
+/** Holds the state outside React; components read published snapshots only. */
+export class TuiStore {
+  private state: TuiState;
+  private queue: SlimeEvent[] = [];
+  private reports: Record<string, VerifyReport> = {};
+  private snapshot: Snapshot;
+  private readonly listeners = new Set<() => void>();
+  /** Something changed since the last snapshot. */
+  dirty = false;
+
+  constructor(now: number) {
+    this.state = initialState(now);
+    this.snapshot = { state: this.state, now, reports: this.reports };
+  }
+
+  push(event: SlimeEvent): void {
+    this.queue.push(event);
+    this.dirty = true;
+    if (this.queue.length >= MAX_QUEUE) this.fold();
+  }
+
+  addReport(drvPath: string, report: VerifyReport): void {
+    this.reports = { ...this.reports, [drvPath]: report };
+    this.dirty = true;
+  }
+
+  /** Makes everything pushed so far visible to the components. */
+  publish(now: number): void {
+    this.fold();
+    this.dirty = false;
+    this.snapshot = { state: this.state, now, reports: this.reports };
+    for (const listener of this.listeners) listener();
+  }
+
+  private fold(): void {
+    if (this.queue.length === 0) return;
+    this.state = reduceAll(this.state, this.queue);
+    this.queue = [];
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): Snapshot => this.snapshot;
+}
+
+const HINT = 'Tab/→ next · ←/⇧Tab previous · Esc follow';
+
+/** Stays in step with the terminal's size; `fixed` overrides it (tests, fixed-size replays). */
+function useTerminalSize(fixed: { width?: number; height?: number }): { width: number; height: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ width: fixed.width ?? stdout.columns ?? 80, height: fixed.height ?? stdout.rows ?? 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  });
+  return size;
+}
+
+export interface RealizeAppProps {
+  store: TuiStore;
+  width?: number;
+  height?: number;
+  /** What Ctrl+C does while the terminal is in raw mode and sends no SIGINT itself. */
+  onInterrupt?: () => void;
+}
+
+export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProps) {
+  const { state, now, reports } = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const size = useTerminalSize({ width, height });
+  // Undefined follows the default focus; Tab pins a derivation until Esc.
+  const [pinned, setPinned] = useState<string | undefined>(undefined);
+  const { isRawModeSupported } = useStdin();
+  useInput(
+    (input, key) => {
+      if (key.ctrl && input === 'c') {
+        onInterrupt?.();
+        return;
+      }
+      if (key.escape) {
+        setPinned(undefined);
+        return;
+      }
+      const step = (key.tab && key.shift) || key.leftArrow || key.upArrow ? -1 : key.tab || key.rightArrow || key.downArrow ? 1 : 0;
+      if (step !== 0) setPinned(moveFocus(focusOrder(state), pinned ?? defaultFocus(state), step));
+    },
+    { isActive: isRawModeSupported === true },
+  );
+  return (
+    <RealizeView
+      state={state}
+      now={now}
+      width={size.width}
+      height={size.height}
+      focus={pinned}
+      reports={reports}
+      hint={isRawModeSupported === true ? HINT : undefined}
+    />
+  );
+}
+
+export interface StartTuiOptions {
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /** Wall clock; a replay passes the events' clock. */
+  clock?: () => number;
+  /** Reads a verification report named by a `verified` event. */
+  loadReport?: (reportPath: string) => Promise<VerifyReport>;
+}
+
+async function readReport(reportPath: string): Promise<VerifyReport> {
+  return JSON.parse(await readFile(reportPath, 'utf8')) as VerifyReport;
+}
+
+export function startTui(opts: StartTuiOptions = {}): EventSink {
+  const clock = opts.clock ?? Date.now;
+  const loadReport = opts.loadReport ?? readReport;
+  const store = new TuiStore(clock());
+  const loads: Promise<void>[] = [];
+  const instance = render(
+    <RealizeApp store={store} onInterrupt={() => process.kill(process.pid, 'SIGINT')} />,
+    {
+      stdout: opts.stdout ?? process.stdout,
+      stdin: opts.stdin ?? process.stdin,
+      exitOnCtrlC: false,
+      patchConsole: false,
+      maxFps: Math.round(1000 / FRAME_MS),
+    },
+  );
+  let lastFrame = 0;
+  const timer = setInterval(() => {
+    const now = clock();
+    const ticking = counts(store.getSnapshot().state).active > 0 && now - lastFrame >= TICK_MS;
+    if (!store.dirty && !ticking) return;
+    lastFrame = now;
+    store.publish(now);
+  }, FRAME_MS);
+  // A forgotten close() must not keep the process alive.
+  timer.unref();
+
+  return {
+    emit(event: SlimeEvent): void {
+      store.push(event);
+      if (event.type === 'verified') {
+        // A missing or unreadable report leaves the one-line summary in its place.
+        loads.push(loadReport(event.reportPath).then((r) => store.addReport(event.drvPath, r), () => undefined));
+      }
+    },
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await Promise.all(loads);
+      store.publish(clock());
+      instance.unmount();
+      await instance.waitUntilExit();
+    },
+  };
+}

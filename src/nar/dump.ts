@@ -30,17 +30,23 @@ export function narDump(path: string): Readable {
   return Readable.from(narChunks(path), { objectMode: false });
 }
 
-/** The NAR of `path` as a sequence of chunks; the consumer may keep them, none is reused. */
-export async function* narChunks(path: string): AsyncGenerator<Buffer> {
-  yield* coalesce(dumpRoot(Buffer.from(path)));
+/**
+ * The NAR of `path` as a sequence of chunks. By default the consumer may keep them.
+ * With `transient`, file contents are read into one reused buffer, so a chunk is
+ * valid only until the next one is asked for: for consumers, such as hashing, that
+ * use each chunk at once, this keeps memory flat without leaning on the GC.
+ */
+export async function* narChunks(path: string, opts: { transient?: boolean } = {}): AsyncGenerator<Buffer> {
+  const shared = opts.transient ? Buffer.allocUnsafe(READ_CHUNK) : undefined;
+  yield* coalesce(dumpRoot(Buffer.from(path), shared));
 }
 
-async function* dumpRoot(path: Buffer): AsyncGenerator<Buffer> {
+async function* dumpRoot(path: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
   yield MAGIC;
-  yield* dumpNode(path);
+  yield* dumpNode(path, shared);
 }
 
-async function* dumpNode(path: Buffer): AsyncGenerator<Buffer> {
+async function* dumpNode(path: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
   const st = await lstat(path).catch((e: unknown) => {
     throw fsError('read the metadata of', path, e);
   });
@@ -52,12 +58,12 @@ async function* dumpNode(path: Buffer): AsyncGenerator<Buffer> {
     // Nix calls a file executable when its owner may execute it.
     yield st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
     yield encodeInt(st.size);
-    yield* fileContents(path, st.size);
+    yield* fileContents(path, st.size, shared);
     yield ZERO_PADDING.subarray(0, padLength(st.size));
     yield CLOSE;
   } else if (st.isDirectory()) {
     yield DIRECTORY_HEAD;
-    yield* directoryEntries(path);
+    yield* directoryEntries(path, shared);
     yield CLOSE;
   } else {
     throw new SlimeError(
@@ -67,7 +73,7 @@ async function* dumpNode(path: Buffer): AsyncGenerator<Buffer> {
   }
 }
 
-async function* directoryEntries(dir: Buffer): AsyncGenerator<Buffer> {
+async function* directoryEntries(dir: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
   const names = await readdir(dir, { encoding: 'buffer' }).catch((e: unknown) => {
     throw fsError('list', dir, e);
   });
@@ -76,33 +82,44 @@ async function* directoryEntries(dir: Buffer): AsyncGenerator<Buffer> {
     yield ENTRY_HEAD;
     yield encodeStr(name);
     yield NODE;
-    yield* dumpNode(Buffer.concat([dir, SLASH, name]));
+    yield* dumpNode(Buffer.concat([dir, SLASH, name]), shared);
     yield CLOSE;
   }
 }
 
 const SLASH = Buffer.from('/');
 
-async function* fileContents(path: Buffer, size: number): AsyncGenerator<Buffer> {
+async function* fileContents(path: Buffer, size: number, shared: Buffer | undefined): AsyncGenerator<Buffer> {
   // O_NOFOLLOW: the path was a regular file when lstat looked; never archive what a
   // symlink swapped in since then points to.
-  let read = 0;
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
+    throw fsError('open', path, e);
+  });
   try {
-    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    for await (const chunk of file.createReadStream({ highWaterMark: READ_CHUNK })) {
-      read += (chunk as Buffer).length;
-      if (read > size) break;
-      yield chunk as Buffer;
+    let read = 0;
+    for (;;) {
+      // One byte more than expected is asked for, to notice a file that grew.
+      const buffer = shared ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read + 1));
+      const want = Math.min(buffer.length, size - read + 1);
+      const { bytesRead } = await file.read(buffer, 0, want, null).catch((e: unknown) => {
+        throw fsError('read', path, e);
+      });
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      if (read > size) throw changedWhileReading(path, size, 'grew');
+      yield buffer.subarray(0, bytesRead);
     }
-  } catch (e) {
-    throw fsError('read', path, e);
+    if (read < size) throw changedWhileReading(path, size, 'shrank');
+  } finally {
+    await file.close();
   }
-  if (read !== size) {
-    throw new SlimeError(
-      `cannot archive '${path.toString()}': it was ${size} bytes when listed but ${read > size ? 'grew' : 'shrank'} ` +
-        `while being read; make sure nothing writes to the tree while it is archived or hashed.`,
-    );
-  }
+}
+
+function changedWhileReading(path: Buffer, size: number, how: string): SlimeError {
+  return new SlimeError(
+    `cannot archive '${path.toString()}': it was ${size} bytes when listed but ${how} while being read; ` +
+      `make sure nothing writes to the tree while it is archived or hashed.`,
+  );
 }
 
 /** Gathers small pieces into bigger chunks so consumers see few, large buffers. */
@@ -110,7 +127,7 @@ async function* coalesce(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
   let pending: Buffer[] = [];
   let pendingLength = 0;
   const flush = (): Buffer => {
-    const out = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingLength);
+    const out = Buffer.concat(pending, pendingLength);
     pending = [];
     pendingLength = 0;
     return out;
@@ -121,7 +138,8 @@ async function* coalesce(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> 
       yield piece;
       continue;
     }
-    pending.push(piece);
+    // Copied: a small piece may be the tail of a file read into a reused buffer.
+    pending.push(Buffer.from(piece));
     pendingLength += piece.length;
     if (pendingLength >= COALESCE_LIMIT) yield flush();
   }

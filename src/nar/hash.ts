@@ -21,7 +21,7 @@ export async function hashPath(path: string, opts: { scanFor?: Iterable<string> 
   const sha = createHash('sha256');
   const scanner = new RefScanner(opts.scanFor ?? []);
   let narSize = 0;
-  for await (const chunk of narChunks(path)) {
+  for await (const chunk of narChunks(path, { transient: true })) {
     sha.update(chunk);
     narSize += chunk.length;
     scanner.feed(chunk);
@@ -32,7 +32,7 @@ export async function hashPath(path: string, opts: { scanFor?: Iterable<string> 
 /** The hash of a path's NAR with any algorithm, as `nix-hash --type ALGO PATH`. */
 export async function hashNar(path: string, algo: HashAlgo): Promise<Buffer> {
   const h = createHash(algo);
-  for await (const chunk of narChunks(path)) h.update(chunk);
+  for await (const chunk of narChunks(path, { transient: true })) h.update(chunk);
   return h.digest();
 }
 

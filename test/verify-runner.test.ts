@@ -41,9 +41,9 @@ function build(name: string, env: Record<string, string>) {
   const buildDir = path.join(tmp, `${name}-build`);
   const out = path.join(tmp, `${name}-out`);
   fs.mkdirSync(buildDir);
-  const r = spawnSync('bash', [buildSh], {
+  const r = spawnSync('/bin/sh', ['-e', buildSh], {
     cwd: buildDir,
-    env: { PATH: '/usr/bin:/bin', python: '/usr', samples: samplesDir, out, ...env },
+    env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: '/usr', samples: samplesDir, out, ...env },
     encoding: 'utf8',
     timeout: 170_000,
   });
@@ -256,10 +256,22 @@ describe('verify runner input errors', () => {
     expect(fs.existsSync(path.join(r.out, 'report.json'))).toBe(false);
   });
 
-  it('exits 2 naming an unset derivation variable', () => {
+  it('stops naming an unset derivation variable', () => {
     const r = build('no-env', {});
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('env isolate (the isolate store path) is not set');
+  });
+
+  it('exits 2 when build.sh is used without the verify.py beside it', () => {
+    const lone = path.join(tmp, 'lone');
+    fs.mkdirSync(lone);
+    fs.copyFileSync(buildSh, path.join(lone, 'build.sh'));
+    const r = spawnSync('/bin/sh', ['-e', path.join(lone, 'build.sh')], {
+      env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: lone, python: '/usr', isolate: '/x', samples: samplesDir, out: path.join(lone, 'out') },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('the derivation did not set $isolate');
+    expect(r.stderr).toContain(`verify.py is not beside ${path.join(lone, 'build.sh')}; add the whole derivations/verify directory`);
   });
 
   it('exits 2 naming the bad manifest entry', () => {

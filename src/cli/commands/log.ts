@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { SlimeError, UsageError } from '../../errors.js';
 import { allDerivations } from '../../derivation/load.js';
+import { isStorePathIn } from '../../store/paths.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
 
@@ -17,7 +18,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('slime log takes exactly one DRV');
   const store = openStore(ctx, values.store);
   const wanted = positionals[0];
-  let drvPath = wanted.endsWith('.drv') ? wanted : store.queryInfo(wanted)?.deriver;
+  let drvPath = wanted.endsWith('.drv') ? wanted : isStorePathIn(store.dir, wanted) ? store.queryInfo(wanted)?.deriver : undefined;
   if (!drvPath) {
     const mod = await openModule(ctx, store, values.file);
     drvPath = allDerivations(mod).find((d) => d.name === wanted || Object.values(d.outputs).includes(wanted))?.drvPath;

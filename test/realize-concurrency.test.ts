@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collect, slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
+
+function slowChain(dir: string, seconds: number): string {
+  return writeModule(
+    dir,
+    'chain.ts',
+    `const ledger = ${JSON.stringify(path.join(dir, 'ledger'))};
+const sh = (name: string, script: string, env: Record<string, unknown> = {}) =>
+  derivation({ name, builder: '/bin/sh', args: ['-c', 'echo ' + name + ' >> $LEDGER; ' + script],
+    env: { LEDGER: ledger, ...env } as never, tools: ['cat', 'echo', 'mkdir', 'sleep', 'seq'] });
+const first = sh('first', 'mkdir $out; for i in $(seq 1 20); do echo $i > $out/f$i; done; sleep ${seconds}; echo done > $out/last');
+const second = sh('second', 'cat $first/last > $out', { first });
+export const targets = [target('chain', 'two slow builds', [second])];`,
+  );
+}
+
+const waitFor = async (cond: () => boolean, ms: number) => {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('several slime processes on one store', () => {
+  it('two concurrent realizes build each derivation exactly once and both succeed', async () => {
+    const dir = tempDir();
+    const file = slowChain(dir, 1);
+    const store = path.join(dir, 'store');
+    const args = ['realize', 'chain', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
+    const [a, b] = await Promise.all([slime(args, { cwd: dir }), slime(args, { cwd: dir })]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const ledger = fs.readFileSync(path.join(dir, 'ledger'), 'utf8').trim().split('\n');
+    expect(ledger.sort()).toEqual(['first', 'second']);
+    const events = [...a.stderr.split('\n'), ...b.stderr.split('\n')].filter(Boolean).map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'built')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'cached')).toHaveLength(2);
+    expect(events.some((e) => e.type === 'lock-wait')).toBe(true);
+  });
+
+  it('after SIGKILL mid-build, no partial path is in the store and a rerun succeeds', async () => {
+    const dir = tempDir();
+    const file = slowChain(dir, 30);
+    const store = path.join(dir, 'store');
+    const child = startSlime(['realize', 'chain', '-f', file, '--store', store, '--log-format', 'json'], { cwd: dir });
+    const done = collect(child);
+    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    await done;
+    const outputs = storePaths(store).filter((p) => !p.endsWith('.drv'));
+    expect(outputs).toEqual([]);
+
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('sleep 30', 'sleep 0'));
+    const rerun = await slime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir });
+    expect(rerun.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'result'), 'utf8')).toBe('done\n');
+  });
+
+  it('Ctrl-C stops the builds, keeps nothing partial and exits 130', async () => {
+    const dir = tempDir();
+    const file = slowChain(dir, 30);
+    const store = path.join(dir, 'store');
+    const child = startSlime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir });
+    const done = collect(child);
+    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(storePaths(store).filter((p) => !p.endsWith('.drv'))).toEqual([]);
+    expect(fs.readdirSync(path.join(store, '.slime/tmp'))).toEqual([]);
+  });
+});

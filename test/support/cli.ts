@@ -1,0 +1,53 @@
+/** Runs the built CLI (`dist/`) as a user would, in a fresh temporary store. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+export const API = path.join(ROOT, 'src/derivation/api.ts');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(prefix = 'slime-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function startSlime(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function slime(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const child = startSlime(args, opts);
+  return collect(child);
+}
+
+export function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Writes a derivation module that imports slime's API, and returns its path. */
+export function writeModule(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `import { derivation, derivationSet, fetchFile, source, target } from ${JSON.stringify(API)};\n${body}`);
+  return file;
+}
+
+/** Store entries that are store paths (not slime's own state). */
+export function storePaths(store: string): string[] {
+  if (!fs.existsSync(store)) return [];
+  return fs.readdirSync(store).filter((e) => !e.startsWith('.')).sort();
+}

@@ -107,6 +107,9 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
         `fix the hash in the derivation`,
     );
   }
+  if (!Array.isArray(mirrors)) {
+    throw new SlimeError(`invalid mirrors for ${name}: expected a list, got ${typeof mirrors}; fix the derivation`);
+  }
   for (const m of mirrors) checkMirror(m, name);
   const idleTimeoutMs = opts.connectTimeoutMs ?? defaultIdleTimeoutMs;
   // setTimeout fires at once for anything above 2^31-1 ms, which would fail every mirror.
@@ -122,7 +125,9 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
   try {
     await mkdir(dirname(dest), { recursive: true });
   } catch (err) {
-    throw new SlimeError(`cannot create the directory of ${dest} for ${name}: ${(err as Error).message}; check the path and its permissions`);
+    throw new SlimeError(
+      `cannot create the directory of ${dest} for ${name}: ${(err as Error).message}; check the path and its permissions`,
+    );
   }
   const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
 

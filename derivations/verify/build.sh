@@ -1,24 +1,30 @@
-#!/usr/bin/env bash
-# Builder of the verify derivation: runs verify.py (beside this script) under the
-# CPython being verified. The derivation passes this whole directory as a source and
-# runs `bash <source>/build.sh`, with these environment variables:
-#   python   store path of the CPython 3.11 build (runs $python/bin/python3.11)
-#   isolate  store path of the isolate (runs $isolate/bin/isolate)
-#   samples  store path of the samples/ directory (manifest.json and the programs)
-#   out      where report.json and report.txt go
-# Optional: verifyTimeout, seconds one sample run may take (default 30).
-# The runs happen in the build directory (the working directory of the builder), in
-# verify-work/. Progress lines and the exit status are verify.py's: see its header.
-set -euo pipefail
+# Builder of the verify derivation: runs verify.py, which sits beside this script,
+# under the CPython being verified, and leaves report.json and report.txt in $out.
+#
+# Run by slime's builder as `/bin/sh -e <src>/build.sh`, where src is this whole
+# directory added as a source (verify.py is found next to build.sh). Env contract:
+#   python         store path of the static CPython 3.11 (runs $python/bin/python3.11)
+#   isolate        store path of the isolate (runs $isolate/bin/isolate)
+#   samples        store path of the samples/ directory (manifest.json and programs)
+#   out            set by slime: where the reports go
+#   NIX_BUILD_TOP  set by slime: the build directory; the runs happen in verify-work/
+#   verifyTimeout  optional: seconds one sample run may take (default 30)
+# Progress lines, the report format and the exit status (0 all bit-exact, 1 some
+# sample differs, 2 unusable inputs) are verify.py's: see its header. Use
+# `phases: 'verify'` so src/builder/phases/verify.ts reads the progress.
 
-for var in python isolate samples out; do
-  if [ -z "${!var:-}" ]; then
-    echo "slime-verify: error: the derivation did not set \$$var; declare it in the verify derivation's env" >&2
-    exit 2
-  fi
-done
+: "${python:?env python (the CPython store path) is not set: the verify derivation must pass it}"
+: "${isolate:?env isolate (the isolate store path) is not set: the verify derivation must pass it}"
+: "${samples:?env samples (the samples/ directory as a source) is not set: the verify derivation must pass it}"
+: "${out:?env out is not set: slime sets it to the output path}"
+: "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(dirname "$0")
+if [ ! -f "$here/verify.py" ]; then
+  echo "slime-verify: error: verify.py is not beside $0; add the whole derivations/verify directory as the source and run build.sh from it" >&2
+  exit 2
+fi
+
 exec "$python/bin/python3.11" "$here/verify.py" \
   --python "$python" --isolate "$isolate" --samples "$samples" --out "$out" \
-  --work "$PWD/verify-work" --timeout "${verifyTimeout:-30}"
+  --work "$NIX_BUILD_TOP/verify-work" --timeout "${verifyTimeout:-30}"

@@ -28,7 +28,7 @@ Options:
   --sri         Print as an SRI hash, ALGO-<base64>, e.g. sha256-LCa0a2j/...
   -h, --help    Show this text.
 
-Relative paths are taken from the current directory.
+Relative paths are taken from the directory slime runs in (not the project root).
 
 Examples:
   slime hash file ./Python-3.12.3.tar.xz
@@ -83,7 +83,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     throw new UsageError(`slime hash ${mode}: say which ${mode === 'path' ? 'path' : 'file'} to hash.`);
   }
   for (const p of opts.paths) {
-    const full = resolve(ctx.cwd, p);
+    const full = resolve(p);
     const digest = mode === 'path' ? await hashNar(full, opts.algo) : await hashFile(full, opts.algo);
     ctx.stdout.write(`${formatHash({ algo: opts.algo, digest }, opts.style)}\n`);
   }

@@ -31,7 +31,7 @@ serialisation that Nix hashes and ships between stores.
 Options:
   -h, --help    Show this text.
 
-Relative paths are taken from the current directory.
+Relative paths are taken from the directory slime runs in (not the project root).
 
 Examples:
   slime nar dump ./vendor | sha256sum
@@ -53,7 +53,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (rest.length !== 1) {
     throw new UsageError(`slime nar ${mode}: expected exactly one ${operand}, got ${rest.length}; see 'slime nar --help'.`);
   }
-  const target = resolve(ctx.cwd, rest[0]);
+  const target = resolve(rest[0]);
   if (mode === 'dump') await pipeline(narDump(target), ctx.stdout, { end: false });
   else await narRestore(ctx.stdin, target);
   return 0;

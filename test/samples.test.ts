@@ -46,9 +46,11 @@ describe('samples/manifest.json', () => {
     expect(samples.every((s) => ['poc0', 'any', 'dynamic', 'realworld', 'dynload', 'errors'].includes(s.category))).toBe(true);
   });
 
-  it('describes every sample and gives well-formed exit codes and arguments', () => {
+  it('describes every sample by the first paragraph of its docstring, with well-formed exit codes and arguments', () => {
     for (const s of samples) {
-      expect(s.exercises.length, s.name).toBeGreaterThan(10);
+      const doc = /^"""([\s\S]*?)(?:\n\n|""")/.exec(fs.readFileSync(path.join(samplesDir, s.file), 'utf8'));
+      expect(doc, `${s.file} must start with a docstring`).not.toBeNull();
+      expect(s.exercises, s.name).toBe(doc![1].split(/\s+/).join(' ').trim());
       expect(s.file.startsWith(`${s.category}/`), s.name).toBe(true);
       expect(Array.isArray(s.args) && s.args.every((a) => typeof a === 'string'), s.name).toBe(true);
       if (s.signal) expect(s.exitCode, s.name).toBe(128 + constants.signals[s.signal as NodeJS.Signals]);

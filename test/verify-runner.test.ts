@@ -90,8 +90,8 @@ describe('verify runner on all samples', () => {
     expect(fs.readFileSync(path.join(r.out, 'report.txt'), 'utf8')).toMatch(new RegExp(`\\n${total}/${total} bit-exact\\n$`));
     const json = fs.readFileSync(path.join(r.out, 'report.json'), 'utf8');
     expect(json, 'the report must not depend on the build directory').not.toContain(r.buildDir);
-    // Every run's scratch copy is gone; only the runs' HOME and the report copy remain.
-    expect(fs.readdirSync(path.join(r.buildDir, 'verify-work')).sort()).toEqual(['home', 'report.json']);
+    // Every run's scratch copy and HOME are gone; only the report copy remains.
+    expect(fs.readdirSync(path.join(r.buildDir, 'verify-work'))).toEqual(['report.json']);
   }, 180_000);
 
   it('fails only the sample whose output the isolate changes, and says where', async () => {
@@ -144,7 +144,7 @@ describe('verify runner on crafted samples', () => {
       args: ['two words', 'ü'],
     },
     isolation: {
-      code: 'import os\nprint("left over:", os.path.exists("marker"), os.getcwd().endswith("/verify-work/run"))\nopen("marker", "w").close()',
+      code: 'import os\nhome = os.environ["HOME"]\nprint("left over:", os.path.exists("marker"), os.listdir(home), os.getcwd().endswith("/verify-work/run"))\nopen("marker", "w").close()\nopen(os.path.join(home, "dot"), "w").close()',
     },
   };
   const standIn = `#!${PYTHON}
@@ -210,7 +210,7 @@ sys.exit(code)
   });
 
   it('runs both interpreters in a fresh copy at the same path', () => {
-    const expected = 'left over: False True\n';
+    const expected = 'left over: False [] True\n';
     expect(sample('isolation').stdout.python.sha256).toBe(createHash('sha256').update(expected).digest('hex'));
     expect(sample('isolation').pass).toBe(true);
   });
@@ -272,6 +272,12 @@ describe('verify runner input errors', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`verify.py is not beside ${path.join(lone, 'build.sh')}; add the whole derivations/verify directory`);
+  });
+
+  it('exits 2 naming an isolate that cannot be started', () => {
+    const r = build('not-executable', { isolate: fakeIsolate('garbage', 'not a program at all\n') });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`cannot start ${path.join(tmp, 'garbage/bin/isolate')}: Exec format error`);
   });
 
   it('exits 2 naming the bad manifest entry', () => {

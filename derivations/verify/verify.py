@@ -12,8 +12,9 @@ Usage (build.sh maps the derivation's environment onto these options):
 Each run gets, and only gets, this environment:
     PYTHONHASHSEED=0  LC_ALL=C  TZ=UTC  PATH=<this process's PATH>  HOME=WORK/home
 stdin is /dev/null, the working directory is WORK/run: a fresh writable copy of SAMPLES
-made before every single run and deleted after it, so neither interpreter sees files
-the other wrote, and both see the same absolute script path (tracebacks print it).
+made before every single run and deleted after it (HOME too is fresh and empty), so
+neither interpreter sees files the other wrote, and both see the same absolute script
+path (tracebacks print it).
 The script is given relative to WORK/run (`dynamic/01_args_basic.py`), as a user types it.
 
 Besides being byte-identical to the isolate, the reference python must end as the
@@ -36,7 +37,8 @@ Progress on stdout, one line per event, read by src/builder/phases/verify.ts:
     slime-verify: P/N bit-exact
 
 Exit status: 0 when every sample passed, 1 when any failed (after writing the report),
-2 when the inputs are unusable (missing interpreter, invalid manifest).
+2 when the inputs are unusable (an interpreter missing or not runnable, an invalid
+manifest); no report is written then.
 
 Only the standard library: this runs under the CPython being verified.
 """
@@ -164,16 +166,22 @@ def remove_tree(path):
         shutil.rmtree(path, onerror=make_writable_and_retry)
 
 
-def run_sample(interpreter, sample, samples_dir, scratch, env, timeout):
-    remove_tree(scratch)
+def run_sample(interpreter, sample, samples_dir, work, env, timeout):
+    scratch, home = os.path.join(work, "run"), env["HOME"]
+    for fresh in (scratch, home):
+        remove_tree(fresh)
     make_writable_copy(samples_dir, scratch)
-    proc = subprocess.Popen(
-        [interpreter, sample.file, *sample.args],
-        cwd=scratch, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        # Its own process group, so a timeout ends whatever the sample started.
-        start_new_session=True,
-    )
+    os.makedirs(home)
+    try:
+        proc = subprocess.Popen(
+            [interpreter, sample.file, *sample.args],
+            cwd=scratch, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # Its own process group, so a timeout ends whatever the sample started.
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise InputError(f"cannot start {interpreter}: {exc.strerror}; it must be an executable for this machine") from None
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -182,7 +190,8 @@ def run_sample(interpreter, sample, samples_dir, scratch, env, timeout):
         kill_group(proc.pid)
         out, err = proc.communicate()
     kill_group(proc.pid)
-    remove_tree(scratch)
+    for fresh in (scratch, home):
+        remove_tree(fresh)
     return Run(proc.returncode, out, err, timed_out)
 
 
@@ -313,18 +322,20 @@ def main(argv):
         return 2
 
     work = os.path.abspath(opts.work)
-    scratch = os.path.join(work, "run")
-    home = os.path.join(work, "home")
-    os.makedirs(home, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
     env = {"PYTHONHASHSEED": "0", "LC_ALL": "C", "TZ": "UTC",
-           "PATH": os.environ.get("PATH", os.defpath), "HOME": home}
+           "PATH": os.environ.get("PATH", os.defpath), "HOME": os.path.join(work, "home")}
 
     total = len(samples)
     progress(f"{total} samples")
     results = []
     for index, sample in enumerate(samples, 1):
-        py = run_sample(python, sample, opts.samples, scratch, env, opts.timeout)
-        iso = run_sample(isolate, sample, opts.samples, scratch, env, opts.timeout)
+        try:
+            py = run_sample(python, sample, opts.samples, work, env, opts.timeout)
+            iso = run_sample(isolate, sample, opts.samples, work, env, opts.timeout)
+        except InputError as exc:
+            print(f"{PROGRESS} error: {exc}", file=sys.stderr)
+            return 2
         difference, problem = compare(sample, py, iso, opts.timeout)
         result = {
             "name": sample.name,

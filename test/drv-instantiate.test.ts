@@ -145,6 +145,15 @@ describe('parseDrv and serializeDrv', () => {
     expect(hashDerivationModulo(fixed('/bin/a'), never).equals(hashDerivationModulo(fixed('/bin/b'), never))).toBe(true);
   });
 
+  it('fillOutputPaths refuses a fixed hash on a derivation with several outputs', () => {
+    const bad: DrvData = {
+      ...sample,
+      inputDrvs: {},
+      outputs: { out: { path: '', hashAlgo: 'sha256', hash: 'ab'.repeat(32) }, dev: { path: '', hashAlgo: '', hash: '' } },
+    };
+    expect(() => fillOutputPaths('/s', 'x', bad, () => Buffer.alloc(32))).toThrow(/fixed hash for output out, but .* exactly one output/);
+  });
+
   it('fillOutputPaths refuses an unknown fixed-output algorithm', () => {
     const bad: DrvData = { ...sample, inputDrvs: {}, outputs: { out: { path: '', hashAlgo: 'r:blake3', hash: 'ab' } } };
     expect(() => fillOutputPaths('/s', 'x', bad, () => Buffer.alloc(32))).toThrow(/hash algorithm 'r:blake3'/);

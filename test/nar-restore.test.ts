@@ -170,6 +170,18 @@ describe('narRestore rejects malformed NARs and leaves nothing behind', () => {
     expect(existsSync(join(parent, 'no'))).toBe(false);
   });
 
+  it('a tree too deep for the file system: a plain error naming the path, nothing left', async () => {
+    const name = 'n'.repeat(255);
+    let node: Piece[] = file('bottom');
+    for (let i = 0; i < 20; i++) node = dir(entry(name, node));
+    const { parent, dest } = freshDest();
+    const err = await narRestore(Readable.from([nar(...node)]), dest).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SlimeError);
+    expect(err).not.toBeInstanceOf(NarError);
+    expect((err as Error).message).toMatch(/cannot restore the NAR: writing directory '.*nnnn' failed: the path is too long/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it('text chunks instead of bytes', async () => {
     const { dest } = freshDest();
     const err = await narRestore(Readable.from(['nix-archive-1']), dest).catch((e: unknown) => e);

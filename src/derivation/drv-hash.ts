@@ -52,6 +52,13 @@ export function fillOutputPaths(
     return { ...d, outputs: { out: { ...fixed, path } }, env: { ...d.env, out: path } };
   }
   const names = Object.keys(d.outputs);
+  const hashed = names.filter((o) => d.outputs[o].hash !== '');
+  if (hashed.length > 0) {
+    throw new SlimeError(
+      `derivation '${name}' gives a fixed hash for output${hashed.length > 1 ? 's' : ''} ${hashed.join(', ')}, but a fixed-output ` +
+        `derivation has exactly one output, "out"; drop the other outputs or the hash.`,
+    );
+  }
   if (names.length === 0) {
     throw new SlimeError(`derivation '${name}' has no outputs; give it at least one (usually "out").`);
   }

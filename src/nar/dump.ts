@@ -52,7 +52,10 @@ async function* dumpNode(path: Buffer, shared: Buffer | undefined): AsyncGenerat
   });
   if (st.isSymbolicLink()) {
     yield SYMLINK_HEAD;
-    yield encodeStr(await readlink(path, { encoding: 'buffer' }));
+    const target = await readlink(path, { encoding: 'buffer' }).catch((e: unknown) => {
+      throw fsError('read the symlink', path, e);
+    });
+    yield encodeStr(target);
     yield CLOSE;
   } else if (st.isFile()) {
     // Nix calls a file executable when its owner may execute it.

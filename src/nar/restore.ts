@@ -114,11 +114,14 @@ async function parseRegular(r: NarReader, path: Buffer): Promise<void> {
 }
 
 async function writeContents(r: NarReader, path: Buffer, size: number, executable: boolean): Promise<void> {
-  const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const file = await open(path, flags, 0o666).catch(cannotCreate('file', path));
   try {
     for await (const slice of r.readSlices(size, 'file contents')) {
       let written = 0;
-      while (written < slice.length) written += (await file.write(slice, written)).bytesWritten;
+      while (written < slice.length) {
+        written += (await file.write(slice, written).catch(cannotCreate('file', path))).bytesWritten;
+      }
     }
     // As Nix: whoever may read an executable may also run it.
     if (executable) await file.chmod((await file.stat()).mode | 0o111);
@@ -137,12 +140,12 @@ async function parseSymlink(r: NarReader, path: Buffer): Promise<void> {
   );
   if (target.length === 0) throw new NarError('a symlink has an empty target, which no file system allows.', start);
   if (target.includes(0)) throw new NarError('a symlink target contains a NUL byte.', start);
-  await symlink(target, path);
+  await symlink(target, path).catch(cannotCreate('symlink', path));
   await expectToken(r, ')');
 }
 
 async function parseDirectory(r: NarReader, path: Buffer): Promise<void> {
-  await mkdir(path);
+  await mkdir(path).catch(cannotCreate('directory', path));
   let previous: Buffer | undefined;
   for (;;) {
     const start = r.offset;
@@ -193,3 +196,12 @@ function badName(name: Buffer): string | undefined {
 
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
+
+/** The file system refused: not the NAR's fault, so a plain SlimeError that says why. */
+function cannotCreate(kind: string, path: Buffer): (e: NodeJS.ErrnoException) => never {
+  return (e) => {
+    const why =
+      e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'ENAMETOOLONG' ? 'the path is too long' : e.message;
+    throw new SlimeError(`cannot restore the NAR: writing ${kind} '${path.toString()}' failed: ${why}; free space or choose another DIR.`);
+  };
+}

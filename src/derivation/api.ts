@@ -157,7 +157,8 @@ class References {
       this.srcs.set(a.storePath, a);
       return a.storePath;
     }
-    const s = typeof a === 'string' ? a : String(a);
+    // As Nix coerces attributes: true is "1", false is "".
+    const s = typeof a === 'string' ? a : typeof a === 'boolean' ? (a ? '1' : '') : String(a);
     this.scan(s);
     return s;
   }

@@ -118,7 +118,12 @@ async function runAptGetSource(spec: AptSourceSpec, dir: string, ctx: AptSourceC
       throw new MirrorFailure(`cannot run apt-get: ${err.message}`);
     });
     if (signal?.aborted) throw new FetchAbortedError(ctx.source, signal.reason);
-    if (exit.code !== 0) throw new MirrorFailure(describeAptFailure(argument, spec.package, exit, output));
+    // apt-get also fails when only the .dsc or the Debian patches are missing from the
+    // archive (security updates replace them); the orig tarball may still have arrived
+    // whole, and the caller's hash check decides whether it is the right file.
+    if (exit.code !== 0 && !(await stat(target).then((s) => s.size > 0, () => false))) {
+      throw new MirrorFailure(describeAptFailure(argument, spec.package, exit, output));
+    }
   } finally {
     clearInterval(poll);
     signal?.removeEventListener('abort', cancel);

@@ -138,6 +138,7 @@ describe('verify runner on crafted samples', () => {
     stderr_tail: { code: 'import sys\nprint("warn", file=sys.stderr)' },
     sigint: { code: 'raise KeyboardInterrupt', exitCode: 130, signal: 'SIGINT' },
     slow: { code: 'print("quick in CPython")' },
+    flood: { code: 'print("a little output in CPython")' },
     wrong_expectation: { code: 'raise SystemExit(4)', exitCode: 0 },
     environment: {
       code: 'import os, sys\nprint(sorted(os.environ), os.environ["PYTHONHASHSEED"], os.environ["LC_ALL"], os.environ["TZ"], repr(sys.stdin.read()), sys.argv[1:])',
@@ -152,6 +153,9 @@ import os, signal, subprocess, sys, time
 script = sys.argv[1]
 if script == "slow.py":
     time.sleep(120)
+if script == "flood.py":
+    while True:
+        sys.stdout.buffer.write(b"y" * 65536)
 r = subprocess.run([${JSON.stringify(PYTHON)}, *sys.argv[1:]], capture_output=True)
 out, err, code = r.stdout, r.stderr, r.returncode
 if script == "exit_differs.py":
@@ -237,6 +241,15 @@ sys.exit(code)
     expect(slow.firstDifference?.stream).toBe('stdout');
     expect(slow.firstDifference?.isolate).toBe('[end of output]');
     expect(run.stderr).toContain('slime-verify: slow (slow.py): stdout differs at line 1\n');
+  });
+
+  it('kills a run that floods its output', () => {
+    const flood = sample('flood');
+    expect(flood.exitCode).toEqual({ python: 0, isolate: null });
+    expect(flood.stdout.isolate.bytes).toBeGreaterThan(16 * 1024 * 1024);
+    expect(flood.stdout.isolate.bytes).toBeLessThan(17 * 1024 * 1024);
+    expect(flood.firstDifference).toMatchObject({ stream: 'stdout', line: 1, python: 'a little output in CPython' });
+    expect(flood.firstDifference?.isolate).toBe(`${'y'.repeat(160)}… [no newline at end]`);
   });
 
   it('fails a sample whose reference run does not end as the manifest says, even if both agree', () => {

@@ -17,6 +17,9 @@ neither interpreter sees files the other wrote, and both see the same absolute s
 path (tracebacks print it).
 The script is given relative to WORK/run (`dynamic/01_args_basic.py`), as a user types it.
 
+A run is killed (its exit code is then reported as null) when it takes longer than the
+timeout or writes more than OUTPUT_LIMIT bytes on one stream.
+
 Besides being byte-identical to the isolate, the reference python must end as the
 manifest says (exitCode, and signal for samples that die by one): otherwise a sample
 that is broken on this python (say, a missing extension module raising ImportError in
@@ -48,16 +51,21 @@ import hashlib
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+import time
 
 PROGRESS = "slime-verify:"
 # How much of a differing line the report quotes: enough to see the difference in
 # context, little enough that one minified line cannot bloat the report.
 QUOTE_CHARS = 160
+# A run that writes more than this on one stream is killed: an isolate stuck in a loop
+# that prints would otherwise fill the builder's memory before the timeout ends it.
+OUTPUT_LIMIT = 16 * 1024 * 1024
 
 
 class InputError(Exception):
@@ -123,22 +131,23 @@ def load_manifest(samples_dir):
 class Run:
     """How one interpreter ran one sample."""
 
-    def __init__(self, returncode, stdout, stderr, timed_out):
+    def __init__(self, returncode, stdout, stderr, killed):
         self.stdout = stdout
         self.stderr = stderr
-        self.timed_out = timed_out
+        # Why the runner killed the run ("did not finish within 30 s"), or None.
+        self.killed = killed
         # A death by signal N is reported as 128+N, as a shell would, with the signal
         # named beside it so that a real `exit(130)` still differs from SIGINT.
-        if timed_out:
+        if killed:
             self.exit_code, self.signal = None, None
         elif returncode < 0:
             self.exit_code, self.signal = 128 - returncode, signal.Signals(-returncode).name
         else:
             self.exit_code, self.signal = returncode, None
 
-    def describe_exit(self, timeout):
-        if self.timed_out:
-            return f"did not finish within {timeout:g} s (killed)"
+    def describe_exit(self):
+        if self.killed:
+            return f"{self.killed} (killed)"
         if self.signal:
             return f"{self.exit_code} (killed by {self.signal})"
         return str(self.exit_code)
@@ -182,17 +191,49 @@ def run_sample(interpreter, sample, samples_dir, work, env, timeout):
         )
     except OSError as exc:
         raise InputError(f"cannot start {interpreter}: {exc.strerror}; it must be an executable for this machine") from None
-    timed_out = False
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        kill_group(proc.pid)
-        out, err = proc.communicate()
+    out, err, killed = collect_output(proc, timeout)
     kill_group(proc.pid)
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
     for fresh in (scratch, home):
         remove_tree(fresh)
-    return Run(proc.returncode, out, err, timed_out)
+    return Run(proc.returncode, out, err, killed)
+
+
+def collect_output(proc, timeout):
+    """Reads both pipes to the end, unless the run outlives `timeout` or writes more
+    than OUTPUT_LIMIT on a stream; then its process group is killed, and the reason
+    is returned with what was read so far."""
+    deadline = time.monotonic() + timeout
+    chunks = {"stdout": [], "stderr": []}
+    sizes = {"stdout": 0, "stderr": 0}
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
+        selector.register(proc.stderr, selectors.EVENT_READ, "stderr")
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                kill_group(proc.pid)
+                return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"did not finish within {timeout:g} s"
+            for key, _ in selector.select(remaining):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    selector.unregister(key.fileobj)
+                    continue
+                chunks[key.data].append(data)
+                sizes[key.data] += len(data)
+                if sizes[key.data] > OUTPUT_LIMIT:
+                    kill_group(proc.pid)
+                    return (b"".join(chunks["stdout"]), b"".join(chunks["stderr"]),
+                            f"wrote more than {OUTPUT_LIMIT // (1024 * 1024)} MiB on {key.data}")
+    try:
+        proc.wait(timeout=max(0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        # It closed both pipes but kept running.
+        kill_group(proc.pid)
+        return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"did not finish within {timeout:g} s"
+    return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), None
 
 
 def kill_group(pgid):
@@ -233,21 +274,21 @@ def line_difference(stream, python_bytes, isolate_bytes):
     raise AssertionError("line_difference called on equal streams")
 
 
-def compare(sample, py, iso, timeout):
+def compare(sample, py, iso):
     """Returns (first difference or None, problem with the reference run or None)."""
     difference = None
     for stream in ("stdout", "stderr"):
         if getattr(py, stream) != getattr(iso, stream):
             difference = line_difference(stream, getattr(py, stream), getattr(iso, stream))
             break
-    if difference is None and (py.exit_code, py.signal, py.timed_out) != (iso.exit_code, iso.signal, iso.timed_out):
-        difference = {"stream": "exit", "python": py.describe_exit(timeout), "isolate": iso.describe_exit(timeout)}
+    if difference is None and (py.exit_code, py.signal, py.killed) != (iso.exit_code, iso.signal, iso.killed):
+        difference = {"stream": "exit", "python": py.describe_exit(), "isolate": iso.describe_exit()}
     problem = None
-    if py.timed_out:
-        problem = f"the reference python did not finish within {timeout:g} s"
+    if py.killed:
+        problem = f"the reference python {py.killed} and was killed"
     elif (py.exit_code, py.signal) != (sample.exit_code, sample.signal):
         expected = f"{sample.exit_code}" + (f" (killed by {sample.signal})" if sample.signal else "")
-        problem = (f"the reference python exited {py.describe_exit(timeout)} but the manifest expects {expected}: "
+        problem = (f"the reference python exited {py.describe_exit()} but the manifest expects {expected}: "
                    f"the sample does not do what it is meant to on this python")
     return difference, problem
 
@@ -336,7 +377,7 @@ def main(argv):
         except InputError as exc:
             print(f"{PROGRESS} error: {exc}", file=sys.stderr)
             return 2
-        difference, problem = compare(sample, py, iso, opts.timeout)
+        difference, problem = compare(sample, py, iso)
         result = {
             "name": sample.name,
             "category": sample.category,

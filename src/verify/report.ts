@@ -7,7 +7,7 @@
  *     "total": N, "passed": P,
  *     "samples": [ {
  *       "name", "category", "file", "args": [..], "expectedExitCode": n,
- *       "exitCode": {"python": n|null, "isolate": n|null},   null: timed out
+ *       "exitCode": {"python": n|null, "isolate": n|null},   null: killed by the runner
  *       "signal":   {"python": "SIGINT"|null, "isolate": ...}, exit code is then 128+N
  *       "stdout":   {"python": {"sha256", "bytes"}, "isolate": {...}},
  *       "stderr":   {...},
@@ -50,7 +50,7 @@ export interface SampleResult {
   args: string[];
   /** What the manifest says the reference python exits with. */
   expectedExitCode: number;
-  /** null: the run did not finish within the timeout and was killed. */
+  /** null: the runner killed the run (past the timeout, or too much output); firstDifference or problem says which. */
   exitCode: PerInterpreter<number | null>;
   /** Name of the signal that ended the run (its exit code is then 128+N), or null. */
   signal: PerInterpreter<string | null>;

@@ -287,6 +287,14 @@ describe('verify runner input errors', () => {
     expect(r.stderr).toContain(`verify.py is not beside ${path.join(lone, 'build.sh')}; add the whole derivations/verify directory`);
   });
 
+  it('exits 2 when the python input holds no CPython', () => {
+    const empty = path.join(tmp, 'empty-prefix');
+    fs.mkdirSync(path.join(empty, 'bin'), { recursive: true });
+    const r = build('no-python', { python: empty, isolate: fakeIsolate('unused-2', `#!/bin/sh\nexec ${PYTHON} "$@"\n`) });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${empty}/bin holds no python3.N; the python input must be a CPython install prefix`);
+  });
+
   it('exits 2 naming an isolate that cannot be started', () => {
     const r = build('not-executable', { isolate: fakeIsolate('garbage', 'not a program at all\n') });
     expect(r.status).toBe(2);

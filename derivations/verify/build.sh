@@ -3,7 +3,8 @@
 #
 # Run by slime's builder as `/bin/sh -e <src>/build.sh`, where src is this whole
 # directory added as a source (verify.py is found next to build.sh). Env contract:
-#   python         store path of the static CPython 3.11 (runs $python/bin/python3.11)
+#   python         store path of the static CPython (runs $python/bin/python3.11, or
+#                  the python3.N it holds)
 #   isolate        store path of the isolate (runs $isolate/bin/isolate)
 #   samples        store path of the samples/ directory (manifest.json and programs)
 #   out            set by slime: where the reports go
@@ -19,12 +20,21 @@
 : "${out:?env out is not set: slime sets it to the output path}"
 : "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
 
+interpreter=
+for candidate in "$python"/bin/python3.[0-9] "$python"/bin/python3.[0-9][0-9]; do
+  if [ -x "$candidate" ]; then interpreter=$candidate; fi
+done
+if [ -z "$interpreter" ]; then
+  echo "slime-verify: error: $python/bin holds no python3.N; the python input must be a CPython install prefix" >&2
+  exit 2
+fi
+
 here=$(dirname "$0")
 if [ ! -f "$here/verify.py" ]; then
   echo "slime-verify: error: verify.py is not beside $0; add the whole derivations/verify directory as the source and run build.sh from it" >&2
   exit 2
 fi
 
-exec "$python/bin/python3.11" "$here/verify.py" \
+exec "$interpreter" "$here/verify.py" \
   --python "$python" --isolate "$isolate" --samples "$samples" --out "$out" \
   --work "$NIX_BUILD_TOP/verify-work" --timeout "${verifyTimeout:-30}"

@@ -1,7 +1,8 @@
 """Bit-exact verification of the SlimePython isolate against the CPython it embeds.
 
 Runs every sample listed in SAMPLES/manifest.json twice, once as
-`PYTHON/bin/python3.11 FILE ARGS...` and once as `ISOLATE/bin/isolate FILE ARGS...`,
+`PYTHON/bin/python3.11 FILE ARGS...` (python3.N: the one CPython PYTHON holds) and once
+as `ISOLATE/bin/isolate FILE ARGS...`,
 and compares stdout bytes, stderr bytes and the way the process ended.
 
 Usage (build.sh maps the derivation's environment onto these options):
@@ -344,9 +345,22 @@ def interpreter_in(prefix, relative, role):
     return path
 
 
+def cpython_in(prefix):
+    """PREFIX/bin/python3.N: `make altinstall` installs no plain python3, and the
+    version is whatever the CPython derivation built (3.11 for the Full tier)."""
+    bin_dir = os.path.join(prefix, "bin")
+    try:
+        names = sorted(n for n in os.listdir(bin_dir) if re.fullmatch(r"python3\.\d+", n))
+    except OSError as exc:
+        raise InputError(f"cannot list {bin_dir}: {exc.strerror}; --python must be a CPython install prefix") from None
+    if len(names) != 1:
+        raise InputError(f"{bin_dir} holds {names or 'no python3.N'}; --python must be the prefix of exactly one CPython install")
+    return interpreter_in(prefix, f"bin/{names[0]}", "python")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description="Compare the isolate with CPython on every sample, byte for byte.")
-    parser.add_argument("--python", required=True, help="CPython install prefix (runs bin/python3.11)")
+    parser.add_argument("--python", required=True, help="CPython install prefix (runs its bin/python3.N)")
     parser.add_argument("--isolate", required=True, help="isolate install prefix (runs bin/isolate)")
     parser.add_argument("--samples", required=True, help="directory holding manifest.json and the samples")
     parser.add_argument("--out", required=True, help="where report.json and report.txt are written")
@@ -355,7 +369,7 @@ def main(argv):
     opts = parser.parse_args(argv)
 
     try:
-        python = interpreter_in(opts.python, "bin/python3.11", "python")
+        python = cpython_in(opts.python)
         isolate = interpreter_in(opts.isolate, "bin/isolate", "isolate")
         samples = load_manifest(opts.samples)
     except InputError as exc:

@@ -40,7 +40,7 @@ const PYTHON_HOME: &CStr = match CStr::from_bytes_with_nul(
 /// (locale coercion, UTF-8 mode, `-E`/`-I`/`-X utf8`), and any other setter
 /// called before it would pre-initialise without the command line.
 unsafe fn initialize(config: *mut ffi::PyConfig, argc: c_int, argv: *mut *mut c_char) -> ffi::PyStatus {
-    let status = ffi::PyConfig_SetBytesArgv(config, argc as ffi::Py_ssize_t, argv);
+    let status = ffi::PyConfig_SetBytesArgv(config, argc as ffi::Py_ssize_t, argv as *mut *const c_char);
     if ffi::PyStatus_Exception(status) != 0 {
         return status;
     }

@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   store: () => import('./commands/store.js'),
   nar: () => import('./commands/nar.js'),
   hash: () => import('./commands/hash.js'),
+  bench: () => import('./commands/bench.js'),
 };
 
 const EXIT_CODES = `Exit codes:

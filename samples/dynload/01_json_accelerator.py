@@ -1,10 +1,15 @@
 """_json: the C scanner and encoder behind json, and where _json was loaded from."""
+# A missing accelerator must fail loudly, not fall back.
+import _json
 import json as _anchor
+import json.decoder
+import json.encoder
 import os
 import sys
+from decimal import Decimal
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,10 +20,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import _json  # noqa: E402  (a missing accelerator must fail loudly, not fall back)
-import json.decoder  # noqa: E402
-import json.encoder  # noqa: E402
-from decimal import Decimal  # noqa: E402
 
 print(origin("_json"))
 print("c_scanstring:", json.decoder.c_scanstring is _json.scanstring)

@@ -1,10 +1,12 @@
-"""hashlib and the builtin hash modules (_sha256, _sha1, _md5, _sha512, _sha3, _blake2)."""
+"""hashlib and the builtin hash modules (_md5, _sha1, _sha256/_sha512 or _sha2, _sha3, _blake2)."""
+import hashlib
+import importlib
 import json as _anchor
 import os
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,16 +17,20 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import hashlib  # noqa: E402
-import importlib  # noqa: E402
 
 data = b"slime bit-exact isolate " * 37
-for name in ["_md5", "_sha1", "_sha256", "_sha512", "_sha3", "_blake2"]:
-    importlib.import_module(name)
-    print(origin(name))
-import _sha256  # noqa: E402
-
-print("sha256 builtin:", _sha256.sha256(data).hexdigest())
+# CPython 3.12 merged _sha256 and _sha512 into _sha2: which ones exist is part of what
+# both interpreters must agree on.
+builtin = {}
+for name in ["_md5", "_sha1", "_sha2", "_sha256", "_sha512", "_sha3", "_blake2"]:
+    try:
+        builtin[name] = importlib.import_module(name)
+    except ImportError:
+        print(f"{name}: absent")
+    else:
+        print(origin(name))
+sha256_module = builtin.get("_sha256") or builtin["_sha2"]
+print("sha256 builtin:", sha256_module.sha256(data).hexdigest())
 for algo in ["md5", "sha1", "sha224", "sha256", "sha512", "sha3_256", "blake2b", "blake2s"]:
     h = hashlib.new(algo, data)
     print(algo, h.hexdigest(), type(h).__module__ + "." + type(h).__name__)

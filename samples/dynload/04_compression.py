@@ -1,10 +1,15 @@
 """zlib, _bz2 and _lzma: round trips, checksums and the modules' origins."""
+import binascii
+import bz2
+import hashlib
 import json as _anchor
+import lzma
 import os
 import sys
+import zlib
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,11 +20,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import binascii  # noqa: E402
-import bz2  # noqa: E402
-import hashlib  # noqa: E402
-import lzma  # noqa: E402
-import zlib  # noqa: E402
 
 payload = "".join(f"line {i}: {'abc' * (i % 7)}\n" for i in range(400)).encode()
 for name in ["zlib", "_bz2", "_lzma", "binascii"]:

@@ -1,10 +1,11 @@
 """_sqlite3: an in-memory database with a table, an index, aggregates and a Python function."""
 import json as _anchor
 import os
+import sqlite3
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,7 +16,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import sqlite3  # noqa: E402
 
 print(origin("_sqlite3"))
 con = sqlite3.connect(":memory:")

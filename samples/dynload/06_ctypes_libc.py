@@ -1,10 +1,11 @@
 """_ctypes: calling libc (strlen, qsort with a Python callback, snprintf) and structures."""
+import ctypes
 import json as _anchor
 import os
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,7 +16,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import ctypes  # noqa: E402
 
 print(origin("_ctypes"))
 libc = ctypes.CDLL(None)

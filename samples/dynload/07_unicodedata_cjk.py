@@ -2,9 +2,10 @@
 import json as _anchor
 import os
 import sys
+import unicodedata
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,7 +16,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import unicodedata  # noqa: E402
 
 print(origin("unicodedata"), "unidata", unicodedata.unidata_version)
 for ch in ["é", "Ω", "ｶ", "😀", "\u0301", "٣"]:

@@ -1,10 +1,14 @@
 """_struct, array, math and cmath: binary layouts and floating point results."""
+import array
+import cmath
 import json as _anchor
+import math
 import os
+import struct
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,10 +19,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import array  # noqa: E402
-import cmath  # noqa: E402
-import math  # noqa: E402
-import struct  # noqa: E402
 
 for name in ["_struct", "array", "math", "cmath"]:
     print(origin(name))

@@ -1,10 +1,12 @@
 """select and _socket: a local socket pair, readiness by select, poll and epoll."""
 import json as _anchor
 import os
+import select
+import socket
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,8 +17,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import select  # noqa: E402
-import socket  # noqa: E402
 
 for name in ["_socket", "select"]:
     print(origin(name))

@@ -3,8 +3,8 @@ import json as _anchor
 import os
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -14,6 +14,7 @@ def origin(name):
         return f"{name}: not loaded"
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
+
 
 try:
     import ssl

@@ -1,10 +1,13 @@
 """_pickle: the C pickler, protocols 0 to 5, a custom __reduce__ and stable bytes."""
+import hashlib
 import json as _anchor
 import os
+import _pickle
+import pickle
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -14,11 +17,6 @@ def origin(name):
         return f"{name}: not loaded"
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
-
-import hashlib  # noqa: E402
-import pickle  # noqa: E402
-
-import _pickle  # noqa: E402
 
 
 class Money:

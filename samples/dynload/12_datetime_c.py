@@ -1,10 +1,13 @@
 """_datetime: fixed dates, arithmetic, formatting and time zones (TZ=UTC)."""
+import datetime as dt
+import _datetime
 import json as _anchor
 import os
 import sys
+import time
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,10 +18,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import datetime as dt  # noqa: E402
-import time  # noqa: E402
-
-import _datetime  # noqa: E402
 
 print(origin("_datetime"), dt.datetime is _datetime.datetime)
 moment = dt.datetime(2026, 6, 4, 16, 38, 5, 123456)

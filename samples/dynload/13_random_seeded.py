@@ -1,10 +1,11 @@
 """_random: the Mersenne Twister seeded, so every draw is the same in both interpreters."""
 import json as _anchor
 import os
+import random
 import sys
 
-# Paths are printed relative to the standard library directory, which differs between
-# the two interpreters; "built-in" means compiled into the interpreter itself.
+# Paths are printed relative to the standard library directory, which may differ
+# between the two interpreters; "built-in" means compiled into the interpreter itself.
 STDLIB = os.path.dirname(os.path.dirname(_anchor.__file__))
 
 
@@ -15,7 +16,6 @@ def origin(name):
     path = getattr(module, "__file__", None)
     return f"{name}: {os.path.relpath(path, STDLIB) if path else 'built-in'}"
 
-import random  # noqa: E402
 
 print(origin("_random"))
 random.seed(20260604)

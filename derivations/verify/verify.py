@@ -1,9 +1,9 @@
 """Bit-exact verification of the SlimePython isolate against the CPython it embeds.
 
 Runs every sample listed in SAMPLES/manifest.json twice, once as
-`PYTHON/bin/python3.11 FILE ARGS...` (python3.N: the one CPython PYTHON holds) and once
-as `ISOLATE/bin/isolate FILE ARGS...`,
-and compares stdout bytes, stderr bytes and the way the process ended.
+`PYTHON/bin/python3.11 FILE ARGS...` (or whichever python3.N the CPython prefix holds)
+and once as `ISOLATE/bin/isolate FILE ARGS...`, and compares stdout bytes, stderr bytes
+and the way the process ended.
 
 Usage (build.sh maps the derivation's environment onto these options):
 

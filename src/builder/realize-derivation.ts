@@ -141,7 +141,10 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
   });
   const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
   const failure = reason ?? (missing ? { kind: 'no-output' as const, output: missing } : undefined);
-  if (failure) fail(failure, { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
+  if (failure) {
+    keepFailedReport(req, tempOutputs, logPath);
+    fail(failure, { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
+  }
   await finalizeAll(req, opts, tempOutputs, Date.now() - started);
   cleanup(buildDir, tempOutputs);
 }
@@ -156,6 +159,19 @@ function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: str
     removeTree(tempOutputs[name]);
   }
   return tempOutputs;
+}
+
+/**
+ * A verification that finds differences fails, so its output never enters the store;
+ * its report is what says which samples differ, so it is kept beside the log.
+ */
+function keepFailedReport(req: BuildRequest, tempOutputs: Record<string, string>, logPath: string): void {
+  const report = tempOutputs.out && `${tempOutputs.out}/report.json`;
+  if (req.phases === 'verify' && report && fs.existsSync(report)) fs.copyFileSync(report, failedReportPath(logPath));
+}
+
+export function failedReportPath(logPath: string): string {
+  return logPath.replace(/\.log$/, '.report.json');
 }
 
 function existsNoFollow(p: string): boolean {

@@ -8,7 +8,7 @@
  */
 import PQueue from 'p-queue';
 import path from 'node:path';
-import { BuildFailure, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import { BuildFailure, failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
 import type { EventSink } from '../events.js';
 import { addSource } from '../store/add.js';
 import type { Store } from '../store/store.js';
@@ -124,13 +124,13 @@ class GraphRun {
           timeoutMs: this.opts.timeoutMs,
         },
       );
-      this.succeeded(n, result);
+      await this.succeeded(n, result);
     } catch (e) {
-      this.failed(n, e);
+      await this.failed(n, e);
     }
   }
 
-  private succeeded(n: GraphNode, result: BuildResult): void {
+  private async succeeded(n: GraphNode, result: BuildResult): Promise<void> {
     const time = Date.now();
     if (result.action === 'cached') {
       this.counts.cached++;
@@ -139,7 +139,7 @@ class GraphRun {
       this.counts.built++;
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });
     }
-    if (n.phases === 'verify') void this.announceVerification(n);
+    if (n.phases === 'verify') await this.announceVerification(n);
     if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
     this.finished.add(n.drvPath);
     for (const d of this.dependents.get(n.drvPath) ?? []) {
@@ -149,8 +149,7 @@ class GraphRun {
     }
   }
 
-  private async announceVerification(n: GraphNode): Promise<void> {
-    const reportPath = path.join(n.outputs.out, 'report.json');
+  private async announceVerification(n: GraphNode, reportPath = path.join(n.outputs.out, 'report.json')): Promise<void> {
     try {
       const { readReport } = await import('../verify/report.js');
       const report = await readReport(reportPath);
@@ -160,7 +159,7 @@ class GraphRun {
     }
   }
 
-  private failed(n: GraphNode, e: unknown): void {
+  private async failed(n: GraphNode, e: unknown): Promise<void> {
     const failure = e instanceof BuildFailure ? e : new BuildFailure({ kind: 'internal', message: (e as Error).message ?? String(e) });
     this.failures.push({ drvPath: n.drvPath, name: n.name, failure });
     this.finished.add(n.drvPath);
@@ -173,6 +172,7 @@ class GraphRun {
       logPath: failure.logPath,
       keptBuildDir: failure.keptBuildDir,
     });
+    if (n.phases === 'verify' && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing) {
       this.queue.clear();

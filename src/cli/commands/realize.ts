@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
-import type { EventSink } from '../../events.js';
+import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
 import { planGraph } from '../../scheduler/plan.js';
 import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
@@ -83,7 +83,15 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
-    const sink = await sinkFor(format, ctx);
+    const display = await sinkFor(format, ctx);
+    const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
+    const sink: EventSink = {
+      emit: (e) => {
+        if (e.type === 'verified') verified.push(e);
+        display.emit(e);
+      },
+      close: () => display.close?.(),
+    };
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.on('SIGINT', onSigint);
@@ -112,6 +120,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.interrupted;
     }
     reportFailures(summary, ctx);
+    for (const v of verified) {
+      ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
+    }
     const outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
     for (const p of outPaths) ctx.stdout.write(p + '\n');
     if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());

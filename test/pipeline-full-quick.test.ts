@@ -1,0 +1,117 @@
+/**
+ * The reason slime exists: `slime realize full-x86_64-quick` builds CPython 3.11.2 from
+ * its pinned source, the PyO3 config, the vendored crates and the isolate, and verifies
+ * the isolate bit-exact against that CPython on every sample. In CI the project store
+ * is empty, so this runs from nothing (source fetch included); locally it reuses what
+ * the store holds. Then it checks the properties a broken isolate would lose.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, slime, tempDir, writeModule } from './support/cli.js';
+
+const BUILD_TIMEOUT = 45 * 60_000;
+
+interface Report {
+  total: number;
+  passed: number;
+  samples: { name: string; pass: boolean }[];
+}
+
+describe('slime realize full-x86_64-quick', () => {
+  let isolate = '';
+  let verification = '';
+  let python = '';
+  let stderr = '';
+
+  beforeAll(async () => {
+    const r = await slime(['realize', 'full-x86_64-quick', '--no-link', '--log-format', 'plain'], { cwd: ROOT });
+    stderr = r.stderr;
+    if (r.code !== 0) throw new Error(`realize failed with ${r.code}:\n${r.stderr.slice(-4000)}`);
+    [isolate, verification] = r.stdout.trim().split('\n');
+    const show = JSON.parse((await slime(['show', 'cpython-quick'], { cwd: ROOT })).stdout);
+    python = show.outputs.out;
+  }, BUILD_TIMEOUT);
+
+  it('prints the isolate path and the verification result', () => {
+    expect(isolate).toMatch(/\/store\/[0-9a-z]{32}-isolate-3\.11\.2-quick$/);
+    expect(fs.existsSync(path.join(isolate, 'bin/isolate'))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(verification, 'report.json'), 'utf8')) as Report;
+    expect(report.total).toBeGreaterThanOrEqual(55);
+    expect(report.samples.filter((s) => !s.pass)).toEqual([]);
+    expect(report.passed).toBe(report.total);
+    expect(stderr).toContain(`${report.total}/${report.total} bit-exact`);
+  });
+
+  it('links libpython statically: ldd shows no libpython', () => {
+    const ldd = execFileSync('ldd', [path.join(isolate, 'bin/isolate')], { encoding: 'utf8' });
+    expect(ldd).not.toMatch(/libpython/);
+    expect(fs.existsSync(path.join(python, 'lib/libpython3.11.a'))).toBe(true);
+    expect(fs.existsSync(path.join(python, 'lib/libpython3.11.so'))).toBe(false);
+  });
+
+  it('keeps the isolate and python3.11 position-independent (PIE)', () => {
+    for (const exe of [path.join(isolate, 'bin/isolate'), path.join(python, 'bin/python3.11')]) {
+      const header = execFileSync('readelf', ['-h', exe], { encoding: 'utf8' });
+      expect({ exe, type: /Type:\s+(\S+)/.exec(header)?.[1] }).toEqual({ exe, type: 'DYN' });
+    }
+  });
+
+  it('imports every lib-dynload extension by name, from its own CPython (needs --export-dynamic)', () => {
+    const dynload = path.join(python, 'lib/python3.11/lib-dynload');
+    const modules = fs.readdirSync(dynload).filter((f) => f.endsWith('.so')).map((f) => f.split('.')[0]).sort();
+    expect(modules.length).toBeGreaterThan(30);
+    const dir = tempDir();
+    const script = path.join(dir, 'import_all.py');
+    fs.writeFileSync(script, `import importlib, sys
+for name in sys.argv[1:]:
+    m = importlib.import_module(name)
+    print(name, getattr(m, '__file__', 'builtin'))
+`);
+    const r = spawnSync(path.join(isolate, 'bin/isolate'), [script, ...modules], { encoding: 'utf8', env: {} });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(modules.length);
+    for (const line of lines) expect(line.split(' ')[1].startsWith(dynload + '/')).toBe(true);
+  });
+
+  it('finds its stdlib in its CPython store path, never the host /usr/lib/python3.11', () => {
+    const dir = tempDir();
+    const script = path.join(dir, 'where.py');
+    fs.writeFileSync(script, 'import sys, os, json\nprint(json.dumps({"path": sys.path, "prefix": sys.prefix, "os": os.__file__}))\n');
+    const r = spawnSync(path.join(isolate, 'bin/isolate'), [script], { encoding: 'utf8', env: {} });
+    expect(r.status).toBe(0);
+    const where = JSON.parse(r.stdout);
+    expect(where.prefix).toBe(python);
+    expect(where.os.startsWith(python + '/')).toBe(true);
+    expect(where.path[0]).toBe(dir);
+    expect(where.path.filter((p: string) => p.startsWith('/usr/lib/python3') || p.startsWith('/usr/local/lib/python3'))).toEqual([]);
+  });
+
+  it('fails verification, naming the sample, when a sample behaves differently under the isolate', async () => {
+    const dir = tempDir();
+    const samples = path.join(dir, 'samples');
+    fs.mkdirSync(path.join(samples, 'odd'), { recursive: true });
+    fs.writeFileSync(path.join(samples, 'odd/same.py'), 'print("same under both")\n');
+    // The running binary is the one thing that must differ between the two.
+    fs.writeFileSync(path.join(samples, 'odd/differs.py'), 'import os\nprint("running", os.path.basename(os.readlink("/proc/self/exe")))\n');
+    fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify({
+      samples: [
+        { name: 'same', file: 'odd/same.py', category: 'odd', exercises: 'prints a constant', exitCode: 0, args: [] },
+        { name: 'differs', file: 'odd/differs.py', category: 'odd', exercises: 'prints its executable name', exitCode: 0, args: [] },
+      ],
+    }));
+    const file = writeModule(dir, 'odd.ts', `
+import { shellTools } from ${JSON.stringify(path.join(ROOT, 'derivations/toolchains.ts'))};
+export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'verify', tools: shellTools,
+  args: ['-e', source(${JSON.stringify(path.join(ROOT, 'derivations/verify'))}) + '/build.sh'],
+  env: { python: ${JSON.stringify(python)}, isolate: ${JSON.stringify(isolate)}, samples: source(${JSON.stringify(samples)}) } });
+export const targets = [target('odd', 'one sample differs', [check])];`);
+    const r = await slime(['realize', 'odd', '-f', file, '--log-format', 'plain'], { cwd: ROOT });
+    expect(r.code).toBe(100);
+    expect(r.stderr).toContain('1/2 bit-exact — NOT bit-exact');
+    expect(r.stderr).toMatch(/differs/);
+  });
+});

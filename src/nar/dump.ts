@@ -6,7 +6,7 @@
  * valid UTF-8 are archived exactly. File contents are read in chunks and never
  * held whole, so memory does not grow with file or tree size.
  */
-import { constants } from 'node:fs';
+import { type Stats, constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { SlimeError } from '../errors.js';
@@ -15,6 +15,8 @@ import { NAR_MAGIC, ZERO_PADDING, encodeInt, encodeStr, encodeTokens, padLength 
 const READ_CHUNK = 256 * 1024;
 /** Small pieces (tokens, names) are gathered up to this size before they are passed on. */
 const COALESCE_LIMIT = 64 * 1024;
+/** How many directory entries are lstat'ed ahead of the one being archived. */
+const STAT_AHEAD = 16;
 
 const MAGIC = encodeStr(NAR_MAGIC);
 const REGULAR_HEAD = encodeTokens('(', 'type', 'regular', 'contents');
@@ -46,10 +48,14 @@ async function* dumpRoot(path: Buffer, shared: Buffer | undefined): AsyncGenerat
   yield* dumpNode(path, shared);
 }
 
-async function* dumpNode(path: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
-  const st = await lstat(path).catch((e: unknown) => {
+function lstatOf(path: Buffer): Promise<Stats> {
+  return lstat(path).catch((e: unknown) => {
     throw fsError('read the metadata of', path, e);
   });
+}
+
+async function* dumpNode(path: Buffer, shared: Buffer | undefined, stat = lstatOf(path)): AsyncGenerator<Buffer> {
+  const st = await stat;
   if (st.isSymbolicLink()) {
     yield SYMLINK_HEAD;
     const target = await readlink(path, { encoding: 'buffer' }).catch((e: unknown) => {
@@ -81,11 +87,24 @@ async function* directoryEntries(dir: Buffer, shared: Buffer | undefined): Async
     throw fsError('list', dir, e);
   });
   names.sort(Buffer.compare);
-  for (const name of names) {
+  // The next few entries are lstat'ed ahead, so that with many small files the
+  // file system round trips overlap instead of adding up.
+  const ahead = new Map<number, Promise<Stats>>();
+  const statAhead = (i: number): void => {
+    if (i >= names.length || ahead.has(i)) return;
+    const st = lstatOf(Buffer.concat([dir, SLASH, names[i]]));
+    // Awaited later; this only keeps an abandoned walk from reporting it as unhandled.
+    st.catch(() => undefined);
+    ahead.set(i, st);
+  };
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i; j < i + STAT_AHEAD; j++) statAhead(j);
+    const st = ahead.get(i) as Promise<Stats>;
+    ahead.delete(i);
     yield ENTRY_HEAD;
-    yield encodeStr(name);
+    yield encodeStr(names[i]);
     yield NODE;
-    yield* dumpNode(Buffer.concat([dir, SLASH, name]), shared);
+    yield* dumpNode(Buffer.concat([dir, SLASH, names[i]]), shared, st);
     yield CLOSE;
   }
 }
@@ -99,28 +118,26 @@ async function* fileContents(path: Buffer, size: number, shared: Buffer | undefi
     throw fsError('open', path, e);
   });
   try {
-    let read = 0;
-    for (;;) {
-      // One byte more than expected is asked for, to notice a file that grew.
-      const buffer = shared ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read + 1));
-      const want = Math.min(buffer.length, size - read + 1);
+    // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
+    // even if the file grows meanwhile; a file that shrank cannot be archived.
+    for (let read = 0; read < size; ) {
+      const buffer = shared ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read));
+      const want = Math.min(buffer.length, size - read);
       const { bytesRead } = await file.read(buffer, 0, want, null).catch((e: unknown) => {
         throw fsError('read', path, e);
       });
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) throw shrankWhileReading(path, size, read);
       read += bytesRead;
-      if (read > size) throw changedWhileReading(path, size, 'grew');
       yield buffer.subarray(0, bytesRead);
     }
-    if (read < size) throw changedWhileReading(path, size, 'shrank');
   } finally {
     await file.close();
   }
 }
 
-function changedWhileReading(path: Buffer, size: number, how: string): SlimeError {
+function shrankWhileReading(path: Buffer, size: number, read: number): SlimeError {
   return new SlimeError(
-    `cannot archive '${path.toString()}': it was ${size} bytes when listed but ${how} while being read; ` +
+    `cannot archive '${path.toString()}': it was ${size} bytes when listed but ended after ${read} while being read; ` +
       `make sure nothing writes to the tree while it is archived or hashed.`,
   );
 }

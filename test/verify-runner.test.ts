@@ -130,6 +130,40 @@ describe('verify runner on all samples', () => {
   }, 180_000);
 });
 
+describe('the errors samples against isolates that are almost CPython', () => {
+  // Ways an embedding commonly drifts from `python3.11 SCRIPT`: each must make at least
+  // the named sample differ, or the sample set would let that isolate through.
+  const flawed: [string, string, string[]][] = [
+    ['runs the script through runpy', `-c 'import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")'`, ['01_uncaught_traceback', '13_recursion_depth']],
+    ['runs isolated (-I)', '-I', ['08_argv_path_file']],
+    ['ignores PYTHON* variables, PYTHONHASHSEED included (-E)', '-E', ['08_argv_path_file']],
+    ['leaves UTF-8 mode off under LC_ALL=C', '-X utf8=0', ['09_utf8_output']],
+    ['skips site (-S)', '-S', ['08_argv_path_file']],
+    ['optimizes (-O)', '-O', ['08_argv_path_file']],
+    ['leaves stdout and stderr unbuffered (-u)', '-u', ['08_argv_path_file']],
+    ['writes no bytecode (-B)', '-B', ['08_argv_path_file']],
+    ['turns warnings into errors', '-W error', ['12_warnings']],
+  ];
+  let errorsOnly: string;
+  beforeAll(() => {
+    errorsOnly = path.join(tmp, 'errors-only');
+    fs.cpSync(path.join(samplesDir, 'errors'), path.join(errorsOnly, 'errors'), { recursive: true });
+    const all = JSON.parse(fs.readFileSync(path.join(samplesDir, 'manifest.json'), 'utf8')) as { samples: { category: string }[] };
+    fs.writeFileSync(path.join(errorsOnly, 'manifest.json'), JSON.stringify({ samples: all.samples.filter((s) => s.category === 'errors') }));
+  });
+
+  it.each(flawed)('catches an isolate that %s', async (_what, flags, mustFail) => {
+    const name = `flawed-${flawed.findIndex((f) => f[1] === flags)}`;
+    const isolate = fakeIsolate(name, `#!/bin/sh\nexec ${PYTHON} ${flags} "$@"\n`);
+    const r = build(name, { isolate, samples: errorsOnly });
+    expect(r.status, r.stderr).toBe(1);
+    const report = await readReport(r.out);
+    const failed = report.samples.filter((s) => !s.pass);
+    expect(failed.map((s) => s.name)).toEqual(expect.arrayContaining(mustFail));
+    for (const s of failed) expect(s.firstDifference, s.name).toBeDefined();
+  }, 60_000);
+});
+
 describe('verify runner on crafted samples', () => {
   // Each sample's file name tells the stand-in isolate below what to do differently.
   const crafted: Record<string, { code: string; exitCode?: number; signal?: string; args?: string[] }> = {

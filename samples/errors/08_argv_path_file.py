@@ -12,8 +12,9 @@ print("path[0]", os.path.relpath(sys.path[0], here), os.path.isabs(sys.path[0]))
 print("cwd", os.path.relpath(os.getcwd(), here))
 print("path tail", [os.path.relpath(p, sys.prefix) for p in sys.path[1:]])
 print("encodings", sys.stdout.encoding, sys.stdout.errors, sys.stderr.errors, sys.getfilesystemencoding())
-print("flags", {k: getattr(sys.flags, k) for k in ("utf8_mode", "hash_randomization", "isolated",
-                                                     "no_user_site", "safe_path", "optimize", "dev_mode")})
+print("flags", {k: getattr(sys.flags, k) for k in ("utf8_mode", "hash_randomization", "isolated", "no_user_site",
+                                                     "safe_path", "optimize", "dev_mode", "dont_write_bytecode")})
+print("streams", [(s.line_buffering, s.write_through, type(s.buffer).__name__) for s in (sys.stdout, sys.stderr)])
 print("hash", hash("slime"), hash((1, "a")), sorted({"b", "a", "c"}), list({"x": 1, "y": 2}))
 print("version", sys.version_info[:2], sys.implementation.name, sys.byteorder)
 print("main module", sys.modules["__main__"] is sys.modules[__name__], __builtins__.__name__)

@@ -152,6 +152,18 @@ describe('the errors samples against isolates that are almost CPython', () => {
     fs.writeFileSync(path.join(errorsOnly, 'manifest.json'), JSON.stringify({ samples: all.samples.filter((s) => s.category === 'errors') }));
   });
 
+  it('writes the same report bytes when run again from the same build directory', () => {
+    const isolate = fakeIsolate('again', `#!/bin/sh\nexec ${PYTHON} "$@"\n`);
+    const work = path.join(tmp, 'again-work');
+    const reports = ['again-1', 'again-2'].map((out) => {
+      const r = spawnSync(PYTHON, [verifyPy, '--python', '/usr', '--isolate', isolate, '--samples', errorsOnly,
+        '--out', path.join(tmp, out), '--work', work], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8', timeout: 50_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return fs.readFileSync(path.join(tmp, out, 'report.json'));
+    });
+    expect(reports[1].equals(reports[0])).toBe(true);
+  }, 60_000);
+
   it.each(flawed)('catches an isolate that %s', async (_what, flags, mustFail) => {
     const name = `flawed-${flawed.findIndex((f) => f[1] === flags)}`;
     const isolate = fakeIsolate(name, `#!/bin/sh\nexec ${PYTHON} ${flags} "$@"\n`);

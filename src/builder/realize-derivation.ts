@@ -111,8 +111,17 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   }
 }
 
+/** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */
+const HOMELESS = '/homeless-shelter';
+
 async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
+  if (fs.existsSync(HOMELESS)) {
+    throw new BuildFailure({
+      kind: 'internal',
+      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
+    });
+  }
   const buildDir = buildDirFor(req.drvPath);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepare(req, store, buildDir, logPath);

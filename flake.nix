@@ -24,11 +24,5 @@
         ];
       };
 
-      apps.${system}.default = {
-        type = "app";
-        program = "${pkgs.writeShellScript "slime" ''
-          exec ${pkgs.nodejs_20}/bin/node ${self}/dist/src/cli/main.js "$@"
-        ''}";
-      };
     };
 }

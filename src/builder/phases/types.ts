@@ -9,6 +9,8 @@ export interface PhaseUpdate {
   phase: string;
   done?: number;
   total?: number;
+  /** Of the `done` units, how many succeeded (samples that were bit-exact). */
+  passed?: number;
 }
 
 /** Makes a fresh, stateful recognizer for one build's output. */

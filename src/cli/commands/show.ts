@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../errors.js';
+import { parseDrv } from '../../derivation/aterm.js';
 import { drvText } from '../../derivation/api.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { hashPartOf } from '../../store/paths.js';
@@ -19,6 +22,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('show', args, { ...commonOptions, drv: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('slime show takes exactly one TARGET or .drv path');
   const store = openStore(ctx, values.store);
+  const asDrv = path.resolve(positionals[0]);
+  if (asDrv.endsWith('.drv') && store.isValid(asDrv)) return showStoredDrv(asDrv, Boolean(values.drv), ctx);
   const mod = await openModule(ctx, store, values.file);
   const { derivations } = resolveTarget(mod, positionals[0]);
   if (values.drv) {
@@ -34,6 +39,19 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     derivation: d.drv,
   }));
   ctx.stdout.write(JSON.stringify(shown.length === 1 ? shown[0] : shown, null, 2) + '\n');
+  return 0;
+}
+
+/** A `.drv` already in the store needs no derivation module: the file says everything. */
+function showStoredDrv(drvPath: string, aterm: boolean, ctx: CliContext): number {
+  const text = fs.readFileSync(drvPath, 'utf8');
+  if (aterm) {
+    ctx.stdout.write(text + '\n');
+    return 0;
+  }
+  const drv = parseDrv(text);
+  const outputs = Object.fromEntries(Object.entries(drv.outputs).map(([k, v]) => [k, v.path]));
+  ctx.stdout.write(JSON.stringify({ name: drv.env.name, drvPath, hash: hashPartOf(drvPath), outputs, derivation: drv }, null, 2) + '\n');
   return 0;
 }
 

@@ -44,7 +44,7 @@ async function usage(ctx: CliContext): Promise<string> {
   const lines = await Promise.all(
     Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(9)} ${(await load()).default.summary}`),
   );
-  return `slime — declarative, content-addressed builds with a shared cache
+  return `slime — declarative, content-addressed builds (Nix-compatible derivations and store paths)
 
 Usage: slime COMMAND [ARGS...]     (slime COMMAND --help for details)
 

@@ -91,7 +91,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 }
 
 const command: Command = {
-  summary: 'Print the hash of a path (its NAR) or of a file, as nix-hash does',
+  summary: 'print the hash of a path (its NAR) or of a file, as nix-hash does',
   help,
   run,
 };

@@ -60,7 +60,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 }
 
 const command: Command = {
-  summary: 'Write a path as a NAR (as nix-store --dump), or restore one strictly',
+  summary: 'write a path as a NAR (as nix-store --dump), or restore one strictly',
   help,
   run,
 };

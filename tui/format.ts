@@ -98,3 +98,43 @@ export function stripControl(line: string): string {
     // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x1f\x7f]/g, '');
 }
+
+/** Columns a code point takes: 2 for East Asian wide and emoji, 0 for combining marks. */
+function columnsOf(cp: number): number {
+  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1faff) ||
+    cp >= 0x20000
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+/**
+ * Cuts control-free text to `width` columns, with no ellipsis (a log line cut at
+ * the screen edge, as `less -S` does). Every changing text the TUI shows passes
+ * through here so that Ink never has to truncate it: Ink's truncation measures
+ * grapheme by grapheme and memoizes every string it ever cut, forever, which a
+ * stream of log lines would turn into a leak.
+ */
+export function fitWidth(text: string, width: number): string {
+  if (text.length <= width && /^[\x20-\x7e]*$/.test(text)) return text;
+  if (/^[\x20-\x7e]*$/.test(text)) return text.slice(0, Math.max(0, width));
+  let used = 0;
+  let end = 0;
+  for (const ch of text) {
+    const w = columnsOf(ch.codePointAt(0)!);
+    if (used + w > width) break;
+    used += w;
+    end += ch.length;
+  }
+  return text.slice(0, end);
+}

@@ -1,11 +1,16 @@
 /**
  * The live TUI of `slime realize`: an EventSink that folds events into state and
- * renders the state with Ink at a bounded frame rate.
+ * renders the state with Ink, within a CPU budget.
  *
  * Events arrive far faster than a terminal can usefully change (a noisy build
  * writes tens of thousands of lines a second), so `emit` only queues; the queue is
- * folded in batches and a frame is drawn at most FRAME_MS apart, and at least
- * once a second while something runs so elapsed times keep moving.
+ * folded in batches and frames are drawn on a timer. Ink redraws the whole frame
+ * character by character (about 2 µs a cell), so a fixed frame rate would cost a
+ * big terminal a tenth of a core: instead each frame's cost is measured and the
+ * next one waits until drawing stays under RENDER_BUDGET of one core, never
+ * faster than FRAME_MS apart and never slower than MAX_FRAME_GAP_MS while
+ * anything changes, and at least once a second while something runs so elapsed
+ * times keep moving.
  */
 import { readFile } from 'node:fs/promises';
 import { render, useInput, useStdin, useStdout } from 'ink';
@@ -16,10 +21,17 @@ import type { VerifyReport } from './components/Results.js';
 import { counts, initialState, reduceAll, type TuiState } from './state.js';
 import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
 
-/** ~12 frames a second: smooth to the eye, cheap beside the build. */
+/** The fastest frame rate, ~12 a second: smooth to the eye. */
 export const FRAME_MS = 80;
-/** Queued events folded at once when the producer does not yield to the timer. */
-const MAX_QUEUE = 4096;
+/** Share of one core drawing may take; the TUI must not slow the build it shows. */
+export const RENDER_BUDGET = 0.015;
+const MAX_FRAME_GAP_MS = 1000;
+/**
+ * Events are folded in batches of this size rather than once a frame: an event
+ * folded soon after it arrives dies young, which the garbage collector makes cheap,
+ * and a producer that never yields to the timer cannot grow the queue.
+ */
+const MAX_QUEUE = 256;
 const TICK_MS = 1000;
 
 export interface Snapshot {
@@ -160,16 +172,31 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
       stdin: opts.stdin ?? process.stdin,
       exitOnCtrlC: false,
       patchConsole: false,
-      maxFps: Math.round(1000 / FRAME_MS),
+      // The timer above paces frames; Ink must draw each commit at once, not defer it.
+      maxFps: 1000,
     },
   );
   let lastFrame = 0;
+  let nextFrame = 0;
+  let frameCpuMs = 0;
   const timer = setInterval(() => {
     const now = clock();
     const ticking = counts(store.getSnapshot().state).active > 0 && now - lastFrame >= TICK_MS;
-    if (!store.dirty && !ticking) return;
+    if (performance.now() < nextFrame || (!store.dirty && !ticking)) return;
     lastFrame = now;
+    const start = performance.now();
+    const cpu = process.cpuUsage();
     store.publish(now);
+    // React renders in a microtask queued by publish(), and Ink draws in its commit:
+    // a microtask queued now runs after both. CPU time, not wall time, so that a
+    // busy machine preempting us does not pass for an expensive frame.
+    queueMicrotask(() => {
+      const used = process.cpuUsage(cpu);
+      const ms = (used.user + used.system) / 1000;
+      // Smoothed, or one cold first frame would space out the next several.
+      frameCpuMs = frameCpuMs === 0 ? ms : 0.7 * frameCpuMs + 0.3 * ms;
+      nextFrame = start + Math.min(MAX_FRAME_GAP_MS, Math.max(FRAME_MS, frameCpuMs / RENDER_BUDGET)) - FRAME_MS / 2;
+    });
   }, FRAME_MS);
   // A forgotten close() must not keep the process alive.
   timer.unref();

@@ -1,4 +1,6 @@
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import { fitWidth } from '../format.js';
 import { STATUS_STYLE } from '../theme.js';
 import type { HiddenRows, RowModel } from '../view-model.js';
 
@@ -11,25 +13,59 @@ export function StatusSymbol({ status }: { status: RowModel['status'] }) {
   );
 }
 
-/** One derivation: focus mark, state symbol, tree glyphs, name, elapsed time, what it is doing. */
-export function DerivationRow({ row, focused, nameWidth }: { row: RowModel; focused: boolean; nameWidth: number }) {
+interface DerivationRowProps {
+  row: RowModel;
+  focused: boolean;
+  nameWidth: number;
+  width: number;
+}
+
+/**
+ * One derivation: focus mark, state symbol, tree glyphs, name, elapsed time, what
+ * it is doing. The glyphs and the ASCII rest are separate texts because Ink
+ * measures any text holding a non-ASCII character grapheme by grapheme, every frame.
+ */
+function DerivationRowView(props: DerivationRowProps) {
+  const { row, focused, nameWidth, width } = props;
   const finishedOk = row.status === 'built' || row.status === 'substituted' || row.status === 'cached';
   const quiet = finishedOk || row.status === 'skipped' || row.status === 'planned';
+  const name = row.name.padEnd(Math.max(0, nameWidth - row.prefix.length));
+  const elapsed = (row.elapsed ?? '').padStart(6);
+  const detailWidth = width - 3 - row.prefix.length - name.length - 1 - elapsed.length - 2;
   return (
-    <Text wrap="truncate-end">
-      <Text color="yellow">{focused ? '›' : ' '}</Text>
-      <StatusSymbol status={row.status} /> <Text dimColor>{row.prefix}</Text>
-      <Text bold={focused} dimColor={quiet && !focused}>
-        {row.name.padEnd(Math.max(0, nameWidth - row.prefix.length))}
-      </Text>{' '}
-      <Text dimColor>{(row.elapsed ?? '').padStart(6)}</Text>
-      {row.detail !== undefined ? '  ' : ''}
-      <Text color={row.status === 'failed' ? 'red' : undefined} dimColor={quiet}>
-        {row.detail ?? ''}
+    <Box>
+      <Text>
+        <Text color="yellow">{focused ? '›' : ' '}</Text>
+        <StatusSymbol status={row.status} /> <Text dimColor>{row.prefix}</Text>
       </Text>
-    </Text>
+      <Text wrap="truncate-end">
+        <Text bold={focused} dimColor={quiet && !focused}>
+          {name}
+        </Text>{' '}
+        <Text dimColor>{elapsed}</Text>
+        {row.detail !== undefined && detailWidth > 0 ? (
+          <Text color={row.status === 'failed' ? 'red' : undefined} dimColor={quiet}>
+            {`  ${fitWidth(row.detail, detailWidth)}`}
+          </Text>
+        ) : null}
+      </Text>
+    </Box>
   );
 }
+
+const sameRow = (a: RowModel, b: RowModel) =>
+  a.drvPath === b.drvPath &&
+  a.prefix === b.prefix &&
+  a.name === b.name &&
+  a.status === b.status &&
+  a.elapsed === b.elapsed &&
+  a.detail === b.detail;
+
+/** Row models are rebuilt every frame; most rows have not changed and need not re-render. */
+export const DerivationRow = memo(
+  DerivationRowView,
+  (a, b) => a.focused === b.focused && a.nameWidth === b.nameWidth && a.width === b.width && sameRow(a.row, b.row),
+);
 
 export function HiddenRowsLine({ hidden }: { hidden: HiddenRows }) {
   const parts = [
@@ -63,7 +99,7 @@ export function DerivationTree(props: {
   return (
     <>
       {props.rows.map((row) => (
-        <DerivationRow key={row.drvPath} row={row} focused={row.drvPath === props.focused} nameWidth={nameWidth} />
+        <DerivationRow key={row.drvPath} row={row} focused={row.drvPath === props.focused} nameWidth={nameWidth} width={props.width} />
       ))}
       {props.hidden !== undefined ? <HiddenRowsLine hidden={props.hidden} /> : null}
     </>

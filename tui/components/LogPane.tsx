@@ -1,18 +1,18 @@
 import { Text } from 'ink';
-import { stripControl } from '../format.js';
+import { fitWidth, stripControl } from '../format.js';
 import type { LogLine } from '../log-tail.js';
 
 /** The last lines of one build, under a header naming it; `hint` says how to switch. */
-export function LogPane(props: { name: string; lines: readonly LogLine[]; totalLines: number; hint?: string }) {
-  const { name, lines, totalLines, hint } = props;
+export function LogPane(props: { name: string; lines: readonly LogLine[]; totalLines: number; width: number; hint?: string }) {
+  const { name, lines, totalLines, width, hint } = props;
   return (
     <>
       <Text dimColor wrap="truncate-end">
-        {`── log of ${name} · ${totalLines === 0 ? 'no output yet' : `${totalLines} line${totalLines === 1 ? '' : 's'}`}${hint !== undefined ? ` · ${hint}` : ''} ──`}
+        {fitWidth(`── log of ${name} · ${totalLines === 0 ? 'no output yet' : `${totalLines} line${totalLines === 1 ? '' : 's'}`}${hint !== undefined ? ` · ${hint}` : ''} ──`, width)}
       </Text>
       {lines.map((line, i) => (
         <Text key={i} wrap="truncate-end">
-          {stripControl(line.text) || ' '}
+          {fitWidth(stripControl(line.text), width) || ' '}
         </Text>
       ))}
     </>

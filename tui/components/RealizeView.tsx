@@ -44,6 +44,7 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
           name={focusedDrv.name}
           lines={lastLines(focusedDrv.log, layout.logLines)}
           totalLines={focusedDrv.log.total}
+          width={width}
           hint={hint}
         />
       ) : null}

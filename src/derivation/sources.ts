@@ -4,13 +4,14 @@
  * whose hash is that of the tree's NAR serialisation.
  *
  * Evaluation is synchronous (derivation() returns a value, like Nix's), so this module
- * hashes the NAR with synchronous reads. Paths named in SOURCE_EXCLUDES (build
+ * hashes the NAR (encoded by src/nar/format.ts) with synchronous reads. Paths named in SOURCE_EXCLUDES (build
  * products a developer may have left in the tree) are never part of a source.
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+import { encodeInt, encodeStr, encodeTokens, NAR_MAGIC, padLength, ZERO_PADDING } from '../nar/format.js';
 import { makeFixedOutputPath, checkStoreName } from '../store/paths.js';
 
 /** Directory entries that are never part of a source: build products and VCS data. */
@@ -36,66 +37,36 @@ export function sourceEntries(dir: string): string[] {
 
 function narHashSync(p: string): Buffer {
   const h = createHash('sha256');
-  str(h, 'nix-archive-1');
+  h.update(encodeStr(NAR_MAGIC));
   narObject(h, p);
   return h.digest();
 }
 
-function str(h: Hash, s: string | Buffer): void {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
-  int(h, b.length);
-  h.update(b);
-  pad(h, b.length);
-}
-
-function int(h: Hash, n: number): void {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  h.update(b);
-}
-
-function pad(h: Hash, n: number): void {
-  const r = n % 8;
-  if (r) h.update(Buffer.alloc(8 - r));
-}
-
 function narObject(h: Hash, p: string): void {
   const st = fs.lstatSync(p);
-  str(h, '(');
   if (st.isSymbolicLink()) {
-    str(h, 'type');
-    str(h, 'symlink');
-    str(h, 'target');
-    str(h, fs.readlinkSync(p, { encoding: 'buffer' }));
+    h.update(encodeTokens('(', 'type', 'symlink', 'target'));
+    h.update(encodeStr(fs.readlinkSync(p, { encoding: 'buffer' })));
   } else if (st.isDirectory()) {
-    str(h, 'type');
-    str(h, 'directory');
+    h.update(encodeTokens('(', 'type', 'directory'));
     for (const e of sourceEntries(p)) {
-      str(h, 'entry');
-      str(h, '(');
-      str(h, 'name');
-      str(h, e);
-      str(h, 'node');
+      h.update(encodeTokens('entry', '(', 'name'));
+      h.update(encodeStr(e));
+      h.update(encodeTokens('node'));
       narObject(h, path.join(p, e));
-      str(h, ')');
+      h.update(encodeTokens(')'));
     }
   } else if (st.isFile()) {
-    str(h, 'type');
-    str(h, 'regular');
-    if (st.mode & 0o100) {
-      str(h, 'executable');
-      str(h, '');
-    }
-    str(h, 'contents');
+    h.update(encodeTokens('(', 'type', 'regular', ...(st.mode & 0o100 ? ['executable', ''] : []), 'contents'));
     fileContents(h, p, st.size);
   } else {
     throw new SlimeError(`source ${p} is neither a file, a directory nor a symlink; remove it from the source tree`);
   }
-  str(h, ')');
+  h.update(encodeTokens(')'));
 }
 
 function fileContents(h: Hash, p: string, size: number): void {
-  int(h, size);
+  h.update(encodeInt(size));
   const fd = fs.openSync(p, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -110,5 +81,5 @@ function fileContents(h: Hash, p: string, size: number): void {
   } finally {
     fs.closeSync(fd);
   }
-  pad(h, size);
+  h.update(ZERO_PADDING.subarray(0, padLength(size)));
 }

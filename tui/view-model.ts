@@ -141,16 +141,25 @@ const DROP_RANK: Record<DrvStatus, number> = {
 
 /**
  * Splits `height` lines between the tree, the failure list and the log pane, with
- * one line kept for the overall/summary line. Running builds are the last thing to
+ * one line kept for the overall/summary line and one left free. Running builds are the last thing to
  * go: the log pane shrinks, then the failure list, before a running row is hidden;
  * finished-OK rows collapse into a count first.
  */
-export function planLayout(opts: { height: number; rows: readonly RowModel[]; failures: number; log: boolean }): Layout {
+export function planLayout(opts: {
+  height: number;
+  rows: readonly RowModel[];
+  failures: number;
+  /** Log lines there are to show; 0 for no log pane. */
+  log: number;
+}): Layout {
   const { rows, failures } = opts;
-  const space = Math.max(1, opts.height - 1);
+  // One line for the overall line, and one because Ink redraws a frame in place
+  // only while it is shorter than the terminal.
+  const space = Math.max(1, opts.height - 2);
   const active = rows.filter((r) => ACTIVE_STATUSES.has(r.status)).length;
   let failureRows = Math.min(failures, MAX_FAILURE_ROWS);
-  let logLines = opts.log ? MIN_LOG_LINES : 0;
+  const logWanted = Math.min(opts.log, MAX_LOG_LINES);
+  let logLines = Math.min(logWanted, MIN_LOG_LINES);
   const failureBlock = () => (failures === 0 ? 0 : 1 + failureRows + (failures > failureRows ? 1 : 0));
   const logBlock = () => (logLines > 0 ? 1 + logLines : 0);
   const treeSpace = () => space - failureBlock() - logBlock();
@@ -161,7 +170,7 @@ export function planLayout(opts: { height: number; rows: readonly RowModel[]; fa
     else failureRows--;
   }
   const { shown, hidden } = fitRows(rows, Math.max(0, treeSpace()));
-  if (opts.log) logLines = Math.min(MAX_LOG_LINES, logLines + Math.max(0, treeSpace() - shown.length - (hidden ? 1 : 0)));
+  logLines = Math.min(logWanted, logLines + Math.max(0, treeSpace() - shown.length - (hidden ? 1 : 0)));
   return { rows: shown, hidden, failureRows, logLines };
 }
 

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { lastLines } from '../log-tail.js';
 import { counts, eta, wallMs, type TuiState } from '../state.js';
-import { defaultFocus, failureModels, planLayout, rowModels } from '../view-model.js';
+import { defaultFocus, failureModels, MAX_LOG_LINES, planLayout, rowModels } from '../view-model.js';
 import { DerivationTree } from './DerivationTree.js';
 import { FailureList } from './FailureList.js';
 import { LogPane } from './LogPane.js';
@@ -34,7 +34,9 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
   const focusedDrv = focused !== undefined ? state.derivations[focused] : undefined;
   // After a successful run the logs have nothing more to say.
   const showLog = focusedDrv !== undefined && (state.finished === undefined || failures.length > 0);
-  const layout = planLayout({ height, rows, failures: failures.length, log: showLog });
+  // A pane with nothing to show yet still has its header, so it takes one line.
+  const logWanted = showLog ? Math.max(1, Math.min(focusedDrv.log.length, MAX_LOG_LINES)) : 0;
+  const layout = planLayout({ height, rows, failures: failures.length, log: logWanted });
   return (
     <Box flexDirection="column" width={width}>
       <DerivationTree rows={layout.rows} hidden={layout.hidden} focused={focused} width={width} />

@@ -27,9 +27,13 @@ replace-with = "vendored-sources"
 directory = "$vendor"
 CONFIG
 
-# Read by src/builder/phases/cargo.ts: the number of packages in the lock file
-# (the isolate included) is the number of "Compiling" lines to expect.
-echo "slime: $(grep -c '^\[\[package\]\]' "$crate/Cargo.lock") crates"
+cd "$crate"
+# Read by src/builder/phases/cargo.ts: the number of "Compiling" lines to
+# expect, i.e. the packages this platform's build compiles, the isolate
+# included. Not Cargo.lock's count: the lock also holds packages for other
+# targets (portable-atomic, for platforms without 64-bit atomics).
+cargo tree --offline --frozen --edges normal,build --prefix none --format '{p}' > "$NIX_BUILD_TOP/packages.txt"
+echo "slime: $(sed 's/ (\*)$//' "$NIX_BUILD_TOP/packages.txt" | sort -u | wc -l) crates"
 
 export SLIME_PYTHON="$python"
 export PYO3_CONFIG_FILE="$pyo3Config"
@@ -38,9 +42,15 @@ export CARGO_BUILD_JOBS="$NIX_BUILD_CORES"
 # The build directory and the vendor store path would otherwise be embedded in
 # panic locations and debug info: the first differs per derivation, the second
 # would make the binary look like it depends on the vendored sources at run time.
-export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build --remap-path-prefix=$vendor=/vendor"
+#
+# -Clinker-features=-lld: link with the system's GNU ld, as CPython linked its
+# own python3.11, instead of the rust-lld that rustc uses by default since 1.90.
+# lld cannot read GCC's LTO bytecode: against the fat-LTO libpython3.11.a of an
+# --with-lto CPython it would silently link the objects' non-LTO code, while
+# GNU ld's linker plugin gives the isolate the same whole-program LTO as
+# python3.11 (see derivations/README.md for the cost).
+export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build --remap-path-prefix=$vendor=/vendor -Clinker-features=-lld"
 
-cd "$crate"
 # -v prints each rustc command line: src/builder/phases/cargo.ts recognises the
 # final link (the rustc run for the `isolate` bin) from it.
 cargo build --release --offline --frozen -v

@@ -1,9 +1,10 @@
 /**
  * Phases of derivations/isolate/build.sh (`cargo build -v`), read from its log.
  *
- *   slime: 11 crates            printed by build.sh before cargo starts: the
- *                               number of packages in Cargo.lock, the isolate
- *                               included, i.e. the `Compiling` lines to expect
+ *   slime: 10 crates            printed by build.sh before cargo starts: the
+ *                               packages `cargo tree` lists for this platform,
+ *                               the isolate included, i.e. the `Compiling`
+ *                               lines to expect
  *      Compiling libc v0.2.191   one per package: compile, done + 1
  *        Running `... rustc --crate-name isolate ... --crate-type bin ...`
  *                               the rustc run that links the binary: link

@@ -130,7 +130,12 @@ export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProp
         return;
       }
       const step = (key.tab && key.shift) || key.leftArrow || key.upArrow ? -1 : key.tab || key.rightArrow || key.downArrow ? 1 : 0;
-      if (step !== 0) setPinned(moveFocus(focusOrder(state), pinned ?? defaultFocus(state), step));
+      if (step === 0) return;
+      // Keys can arrive faster than renders: read the newest focus and state, not this render's.
+      setPinned((current) => {
+        const latest = store.getSnapshot().state;
+        return moveFocus(focusOrder(latest), current ?? defaultFocus(latest), step);
+      });
     },
     { isActive: isRawModeSupported === true },
   );
@@ -213,6 +218,9 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
       clearInterval(timer);
       await Promise.all(loads);
       store.publish(clock());
+      // React renders the published state in a microtask; unmounting first would
+      // leave the last frame drawn before it on the screen.
+      await new Promise((resolve) => setImmediate(resolve));
       instance.unmount();
       await instance.waitUntilExit();
     },

@@ -1,0 +1,155 @@
+import { Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { cleanup, render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SlimeEvent } from '../src/events.js';
+import { RealizeApp, startTui, TuiStore } from '../tui/realize-view.js';
+import { plannedEvent, syntheticDrvPath as p, syntheticLogLine } from '../tui/synthetic.js';
+
+const T0 = 1_700_000_000_000;
+afterEach(() => cleanup());
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+function paneTitle(frame: string | undefined): string {
+  return /── log of (\S+)/.exec(frame ?? '')?.[1] ?? '(no pane)';
+}
+
+/** Three builds with output: quick started first, then pgo, then isolate (the default focus). */
+function threeBuilds(store: TuiStore): void {
+  store.push(plannedEvent(T0));
+  ['cpython-3.11.2-quick', 'cpython-3.11.2-pgo', 'isolate'].forEach((name, i) => {
+    store.push({ type: 'started', time: T0 + i, drvPath: p(name), action: 'build' });
+    store.push({ type: 'log', time: T0 + i, drvPath: p(name), stream: 'stdout', line: `hello from ${name}` });
+  });
+  store.publish(T0 + 1000);
+}
+
+describe('RealizeApp', () => {
+  it('moves the log pane with Tab and arrows, and follows again on Esc', async () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    const { lastFrame, stdin } = render(<RealizeApp store={store} width={100} height={30} />);
+    // Tree order: isolate, its input pgo, then quick.
+    expect(paneTitle(lastFrame())).toBe('isolate');
+    expect(lastFrame()).toContain('hello from isolate');
+    stdin.write('\t');
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-pgo');
+    expect(lastFrame()).toContain('hello from cpython-3.11.2-pgo');
+    expect(lastFrame()).toMatch(/›● │  ├─ cpython-3\.11\.2-pgo/);
+    stdin.write('\u001B[B'); // down
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-quick');
+    stdin.write('\t');
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('isolate');
+    stdin.write('\u001B[Z'); // shift-tab
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-quick');
+    stdin.write('\u001B');
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('isolate');
+  });
+
+  it('keeps a chosen focus while other builds start', async () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    const { lastFrame, stdin } = render(<RealizeApp store={store} width={100} height={30} />);
+    stdin.write('\t');
+    await settle();
+    store.push({ type: 'started', time: T0 + 10, drvPath: p('cargo-vendor'), action: 'fetch' });
+    store.publish(T0 + 1100);
+    await settle();
+    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-pgo');
+  });
+
+  it('draws nothing new until the store publishes, however many events arrive', async () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    const { frames, lastFrame } = render(<RealizeApp store={store} width={100} height={30} />);
+    const before = frames.length;
+    for (let i = 0; i < 20_000; i++) store.push({ type: 'log', time: T0, drvPath: p('isolate'), stream: 'stdout', line: `line ${i}` });
+    await settle();
+    expect(frames.length).toBe(before);
+    store.publish(T0 + 2000);
+    await settle();
+    expect(frames.length).toBe(before + 1);
+    expect(lastFrame()).toContain('line 19999');
+    expect(lastFrame()).toContain('20001 lines');
+  });
+});
+
+/** Collects what Ink writes; sized like a terminal but not one. */
+class Screen extends Writable {
+  text = '';
+  writes = 0;
+  columns = 100;
+  rows = 30;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    this.writes++;
+    done();
+  }
+}
+
+function start(loadReport?: (path: string) => Promise<never> | Promise<import('../tui/components/Results.js').VerifyReport>) {
+  const screen = new Screen();
+  const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
+  let now = T0;
+  const sink = startTui({ stdout: screen as unknown as NodeJS.WriteStream, stdin, clock: () => now, loadReport });
+  return { screen, sink, advance: (ms: number) => (now += ms) };
+}
+
+describe('startTui', () => {
+  it('batches a flood of log lines into a few frames and ends on the summary', async () => {
+    const { screen, sink, advance } = start();
+    const verify = p('isolate-verify');
+    sink.emit(plannedEvent(T0));
+    sink.emit({ type: 'started', time: T0, drvPath: verify, action: 'build' });
+    for (let i = 0; i < 50_000; i++) sink.emit({ type: 'log', time: T0, drvPath: verify, stream: 'stdout', line: syntheticLogLine(i) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(screen.writes).toBeLessThan(10);
+    advance(65_000);
+    sink.emit({ type: 'built', time: T0 + 65_000, drvPath: verify, outputs: {}, durationMs: 65_000 });
+    sink.emit({ type: 'finished', time: T0 + 65_000, built: 6, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 65_000, results: {} });
+    await sink.close?.();
+    expect(screen.text).toContain('✔ Done in 1m05s: 6 built, 1 cached, 0 substituted, 0 failed');
+  });
+
+  it('waits for verification reports before the final frame', async () => {
+    const report = {
+      total: 1,
+      passed: 1,
+      samples: [{ name: 'hello', category: 'poc0', pass: true, stdout: { python: { sha256: 'f'.repeat(64), bytes: 6 }, isolate: { sha256: 'f'.repeat(64), bytes: 6 } } }],
+    };
+    const asked: string[] = [];
+    const { screen, sink } = start(async (path) => {
+      asked.push(path);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return report;
+    });
+    const verify = p('isolate-verify');
+    const events: SlimeEvent[] = [
+      plannedEvent(T0),
+      { type: 'verified', time: T0, drvPath: verify, passed: 1, total: 1, reportPath: '/reports/r.json' },
+      { type: 'built', time: T0, drvPath: verify, outputs: {}, durationMs: 1 },
+      { type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} },
+    ];
+    for (const e of events) sink.emit(e);
+    await sink.close?.();
+    expect(asked).toEqual(['/reports/r.json']);
+    expect(screen.text).toContain('Verification of isolate-verify  1/1 bit-exact');
+    expect(screen.text).toContain('PASS  hello');
+  });
+
+  it('shows the counts when a report cannot be read', async () => {
+    const { screen, sink } = start(() => Promise.reject(new Error('ENOENT')));
+    const verify = p('isolate-verify');
+    sink.emit(plannedEvent(T0));
+    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 40, total: 41, reportPath: '/reports/gone.json' });
+    sink.emit({ type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} });
+    await sink.close?.();
+    expect(screen.text).toContain('Verification of isolate-verify: 40/41 bit-exact (report: /reports/gone.json)');
+  });
+});

@@ -39,7 +39,15 @@ fi
 sed -i 's|compileall.py \\$|compileall.py --invalidation-mode unchecked-hash \\|' Makefile
 
 echo "slime: phase make"
-make -j"$NIX_BUILD_CORES"
+# CPython's own strict mode: setup.py fails the build when an extension module
+# is missing (its -dev package is not installed), failed to compile, or does
+# not import, instead of installing a python3.11 without it.
+export PYTHONSTRICTEXTENSIONBUILD=1
+if ! make -j"$NIX_BUILD_CORES"; then
+  echo "slime: error: make failed. If setup.py's summary above lists modules that were not built," \
+    "install the Debian -dev packages derivations/README.md lists for them and build again" >&2
+  exit 1
+fi
 
 echo "slime: phase install"
 make altinstall

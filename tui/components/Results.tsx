@@ -18,8 +18,8 @@ export interface SampleResult {
   readonly stdout: { readonly python: StreamDigest; readonly isolate: StreamDigest };
   readonly firstDifference?: {
     readonly stream: string;
-    /** 1-based. */
-    readonly line: number;
+    /** 1-based; absent when the runs differ in how they exited (`stream` is `exit`). */
+    readonly line?: number;
     readonly python: string;
     readonly isolate: string;
   };
@@ -75,6 +75,7 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
       : `${python.sha256.slice(0, SHA_PREFIX)} ≠ ${isolate.sha256.slice(0, SHA_PREFIX)}`;
   const diff = sample.firstDifference;
   const indent = ' '.repeat(8);
+  const where = diff === undefined ? '' : diff.line !== undefined ? `${diff.stream} line ${diff.line}` : diff.stream;
   return (
     <>
       <Text wrap="truncate-end">
@@ -90,11 +91,11 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
       {!sample.pass && diff !== undefined ? (
         <>
           <Text wrap="truncate-end">
-            {`${indent}${diff.stream} line ${diff.line}  python : `}
+            {`${indent}${where}  python : `}
             <Text color="green">{JSON.stringify(diff.python)}</Text>
           </Text>
           <Text wrap="truncate-end">
-            {`${indent}${' '.repeat(diff.stream.length + String(diff.line).length + 7)}  isolate: `}
+            {`${indent}${' '.repeat(where.length)}  isolate: `}
             <Text color="red">{JSON.stringify(diff.isolate)}</Text>
           </Text>
         </>

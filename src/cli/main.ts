@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   nar: () => import('./commands/nar.js'),
   hash: () => import('./commands/hash.js'),
   bench: () => import('./commands/bench.js'),
+  tui: () => import('./commands/tui.js'),
 };
 
 const EXIT_CODES = `Exit codes:

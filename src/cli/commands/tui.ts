@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExitCode, SlimeError } from '../../errors.js';
+import type { EventSink } from '../../events.js';
+import { latestBench } from '../../bench/run-bench.js';
+import { defaultCores, failedReportPath } from '../../builder/realize-derivation.js';
+import type { Derivation } from '../../derivation/api.js';
+import { resolveTarget, type LoadedModule } from '../../derivation/load.js';
+import { planGraph } from '../../scheduler/plan.js';
+import { realizeGraph } from '../../scheduler/scheduler.js';
+import { acquireLock } from '../../store/lock.js';
+import { removeTree, type Store } from '../../store/store.js';
+import { readReport } from '../../verify/report.js';
+import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
+import type { CliContext, Command } from '../command.js';
+import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { targetStates } from '../target-state.js';
+
+const help = `Usage: slime tui [options]
+
+An interactive terminal UI: lists the targets with their state and latest
+verification, realizes the one you pick (Enter) with the live view of
+\`slime realize\`, opens any derivation's full log (scroll, / to search, n for the
+next match), shows the target's verification results and latest \`slime bench\`,
+and reruns the verification (v). The bottom line always lists the keys; q quits,
+and Ctrl-C stops running builds before quitting.
+
+Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
+
+Options:
+  -j, --jobs N          builds at once (default: the number of cores)
+      --cores N         cores each build may use (default: all)
+${COMMON_HELP}
+
+Exit codes: 0 quit; 130 interrupted (Ctrl-C or a signal); 2 usage error; 1 other errors.`;
+
+const options = {
+  ...commonOptions,
+  jobs: { type: 'string', short: 'j' },
+  cores: { type: 'string' },
+} as const;
+
+/** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
+function verifyStep(roots: Derivation[]): Derivation | undefined {
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    if (seen.has(d.drvPath)) continue;
+    seen.add(d.drvPath);
+    if (d.phases === 'verify') return d;
+    stack.push(...d.inputDerivations);
+  }
+  return undefined;
+}
+
+/** The app's view of a real store and derivation module. */
+class StoreBackend implements Backend {
+  readonly moduleName: string;
+  readonly storeDir: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly mod: LoadedModule,
+    private readonly build: { jobs: number; cores: number; cwd: string },
+  ) {
+    const relative = path.relative(build.cwd, mod.file);
+    this.moduleName = relative.startsWith('..') ? mod.file : relative;
+    this.storeDir = store.dir;
+  }
+
+  async targets(): Promise<TargetInfo[]> {
+    return Promise.all(
+      targetStates(this.mod, this.store).map(async (s) => {
+        const verify = verifyStep(resolveTarget(this.mod, s.name).derivations);
+        const bench = latestBench(this.store, s.name);
+        return {
+          ...s,
+          verifies: verify !== undefined,
+          ...(verify !== undefined ? await this.latestReport(verify) : {}),
+          // The per-sample rows are the verification's business; the panel shows the workloads.
+          bench: bench && { measuredAt: bench.measuredAt, rows: bench.rows.filter((r) => r.kind !== 'sample') },
+        };
+      }),
+    );
+  }
+
+  /** The valid output's report, else the one a failed verification left beside its log. */
+  private async latestReport(verify: Derivation): Promise<Pick<TargetInfo, 'report' | 'reportError'>> {
+    const out = verify.outputs.out;
+    const file = out !== undefined && this.store.isValid(out) ? path.join(out, 'report.json') : failedReportPath(this.store.logFile(verify.drvPath));
+    if (!fs.existsSync(file)) return {};
+    try {
+      return { report: await readReport(file) };
+    } catch (e) {
+      return { reportError: (e as Error).message };
+    }
+  }
+
+  realize(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    return this.run(target, resolveTarget(this.mod, target).derivations, events, signal);
+  }
+
+  /**
+   * Outputs are addressed by their derivation, so the same verification cannot be
+   * built "again" beside the old one: its output is forgotten and deleted first,
+   * under the store's shared lock as any build is, so gc never sees it half gone.
+   */
+  async rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    const verify = verifyStep(resolveTarget(this.mod, target).derivations);
+    if (verify === undefined) throw new SlimeError(`target ${target} has no verification step`);
+    const lock = await acquireLock(this.store.globalLockFile, { shared: true });
+    try {
+      for (const out of Object.values(verify.outputs)) {
+        this.store.invalidate(out);
+        removeTree(out);
+      }
+    } finally {
+      await lock.release();
+    }
+    return this.run(target, [verify], events, signal);
+  }
+
+  logFile(drvPath: string): string {
+    return this.store.logFile(drvPath);
+  }
+
+  private async run(target: string, roots: Derivation[], events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    const lock = await acquireLock(this.store.globalLockFile, { shared: true });
+    try {
+      const summary = await realizeGraph(planGraph(roots), {
+        store: this.store,
+        events,
+        targets: [target],
+        roots: roots.map((r) => r.drvPath),
+        jobs: this.build.jobs,
+        cores: this.build.cores,
+        keepGoing: false,
+        keepFailed: false,
+        signal,
+      });
+      return { failed: summary.failed.length, interrupted: signal.aborted };
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs('tui', args, options);
+  if (positionals.length > 0) throw new SlimeError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`, ExitCode.usage);
+  const stdout = ctx.stdout as NodeJS.WriteStream;
+  const stdin = ctx.stdin as NodeJS.ReadStream;
+  if (!stdout.isTTY || !stdin.isTTY) {
+    throw new SlimeError('slime tui needs a terminal for its input and output; without one use `slime realize TARGET --log-format plain` (`slime targets` lists the targets)');
+  }
+  const jobs = positiveInt('--jobs', values.jobs, defaultCores());
+  const cores = positiveInt('--cores', values.cores, defaultCores());
+  const store = openStore(ctx, values.store);
+  const mod = await openModule(ctx, store, values.file);
+  const { runTuiApp } = await import('../../../tui/app/start.js');
+  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd }), { stdout, stdin });
+  return reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
+}
+
+const command: Command = { summary: 'interactive: pick a target, realize it, read logs, results and benchmarks', help, run };
+export default command;

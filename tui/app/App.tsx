@@ -1,0 +1,136 @@
+import { useInput, useStdout } from 'ink';
+import { useEffect, useReducer, useState, useSyncExternalStore } from 'react';
+import { INITIAL_STATE, reduceApp, type TargetsCommand, type TargetsContext } from './app-state.js';
+import type { Backend, TargetInfo } from './backend.js';
+import { LogViewer } from './LogViewer.js';
+import { RunScreen } from './RunScreen.js';
+import type { Run, Runs } from './runs.js';
+import type { RunMark } from './TargetList.js';
+import { TargetsScreen } from './TargetsScreen.js';
+
+export type QuitReason = 'key' | 'interrupt';
+
+export interface AppProps {
+  backend: Backend;
+  runs: Runs;
+  /** Stops any running builds, then unmounts the app. */
+  quit: (reason: QuitReason) => void;
+  /** Fixed size for tests; by default the terminal's, following resizes. */
+  width?: number;
+  height?: number;
+}
+
+function useTerminalSize(fixed: { width?: number; height?: number }): { width: number; height: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ width: fixed.width ?? stdout.columns ?? 80, height: fixed.height ?? stdout.rows ?? 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  });
+  return size;
+}
+
+/** The targets, read again whenever a run ends: it changed what is realized and verified. */
+function useTargets(backend: Backend, run: Run | undefined): { targets?: TargetInfo[]; error?: string } {
+  const [loaded, setLoaded] = useState<{ targets?: TargetInfo[]; error?: string }>({});
+  const settled = run === undefined || !run.active;
+  useEffect(() => {
+    if (!settled) return;
+    let cancelled = false;
+    backend.targets().then(
+      (targets) => !cancelled && setLoaded({ targets }),
+      (e: unknown) => !cancelled && setLoaded({ error: e instanceof Error ? e.message : String(e) }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [backend, settled, run]);
+  return loaded;
+}
+
+function runMarks(run: Run | undefined): Record<string, RunMark> {
+  if (run === undefined) return {};
+  if (run.active) return { [run.target]: 'running' };
+  const failed = run.error !== undefined || run.outcome?.interrupted === true || (run.outcome?.failed ?? 0) > 0;
+  return failed ? { [run.target]: 'failed' } : {};
+}
+
+/** `slime tui`: pick a target, realize it, read its logs, results and benchmarks. */
+export function App({ backend, runs, quit, width, height }: AppProps) {
+  const size = useTerminalSize({ width, height });
+  // One line short of the terminal: a frame as tall as the screen makes Ink clear it on every draw.
+  const lines = Math.max(8, size.height - 1);
+  const [state, dispatch] = useReducer(reduceApp, INITIAL_STATE);
+  const run = useSyncExternalStore(runs.subscribe, runs.getSnapshot);
+  const { targets, error } = useTargets(backend, run);
+
+  const requestQuit = (reason: QuitReason) => {
+    if (state.quitting) return;
+    dispatch({ type: 'quitting' });
+    quit(reason);
+  };
+  // In raw mode Ctrl-C is a key, not a signal: it is handled here on every screen.
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') requestQuit('interrupt');
+  });
+  const status = state.quitting ? (run?.active ? 'stopping the running builds…' : 'quitting…') : undefined;
+
+  const selected = targets?.[state.selected];
+  const context: TargetsContext = { running: run?.active === true, hasRun: run !== undefined, verifies: selected?.verifies === true };
+  const onTargetsCommand = (command: TargetsCommand) => {
+    if (command.type === 'select') dispatch({ type: 'select', by: command.by, count: targets?.length ?? 0 });
+    else if (command.type === 'show-run') dispatch({ type: 'show', screen: { kind: 'run' } });
+    else if (command.type === 'quit') requestQuit('key');
+    else if (selected !== undefined) {
+      void runs.start(selected.name, command.type);
+      dispatch({ type: 'show', screen: { kind: 'run' } });
+    }
+  };
+
+  const screen = state.screen;
+  if (screen.kind === 'log') {
+    return (
+      <LogViewer
+        name={screen.name}
+        file={backend.logFile(screen.drvPath)}
+        width={size.width}
+        height={lines}
+        onBack={() => dispatch({ type: 'show', screen: { kind: 'run' } })}
+        onQuit={() => requestQuit('key')}
+      />
+    );
+  }
+  if (screen.kind === 'run' && run !== undefined) {
+    return (
+      <RunScreen
+        run={run}
+        focus={state.focus}
+        width={size.width}
+        height={lines}
+        status={status}
+        onFocus={(drvPath) => dispatch({ type: 'focus', drvPath })}
+        onOpenLog={(drvPath, name) => dispatch({ type: 'show', screen: { kind: 'log', drvPath, name } })}
+        onBack={() => dispatch({ type: 'show', screen: { kind: 'targets' } })}
+        onQuit={() => requestQuit('key')}
+      />
+    );
+  }
+  return (
+    <TargetsScreen
+      title={`slime tui · ${backend.moduleName} · store ${backend.storeDir}`}
+      targets={targets}
+      loadError={error}
+      selected={state.selected}
+      runMarks={runMarks(run)}
+      context={context}
+      status={status}
+      width={size.width}
+      height={lines}
+      onCommand={onTargetsCommand}
+    />
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Which screen the app shows and what is selected on it, and what each key does
+ * there: pure, so the key map is tested without a terminal, and the help line is
+ * made from the same conditions as the keys so it never lists a key that does
+ * nothing.
+ */
+import type { Key } from 'ink';
+
+export type Screen =
+  | { readonly kind: 'targets' }
+  | { readonly kind: 'run' }
+  /** A derivation's full log, opened from the run view and going back to it. */
+  | { readonly kind: 'log'; readonly drvPath: string; readonly name: string };
+
+export interface AppState {
+  readonly screen: Screen;
+  /** Index of the selected target. */
+  readonly selected: number;
+  /** The derivation picked in the run view; undefined follows the running build. */
+  readonly focus?: string;
+  /** Quitting waits for running builds to stop; the screen says so meanwhile. */
+  readonly quitting: boolean;
+}
+
+export const INITIAL_STATE: AppState = { screen: { kind: 'targets' }, selected: 0, quitting: false };
+
+export type AppAction =
+  | { type: 'select'; by: number; count: number }
+  | { type: 'show'; screen: Screen }
+  | { type: 'focus'; drvPath: string | undefined }
+  | { type: 'quitting' };
+
+export function reduceApp(state: AppState, action: AppAction): AppState {
+  switch (action.type) {
+    case 'select': {
+      if (action.count === 0) return state;
+      const selected = Math.min(action.count - 1, Math.max(0, state.selected + action.by));
+      return { ...state, selected };
+    }
+    case 'show':
+      // A new run view follows its own builds, not the derivation picked in the last one.
+      return { ...state, screen: action.screen, focus: action.screen.kind === 'run' && state.screen.kind === 'targets' ? undefined : state.focus };
+    case 'focus':
+      return { ...state, focus: action.drvPath };
+    case 'quitting':
+      return { ...state, quitting: true };
+  }
+}
+
+/** What the targets screen offers, given the run and the selected target. */
+export interface TargetsContext {
+  readonly running: boolean;
+  readonly hasRun: boolean;
+  readonly verifies: boolean;
+}
+
+export type TargetsCommand = { type: 'select'; by: number } | { type: 'realize' } | { type: 'verify' } | { type: 'show-run' } | { type: 'quit' };
+
+export function targetsKey(input: string, key: Key, ctx: TargetsContext): TargetsCommand | undefined {
+  if (key.upArrow || input === 'k') return { type: 'select', by: -1 };
+  if (key.downArrow || input === 'j') return { type: 'select', by: 1 };
+  if (key.return && !ctx.running) return { type: 'realize' };
+  if (input === 'v' && ctx.verifies && !ctx.running) return { type: 'verify' };
+  if (key.tab && ctx.hasRun) return { type: 'show-run' };
+  if (input === 'q') return { type: 'quit' };
+  return undefined;
+}
+
+export function targetsHelp(ctx: TargetsContext): string {
+  return [
+    '↑↓/jk select',
+    ctx.running ? undefined : 'Enter realize',
+    ctx.verifies && !ctx.running ? 'v rerun verification' : undefined,
+    ctx.hasRun ? (ctx.running ? 'Tab running build' : 'Tab last run') : undefined,
+    ctx.running ? 'q stop builds and quit' : 'q quit',
+  ]
+    .filter((k) => k !== undefined)
+    .join(' · ');
+}
+
+export type RunCommand = { type: 'focus'; by: number } | { type: 'log' } | { type: 'back' } | { type: 'quit' };
+
+export function runKey(input: string, key: Key): RunCommand | undefined {
+  if (key.upArrow || input === 'k') return { type: 'focus', by: -1 };
+  if (key.downArrow || input === 'j') return { type: 'focus', by: 1 };
+  if (input === 'l' || key.return) return { type: 'log' };
+  if (key.escape || key.leftArrow) return { type: 'back' };
+  if (input === 'q') return { type: 'quit' };
+  return undefined;
+}
+
+export function runHelp(running: boolean): string {
+  return ['↑↓/jk select derivation', 'l/Enter full log', 'Esc targets', running ? 'Ctrl-C/q stop builds and quit' : 'q quit'].join(' · ');
+}

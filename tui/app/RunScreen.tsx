@@ -53,7 +53,7 @@ export function RunScreen({ run, focus, width, height, status, onFocus, onOpenLo
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate-end">
         <Text bold>{fitWidth(title, width)}</Text>
-        {run.active ? <Text color="yellow">{'  ● running'}</Text> : null}
+        {run.active && state.finished === undefined ? <Text color="yellow">{'  ● running'}</Text> : null}
         {run.outcome?.interrupted ? <Text color="red">{'  stopped'}</Text> : null}
       </Text>
       {run.error !== undefined ? <Text color="red">{fitWidth(`error: ${run.error}`, width)}</Text> : null}

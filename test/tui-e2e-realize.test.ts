@@ -1,0 +1,60 @@
+/**
+ * `slime realize` on a real terminal (tmux, 120x40): what a person sees once a run
+ * with a failure and a verification has ended. The build is a small graph of shell
+ * derivations (test/fixtures/tui/demo.ts) in a fresh store.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, ROOT, tempDir } from './support/cli.js';
+import { Tmux } from './fixtures/tui/tmux.js';
+
+const FIXTURE = path.join(ROOT, 'test/fixtures/tui/demo.ts');
+
+describe('slime realize in a terminal', () => {
+  let term: Tmux | undefined;
+  afterEach(() => {
+    term?.kill();
+    term = undefined;
+  });
+
+  it('ends with the tree, the failure list, the failed log, the summary and the verification results', async () => {
+    const dir = tempDir('slime-tui-e2e-');
+    const store = path.join(dir, 'store');
+    term = new Tmux(120, 40, dir);
+    term.type(`node ${CLI} realize demo -k -f ${FIXTURE} --store ${store} --no-link; echo EXIT=$?`, true);
+    const screen = await term.waitFor(/EXIT=\d+/);
+
+    expect(screen).toContain('EXIT=100');
+    // The tree: every derivation with its state symbol, what it came to, in tree order.
+    expect(screen).toMatch(/ ✔ checks +\d+\.\ds +3\/3 bit-exact\n ✔ ├─ greeting +\d+\.\ds\n ✔ └─ compiler +\d+\.\ds\n ⊘ after +dependency failed\n.✖ └─ broken +\d+\.\ds +exit 3\n/);
+    // The failure list names the derivation, how it ended and where its log is.
+    expect(screen).toMatch(new RegExp(`✖ 1 failed\\n  broken  exit 3  ${store}/\\.slime/logs/[0-9a-z]{32}-broken\\.drv\\.log\\n`));
+    // The failed build's own last words.
+    expect(screen).toMatch(/── log of broken · 2 lines ──\ncompiling broken\.c\nbroken\.c:3: error: expected ';'\n/);
+    expect(screen).toMatch(/✖ Failed after \d+\.\ds: 3 built, 0 cached, 0 substituted, 1 failed, 1 skipped\n/);
+    expect(screen).toMatch(/Verification of checks  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n  PASS  02_dicts +builtins +6 B  5891b5b522d5\n  PASS  03_unicode +text +6 B  5891b5b522d5\n/);
+
+    // Colour carries the same meaning everywhere: green done, red failed, grey skipped.
+    expect(term.colourOf('✔ checks')).toBe('green');
+    expect(term.colourOf('⊘ after')).toBe('gray');
+    expect(term.colourOf('✖ └─ broken')).toBe('red');
+    expect(term.colourOf('✖ Failed after')).toBe('red');
+    expect(term.colourOf('PASS  01_hello')).toBe('green');
+  });
+
+  it('shows a second run of the same graph as cached, with nothing failed', async () => {
+    const dir = tempDir('slime-tui-e2e-');
+    const store = path.join(dir, 'store');
+    term = new Tmux(120, 40, dir);
+    term.type(`node ${CLI} realize good -f ${FIXTURE} --store ${store} --no-link; echo FIRST=$?`, true);
+    await term.waitFor(/FIRST=0/);
+    term.type('clear', true);
+    term.type(`node ${CLI} realize good -f ${FIXTURE} --store ${store} --no-link; echo SECOND=$?`, true);
+    const screen = await term.waitFor(/SECOND=\d+/);
+    expect(screen).toContain('SECOND=0');
+    expect(screen).toMatch(/ ≡ checks +3\/3 bit-exact\n ≡ ├─ greeting\n ≡ └─ compiler\n/);
+    expect(screen).toMatch(/✔ Done in \d+\.\ds: 0 built, 3 cached, 0 substituted, 0 failed\n/);
+    expect(screen).not.toContain('✖');
+    expect(term.colourOf('≡ checks')).toBe('gray');
+  });
+});

@@ -1,7 +1,8 @@
-import { useInput, useStdout } from 'ink';
+import { useStdout } from 'ink';
 import { useEffect, useReducer, useState, useSyncExternalStore } from 'react';
-import { INITIAL_STATE, reduceApp, type TargetsCommand, type TargetsContext } from './app-state.js';
-import type { Backend, TargetInfo } from './backend.js';
+import { INITIAL_STATE, reduceApp, type AppAction, type TargetsCommand, type TargetsContext } from './app-state.js';
+import type { Backend } from './backend.js';
+import { keystrokes, useKeys } from './keys.js';
 import { LogViewer } from './LogViewer.js';
 import { RunScreen } from './RunScreen.js';
 import type { Run, Runs } from './runs.js';
@@ -34,22 +35,20 @@ function useTerminalSize(fixed: { width?: number; height?: number }): { width: n
   return size;
 }
 
-/** The targets, read again whenever a run ends: it changed what is realized and verified. */
-function useTargets(backend: Backend, run: Run | undefined): { targets?: TargetInfo[]; error?: string } {
-  const [loaded, setLoaded] = useState<{ targets?: TargetInfo[]; error?: string }>({});
+/** Reads the targets at the start and again whenever a run ends: it changed what is realized and verified. */
+function useTargetLoading(backend: Backend, run: Run | undefined, dispatch: (action: AppAction) => void): void {
   const settled = run === undefined || !run.active;
   useEffect(() => {
     if (!settled) return;
     let cancelled = false;
     backend.targets().then(
-      (targets) => !cancelled && setLoaded({ targets }),
-      (e: unknown) => !cancelled && setLoaded({ error: e instanceof Error ? e.message : String(e) }),
+      (targets) => !cancelled && dispatch({ type: 'targets', targets }),
+      (e: unknown) => !cancelled && dispatch({ type: 'targets-failed', error: e instanceof Error ? e.message : String(e) }),
     );
     return () => {
       cancelled = true;
     };
-  }, [backend, settled, run]);
-  return loaded;
+  }, [backend, settled, run, dispatch]);
 }
 
 function runMarks(run: Run | undefined): Record<string, RunMark> {
@@ -66,7 +65,8 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
   const lines = Math.max(8, size.height - 1);
   const [state, dispatch] = useReducer(reduceApp, INITIAL_STATE);
   const run = useSyncExternalStore(runs.subscribe, runs.getSnapshot);
-  const { targets, error } = useTargets(backend, run);
+  useTargetLoading(backend, run, dispatch);
+  const { targets } = state;
 
   const requestQuit = (reason: QuitReason) => {
     if (state.quitting) return;
@@ -74,15 +74,15 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
     quit(reason);
   };
   // In raw mode Ctrl-C is a key, not a signal: it is handled here on every screen.
-  useInput((input, key) => {
-    if (key.ctrl && input === 'c') requestQuit('interrupt');
+  useKeys((input, key) => {
+    if (keystrokes(input, key).some(([i, k]) => k.ctrl && i === 'c')) requestQuit('interrupt');
   });
   const status = state.quitting ? (run?.active ? 'stopping the running builds…' : 'quitting…') : undefined;
 
   const selected = targets?.[state.selected];
   const context: TargetsContext = { running: run?.active === true, hasRun: run !== undefined, verifies: selected?.verifies === true };
   const onTargetsCommand = (command: TargetsCommand) => {
-    if (command.type === 'select') dispatch({ type: 'select', by: command.by, count: targets?.length ?? 0 });
+    if (command.type === 'select') dispatch({ type: 'select', by: command.by });
     else if (command.type === 'show-run') dispatch({ type: 'show', screen: { kind: 'run' } });
     else if (command.type === 'quit') requestQuit('key');
     else if (selected !== undefined) {
@@ -123,7 +123,7 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
     <TargetsScreen
       title={`slime tui · ${backend.moduleName} · store ${backend.storeDir}`}
       targets={targets}
-      loadError={error}
+      loadError={state.loadError}
       selected={state.selected}
       runMarks={runMarks(run)}
       context={context}

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useEffect, useReducer, useState } from 'react';
 import { fitWidth, stripControl } from '../format.js';
 import { HelpLine } from './HelpLine.js';
+import { useKeys } from './keys.js';
 import { matchPosition, matches, openLog, reduceLogView, type LogView } from './log-view.js';
 
 /** A running build keeps writing its log; this is how often the viewer looks again. */
@@ -60,7 +61,7 @@ export function LogViewer({ name, file, width, height, onBack, onQuit }: LogView
     if (lines !== undefined) dispatch({ type: 'loaded', lines });
   }, [lines]);
   useEffect(() => dispatch({ type: 'resize', height: paneHeight }), [paneHeight]);
-  useInput((input, key) => dispatch({ type: 'key', input, key }));
+  useKeys((input, key) => dispatch({ type: 'key', input, key }));
   useEffect(() => {
     if (view.leave === 'back') onBack();
     else if (view.leave === 'quit') onQuit();
@@ -75,7 +76,7 @@ export function LogViewer({ name, file, width, height, onBack, onQuit }: LogView
         {fitWidth(`── log of ${name} · ${range} ──`, width)}
       </Text>
       {content !== undefined && 'error' in content ? (
-        <Text color="red">{fitWidth(`${file}: ${content.error}`, width)}</Text>
+        <Text color="red">{fitWidth(`${content.error}: ${file}`, width)}</Text>
       ) : (
         shown.map((line, k) => (
           <LogRow

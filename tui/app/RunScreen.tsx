@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useSyncExternalStore } from 'react';
 import { RealizeView } from '../components/RealizeView.js';
 import { fitWidth } from '../format.js';
@@ -6,7 +6,7 @@ import { treeRows, type TuiState } from '../state.js';
 import { defaultFocus, moveFocus } from '../view-model.js';
 import { runHelp, runKey } from './app-state.js';
 import { HelpLine } from './HelpLine.js';
-import { keystrokes } from './keys.js';
+import { keystrokes, useKeys } from './keys.js';
 import type { Run } from './runs.js';
 
 /** The derivation the view is on: the one picked, else the one the realize view would show. */
@@ -31,7 +31,7 @@ export interface RunScreenProps {
 export function RunScreen({ run, focus, width, height, status, onFocus, onOpenLog, onBack, onQuit }: RunScreenProps) {
   const { state, now } = useSyncExternalStore(run.store.subscribe, run.store.getSnapshot);
   const current = effectiveFocus(state, focus);
-  useInput((chunk, chunkKey) => {
+  useKeys((chunk, chunkKey) => {
     // Keys that came in one chunk move the focus from where the previous one left it.
     let at = current;
     for (const [input, key] of keystrokes(chunk, chunkKey)) {

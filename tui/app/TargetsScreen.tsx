@@ -1,9 +1,9 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { fitWidth } from '../format.js';
 import { targetsHelp, targetsKey, type TargetsCommand, type TargetsContext } from './app-state.js';
 import type { TargetInfo } from './backend.js';
 import { HelpLine } from './HelpLine.js';
-import { keystrokes } from './keys.js';
+import { keystrokes, useKeys } from './keys.js';
 import { TargetDetail } from './TargetDetail.js';
 import { TargetList, type RunMark } from './TargetList.js';
 
@@ -23,7 +23,7 @@ export interface TargetsScreenProps {
 /** The targets with their state, and below them the selected one's verification and benchmark. */
 export function TargetsScreen(props: TargetsScreenProps) {
   const { title, targets, loadError, selected, runMarks, context, status, width, height, onCommand } = props;
-  useInput((chunk, chunkKey) => {
+  useKeys((chunk, chunkKey) => {
     for (const [input, key] of keystrokes(chunk, chunkKey)) {
       const command = targetsKey(input, key, context);
       if (command === undefined) continue;

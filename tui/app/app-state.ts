@@ -5,6 +5,7 @@
  * nothing.
  */
 import type { Key } from 'ink';
+import type { TargetInfo } from './backend.js';
 
 export type Screen =
   | { readonly kind: 'targets' }
@@ -16,6 +17,13 @@ export interface AppState {
   readonly screen: Screen;
   /** Index of the selected target. */
   readonly selected: number;
+  /**
+   * The targets as last read, or why they could not be. Kept in the reducer rather
+   * than read by the key handlers: Ink swaps in a new handler only after a frame is
+   * drawn, so a key may reach the handler of the frame before the list arrived.
+   */
+  readonly targets?: readonly TargetInfo[];
+  readonly loadError?: string;
   /** The derivation picked in the run view; undefined follows the running build. */
   readonly focus?: string;
   /** Quitting waits for running builds to stop; the screen says so meanwhile. */
@@ -25,18 +33,21 @@ export interface AppState {
 export const INITIAL_STATE: AppState = { screen: { kind: 'targets' }, selected: 0, quitting: false };
 
 export type AppAction =
-  | { type: 'select'; by: number; count: number }
+  | { type: 'targets'; targets: readonly TargetInfo[] }
+  | { type: 'targets-failed'; error: string }
+  | { type: 'select'; by: number }
   | { type: 'show'; screen: Screen }
   | { type: 'focus'; drvPath: string | undefined }
   | { type: 'quitting' };
 
 export function reduceApp(state: AppState, action: AppAction): AppState {
   switch (action.type) {
-    case 'select': {
-      if (action.count === 0) return state;
-      const selected = Math.min(action.count - 1, Math.max(0, state.selected + action.by));
-      return { ...state, selected };
-    }
+    case 'targets':
+      return { ...state, targets: action.targets, loadError: undefined, selected: Math.max(0, Math.min(state.selected, action.targets.length - 1)) };
+    case 'targets-failed':
+      return { ...state, loadError: action.error };
+    case 'select':
+      return { ...state, selected: Math.max(0, Math.min((state.targets?.length ?? 0) - 1, state.selected + action.by)) };
     case 'show':
       // A new run view follows its own builds, not the derivation picked in the last one.
       return { ...state, screen: action.screen, focus: action.screen.kind === 'run' && state.screen.kind === 'targets' ? undefined : state.focus };

@@ -32,10 +32,29 @@ export const EMPTY_TAIL: LogTail = { head: null, length: 0, total: 0 };
 export const MAX_LINE_CHARS = 4096;
 
 export function appendLine(tail: LogTail, stream: LogLine['stream'], text: string, capacity: number): LogTail {
+  const next = { head: tail.head, length: tail.length, total: tail.total };
+  appendInPlace(next, stream, text, capacity);
+  return next;
+}
+
+/**
+ * Appends to a tail object nobody else has seen yet (one a batch of events just
+ * created): the nodes stay shared and immutable, only the wrapper is reused, which
+ * saves an allocation per line on the hot path.
+ */
+export type MutableLogTail = { -readonly [K in keyof LogTail]: LogTail[K] };
+
+export function appendInPlace(tail: MutableLogTail, stream: LogLine['stream'], text: string, capacity: number): void {
   const clipped = text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}…` : text;
   const head: LogNode = { stream, text: clipped, next: tail.head };
-  if (tail.length + 1 < 2 * capacity) return { head, length: tail.length + 1, total: tail.total + 1 };
-  return { head: copyPrefix(head, capacity), length: Math.min(capacity, tail.length + 1), total: tail.total + 1 };
+  tail.total++;
+  if (tail.length + 1 < 2 * capacity) {
+    tail.head = head;
+    tail.length++;
+  } else {
+    tail.head = copyPrefix(head, capacity);
+    tail.length = Math.min(capacity, tail.length + 1);
+  }
 }
 
 function copyPrefix(head: LogNode, count: number): LogNode | null {

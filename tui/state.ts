@@ -5,7 +5,7 @@
  * JSON event log replays into exactly the state the live run had.
  */
 import type { FailureReason, PlannedDerivation, SlimeEvent } from '../src/events.js';
-import { EMPTY_TAIL, appendLine, type LogTail } from './log-tail.js';
+import { EMPTY_TAIL, appendInPlace, appendLine, type LogTail, type MutableLogTail } from './log-tail.js';
 
 export type DrvStatus =
   | 'planned'
@@ -121,19 +121,46 @@ type Draft = Mutable<TuiState> & { derivations: Record<string, DrvState> };
  */
 export function reduceAll(state: TuiState, events: readonly SlimeEvent[]): TuiState {
   if (events.length === 0) return state;
-  const next: Draft = {
-    ...state,
-    order: state.order,
-    derivations: { ...state.derivations },
-  };
-  const copied = new Set<string>();
-  let orderCopied = false;
-  const drv = (drvPath: string): Mutable<DrvState> => {
+  const batch = new Batch(state);
+  for (const event of events) batch.apply(event);
+  return batch.finish();
+}
+
+/**
+ * A fold kept open while events arrive, closed when a consumer wants the state:
+ * the live TUI applies each event as it comes (so it can be dropped at once, young)
+ * and takes the state once a frame. What `finish` returns is immutable from then on.
+ */
+export class Batch {
+  private readonly next: Draft;
+  private readonly copied = new Set<string>();
+  private orderCopied = false;
+  /** Log tails created by this batch: not yet visible outside it, so they may grow in place. */
+  private readonly ownedTails = new Set<LogTail>();
+  private finished = false;
+
+  constructor(state: TuiState) {
+    this.next = { ...state, derivations: { ...state.derivations } };
+  }
+
+  apply(event: SlimeEvent): void {
+    if (this.finished) throw new Error('Batch.apply after finish');
+    this.next.lastEventAt = Math.max(this.next.lastEventAt, event.time);
+    apply(this.next, event, this.drv, this.ownedTails);
+  }
+
+  finish(): TuiState {
+    this.finished = true;
+    return this.next;
+  }
+
+  private readonly drv = (drvPath: string): Mutable<DrvState> => {
+    const next = this.next;
     const existing = next.derivations[drvPath];
     if (existing === undefined) {
-      if (!orderCopied) {
+      if (!this.orderCopied) {
         next.order = [...next.order];
-        orderCopied = true;
+        this.orderCopied = true;
       }
       (next.order as string[]).push(drvPath);
       const created: Mutable<DrvState> = {
@@ -145,24 +172,23 @@ export function reduceAll(state: TuiState, events: readonly SlimeEvent[]): TuiSt
         log: EMPTY_TAIL,
       };
       next.derivations[drvPath] = created;
-      copied.add(drvPath);
+      this.copied.add(drvPath);
       return created;
     }
-    if (copied.has(drvPath)) return existing as Mutable<DrvState>;
+    if (this.copied.has(drvPath)) return existing as Mutable<DrvState>;
     const copy = { ...existing };
     next.derivations[drvPath] = copy;
-    copied.add(drvPath);
+    this.copied.add(drvPath);
     return copy;
   };
-
-  for (const event of events) {
-    next.lastEventAt = Math.max(next.lastEventAt, event.time);
-    apply(next, event, drv);
-  }
-  return next;
 }
 
-function apply(state: Draft, event: SlimeEvent, drv: (drvPath: string) => Mutable<DrvState>): void {
+function apply(
+  state: Draft,
+  event: SlimeEvent,
+  drv: (drvPath: string) => Mutable<DrvState>,
+  ownedTails: Set<LogTail>,
+): void {
   switch (event.type) {
     case 'planned': {
       state.targets = [...new Set([...state.targets, ...event.targets])];
@@ -197,7 +223,12 @@ function apply(state: Draft, event: SlimeEvent, drv: (drvPath: string) => Mutabl
     }
     case 'log': {
       const d = drv(event.drvPath);
-      d.log = appendLine(d.log, event.stream, event.line, state.logCapacity);
+      if (!ownedTails.has(d.log)) {
+        d.log = appendLine(d.log, event.stream, event.line, state.logCapacity);
+        ownedTails.add(d.log);
+      } else {
+        appendInPlace(d.log as MutableLogTail, event.stream, event.line, state.logCapacity);
+      }
       return;
     }
     case 'progress': {

@@ -8,7 +8,7 @@
  */
 import type { EventSink, SlimeEvent } from '../events.js';
 import { formatBytes, formatDuration, formatPhase, formatReason, stripControl } from '../../tui/format.js';
-import { appendLine, EMPTY_TAIL, lastLines, type LogTail } from '../../tui/log-tail.js';
+import { appendInPlace, EMPTY_TAIL, lastLines, type MutableLogTail } from '../../tui/log-tail.js';
 import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../../tui/state.js';
 
 /** Lines of a failed build's log printed with its failure. */
@@ -17,7 +17,7 @@ export const FAILURE_TAIL_LINES = 25;
 export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolean } = {}): EventSink {
   const verbose = opts.verbose ?? false;
   let state: TuiState = initialState(Date.now());
-  const tails = new Map<string, LogTail>();
+  const tails = new Map<string, MutableLogTail>();
   const write = (line: string) => out.write(`${stripControl(line)}\n`);
   const say = (d: DrvState, text: string) => write(`[${d.name}] ${text}`);
 
@@ -26,8 +26,13 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       if (event.type === 'log') {
         // The hot path: a tail per derivation is all a quiet log needs, so the
         // reducer (which copies the state per call) is not involved.
-        if (verbose) write(`[${nameOf(state, event.drvPath)}] ${event.line}`);
-        else tails.set(event.drvPath, appendLine(tails.get(event.drvPath) ?? EMPTY_TAIL, event.stream, event.line, FAILURE_TAIL_LINES));
+        if (verbose) {
+          write(`[${nameOf(state, event.drvPath)}] ${event.line}`);
+          return;
+        }
+        let tail = tails.get(event.drvPath);
+        if (tail === undefined) tails.set(event.drvPath, (tail = { ...EMPTY_TAIL }));
+        appendInPlace(tail, event.stream, event.line, FAILURE_TAIL_LINES);
         return;
       }
       const before = state.derivations['drvPath' in event ? event.drvPath : ''];

@@ -80,6 +80,24 @@ describe('RealizeApp', () => {
   });
 });
 
+describe('TuiStore', () => {
+  it('never changes a published state, though later events grow the same logs in place', () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    const published = store.getSnapshot().state;
+    const tail = published.derivations[p('isolate')]!.log;
+    const frozen = JSON.stringify(published);
+    for (let i = 0; i < 1000; i++) store.push({ type: 'log', time: T0, drvPath: p('isolate'), stream: 'stdout', line: `more ${i}` });
+    store.push({ type: 'failed', time: T0 + 5, drvPath: p('isolate'), reason: { kind: 'exit', exitCode: 1, signal: null } });
+    expect(JSON.stringify(published)).toBe(frozen);
+    expect(tail.total).toBe(1);
+    store.publish(T0 + 2000);
+    const next = store.getSnapshot().state.derivations[p('isolate')]!;
+    expect(next.log.total).toBe(1001);
+    expect(next.status).toBe('failed');
+  });
+});
+
 /** Collects what Ink writes; sized like a terminal but not one. */
 class Screen extends Writable {
   text = '';

@@ -53,7 +53,7 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
       {state.finished !== undefined ? (
         <Summary summary={state.finished} />
       ) : (
-        <OverallLine counts={counts(state)} eta={eta(state, now)} wallMs={wallMs(state, now)} />
+        <OverallLine counts={counts(state)} eta={eta(state, now)} wallMs={wallMs(state, now)} width={width} />
       )}
       {state.finished !== undefined
         ? state.verifiedOrder.map((drvPath) => {

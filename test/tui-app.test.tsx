@@ -11,6 +11,14 @@ afterEach(() => cleanup());
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Key presses reach React asynchronously: poll the frame (up to 2 s on a loaded machine). */
+async function paneBecomes(lastFrame: () => string | undefined, name: string): Promise<string> {
+  for (let waited = 0; waited < 2000 && paneTitle(lastFrame()) !== name; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return paneTitle(lastFrame());
+}
+
 function paneTitle(frame: string | undefined): string {
   return /── log of (\S+)/.exec(frame ?? '')?.[1] ?? '(no pane)';
 }
@@ -34,22 +42,17 @@ describe('RealizeApp', () => {
     expect(paneTitle(lastFrame())).toBe('isolate');
     expect(lastFrame()).toContain('hello from isolate');
     stdin.write('\t');
-    await settle();
-    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-pgo');
+    expect(await paneBecomes(lastFrame, 'cpython-3.11.2-pgo')).toBe('cpython-3.11.2-pgo');
     expect(lastFrame()).toContain('hello from cpython-3.11.2-pgo');
     expect(lastFrame()).toMatch(/›● │  ├─ cpython-3\.11\.2-pgo/);
     stdin.write('\u001B[B'); // down
-    await settle();
-    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-quick');
+    expect(await paneBecomes(lastFrame, 'cpython-3.11.2-quick')).toBe('cpython-3.11.2-quick');
     stdin.write('\t');
-    await settle();
-    expect(paneTitle(lastFrame())).toBe('isolate');
+    expect(await paneBecomes(lastFrame, 'isolate')).toBe('isolate');
     stdin.write('\u001B[Z'); // shift-tab
-    await settle();
-    expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-quick');
+    expect(await paneBecomes(lastFrame, 'cpython-3.11.2-quick')).toBe('cpython-3.11.2-quick');
     stdin.write('\u001B');
-    await settle();
-    expect(paneTitle(lastFrame())).toBe('isolate');
+    expect(await paneBecomes(lastFrame, 'isolate')).toBe('isolate');
   });
 
   it('keeps a chosen focus while other builds start', async () => {
@@ -57,10 +60,12 @@ describe('RealizeApp', () => {
     threeBuilds(store);
     const { lastFrame, stdin } = render(<RealizeApp store={store} width={100} height={30} />);
     stdin.write('\t');
-    await settle();
+    expect(await paneBecomes(lastFrame, 'cpython-3.11.2-pgo')).toBe('cpython-3.11.2-pgo');
+    // Unpinned, the newest build would take the pane.
     store.push({ type: 'started', time: T0 + 10, drvPath: p('cargo-vendor'), action: 'fetch' });
     store.publish(T0 + 1100);
-    await settle();
+    for (let waited = 0; waited < 2000 && !/↓ .*cargo-vendor/.test(lastFrame() ?? ''); waited += 10) await settle();
+    expect(lastFrame()).toMatch(/↓ .*cargo-vendor/);
     expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-pgo');
   });
 
@@ -73,6 +78,7 @@ describe('RealizeApp', () => {
     await settle();
     expect(frames.length).toBe(before);
     store.publish(T0 + 2000);
+    for (let waited = 0; waited < 2000 && frames.length === before; waited += 10) await settle();
     await settle();
     expect(frames.length).toBe(before + 1);
     expect(lastFrame()).toContain('line 19999');

@@ -110,11 +110,27 @@ describe('the slime tui app', () => {
     expect(frame).toMatch(/ › ✔ full-x86_64-quick +realized 14\/14 +1\/2 bit-exact +the CI build\n/);
     expect(frame).toMatch(/   ◐ full-x86_64 +partly 9\/14 +— +PGO\+LTO\n/);
     expect(frame).toMatch(/   ○ cpython-quick +not yet 0\/3 +— +CPython alone\n/);
+    // Columns line up under their headings.
+    const [, header, first] = frame.split('\n');
+    for (const [heading, cell] of [['TARGET', 'full-x86_64-quick'], ['STATE', 'realized'], ['VERIFIED', '1/2'], ['DESCRIPTION', 'the CI build']]) {
+      expect({ heading, at: header!.indexOf(heading!) }).toEqual({ heading, at: first!.indexOf(cell!) });
+    }
     // The failure is listed with how the runs differ, and the benchmark under it.
     expect(frame).toMatch(/Verification of full-x86_64-quick  1\/2 bit-exact, 1 FAIL\n  FAIL  02_exit/);
     expect(frame).toMatch(/ +exit  python : "exit 3"\n +isolate: "exit 1"\n/);
     expect(frame).toContain('Benchmarks vs python3  measured 2026-11-21T09:00:00.000Z');
     expect(frame).toMatch(/pure int loop +isolate +150 ms +0\.75×/);
+  });
+
+  it('cuts a long description to the width, and nothing else', async () => {
+    const fake = fakeBackend();
+    fake.backend.targets = async () => [{ ...TARGETS[2]!, description: 'x'.repeat(200) }];
+    const a = app(fake);
+    unmount = a.unmount;
+    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    const row = a.frame().split('\n')[2]!;
+    expect(row).toHaveLength(100);
+    expect(row).toMatch(/^ › ○ cpython-quick  not yet 0\/3  — +x+$/);
   });
 
   it('moves the selection with arrows and j/k, and offers v only for a target that verifies', async () => {

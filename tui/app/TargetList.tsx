@@ -35,11 +35,12 @@ export function TargetList(props: { targets: readonly TargetInfo[]; selected: nu
   const nameWidth = targets.reduce((w, t) => Math.max(w, t.name.length), 6);
   const stateWidth = targets.reduce((w, t) => Math.max(w, stateText(t, runMarks[t.name]).length), 5);
   const resultWidth = targets.reduce((w, t) => Math.max(w, resultText(t)?.text.length ?? 0), 11);
-  const descriptionWidth = Math.max(0, width - 4 - nameWidth - 2 - stateWidth - 2 - resultWidth - 2);
+  // Marker, symbol and a space, then the columns with two spaces after each.
+  const descriptionWidth = Math.max(0, width - 5 - nameWidth - 2 - stateWidth - 2 - resultWidth - 2);
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate-end">
-        {`    ${'TARGET'.padEnd(nameWidth)}  ${'STATE'.padEnd(stateWidth)}  ${'VERIFIED'.padEnd(resultWidth)}  `}
+        {`     ${'TARGET'.padEnd(nameWidth)}  ${'STATE'.padEnd(stateWidth)}  ${'VERIFIED'.padEnd(resultWidth)}  `}
         {fitWidth('DESCRIPTION', descriptionWidth)}
       </Text>
       {targets.map((t, i) => {
@@ -51,7 +52,8 @@ export function TargetList(props: { targets: readonly TargetInfo[]; selected: nu
           <Text key={t.name} wrap="truncate-end">
             <Text color="yellow">{here ? ' › ' : '   '}</Text>
             <Text color={mark.color}>{mark.symbol}</Text>
-            <Text bold={here}>{` ${t.name.padEnd(nameWidth)}  `}</Text>
+            <Text bold={here}>{` ${t.name.padEnd(nameWidth)}`}</Text>
+            {'  '}
             <Text color={mark.color === 'gray' ? 'gray' : undefined}>{stateText(t, run).padEnd(stateWidth)}</Text>
             {'  '}
             <Text color={result === undefined ? undefined : result.ok ? 'green' : 'red'}>{(result?.text ?? '—').padEnd(resultWidth)}</Text>

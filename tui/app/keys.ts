@@ -22,15 +22,22 @@ export function keystrokes(input: string, key: Key): [string, Key][] {
 }
 
 /**
- * `useInput` with the handler of the frame on screen. Ink re-subscribes a new
- * handler in a passive effect, which may run after the frame is drawn: a key
- * pressed in between would reach the previous frame's handler and act on a
- * selection the user no longer sees. A layout effect runs before any input can.
+ * `useInput` with the handler of the frame on screen. Ink subscribes and
+ * unsubscribes handlers in passive effects, which may run after a frame is drawn:
+ * a key pressed in between would reach the previous frame's handler, or that of a
+ * screen already gone, and act on what the user no longer sees. Layout effects run
+ * before any input can.
  */
 export function useKeys(handler: (input: string, key: Key) => void): void {
-  const latest = useRef(handler);
+  const latest = useRef<typeof handler | undefined>(undefined);
   useLayoutEffect(() => {
     latest.current = handler;
   });
-  useInput((input, key) => latest.current(input, key));
+  useLayoutEffect(
+    () => () => {
+      latest.current = undefined;
+    },
+    [],
+  );
+  useInput((input, key) => latest.current?.(input, key));
 }

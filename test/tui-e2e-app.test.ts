@@ -146,6 +146,21 @@ describe('slime tui in a terminal', () => {
     await expectTerminalRestored(term);
   });
 
+  it('follows the terminal when it is resized: the help line stays on the bottom line', async () => {
+    const dir = tempDir('slime-tui-e2e-');
+    term = new Tmux(120, 40, dir);
+    let screen = await startApp(term, path.join(dir, 'store'));
+    const help = '↑↓/jk select · Enter realize · v rerun verification · q quit';
+    // One line short of the screen, as a frame the screen's full height makes Ink clear it each time.
+    expect(screen.split('\n').indexOf(help)).toBe(38);
+    term.resize(100, 24);
+    screen = await term.waitFor((s) => s.split('\n').indexOf(help) === 22);
+    expect(screen).toMatch(/ › ○ good +not yet 0\/3/);
+    expect(screen.split('\n').every((line) => line.length <= 100)).toBe(true);
+    term.keys('q');
+    await term.waitFor(/^EXIT=0$/m);
+  });
+
   it('refuses to run without a terminal and says what to use instead', async () => {
     const r = await slime(['tui', '-f', FIXTURE, '--store', path.join(tempDir(), 'store')]);
     expect(r.code).toBe(1);

@@ -121,7 +121,7 @@ function start(loadReport?: (path: string) => Promise<never> | Promise<import('.
   const screen = new Screen();
   const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
   let now = T0;
-  const sink = startTui({ stdout: screen as unknown as NodeJS.WriteStream, stdin, clock: () => now, loadReport });
+  const sink = startTui({ stdout: screen as unknown as NodeJS.WriteStream, stdin, clock: () => now, loadReport, patchConsole: false });
   return { screen, sink, advance: (ms: number) => (now += ms) };
 }
 

@@ -87,16 +87,15 @@ const HINT = 'Tab/→ next · ←/⇧Tab previous · Esc follow';
 /** Stays in step with the terminal's size; `fixed` overrides it (tests, fixed-size replays). */
 function useTerminalSize(fixed: { width?: number; height?: number }): { width: number; height: number } {
   const { stdout } = useStdout();
-  const read = () => ({ width: fixed.width ?? stdout.columns ?? 80, height: fixed.height ?? stdout.rows ?? 24 });
-  const [size, setSize] = useState(read);
+  const [size, setSize] = useState({ width: stdout.columns ?? 80, height: stdout.rows ?? 24 });
   useEffect(() => {
-    const onResize = () => setSize(read());
+    const onResize = () => setSize({ width: stdout.columns ?? 80, height: stdout.rows ?? 24 });
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
     };
-  });
-  return size;
+  }, [stdout]);
+  return { width: fixed.width ?? size.width, height: fixed.height ?? size.height };
 }
 
 export interface RealizeAppProps {
@@ -153,6 +152,11 @@ export interface StartTuiOptions {
   clock?: () => number;
   /** Reads a verification report named by a `verified` event. */
   loadReport?: (reportPath: string) => Promise<VerifyReport>;
+  /**
+   * Route `console.*` above the live frame (default), so a stray message cannot
+   * garble it. Off for hosts that replace `console` themselves, as test runners do.
+   */
+  patchConsole?: boolean;
 }
 
 async function readReport(reportPath: string): Promise<VerifyReport> {
@@ -170,7 +174,7 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
       stdout: opts.stdout ?? process.stdout,
       stdin: opts.stdin ?? process.stdin,
       exitOnCtrlC: false,
-      patchConsole: false,
+      patchConsole: opts.patchConsole ?? true,
       // The timer above paces frames; Ink must draw each commit at once, not defer it.
       maxFps: 1000,
     },

@@ -84,7 +84,7 @@ export function HiddenRowsLine({ hidden }: { hidden: HiddenRows }) {
 }
 
 /** Names line up in a column, but a deep tree must not push the details off a narrow screen. */
-export function nameColumnWidth(rows: readonly RowModel[], screenWidth: number): number {
+function nameColumnWidth(rows: readonly RowModel[], screenWidth: number): number {
   const widest = rows.reduce((w, r) => Math.max(w, r.prefix.length + r.name.length), 0);
   return Math.max(8, Math.min(widest, 48, screenWidth - 30));
 }

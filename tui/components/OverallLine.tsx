@@ -21,7 +21,7 @@ export function ProgressBar({ counts, width }: { counts: Counts; width: number }
   );
 }
 
-export function formatEta(eta: Eta): string {
+function formatEta(eta: Eta): string {
   return `~${formatDuration(eta.ms)}${eta.unknown > 0 ? '+' : ''}`;
 }
 

@@ -223,6 +223,22 @@ describe('RealizeView at the end of a run', () => {
       expect(lines[5]).toMatch(/^ {2}PASS {2}dict_order {2}dynamic +2\.0 KiB {2}cdcdcdcdcdcd$/);
     });
 
+    it('says how a run exited when that is the difference, and why a reference run is wrong', () => {
+      const digest = { sha256: '0'.repeat(64), bytes: 0 };
+      const odd: VerifyReport = {
+        total: 2,
+        passed: 0,
+        samples: [
+          { name: 'exits', category: 'errors', pass: false, stdout: { python: digest, isolate: digest }, firstDifference: { stream: 'exit', python: 'exit 1', isolate: 'exit 0' } },
+          { name: 'slow', category: 'any', pass: false, stdout: { python: digest, isolate: digest }, problem: 'python3.11 timed out after 30 s' },
+        ],
+      };
+      const lines = frame(<Results report={odd} />).split('\n');
+      expect(lines[2]).toMatch(/^ {8}exit {2}python : "exit 1"$/);
+      expect(lines[3]).toMatch(/^ {8} {4} {2}isolate: "exit 0"$/);
+      expect(lines[5]).toBe('        python3.11 timed out after 30 s');
+    });
+
     it('says bit-exact when all pass, and cuts passes before failures', () => {
       const allPass: VerifyReport = { total: 41, passed: 41, samples: report.samples.filter((s) => s.pass) };
       expect(frame(<Results report={allPass} />).split('\n')[0]).toBe('Verification  41/41 bit-exact');

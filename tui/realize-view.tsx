@@ -12,10 +12,10 @@
  * FRAME_MS and never further apart than MAX_FRAME_GAP_MS, and a frame is drawn at
  * least once a second while something runs so elapsed times keep moving.
  */
-import { readFile } from 'node:fs/promises';
 import { render, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { EventSink, SlimeEvent } from '../src/events.js';
+import { readReport } from '../src/verify/report.js';
 import { RealizeView } from './components/RealizeView.js';
 import type { VerifyReport } from './components/Results.js';
 import { Batch, counts, initialState, type TuiState } from './state.js';
@@ -150,17 +150,13 @@ export interface StartTuiOptions {
   stdin?: NodeJS.ReadStream;
   /** Wall clock; a replay passes the events' clock. */
   clock?: () => number;
-  /** Reads a verification report named by a `verified` event. */
+  /** Reads a verification report named by a `verified` event; by default, checking it is one. */
   loadReport?: (reportPath: string) => Promise<VerifyReport>;
   /**
    * Route `console.*` above the live frame (default), so a stray message cannot
    * garble it. Off for hosts that replace `console` themselves, as test runners do.
    */
   patchConsole?: boolean;
-}
-
-async function readReport(reportPath: string): Promise<VerifyReport> {
-  return JSON.parse(await readFile(reportPath, 'utf8')) as VerifyReport;
 }
 
 export function startTui(opts: StartTuiOptions = {}): EventSink {

@@ -2,9 +2,9 @@ import { Text } from 'ink';
 import { formatBytes } from '../format.js';
 
 /*
- * The report as this panel reads it. `src/verify/report.ts` will own the real type;
- * until it lands these are the fields the panel needs, and the real report must be
- * assignable to them.
+ * The report as this panel reads it: the fields it needs of `src/verify/report.ts`'s
+ * report, which must stay assignable to them (startTui hands the panel what that
+ * module's `readReport` returns, so the compiler checks it).
  */
 export interface StreamDigest {
   readonly sha256: string;
@@ -23,6 +23,8 @@ export interface SampleResult {
     readonly python: string;
     readonly isolate: string;
   };
+  /** Why the reference run itself is wrong (timed out, exited unlike the manifest says). */
+  readonly problem?: string;
 }
 
 export interface VerifyReport {
@@ -88,6 +90,12 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
         {`  ${sizes.padStart(9)}  `}
         <Text dimColor={sample.pass}>{hashes}</Text>
       </Text>
+      {!sample.pass && sample.problem !== undefined ? (
+        <Text wrap="truncate-end">
+          {indent}
+          <Text color="red">{sample.problem}</Text>
+        </Text>
+      ) : null}
       {!sample.pass && diff !== undefined ? (
         <>
           <Text wrap="truncate-end">

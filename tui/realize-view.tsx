@@ -145,6 +145,38 @@ export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProp
   );
 }
 
+/**
+ * Publishes `store` on the terms described at the top of this file; returns a
+ * function that stops. For every live view of a run (`slime realize`, `slime tui`).
+ */
+export function paceFrames(store: TuiStore, clock: () => number): () => void {
+  let lastFrame = 0;
+  let nextFrame = 0;
+  let frameCpuMs = 0;
+  const timer = setInterval(() => {
+    const now = clock();
+    const ticking = counts(store.getSnapshot().state).active > 0 && now - lastFrame >= TICK_MS;
+    if (performance.now() < nextFrame || (!store.dirty && !ticking)) return;
+    lastFrame = now;
+    const start = performance.now();
+    const cpu = process.cpuUsage();
+    store.publish(now);
+    // React renders in a microtask queued by publish(), and Ink draws in its commit:
+    // a microtask queued now runs after both. CPU time, not wall time, so that a
+    // busy machine preempting us does not pass for an expensive frame.
+    queueMicrotask(() => {
+      const used = process.cpuUsage(cpu);
+      const ms = (used.user + used.system) / 1000;
+      // Smoothed, or one cold first frame would space out the next several.
+      frameCpuMs = frameCpuMs === 0 ? ms : 0.7 * frameCpuMs + 0.3 * ms;
+      nextFrame = start + Math.min(MAX_FRAME_GAP_MS, Math.max(FRAME_MS, frameCpuMs / RENDER_BUDGET)) - FRAME_MS / 2;
+    });
+  }, FRAME_MS);
+  // A forgotten stop must not keep the process alive.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export interface StartTuiOptions {
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
@@ -171,34 +203,11 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
       stdin: opts.stdin ?? process.stdin,
       exitOnCtrlC: false,
       patchConsole: opts.patchConsole ?? true,
-      // The timer above paces frames; Ink must draw each commit at once, not defer it.
+      // paceFrames spaces the frames; Ink must draw each commit at once, not defer it.
       maxFps: 1000,
     },
   );
-  let lastFrame = 0;
-  let nextFrame = 0;
-  let frameCpuMs = 0;
-  const timer = setInterval(() => {
-    const now = clock();
-    const ticking = counts(store.getSnapshot().state).active > 0 && now - lastFrame >= TICK_MS;
-    if (performance.now() < nextFrame || (!store.dirty && !ticking)) return;
-    lastFrame = now;
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    store.publish(now);
-    // React renders in a microtask queued by publish(), and Ink draws in its commit:
-    // a microtask queued now runs after both. CPU time, not wall time, so that a
-    // busy machine preempting us does not pass for an expensive frame.
-    queueMicrotask(() => {
-      const used = process.cpuUsage(cpu);
-      const ms = (used.user + used.system) / 1000;
-      // Smoothed, or one cold first frame would space out the next several.
-      frameCpuMs = frameCpuMs === 0 ? ms : 0.7 * frameCpuMs + 0.3 * ms;
-      nextFrame = start + Math.min(MAX_FRAME_GAP_MS, Math.max(FRAME_MS, frameCpuMs / RENDER_BUDGET)) - FRAME_MS / 2;
-    });
-  }, FRAME_MS);
-  // A forgotten close() must not keep the process alive.
-  timer.unref();
+  const stopFrames = paceFrames(store, clock);
 
   return {
     emit(event: SlimeEvent): void {
@@ -209,7 +218,7 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
       }
     },
     async close(): Promise<void> {
-      clearInterval(timer);
+      stopFrames();
       await Promise.all(loads);
       store.publish(clock());
       // React renders the published state in a microtask; unmounting first would

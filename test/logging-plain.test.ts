@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
@@ -9,6 +9,7 @@ import { FAILURE_TAIL_LINES, plainLogger } from '../src/logging/plain.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 const T0 = 1_700_000_000_000;
+const MiB = 2 ** 20;
 const quick = p('cpython-3.11.2-quick');
 const pgo = p('cpython-3.11.2-pgo');
 const tarball = p('Python-3.11.2.tar.xz');
@@ -76,6 +77,40 @@ describe('plainLogger', () => {
     for (const verbose of [false, true]) {
       const out = run(failingRun, verbose);
       expect(out).not.toMatch(/[\x1b\r]/);
+    }
+  });
+});
+
+describe('plainLogger progress', () => {
+  it('reports a long download every 10 s, and a short one not at all', () => {
+    const tick = (ms: number, bytes: number): SlimeEvent => ({ type: 'progress', time: T0 + ms, drvPath: tarball, direction: 'download', bytes, total: 100 * MiB, bytesPerSecond: 2 * MiB });
+    const lines = run([plannedEvent(T0), ...[0, 4_000, 9_000, 10_500, 15_000, 21_000].map((ms, i) => tick(ms, (i + 1) * 10 * MiB))])
+      .split('\n')
+      .filter((l) => l.includes('↓'));
+    expect(lines).toEqual(['[Python-3.11.2.tar.xz] ↓ 40.0 MiB/100.0 MiB 2.0 MiB/s', '[Python-3.11.2.tar.xz] ↓ 60.0 MiB/100.0 MiB 2.0 MiB/s']);
+    expect(run([plannedEvent(T0), tick(0, MiB), tick(2_000, 2 * MiB)])).not.toContain('↓');
+  });
+});
+
+describe('close', () => {
+  /** Takes each write 5 ms later, as a slow pipe would. */
+  class SlowPipe extends Writable {
+    received = '';
+    override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+      setTimeout(() => {
+        this.received += chunk.toString();
+        done();
+      }, 5);
+    }
+  }
+
+  it('resolves only once everything written has gone through', async () => {
+    for (const make of [(o: SlowPipe) => plainLogger(o), (o: SlowPipe) => jsonLogger(o)]) {
+      const pipe = new SlowPipe();
+      const sink = make(pipe);
+      for (const e of failingRun) sink.emit(e);
+      await sink.close?.();
+      expect(pipe.received).toMatch(/(slime: 2 built|"type":"finished").*\n$/);
     }
   });
 });

@@ -7,17 +7,22 @@
  * ink or react, even indirectly: starting without a TTY has to stay fast.
  */
 import type { EventSink, SlimeEvent } from '../events.js';
-import { formatBytes, formatDuration, formatPhase, formatReason, stripControl } from '../../tui/format.js';
+import { flushed } from './json.js';
+import { formatBytes, formatDuration, formatPhase, formatReason, formatTransfer, stripControl } from '../../tui/format.js';
 import { appendInPlace, EMPTY_TAIL, lastLines, type MutableLogTail } from '../../tui/log-tail.js';
 import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../../tui/state.js';
 
 /** Lines of a failed build's log printed with its failure. */
 export const FAILURE_TAIL_LINES = 25;
+/** A long download says how far it got this often, so a CI log shows it is alive. */
+export const PROGRESS_EVERY_MS = 10_000;
 
 export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolean } = {}): EventSink {
   const verbose = opts.verbose ?? false;
   let state: TuiState = initialState(Date.now());
   const tails = new Map<string, MutableLogTail>();
+  /** When each derivation's transfer was last reported, by `drvPath` and direction. */
+  const progressSaid = new Map<string, number>();
   const write = (line: string) => out.write(`${stripControl(line)}\n`);
   const say = (d: DrvState, text: string) => write(`[${d.name}] ${text}`);
 
@@ -40,6 +45,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       describe(event, before);
       if (event.type === 'built' || event.type === 'substituted' || event.type === 'failed') tails.delete(event.drvPath);
     },
+    close: () => flushed(out),
   };
 
   function describe(event: Exclude<SlimeEvent, { type: 'log' }>, before: DrvState | undefined): void {
@@ -68,8 +74,18 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
         // Counters tick many times per phase; a line per tick would drown the log.
         if (before?.phase?.name !== event.phase) say(d, formatPhase({ name: event.phase }));
         return;
-      case 'progress':
+      case 'progress': {
+        const key = `${event.drvPath} ${event.direction}`;
+        const said = progressSaid.get(key);
+        if (said === undefined) {
+          // The clock starts at the first report: a short transfer prints nothing.
+          progressSaid.set(key, event.time);
+        } else if (event.time - said >= PROGRESS_EVERY_MS) {
+          progressSaid.set(key, event.time);
+          say(d, formatTransfer(event.direction, event));
+        }
         return;
+      }
       case 'built': {
         const size = d.download !== undefined ? `, ${formatBytes(d.download.bytes)}` : '';
         say(d, `${d.fixedOutput ? 'fetched' : 'built'} in ${formatDuration(event.durationMs)}${size}`);

@@ -62,7 +62,7 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
             return report !== undefined ? (
               <Results key={drvPath} report={report} title={`Verification of ${d.name}`} />
             ) : (
-              <Text key={drvPath} wrap="truncate-end">
+              <Text key={drvPath} wrap="truncate-end" color={d.verified!.passed === d.verified!.total ? 'green' : 'red'}>
                 {`Verification of ${d.name}: ${d.verified!.passed}/${d.verified!.total} bit-exact (report: ${d.verified!.reportPath})`}
               </Text>
             );

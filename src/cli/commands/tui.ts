@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, SlimeError } from '../../errors.js';
+import { ExitCode, SlimeError, UsageError } from '../../errors.js';
 import type { EventSink } from '../../events.js';
 import { latestBench } from '../../bench/run-bench.js';
 import { defaultCores, failedReportPath } from '../../builder/realize-derivation.js';
@@ -148,7 +148,7 @@ class StoreBackend implements Backend {
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('tui', args, options);
-  if (positionals.length > 0) throw new SlimeError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`, ExitCode.usage);
+  if (positionals.length > 0) throw new UsageError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`);
   const stdout = ctx.stdout as NodeJS.WriteStream;
   const stdin = ctx.stdin as NodeJS.ReadStream;
   if (!stdout.isTTY || !stdin.isTTY) {

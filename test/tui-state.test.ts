@@ -58,17 +58,32 @@ describe('reduce', () => {
 
   it('reduceAll over a batch equals reducing one event at a time', () => {
     const d = p('isolate');
+    const q = p('cpython-3.11.2-quick');
+    const line = (drvPath: string, i: number): SlimeEvent => ({ type: 'log', time: T0 + 2 + i, drvPath, stream: 'stdout', line: `${drvPath.slice(-12)} ${i}` });
     const events: SlimeEvent[] = [
       plannedEvent(T0),
       { type: 'started', time: T0 + 1, drvPath: d, action: 'build' },
-      ...Array.from({ length: 50 }, (_, i): SlimeEvent => ({ type: 'log', time: T0 + 2 + i, drvPath: d, stream: 'stdout', line: `l${i}` })),
+      ...Array.from({ length: 50 }, (_, i) => line(d, i)),
+      { type: 'started', time: T0 + 1, drvPath: q, action: 'build' },
+      // Interleaved runs of lines from two builds, and other events between them.
+      ...Array.from({ length: 40 }, (_, i) => line(i % 7 < 4 ? d : q, 50 + i)),
       { type: 'phase', time: T0 + 60, drvPath: d, phase: 'compile', done: 37, total: 58 },
+      ...Array.from({ length: 20 }, (_, i) => line(d, 90 + i)),
     ];
-    const batched = reduceAll(initialState(T0, { logCapacity: 8 }), events);
-    const single = fold(events, initialState(T0, { logCapacity: 8 }));
-    expect(lastLines(batched.derivations[d]!.log, 100)).toEqual(lastLines(single.derivations[d]!.log, 100));
-    expect({ ...batched.derivations[d], log: null }).toEqual({ ...single.derivations[d], log: null });
-    expect(activityOf(batched.derivations[d]!)).toBe('compile 37/58 crates');
+    for (const capacity of [8, 1000]) {
+      const start = initialState(T0, { logCapacity: capacity });
+      const batched = reduceAll(start, events);
+      const single = fold(events, start);
+      for (const drvPath of [d, q]) {
+        expect(lastLines(batched.derivations[drvPath]!.log, 1000)).toEqual(lastLines(single.derivations[drvPath]!.log, 1000));
+        expect(batched.derivations[drvPath]!.log.total).toBe(single.derivations[drvPath]!.log.total);
+        expect({ ...batched.derivations[drvPath], log: null }).toEqual({ ...single.derivations[drvPath], log: null });
+      }
+      // Split anywhere, the same: a batch left open across frames must not matter.
+      const split = reduceAll(reduceAll(start, events.slice(0, 77)), events.slice(77));
+      expect(lastLines(split.derivations[d]!.log, 1000)).toEqual(lastLines(single.derivations[d]!.log, 1000));
+    }
+    expect(activityOf(reduceAll(initialState(T0), events).derivations[d]!)).toBe('compile 37/58 crates');
   });
 
   it('records failures with reason, phase and log path, and skips dependants', () => {

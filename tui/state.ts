@@ -138,6 +138,10 @@ export class Batch {
   /** Log tails created by this batch: not yet visible outside it, so they may grow in place. */
   private readonly ownedTails = new Set<LogTail>();
   private finished = false;
+  private lastPath: string | undefined;
+  private lastDraft: Mutable<DrvState> | undefined;
+  private lastLogPath: string | undefined;
+  private lastLogTail: MutableLogTail | undefined;
 
   constructor(state: TuiState) {
     this.next = { ...state, derivations: { ...state.derivations } };
@@ -145,8 +149,17 @@ export class Batch {
 
   apply(event: SlimeEvent): void {
     if (this.finished) throw new Error('Batch.apply after finish');
-    this.next.lastEventAt = Math.max(this.next.lastEventAt, event.time);
+    if (event.time > this.next.lastEventAt) this.next.lastEventAt = event.time;
+    // The hot path: another line for the build whose tail this batch already owns.
+    if (event.type === 'log' && event.drvPath === this.lastLogPath) {
+      appendInPlace(this.lastLogTail!, event.stream, event.line, this.next.logCapacity);
+      return;
+    }
     apply(this.next, event, this.drv, this.ownedTails);
+    if (event.type === 'log') {
+      this.lastLogPath = event.drvPath;
+      this.lastLogTail = this.next.derivations[event.drvPath]!.log as MutableLogTail;
+    }
   }
 
   finish(): TuiState {
@@ -155,6 +168,15 @@ export class Batch {
   }
 
   private readonly drv = (drvPath: string): Mutable<DrvState> => {
+    // Output comes in runs of lines from one build: skip the lookups for those.
+    if (drvPath === this.lastPath) return this.lastDraft!;
+    const draft = this.draftOf(drvPath);
+    this.lastPath = drvPath;
+    this.lastDraft = draft;
+    return draft;
+  };
+
+  private draftOf(drvPath: string): Mutable<DrvState> {
     const next = this.next;
     const existing = next.derivations[drvPath];
     if (existing === undefined) {
@@ -180,7 +202,7 @@ export class Batch {
     next.derivations[drvPath] = copy;
     this.copied.add(drvPath);
     return copy;
-  };
+  }
 }
 
 function apply(

@@ -130,6 +130,19 @@ describe('reduce', () => {
     expect(counts(sub).substituted).toBe(1);
   });
 
+  it('starts a new attempt clean: no failure, phase or transfer of the last one', () => {
+    const d = p('isolate');
+    const s = fold([
+      plannedEvent(T0),
+      { type: 'started', time: T0, drvPath: d, action: 'substitute' },
+      { type: 'progress', time: T0, drvPath: d, direction: 'download', bytes: 10, bytesPerSecond: 10 },
+      { type: 'failed', time: T0 + 1, drvPath: d, reason: { kind: 'fetch', tried: [{ mirror: 'cache', error: '404' }] } },
+      { type: 'started', time: T0 + 2, drvPath: d, action: 'build' },
+    ]);
+    expect(s.derivations[d]).toMatchObject({ status: 'building', startedAt: T0 + 2, failure: undefined, download: undefined });
+    expect(activityOf(s.derivations[d]!)).toBeUndefined();
+  });
+
   it('names derivations it was never told about from their path', () => {
     const s = reduce(initialState(T0), { type: 'started', time: T0, drvPath: p('stray-thing'), action: 'build' });
     expect(s.derivations[p('stray-thing')]!.name).toBe('stray-thing');

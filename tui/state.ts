@@ -230,7 +230,11 @@ function apply(
       // Waiting for another process's lock is not this derivation's work: time it from here.
       d.startedAt = event.time;
       d.endedAt = undefined;
+      // A new attempt (a build after a failed substitution, say) owes nothing to the last one.
       d.phase = undefined;
+      d.download = undefined;
+      d.upload = undefined;
+      d.failure = undefined;
       d.logPath = event.logPath ?? d.logPath;
       return;
     }

@@ -37,7 +37,8 @@ export async function runTuiApp(backend: Backend, opts: TuiAppOptions): Promise<
       stdout: opts.stdout,
       stdin: opts.stdin,
       exitOnCtrlC: false,
-      patchConsole: false,
+      // A run's frames are spaced by paceFrames; Ink must draw each commit at once, not defer it.
+      maxFps: 1000,
     });
     unmount = () => instance.unmount();
     await instance.waitUntilExit();

@@ -146,6 +146,23 @@ describe('slime tui in a terminal', () => {
     await expectTerminalRestored(term);
   });
 
+  it('stops a running build on SIGTERM too, and gives the terminal back', async () => {
+    const dir = tempDir('slime-tui-e2e-');
+    const store = path.join(dir, 'store');
+    term = new Tmux(120, 40, dir);
+    await startApp(term, store);
+    for (let i = 0; i < 3; i++) term.keys('j');
+    await term.waitFor(/ › ○ slow/);
+    term.keys('Enter');
+    await term.waitFor(/›● slow .*\n(.|\n)*taking my time/);
+    // This test's slime is the node process whose arguments name this test's store.
+    const pid = Number(execFileSync('pgrep', ['-f', `${CLI} tui -f ${FIXTURE} --store ${store}`], { encoding: 'utf8' }).trim());
+    process.kill(pid, 'SIGTERM');
+    await term.waitFor(/^EXIT=130$/m);
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain('sleep 987');
+    await expectTerminalRestored(term);
+  });
+
   it('follows the terminal when it is resized: the help line stays on the bottom line', async () => {
     const dir = tempDir('slime-tui-e2e-');
     term = new Tmux(120, 40, dir);
@@ -154,8 +171,8 @@ describe('slime tui in a terminal', () => {
     // One line short of the screen, as a frame the screen's full height makes Ink clear it each time.
     expect(screen.split('\n').indexOf(help)).toBe(38);
     term.resize(100, 24);
-    screen = await term.waitFor((s) => s.split('\n').indexOf(help) === 22);
-    expect(screen).toMatch(/ › ○ good +not yet 0\/3/);
+    // Ink redraws in more than one write: wait for the whole frame, list and help line.
+    screen = await term.waitFor((s) => s.split('\n').indexOf(help) === 22 && / › ○ good +not yet 0\/3/.test(s));
     expect(screen.split('\n').every((line) => line.length <= 100)).toBe(true);
     term.keys('q');
     await term.waitFor(/^EXIT=0$/m);

@@ -167,6 +167,27 @@ describe('startTui', () => {
     expect(screen.text).toContain('PASS  hello');
   });
 
+  it('leaves a record taller than the terminal in the scrollback, and ends on a line of its own', async () => {
+    const digest = { sha256: 'f'.repeat(64), bytes: 6 };
+    const samples = Array.from({ length: 67 }, (_, i) => ({ name: `sample_${i}`, category: 'any', pass: true, stdout: { python: digest, isolate: digest } }));
+    const { screen, sink } = start(async () => ({ total: 67, passed: 67, samples }));
+    // A terminal: Ink treats a frame as tall as a terminal's screen differently from one in a pipe.
+    Object.assign(screen, { isTTY: true });
+    const verify = p('isolate-verify');
+    sink.emit(plannedEvent(T0));
+    sink.emit({ type: 'started', time: T0, drvPath: verify, action: 'build' });
+    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 67, total: 67, reportPath: '/reports/r.json' });
+    sink.emit({ type: 'built', time: T0, drvPath: verify, outputs: {}, durationMs: 1 });
+    sink.emit({ type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} });
+    await sink.close?.();
+    // Erasing the screen (ED 2) or the scrollback (ED 3) would lose what the run printed above.
+    expect(screen.text).not.toMatch(/\x1b\[[23]J/);
+    // eslint-disable-next-line no-control-regex
+    const plain = screen.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    for (const s of samples) expect(plain).toMatch(new RegExp(`  PASS  ${s.name} +any +6 B  ffffffffffff\n`));
+    expect(plain).toMatch(/Verification of isolate-verify {2}67\/67 bit-exact\n(.*PASS.*\n){67}✔ Done in 0\.0s: 1 built, 1 cached, 0 substituted, 0 failed\n$/);
+  });
+
   it('shows the counts when a report cannot be read', async () => {
     const { screen, sink } = start(() => Promise.reject(new Error('ENOENT')));
     const verify = p('isolate-verify');

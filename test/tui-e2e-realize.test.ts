@@ -42,6 +42,28 @@ describe('slime realize in a terminal', () => {
     expect(term.colourOf('PASS  01_hello')).toBe('green');
   });
 
+  it('leaves results taller than the terminal readable in the scrollback, and the lines after them on their own', async () => {
+    const dir = tempDir('slime-tui-e2e-');
+    const store = path.join(dir, 'store');
+    term = new Tmux(120, 20, dir);
+    const command = `node ${CLI} realize many -f ${FIXTURE} --store ${store} --no-link; echo EXIT=$?`;
+    term.type(command, true);
+    await term.waitFor(/EXIT=\d+/);
+    const scrollback = term.scrollback(200);
+
+    // Nothing above the run was cleared away: the command that started it is still there.
+    expect(scrollback).toContain(`e2e$ ${command}`);
+    expect(scrollback).toMatch(/ ✔ many-checks +\d+\.\ds +67\/67 bit-exact\n ✔ └─ greeting +\d+\.\ds\n/);
+    const results = scrollback.slice(scrollback.indexOf('Verification of many-checks  67/67 bit-exact\n'));
+    const categories = ['any', 'dynamic', 'realworld', 'errors'];
+    for (let i = 1; i <= 67; i++) {
+      const name = `${String(i).padStart(2, '0')}_sample`;
+      expect(results).toMatch(new RegExp(`\n  PASS  ${name} +${categories[(i - 1) % 4]} +6 B  5891b5b522d5\n`));
+    }
+    // The summary comes last, and what slime prints after the view starts on a line of its own.
+    expect(results).toMatch(/  PASS  67_sample .*\n✔ Done in \d+\.\ds: 2 built, 0 cached, 0 substituted, 0 failed\n67\/67 bit-exact \(report: \S+\/report\.json\)\n\S+-many-checks\nEXIT=0\n/);
+  });
+
   it('shows a second run of the same graph as cached, with nothing failed', async () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');

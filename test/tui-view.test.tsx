@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import type { SlimeEvent } from '../src/events.js';
 import { BenchPanel, ratioBar } from '../tui/components/BenchPanel.js';
-import { RealizeView } from '../tui/components/RealizeView.js';
+import { RealizeView, RunRecord } from '../tui/components/RealizeView.js';
 import { Results, type VerifyReport } from '../tui/components/Results.js';
 import { initialState, reduceAll, type TuiState } from '../tui/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
@@ -175,24 +175,37 @@ describe('RealizeView at the end of a run', () => {
     ],
   };
   const verify = p('isolate-verify');
-  const ended = stateOf([
-    plannedEvent(T0),
+  const verifyRun: SlimeEvent[] = [
     { type: 'started', time: T0, drvPath: verify, action: 'build' },
     { type: 'verified', time: T0 + 10, drvPath: verify, passed: 2, total: 3, reportPath: '/reports/v.json' },
     { type: 'built', time: T0 + 20, drvPath: verify, outputs: {}, durationMs: 20 },
     { type: 'finished', time: T0 + 65_000, built: 6, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 65_000, results: {} },
-  ]);
+  ];
+  const ended = stateOf([plannedEvent(T0), ...verifyRun]);
 
-  it('ends with a summary line and the verification results', () => {
-    const out = frame(<RealizeView state={ended} now={T0 + 70_000} width={100} height={40} reports={{ [verify]: report }} />);
-    expect(out).toContain('✔ Done in 1m05s: 6 built, 0 cached'.replace('0 cached', '1 cached'));
-    expect(out).toContain('Verification of isolate-verify  2/3 bit-exact, 1 FAIL');
+  it('ends the live frame with a line per verification and the summary, within the height', () => {
+    const out = frame(<RealizeView state={ended} now={T0 + 70_000} width={120} height={6} />);
+    const lines = out.split('\n');
+    expect(lines.length).toBeLessThan(6);
+    expect(lines.at(-2)).toBe('Verification of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
+    expect(lines.at(-1)).toBe('✔ Done in 1m05s: 6 built, 1 cached, 0 substituted, 0 failed');
     expect(out).not.toContain('── log of');
     expect(out).not.toContain(' left');
   });
 
-  it('falls back to the counts when the report could not be read', () => {
-    const out = frame(<RealizeView state={ended} now={T0 + 70_000} width={120} height={40} />);
+  it('records every row of the tree and the verification results, however tall', () => {
+    // 47 derivations: more rows than any live frame of 40 lines could hold.
+    const big = stateOf([plannedEvent(T0, 40), ...verifyRun]);
+    const out = frame(<RunRecord state={big} now={T0 + 70_000} width={100} reports={{ [verify]: report }} />);
+    for (let i = 1; i <= 40; i++) expect(out).toMatch(new RegExp(`─ lib${String(i).padStart(2, '0')}\\b`));
+    expect(out).not.toContain('not shown');
+    expect(out).toMatch(/Verification of isolate-verify {2}2\/3 bit-exact, 1 FAIL\n {2}FAIL {2}float_repr/);
+    expect(out).toMatch(/ {2}PASS {2}dict_order +dynamic/);
+    expect(out).not.toContain('Done in');
+  });
+
+  it('records the counts when the report could not be read', () => {
+    const out = frame(<RunRecord state={ended} now={T0 + 70_000} width={120} />);
     expect(out).toContain('Verification of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
   });
 

@@ -12,12 +12,13 @@
  * FRAME_MS and never further apart than MAX_FRAME_GAP_MS, and a frame is drawn at
  * least once a second while something runs so elapsed times keep moving.
  */
-import { render, useInput, useStdin, useStdout } from 'ink';
+import { render, Static, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { EventSink, SlimeEvent } from '../src/events.js';
 import { readReport } from '../src/verify/report.js';
-import { RealizeView } from './components/RealizeView.js';
+import { RealizeView, RunRecord } from './components/RealizeView.js';
 import type { VerifyReport } from './components/Results.js';
+import { Summary } from './components/Summary.js';
 import { Batch, counts, initialState, type TuiState } from './state.js';
 import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
 
@@ -32,6 +33,8 @@ export interface Snapshot {
   readonly state: TuiState;
   readonly now: number;
   readonly reports: Readonly<Record<string, VerifyReport>>;
+  /** The last snapshot: the run is over and every report is in. */
+  readonly closed: boolean;
 }
 
 /**
@@ -44,13 +47,14 @@ export class TuiStore {
   private batch: Batch | undefined;
   private reports: Record<string, VerifyReport> = {};
   private snapshot: Snapshot;
+  private closed = false;
   private readonly listeners = new Set<() => void>();
   /** Something changed since the last snapshot. */
   dirty = false;
 
   constructor(now: number) {
     this.state = initialState(now);
-    this.snapshot = { state: this.state, now, reports: this.reports };
+    this.snapshot = { state: this.state, now, reports: this.reports, closed: false };
   }
 
   push(event: SlimeEvent): void {
@@ -70,8 +74,14 @@ export class TuiStore {
       this.batch = undefined;
     }
     this.dirty = false;
-    this.snapshot = { state: this.state, now, reports: this.reports };
+    this.snapshot = { state: this.state, now, reports: this.reports, closed: this.closed };
     for (const listener of this.listeners) listener();
+  }
+
+  /** Publishes the last snapshot: nothing more will come. */
+  close(now: number): void {
+    this.closed = true;
+    this.publish(now);
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -107,7 +117,7 @@ export interface RealizeAppProps {
 }
 
 export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProps) {
-  const { state, now, reports } = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const { state, now, reports, closed } = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const size = useTerminalSize({ width, height });
   // Undefined follows the default focus; Tab pins a derivation until Esc.
   const [pinned, setPinned] = useState<string | undefined>(undefined);
@@ -132,6 +142,20 @@ export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProp
     },
     { isActive: isRawModeSupported === true },
   );
+  if (closed && state.finished !== undefined) {
+    // The record of the run may be taller than the terminal, and Ink clears the
+    // screen, scrollback included, to redraw a frame that tall: it goes above the
+    // live frame once, as static text. The summary stays the live frame and comes
+    // last, because Ink writes an empty live frame as a blank line.
+    return (
+      <>
+        <Static items={[state.finished]}>
+          {(_, i) => <RunRecord key={i} state={state} now={now} width={size.width} focus={pinned} reports={reports} />}
+        </Static>
+        <Summary summary={state.finished} />
+      </>
+    );
+  }
   return (
     <RealizeView
       state={state}
@@ -139,7 +163,6 @@ export function RealizeApp({ store, width, height, onInterrupt }: RealizeAppProp
       width={size.width}
       height={size.height}
       focus={pinned}
-      reports={reports}
       hint={isRawModeSupported === true && state.finished === undefined ? HINT : undefined}
     />
   );
@@ -220,7 +243,7 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
     async close(): Promise<void> {
       stopFrames();
       await Promise.all(loads);
-      store.publish(clock());
+      store.close(clock());
       // React renders the published state in a microtask; unmounting first would
       // leave the last frame drawn before it on the screen.
       await new Promise((resolve) => setImmediate(resolve));

@@ -47,8 +47,7 @@ export function RunScreen({ run, focus, width, height, status, onFocus, onOpenLo
     }
   });
   const title = run.kind === 'verify' ? `rerun verification of ${run.target}` : `realize ${run.target}`;
-  // The realize view's verification lines come after the frame it is given.
-  const viewHeight = Math.max(3, height - 3 - (state.finished !== undefined ? state.verifiedOrder.length : 0));
+  const viewHeight = Math.max(3, height - 3);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate-end">

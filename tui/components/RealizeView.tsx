@@ -13,21 +13,68 @@ export interface RealizeViewProps {
   state: TuiState;
   now: number;
   width: number;
-  /** Lines the live frame may use; the results panel at the end is not counted. */
+  /** Lines the frame may use; it keeps one of them free. */
   height: number;
   /** Whose log to show; by default the build that started last, or the first failure. */
   focus?: string;
-  /** Loaded verification reports by `.drv` path. */
-  reports?: Readonly<Record<string, VerifyReport>>;
   /** Key help shown in the log pane's header. */
   hint?: string;
 }
 
 /**
- * One frame of `slime realize`: the tree, the failures, the focused log and the
- * overall line; once the run has finished, the summary and verification results.
+ * One live frame of a run, shorter than `height`: the tree, the failures, the
+ * focused log and the overall line; once the run has finished, a line per
+ * verification and the summary in its place.
  */
-export function RealizeView({ state, now, width, height, focus, reports = {}, hint }: RealizeViewProps) {
+export function RealizeView({ state, now, width, height, focus, hint }: RealizeViewProps) {
+  const verified = state.finished !== undefined ? state.verifiedOrder : [];
+  return (
+    <Box flexDirection="column" width={width}>
+      <RunBody state={state} now={now} width={width} height={height - verified.length} focus={focus} hint={hint} />
+      {verified.map((drvPath) => (
+        <VerificationLine key={drvPath} state={state} drvPath={drvPath} />
+      ))}
+      {state.finished !== undefined ? (
+        <Summary summary={state.finished} />
+      ) : (
+        <OverallLine counts={counts(state)} eta={eta(state, now)} wallMs={wallMs(state, now)} width={width} />
+      )}
+    </Box>
+  );
+}
+
+export interface RunRecordProps {
+  state: TuiState;
+  now: number;
+  width: number;
+  focus?: string;
+  /** Loaded verification reports by `.drv` path. */
+  reports?: Readonly<Record<string, VerifyReport>>;
+}
+
+/**
+ * A finished run as it stays in the terminal's scrollback, however tall: every
+ * row of the tree, the failures, the focused log and each verification's results.
+ * The summary is left to the caller, to come last.
+ */
+export function RunRecord({ state, now, width, focus, reports = {} }: RunRecordProps) {
+  return (
+    <Box flexDirection="column" width={width}>
+      <RunBody state={state} now={now} width={width} height={Number.POSITIVE_INFINITY} focus={focus} />
+      {state.verifiedOrder.map((drvPath) => {
+        const report = reports[drvPath];
+        return report !== undefined ? (
+          <Results key={drvPath} report={report} title={`Verification of ${state.derivations[drvPath]!.name}`} />
+        ) : (
+          <VerificationLine key={drvPath} state={state} drvPath={drvPath} />
+        );
+      })}
+    </Box>
+  );
+}
+
+/** The tree, the failures and the focused log, in `height` lines less the two planLayout keeps. */
+function RunBody({ state, now, width, height, focus, hint }: RealizeViewProps) {
   const rows = rowModels(state, now);
   const failures = failureModels(state);
   const focused = focus !== undefined && state.derivations[focus] !== undefined ? focus : defaultFocus(state);
@@ -38,7 +85,7 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
   const logWanted = showLog ? Math.max(1, Math.min(focusedDrv.log.length, MAX_LOG_LINES)) : 0;
   const layout = planLayout({ height, rows, failures: failures.length, log: logWanted });
   return (
-    <Box flexDirection="column" width={width}>
+    <>
       <DerivationTree rows={layout.rows} hidden={layout.hidden} focused={focused} width={width} />
       {failures.length > 0 ? <FailureList failures={failures} max={layout.failureRows} /> : null}
       {showLog && layout.logLines > 0 ? (
@@ -50,24 +97,17 @@ export function RealizeView({ state, now, width, height, focus, reports = {}, hi
           hint={hint}
         />
       ) : null}
-      {state.finished !== undefined ? (
-        <Summary summary={state.finished} />
-      ) : (
-        <OverallLine counts={counts(state)} eta={eta(state, now)} wallMs={wallMs(state, now)} width={width} />
-      )}
-      {state.finished !== undefined
-        ? state.verifiedOrder.map((drvPath) => {
-            const d = state.derivations[drvPath]!;
-            const report = reports[drvPath];
-            return report !== undefined ? (
-              <Results key={drvPath} report={report} title={`Verification of ${d.name}`} />
-            ) : (
-              <Text key={drvPath} wrap="truncate-end" color={d.verified!.passed === d.verified!.total ? 'green' : 'red'}>
-                {`Verification of ${d.name}: ${d.verified!.passed}/${d.verified!.total} bit-exact (report: ${d.verified!.reportPath})`}
-              </Text>
-            );
-          })
-        : null}
-    </Box>
+    </>
+  );
+}
+
+/** A verification's counts, for a frame with no room for its results or a report that could not be read. */
+function VerificationLine({ state, drvPath }: { state: TuiState; drvPath: string }) {
+  const d = state.derivations[drvPath]!;
+  const { passed, total, reportPath } = d.verified!;
+  return (
+    <Text wrap="truncate-end" color={passed === total ? 'green' : 'red'}>
+      {`Verification of ${d.name}: ${passed}/${total} bit-exact (report: ${reportPath})`}
+    </Text>
   );
 }

@@ -41,8 +41,9 @@ const TARGETS: TargetInfo[] = [
     },
     bench: {
       measuredAt: '2026-11-21T09:00:00.000Z',
+      reference: 'python3.11 (Debian)',
       rows: [
-        { workload: 'pure int loop', interpreter: 'python3', medianMs: 200, ratio: 1 },
+        { workload: 'pure int loop', interpreter: 'python3.11 (Debian)', medianMs: 200, ratio: 1 },
         { workload: 'pure int loop', interpreter: 'isolate', medianMs: 150, ratio: 0.75 },
       ],
     },
@@ -118,7 +119,7 @@ describe('the slime tui app', () => {
     // The failure is listed with how the runs differ, and the benchmark under it.
     expect(frame).toMatch(/Verification of full-x86_64-quick  1\/2 bit-exact, 1 FAIL\n  FAIL  02_exit/);
     expect(frame).toMatch(/ +exit  python : "exit 3"\n +isolate: "exit 1"\n/);
-    expect(frame).toContain('Benchmarks vs python3  measured 2026-11-21T09:00:00.000Z');
+    expect(frame).toContain('Benchmarks vs python3.11 (Debian)  measured 2026-11-21T09:00:00.000Z');
     expect(frame).toMatch(/pure int loop +isolate +150 ms +0\.75×/);
   });
 

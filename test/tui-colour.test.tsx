@@ -8,6 +8,7 @@ process.env['FORCE_COLOR'] = '1';
 const { render } = await import('ink-testing-library');
 const { RealizeView } = await import('../tui/components/RealizeView.js');
 const { STATUS_STYLE } = await import('../tui/theme.js');
+const { BenchPanel } = await import('../tui/components/BenchPanel.js');
 
 const T0 = 1_700_000_000_000;
 const SGR: Record<string, string> = { green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m', red: '\x1b[31m', gray: '\x1b[90m' };
@@ -51,5 +52,24 @@ describe('colours', () => {
     expect(colourAt(row('lib04'), '✖')).toBe('red');
     expect(colourAt(row('python3.11'), '≡')).toBe('gray');
     expect(colourAt(row('lib04'), 'timeout after 1m00s')).toBe('red');
+  });
+
+  it('dims the benchmark rows of the reference interpreter, whatever its label, and only those', () => {
+    const out = render(
+      <BenchPanel
+        measuredAt="2026-11-21 09:00 UTC"
+        reference="python3.11 (Debian)"
+        rows={[
+          { workload: 'fib', interpreter: 'python3.11 (Debian)', medianMs: 120, ratio: 1 },
+          { workload: 'fib', interpreter: 'python3', medianMs: 130, ratio: 1.08 },
+          { workload: 'fib', interpreter: 'isolate', medianMs: 240, ratio: 2 },
+        ]}
+      />,
+    ).lastFrame() ?? '';
+    const dim = '\x1b[2m';
+    const row = (interpreter: string) => out.split('\n').find((l) => l.includes(`fib       ${interpreter} `)) ?? '';
+    expect(row('python3.11 (Debian)').startsWith(dim)).toBe(true);
+    expect(row('python3')).not.toContain(dim);
+    expect(row('isolate')).not.toContain(dim);
   });
 });

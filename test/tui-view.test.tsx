@@ -265,23 +265,24 @@ describe('RealizeView at the end of a run', () => {
 });
 
 describe('BenchPanel', () => {
-  it('shows each workload against python3 with a bar and when it was measured', () => {
+  it('shows each workload against the reference with a bar and when it was measured', () => {
     const out = frame(
       <BenchPanel
         measuredAt="2026-11-21 09:00 UTC"
+        reference="python3.11 (Debian)"
         rows={[
-          { workload: 'fib', interpreter: 'python3', medianMs: 120, ratio: 1 },
+          { workload: 'fib', interpreter: 'python3.11 (Debian)', medianMs: 120, ratio: 1 },
           { workload: 'fib', interpreter: 'isolate', medianMs: 240, ratio: 2 },
           { workload: 'startup', interpreter: 'isolate', medianMs: 6.5, ratio: 0.5 },
         ]}
       />,
     );
     const lines = out.split('\n');
-    expect(lines[0]).toBe('Benchmarks vs python3  measured 2026-11-21 09:00 UTC');
-    expect(lines[1]).toBe('  workload  interpreter     median   ratio');
-    expect(lines[2]).toBe(`  fib       python3         120 ms   1.00×  ${'█'.repeat(12)}`);
-    expect(lines[3]).toBe(`  fib       isolate         240 ms   2.00×  ${'█'.repeat(12)}${'▒'.repeat(12)}`);
-    expect(lines[4]).toBe(`  startup   isolate        6.50 ms   0.50×  ${'█'.repeat(6)}     │`);
+    expect(lines[0]).toBe('Benchmarks vs python3.11 (Debian)  measured 2026-11-21 09:00 UTC');
+    expect(lines[1]).toBe('  workload  interpreter             median   ratio');
+    expect(lines[2]).toBe(`  fib       python3.11 (Debian)     120 ms   1.00×  ${'█'.repeat(12)}`);
+    expect(lines[3]).toBe(`  fib       isolate                 240 ms   2.00×  ${'█'.repeat(12)}${'▒'.repeat(12)}`);
+    expect(lines[4]).toBe(`  startup   isolate                6.50 ms   0.50×  ${'█'.repeat(6)}     │`);
   });
 
   it('scales bars to the largest ratio and marks parity', () => {

@@ -29,7 +29,7 @@ export function TargetDetail({ target, width, height }: { target: TargetInfo; wi
         <Text dimColor>This target has no verification step.</Text>
       )}
       {target.bench !== undefined ? (
-        <BenchPanel measuredAt={target.bench.measuredAt} rows={target.bench.rows} />
+        <BenchPanel measuredAt={target.bench.measuredAt} reference={target.bench.reference} rows={target.bench.rows} />
       ) : target.verifies ? (
         <Text dimColor>{fitWidth(`No benchmark yet: \`slime bench ${target.name}\` measures one.`, width)}</Text>
       ) : null}

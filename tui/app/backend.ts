@@ -21,7 +21,7 @@ export interface TargetInfo {
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
   /** The latest `slime bench` of the target. */
-  readonly bench?: { readonly measuredAt: string; readonly rows: readonly BenchRow[] };
+  readonly bench?: { readonly measuredAt: string; readonly reference: string; readonly rows: readonly BenchRow[] };
 }
 
 export interface RunOutcome {

@@ -4,7 +4,7 @@ export interface BenchRow {
   readonly workload: string;
   readonly interpreter: string;
   readonly medianMs: number;
-  /** Median time over python3's median on the same workload: 1 is parity, below is faster. */
+  /** Median time over the reference interpreter's median on the same workload: 1 is parity, below is faster. */
   readonly ratio: number;
 }
 
@@ -17,7 +17,7 @@ function formatMs(ms: number): string {
 }
 
 /**
- * Bars scale to the largest ratio on screen. Up to parity with python3 a bar is
+ * Bars scale to the largest ratio on screen. Up to parity with the reference a bar is
  * solid; what a slower interpreter spends beyond it is shaded (`▒`), and a faster
  * one's bar stops short of a `│` marking parity, so colour is not needed to read it.
  */
@@ -34,21 +34,22 @@ export function ratioBar(ratio: number, maxRatio: number, width = BAR_WIDTH): st
   return bar;
 }
 
-export function BenchPanel({ measuredAt, rows }: { measuredAt: string; rows: readonly BenchRow[] }) {
+/** `reference` is the interpreter the ratios are against, as `slime bench` labels it; its rows are dimmed. */
+export function BenchPanel({ measuredAt, reference, rows }: { measuredAt: string; reference: string; rows: readonly BenchRow[] }) {
   const workloadWidth = rows.reduce((w, r) => Math.max(w, r.workload.length), 8);
   const interpreterWidth = rows.reduce((w, r) => Math.max(w, r.interpreter.length), 11);
   const maxRatio = rows.reduce((m, r) => Math.max(m, r.ratio), 0);
   return (
     <>
       <Text wrap="truncate-end">
-        <Text bold>Benchmarks vs python3</Text>
+        <Text bold>{`Benchmarks vs ${reference}`}</Text>
         <Text dimColor>{`  measured ${measuredAt}`}</Text>
       </Text>
       <Text dimColor wrap="truncate-end">
         {`  ${'workload'.padEnd(workloadWidth)}  ${'interpreter'.padEnd(interpreterWidth)}  ${'median'.padStart(9)}  ${'ratio'.padStart(6)}`}
       </Text>
       {rows.map((r) => (
-        <Text key={`${r.workload}/${r.interpreter}`} wrap="truncate-end" dimColor={r.interpreter === 'python3'}>
+        <Text key={`${r.workload}/${r.interpreter}`} wrap="truncate-end" dimColor={r.interpreter === reference}>
           {`  ${r.workload.padEnd(workloadWidth)}  ${r.interpreter.padEnd(interpreterWidth)}  ${formatMs(r.medianMs).padStart(9)}  ${`${r.ratio.toFixed(2)}×`.padStart(6)}  ${ratioBar(r.ratio, maxRatio)}`}
         </Text>
       ))}

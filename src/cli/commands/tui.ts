@@ -79,7 +79,7 @@ class StoreBackend implements Backend {
           verifies: verify !== undefined,
           ...(verify !== undefined ? await this.latestReport(verify) : {}),
           // The per-sample rows are the verification's business; the panel shows the workloads.
-          bench: bench && { measuredAt: bench.measuredAt, rows: bench.rows.filter((r) => r.kind !== 'sample') },
+          bench: bench && { measuredAt: bench.measuredAt, reference: bench.reference, rows: bench.rows.filter((r) => r.kind !== 'sample') },
         };
       }),
     );

@@ -116,6 +116,7 @@ describe('the log viewer', () => {
     view = reduceLogView(view, { type: 'loaded', lines: lines(40) });
     expect(view.top).toBe(30);
     view = reduceLogView(view, { type: 'scroll', by: -5 });
+    expect(reduceLogView(view, { type: 'scroll', by: 5 }).follow).toBe(true);
     view = reduceLogView(view, { type: 'loaded', lines: lines(50) });
     expect(view.top).toBe(25);
     view = reduceLogView(view, { type: 'bottom' });

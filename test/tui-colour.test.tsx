@@ -55,17 +55,8 @@ describe('colours', () => {
   });
 
   it('dims the benchmark rows of the reference interpreter, whatever its label, and only those', () => {
-    const out = render(
-      <BenchPanel
-        measuredAt="2026-11-21 09:00 UTC"
-        reference="python3.11 (Debian)"
-        rows={[
-          { workload: 'fib', interpreter: 'python3.11 (Debian)', medianMs: 120, ratio: 1 },
-          { workload: 'fib', interpreter: 'python3', medianMs: 130, ratio: 1.08 },
-          { workload: 'fib', interpreter: 'isolate', medianMs: 240, ratio: 2 },
-        ]}
-      />,
-    ).lastFrame() ?? '';
+    const rows = ['python3.11 (Debian)', 'python3', 'isolate'].map((interpreter, i) => ({ workload: 'fib', interpreter, medianMs: 100 * (i + 1), ratio: i + 1 }));
+    const out = render(<BenchPanel measuredAt="2026-11-21 09:00 UTC" reference="python3.11 (Debian)" rows={rows} />).lastFrame() ?? '';
     const dim = '\x1b[2m';
     const row = (interpreter: string) => out.split('\n').find((l) => l.includes(`fib       ${interpreter} `)) ?? '';
     expect(row('python3.11 (Debian)').startsWith(dim)).toBe(true);

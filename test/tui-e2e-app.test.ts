@@ -19,6 +19,15 @@ async function startApp(term: Tmux, store: string): Promise<string> {
   return term.waitFor('TARGET');
 }
 
+/** Starts the app and, in it, the build that runs until it is stopped; returns the screen once it runs. */
+async function startSlowBuild(term: Tmux, store: string): Promise<string> {
+  await startApp(term, store);
+  for (let i = 0; i < 3; i++) term.keys('j');
+  await term.waitFor(/ › ○ slow/);
+  term.keys('Enter');
+  return term.waitFor(/›● slow .*\n(.|\n)*taking my time/);
+}
+
 /** After the app: same stty settings, cursor shown, main screen back with the marker line. */
 async function expectTerminalRestored(term: Tmux): Promise<void> {
   term.type('stty -g | cmp -s - stty.before && echo STTY-SAME', true);
@@ -131,11 +140,7 @@ describe('slime tui in a terminal', () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
-    await startApp(term, store);
-    for (let i = 0; i < 3; i++) term.keys('j');
-    await term.waitFor(/ › ○ slow/);
-    term.keys('Enter');
-    const screen = await term.waitFor(/›● slow .*\n(.|\n)*taking my time/);
+    const screen = await startSlowBuild(term, store);
     expect(screen).toContain('Ctrl-C/q stop builds and quit');
     expect(term.colourOf('● slow')).toBe('yellow');
 
@@ -150,11 +155,7 @@ describe('slime tui in a terminal', () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
-    await startApp(term, store);
-    for (let i = 0; i < 3; i++) term.keys('j');
-    await term.waitFor(/ › ○ slow/);
-    term.keys('Enter');
-    await term.waitFor(/›● slow .*\n(.|\n)*taking my time/);
+    await startSlowBuild(term, store);
     // This test's slime is the node process whose arguments name this test's store.
     const pid = Number(execFileSync('pgrep', ['-f', `${CLI} tui -f ${FIXTURE} --store ${store}`], { encoding: 'utf8' }).trim());
     process.kill(pid, 'SIGTERM');

@@ -30,6 +30,27 @@ describe('cpython phase recognizer', () => {
     ]);
   });
 
+  it('follows a PGO+LTO build through the instrumented build, the profile run test by test, and the rebuild', () => {
+    // Excerpts of derivations/cpython/build.sh with --enable-optimizations --with-lto.
+    expect(updates('cpython-pgo-lto.txt')).toEqual([
+      { phase: 'unpack' },
+      { phase: 'configure' },
+      { phase: 'make' },
+      { phase: 'profile' },
+      ...Array.from({ length: 44 }, (_, i) => ({ phase: 'profile', done: i, total: 44 })),
+      { phase: 'profile', done: 44, total: 44 },
+      { phase: 'lto-relink' },
+      { phase: 'install' },
+    ]);
+  });
+
+  it('does not count regrtest lines that are not tests, nor a duration without a profile run', () => {
+    const read = cpython();
+    expect(read('0:00:00 load avg: 2.58 Run tests sequentially (timeout: 20 min)')).toBeUndefined();
+    expect(read('Total duration: 1 min 52 sec')).toBeUndefined();
+    expect(read('0:00:40 [24/44] test_itertools')).toEqual({ phase: 'profile', done: 23, total: 44 });
+  });
+
   it('ignores the compiler lines and the make output of a quick build', () => {
     const read = cpython();
     for (const line of [
@@ -37,6 +58,9 @@ describe('cpython phase recognizer', () => {
       'gcc -c -Wsign-compare -DNDEBUG -g -fwrapv -O3 -Wall -o Objects/abstract.o Objects/abstract.c',
       'renaming build/scripts-3.11/2to3 to build/scripts-3.11/2to3-3.11',
       'slime: phase unknown',
+      // printed before the instrumented build starts compiling: still `make`
+      'Running code to generate profile data (this can take a while):',
+      'Building with support for profile generation:',
       '',
     ]) {
       expect(read(line), line).toBeUndefined();

@@ -3,19 +3,24 @@
  *
  * build.sh announces its own steps with `slime: phase NAME` lines (tar prints
  * nothing while it unpacks, so the log alone could not tell). Inside `make`,
- * an --enable-optimizations build goes through CPython's PGO targets, which say
- * where they are in their own words:
+ * an --enable-optimizations build goes through CPython's PGO targets:
  *
- *   Running code to generate profile data (this can take a while):
- *   0:00:12 load avg: 1.23 [ 5/44] test_foo          (regrtest --pgo, one per test)
- *   Rebuilding with profile guided optimizations:   (the -fprofile-use + LTO rebuild)
+ *   Running code to generate profile data ...   printed first, but what follows
+ *                                               is still compiling (the
+ *                                               instrumented build): stays `make`
+ *   ./python -m test --pgo --timeout=1200 || true
+ *                                               make echoing the profile task
+ *   0:00:12 load avg: 1.23 [ 5/44] test_foo     regrtest, one line per test
+ *   Total duration: 2 min 3 sec                 regrtest's end
+ *   Rebuilding with profile guided optimizations:
+ *                                               the -fprofile-use (+ LTO) rebuild
  *
  * regrtest prints `[ n/N] name` when test n starts, so n - 1 are done then.
  */
 import type { PhaseUpdate } from './types.js';
 
 const SLIME_PHASE = /^slime: phase (unpack|configure|make|install)$/;
-const PROFILE_START = /^Running code to generate profile data/;
+const PROFILE_START = /^\s*\.\/python -m test --pgo/;
 const PROFILE_TEST = /^\d+:\d\d:\d\d (?:load avg: [\d.]+ )?\[\s*(\d+)\/(\d+)\]/;
 // regrtest's closing line; every test of the profile task has run.
 const PROFILE_END = /^Total duration: /;

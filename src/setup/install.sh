@@ -11,6 +11,7 @@ debian_packages=(
   build-essential pkg-config dpkg-dev
   zlib1g-dev libffi-dev libsqlite3-dev libbz2-dev liblzma-dev libssl-dev
   libncurses-dev libreadline-dev uuid-dev libgdbm-dev libgdbm-compat-dev
+  tk-dev libnsl-dev libtirpc-dev libcrypt-dev
   # the reference python3.11 the isolate is compared and benchmarked against
   python3.11
   # reference implementation of NAR, .drv and store paths

@@ -17,7 +17,7 @@ export PYTHONHASHSEED=0
 echo "slime: phase unpack"
 cd "$NIX_BUILD_TOP"
 tar -xzf "$src"
-cd Python-*/
+cd Python-3.11.*/
 
 echo "slime: phase configure"
 # $configureFlags is a list of flags: split on spaces on purpose.

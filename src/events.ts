@@ -64,28 +64,9 @@ export type SlimeEvent =
   /** The run ended. */
   | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; wallMs: number; results: Record<string, Record<string, string>> };
 
-export type SlimeEventType = SlimeEvent['type'];
-
 /** Anything that consumes the event stream: a logger or the TUI. */
 export interface EventSink {
   emit(event: SlimeEvent): void;
   /** Called once after `finished`; a sink may flush or unmount here. */
   close?(): Promise<void> | void;
-}
-
-/** Distributes one stream to several sinks. */
-export class EventBus implements EventSink {
-  private readonly sinks: EventSink[] = [];
-
-  subscribe(sink: EventSink): void {
-    this.sinks.push(sink);
-  }
-
-  emit(event: SlimeEvent): void {
-    for (const sink of this.sinks) sink.emit(event);
-  }
-
-  async close(): Promise<void> {
-    for (const sink of this.sinks) await sink.close?.();
-  }
 }

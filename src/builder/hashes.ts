@@ -4,7 +4,3 @@ import ssri from 'ssri';
 export function sriOf(digest: Buffer): string {
   return ssri.fromHex(digest.toString('hex'), 'sha256').toString();
 }
-
-export function digestOfSri(sri: string): Buffer {
-  return Buffer.from(ssri.parse(sri).hexDigest(), 'hex');
-}

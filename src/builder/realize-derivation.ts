@@ -155,7 +155,7 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
     fail(failure, { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
   }
   await finalizeAll(req, opts, tempOutputs, Date.now() - started);
-  cleanup(buildDir, tempOutputs);
+  discard(buildDir, tempOutputs);
 }
 
 function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: string): Record<string, string> {
@@ -196,15 +196,14 @@ function fail(
   reason: FailureReason,
   ctx: { phase?: string; logPath?: string; buildDir: string; tempOutputs: Record<string, string>; keep: boolean },
 ): never {
-  for (const t of Object.values(ctx.tempOutputs)) removeTree(t);
-  if (!ctx.keep) removeTree(ctx.buildDir);
-  removeTree(`${ctx.buildDir}.tools`);
+  discard(ctx.buildDir, ctx.tempOutputs, ctx.keep);
   throw new BuildFailure(reason, ctx.phase, ctx.logPath, ctx.keep ? ctx.buildDir : undefined);
 }
 
-function cleanup(buildDir: string, tempOutputs: Record<string, string>): void {
+/** Removes what a build left outside the store; a failed build's directory stays when the user asked to keep it. */
+function discard(buildDir: string, tempOutputs: Record<string, string>, keepBuildDir = false): void {
   for (const t of Object.values(tempOutputs)) removeTree(t);
-  removeTree(buildDir);
+  if (!keepBuildDir) removeTree(buildDir);
   removeTree(`${buildDir}.tools`);
 }
 
@@ -251,12 +250,10 @@ async function checkFixedOutput(
 async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
   const out = req.drv.outputs.out;
-  const tempPath = store.tempPathFor(out.path);
   const workDir = buildDirFor(req.drvPath);
   const logPath = store.logFile(req.drvPath);
-  removeTree(workDir);
-  fs.mkdirSync(workDir, { recursive: true });
-  fs.writeFileSync(logPath, '');
+  const tempOutputs = prepare(req, store, workDir, logPath);
+  const tempPath = tempOutputs.out;
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'fetch', logPath });
   const started = Date.now();
   try {
@@ -275,11 +272,10 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
       },
     });
   } catch (e) {
-    removeTree(tempPath);
-    removeTree(workDir);
+    discard(workDir, tempOutputs);
     throw new BuildFailure(fetchFailureReason(e), 'fetch', logPath);
   }
-  removeTree(workDir);
+  discard(workDir, {});
   await finalizeOutput({
     store,
     tempPath,

@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { parseHash, type HashAlgo } from '../hash/digest.js';
-import { makeFixedOutputPath, checkStoreName, hashPartOf } from '../store/paths.js';
+import { makeFixedOutputPath, checkStoreName } from '../store/paths.js';
 import { serializeDrv, type DrvData } from './aterm.js';
 import { drvPathOf, fillOutputPaths, hashDerivationModulo } from './drv-hash.js';
 import { describeHostTools, type HostToolResolver } from './host-tools.js';
@@ -119,10 +119,6 @@ function ctx(): EvaluationContext {
     throw new SlimeError('internal error: a derivation was declared before the store directory was chosen (beginEvaluation)');
   }
   return context;
-}
-
-export function currentStoreDir(): string {
-  return ctx().storeDir;
 }
 
 /** A local file or directory, resolved against `base` (pass `import.meta.url` or a directory). */
@@ -330,11 +326,6 @@ export function target(name: string, description: string, derivations: Derivatio
 /** The text of a derivation's `.drv` file. */
 export function drvText(d: Derivation): string {
   return serializeDrv(d.drv);
-}
-
-/** The 32-character hash part of a derivation's `.drv` path: a short stable identity. */
-export function drvHashPart(d: Derivation): string {
-  return hashPartOf(d.drvPath);
 }
 
 /**

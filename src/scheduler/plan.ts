@@ -5,15 +5,14 @@
  * back to, and redone from, its `.drv`.
  */
 import fs from 'node:fs';
-import { drvText, type Derivation, type Source } from '../derivation/api.js';
-import type { DrvData } from '../derivation/aterm.js';
+import type { Derivation, Source } from '../derivation/api.js';
+import { serializeDrv, type DrvData } from '../derivation/aterm.js';
 import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
 import { finalizeOutput } from '../builder/finalize.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/store.js';
-import { removeTree } from '../store/store.js';
+import { removeTree, type Store } from '../store/store.js';
 
 export interface GraphNode {
   drvPath: string;
@@ -84,7 +83,7 @@ export function plannedEvent(nodes: GraphNode[], store: Store): PlannedDerivatio
 export async function writeDrvFiles(nodes: GraphNode[], store: Store): Promise<void> {
   for (const n of nodes) {
     if (store.isValid(n.drvPath)) continue;
-    const text = drvText({ drv: n.drv } as Derivation);
+    const text = serializeDrv(n.drv);
     const temp = store.tempPathFor(n.drvPath);
     removeTree(temp);
     fs.writeFileSync(temp, text);

@@ -13,5 +13,3 @@ const recognizers: Record<string, () => (line: string) => PhaseUpdate | undefine
 export function recognizerFor(name: string | undefined): ((line: string) => PhaseUpdate | undefined) | undefined {
   return name ? recognizers[name]?.() : undefined;
 }
-
-export const recognizerNames = Object.keys(recognizers);

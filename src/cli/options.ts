@@ -1,6 +1,7 @@
 /**
  * Options shared by the commands that read a derivation module and a store.
  */
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { defaultModule, loadModule, type LoadedModule } from '../derivation/load.js';
@@ -35,7 +36,7 @@ export function openStore(ctx: CliContext, storeOption: string | undefined): Sto
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, store.toolCacheFile);
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, store.toolCacheFile, path.join(store.stateDir, 'eval-cache'));
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

@@ -9,7 +9,6 @@ import type { Derivation, Source } from '../derivation/api.js';
 import { serializeDrv, type DrvData } from '../derivation/aterm.js';
 import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
-import { finalizeOutput } from '../builder/finalize.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
 import { removeTree, type Store } from '../store/store.js';
@@ -33,18 +32,21 @@ export interface GraphNode {
 export function planGraph(roots: Derivation[]): GraphNode[] {
   const order: Derivation[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (d: Derivation, trail: string[]) => {
+  const trail: string[] = [];
+  const visit = (d: Derivation) => {
     const s = state.get(d.drvPath);
     if (s === 'done') return;
     if (s === 'visiting') {
       throw new SlimeError(`dependency cycle: ${[...trail, d.name].join(' -> ')}; a derivation cannot depend on itself`);
     }
     state.set(d.drvPath, 'visiting');
-    for (const i of d.inputDerivations) visit(i, [...trail, d.name]);
+    trail.push(d.name);
+    for (const i of d.inputDerivations) visit(i);
+    trail.pop();
     state.set(d.drvPath, 'done');
     order.push(d);
   };
-  for (const r of roots) visit(r, []);
+  for (const r of roots) visit(r);
   return order.map(toNode);
 }
 
@@ -66,23 +68,40 @@ function toNode(d: Derivation): GraphNode {
   };
 }
 
-export function plannedEvent(nodes: GraphNode[], store: Store): PlannedDerivation[] {
-  return nodes.map((n) => ({
-    drvPath: n.drvPath,
-    name: n.name,
-    outputs: n.outputs,
-    inputs: n.inputs,
-    fixedOutput: n.fixedOutput,
-    valid: Object.values(n.outputs).every((p) => store.isValid(p)),
-    expectedMs: store.expectedDuration(n.name),
-    phases: n.phases,
-  }));
+/** Store paths whose validity a run of `nodes` depends on: each `.drv` and each output. */
+export function pathsOf(nodes: GraphNode[]): string[] {
+  return nodes.flatMap((n) => [n.drvPath, ...Object.values(n.outputs)]);
+}
+
+export function outputsValid(n: GraphNode, valid: Set<string>): boolean {
+  for (const p of Object.values(n.outputs)) if (!valid.has(p)) return false;
+  return true;
+}
+
+/** `valid`: the valid paths among pathsOf(nodes), as Store.validSet gives them. */
+export function plannedEvent(nodes: GraphNode[], store: Store, valid = store.validSet(pathsOf(nodes))): PlannedDerivation[] {
+  return nodes.map((n) => {
+    const isValid = outputsValid(n, valid);
+    return {
+      drvPath: n.drvPath,
+      name: n.name,
+      outputs: n.outputs,
+      inputs: n.inputs,
+      fixedOutput: n.fixedOutput,
+      valid: isValid,
+      // Only what will be built needs an estimate.
+      expectedMs: isValid ? undefined : store.expectedDuration(n.name),
+      phases: n.phases,
+    };
+  });
 }
 
 /** Writes each `.drv` into the store as a valid text path (references: its inputs). */
-export async function writeDrvFiles(nodes: GraphNode[], store: Store): Promise<void> {
-  for (const n of nodes) {
-    if (store.isValid(n.drvPath)) continue;
+export async function writeDrvFiles(nodes: GraphNode[], store: Store, valid = store.validSet(pathsOf(nodes))): Promise<void> {
+  const missing = nodes.filter((n) => !valid.has(n.drvPath));
+  if (missing.length === 0) return;
+  const { finalizeOutput } = await import('../builder/finalize.js');
+  for (const n of missing) {
     const text = serializeDrv(n.drv);
     const temp = store.tempPathFor(n.drvPath);
     removeTree(temp);

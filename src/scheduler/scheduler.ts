@@ -6,13 +6,12 @@
  *
  * Everything the scheduler does is announced as a SlimeEvent; it prints nothing.
  */
-import PQueue from 'p-queue';
+import type PQueue from 'p-queue';
 import path from 'node:path';
-import { BuildFailure, failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import type { BuildFailure, BuildResult } from '../builder/realize-derivation.js';
 import type { EventSink } from '../events.js';
-import { addSource } from '../store/add.js';
 import type { Store } from '../store/store.js';
-import { plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
+import { outputsValid, pathsOf, plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
 
 export interface RealizeOptions {
   store: Store;
@@ -47,10 +46,13 @@ export interface BuildFailureRecord {
 export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Promise<RealizeSummary> {
   const { store, events } = opts;
   const began = Date.now();
-  await writeDrvFiles(nodes, store);
-  events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store) });
+  const valid = store.validSet(pathsOf(nodes));
+  await writeDrvFiles(nodes, store, valid);
+  events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store, valid) });
 
-  const run = new GraphRun(nodes, opts);
+  // The builder, the queue and what they import are loaded only when something is to be built.
+  const needed = nodes.some((n) => n.phases === 'verify' || !outputsValid(n, valid));
+  const run = new GraphRun(nodes, opts, valid, needed ? await loadBuilding() : undefined);
   await run.start();
 
   const summary = run.summary();
@@ -68,33 +70,57 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   return summary;
 }
 
+interface Building {
+  builder: typeof import('../builder/realize-derivation.js');
+  addSource: typeof import('../store/add.js').addSource;
+  PQueue: typeof PQueue;
+}
+
+async function loadBuilding(): Promise<Building> {
+  const [builder, add, queue] = await Promise.all([import('../builder/realize-derivation.js'), import('../store/add.js'), import('p-queue')]);
+  return { builder, addSource: add.addSource, PQueue: queue.default };
+}
+
 class GraphRun {
   private readonly byDrv = new Map<string, GraphNode>();
   private readonly dependents = new Map<string, string[]>();
   private readonly waitingOn = new Map<string, number>();
   private readonly finished = new Set<string>();
-  private readonly queue: PQueue;
+  private readonly queue?: PQueue;
   private readonly cancel = new AbortController();
   private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0 };
   private readonly failures: BuildFailureRecord[] = [];
   private readonly results: Record<string, Record<string, string>> = {};
+  private readonly roots: Set<string>;
+  /** Ready nodes whose outputs were valid when the run began: finished without a queue slot. */
+  private readonly readyValid: GraphNode[] = [];
+  private draining = false;
 
   constructor(
     private readonly nodes: GraphNode[],
     private readonly opts: RealizeOptions,
+    /** Paths valid when the run began (Store.validSet); validity only grows while the store lock is held. */
+    private readonly validAtStart: Set<string> = new Set(),
+    private readonly building?: Building,
   ) {
-    this.queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
+    if (building) this.queue = new building.PQueue({ concurrency: Math.max(1, opts.jobs) });
+    this.roots = new Set(opts.roots);
     for (const n of nodes) {
       this.byDrv.set(n.drvPath, n);
       this.waitingOn.set(n.drvPath, n.inputs.length);
-      for (const i of n.inputs) this.dependents.set(i, [...(this.dependents.get(i) ?? []), n.drvPath]);
+      for (const i of n.inputs) {
+        const list = this.dependents.get(i);
+        if (list) list.push(n.drvPath);
+        else this.dependents.set(i, [n.drvPath]);
+      }
     }
     opts.signal.addEventListener('abort', () => this.cancel.abort(), { once: true });
   }
 
   async start(): Promise<void> {
     for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
-    await this.queue.onIdle();
+    this.drainValid();
+    await this.queue?.onIdle();
     for (const n of this.nodes) {
       if (!this.finished.has(n.drvPath)) this.skip(n.drvPath, this.failures[0]?.drvPath ?? n.drvPath);
     }
@@ -105,15 +131,47 @@ class GraphRun {
   }
 
   private enqueue(n: GraphNode): void {
+    if (n.phases !== 'verify' && outputsValid(n, this.validAtStart)) {
+      this.readyValid.push(n);
+      return;
+    }
+    if (!this.queue) throw new Error(`internal error: ${n.name} needs building but the builder was not loaded`);
     void this.queue.add(() => this.realize(n));
+  }
+
+  /** Finishes the valid ready nodes, and those they make ready, in one loop: no queue, no lock, no promise each. */
+  private drainValid(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let n = this.readyValid.pop(); n; n = this.readyValid.pop()) {
+        if (this.cancel.signal.aborted) break;
+        this.counts.cached++;
+        this.opts.events.emit({ type: 'cached', time: Date.now(), drvPath: n.drvPath, outputs: n.outputs });
+        this.done(n, n.outputs);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private done(n: GraphNode, outputs: Record<string, string>): void {
+    if (this.roots.has(n.drvPath)) this.results[n.drvPath] = outputs;
+    this.finished.add(n.drvPath);
+    for (const d of this.dependents.get(n.drvPath) ?? []) {
+      const left = this.waitingOn.get(d)! - 1;
+      this.waitingOn.set(d, left);
+      if (left === 0) this.enqueue(this.byDrv.get(d)!);
+    }
   }
 
   private async realize(n: GraphNode): Promise<void> {
     if (this.cancel.signal.aborted) return;
     const emit = this.opts.events.emit.bind(this.opts.events);
+    const { builder, addSource } = this.building!;
     try {
       for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath);
-      const result = await realizeDerivation(
+      const result = await builder.realizeDerivation(
         { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
         {
           store: this.opts.store,
@@ -140,13 +198,8 @@ class GraphRun {
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });
     }
     if (n.phases === 'verify') await this.announceVerification(n);
-    if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
-    this.finished.add(n.drvPath);
-    for (const d of this.dependents.get(n.drvPath) ?? []) {
-      const left = this.waitingOn.get(d)! - 1;
-      this.waitingOn.set(d, left);
-      if (left === 0) this.enqueue(this.byDrv.get(d)!);
-    }
+    this.done(n, result.outputs);
+    this.drainValid();
   }
 
   private async announceVerification(n: GraphNode, reportPath = path.join(n.outputs.out, 'report.json')): Promise<void> {
@@ -160,6 +213,7 @@ class GraphRun {
   }
 
   private async failed(n: GraphNode, e: unknown): Promise<void> {
+    const { BuildFailure, failedReportPath } = this.building!.builder;
     const failure = e instanceof BuildFailure ? e : new BuildFailure({ kind: 'internal', message: (e as Error).message ?? String(e) });
     this.failures.push({ drvPath: n.drvPath, name: n.name, failure });
     this.finished.add(n.drvPath);
@@ -175,7 +229,7 @@ class GraphRun {
     if (n.phases === 'verify' && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing) {
-      this.queue.clear();
+      this.queue?.clear();
       this.cancel.abort();
     }
   }

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeTree, type Store } from './store.js';
+import { removeTree, writeFileAtomic, type Store } from './store.js';
 
 export interface GcResult {
   deleted: string[];
@@ -56,7 +56,49 @@ function storePathBehind(store: Store, link: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A counter of collections, with whether one is running (`<state>/gc-generation`,
+ * text `idle N` or `running N`), so that a realize with nothing to build needs no
+ * lock: it reads the generation before it looks at validity and after it has made
+ * its result links (roots); if a collection started in between, it does it again
+ * under the store lock. Undefined while a collection runs (or ran and crashed).
+ */
+export function gcGeneration(store: Store): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(generationFile(store), 'utf8');
+  } catch {
+    return 'idle 0';
+  }
+  return text.startsWith('idle ') ? text : undefined;
+}
+
+function generationFile(store: Store): string {
+  return path.join(store.stateDir, 'gc-generation');
+}
+
+function setGeneration(store: Store, state: 'idle' | 'running', n: number): void {
+  writeFileAtomic(generationFile(store), `${state} ${n}`);
+}
+
 export async function collectGarbage(store: Store, opts: { dryRun: boolean }): Promise<GcResult> {
+  let generation = 1;
+  if (!opts.dryRun) {
+    try {
+      generation = (Number(fs.readFileSync(generationFile(store), 'utf8').split(' ')[1]) || 0) + 1;
+    } catch {
+      // the first collection
+    }
+    setGeneration(store, 'running', generation);
+  }
+  try {
+    return collect(store, opts);
+  } finally {
+    if (!opts.dryRun) setGeneration(store, 'idle', generation);
+  }
+}
+
+function collect(store: Store, opts: { dryRun: boolean }): GcResult {
   const roots = findRoots(store);
   const live = store.closure(roots.filter((r) => store.isValid(r)));
   const deleted: string[] = [];

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
-import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
-import { planGraph } from '../../scheduler/plan.js';
+import os from 'node:os';
+import { pathsOf, planGraph } from '../../scheduler/plan.js';
+import { gcGeneration } from '../../store/gc.js';
 import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { acquireLock } from '../../store/lock.js';
+import { acquireLock, type Lock } from '../../store/lock.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
@@ -69,22 +70,30 @@ async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
   return startTui({ stdout: ctx.stdout as NodeJS.WriteStream, stdin: ctx.stdin as NodeJS.ReadStream });
 }
 
-async function run(args: string[], ctx: CliContext): Promise<number> {
+async function run(args: string[], ctx: CliContext, alwaysLock = false): Promise<number> {
   const { values, positionals } = parseCommandArgs('realize', args, options);
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
-  const cores = positiveInt('--cores', values.cores, defaultCores());
-  const jobs = positiveInt('--jobs', values.jobs, defaultCores());
+  const cores = positiveInt('--cores', values.cores, os.availableParallelism());
+  const jobs = positiveInt('--jobs', values.jobs, os.availableParallelism());
   const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
   const format = logFormatOf(values['log-format'], ctx);
 
   const store = openStore(ctx, values.store);
-  // Shared: many realizes at once; gc takes it exclusively.
-  const storeLock = await acquireLock(store.globalLockFile, { shared: true });
+  // The store lock is shared by realizes and taken exclusively by gc. A realize with
+  // nothing to build goes without it (no flock process): it checks instead that no gc
+  // started between its validity check and its result links (see gcGeneration).
+  const generation = alwaysLock ? undefined : gcGeneration(store);
+  const lockStore = () => acquireLock(store.globalLockFile, { shared: true });
+  let storeLock: Lock | undefined = generation === undefined ? await lockStore() : undefined;
   try {
     const mod = await openModule(ctx, store, values.file);
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
+    if (!storeLock) {
+      const paths = pathsOf(nodes);
+      if (store.validSet(paths).size !== new Set(paths).size) storeLock = await lockStore();
+    }
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -121,25 +130,30 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
       return ExitCode.interrupted;
     }
-    reportFailures(summary, ctx);
+    await reportFailures(summary, ctx);
     for (const v of verified) {
       ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
     }
     const outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
-    for (const p of outPaths) ctx.stdout.write(p + '\n');
     if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());
+    if (!storeLock && gcGeneration(store) !== generation) {
+      ctx.stderr.write('slime: a garbage collection ran meanwhile and may have deleted these outputs; realizing again under the store lock\n');
+      return run(args, ctx, true);
+    }
+    for (const p of outPaths) ctx.stdout.write(p + '\n');
     return exitCodeOf(summary);
   } finally {
-    await storeLock.release();
+    await storeLock?.release();
   }
 }
 
-function reportFailures(summary: RealizeSummary, ctx: CliContext): void {
+async function reportFailures(summary: RealizeSummary, ctx: CliContext): Promise<void> {
+  const { describeFailure } = summary.failed.length ? await import('../../builder/realize-derivation.js') : { describeFailure: undefined };
   for (const f of summary.failed) {
     const where = f.failure.logPath ? `; log: ${f.failure.logPath} (or \`slime log ${f.name}\`)` : '';
     const kept = f.failure.keptBuildDir ? `; build directory kept at ${f.failure.keptBuildDir}` : '';
     const phase = f.failure.phase ? ` during ${f.failure.phase}` : '';
-    ctx.stderr.write(`error: ${f.name} failed${phase}: ${describeFailure(f.failure.reason)}${where}${kept}\n`);
+    ctx.stderr.write(`error: ${f.name} failed${phase}: ${describeFailure!(f.failure.reason)}${where}${kept}\n`);
   }
   if (summary.skipped > 0) {
     ctx.stderr.write(`error: ${summary.skipped} derivation(s) were not built because a dependency failed\n`);

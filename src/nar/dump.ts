@@ -6,7 +6,7 @@
  * valid UTF-8 are archived exactly. File contents are read in chunks and never
  * held whole, so memory does not grow with file or tree size.
  */
-import { type Stats, constants } from 'node:fs';
+import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { SlimeError } from '../errors.js';
@@ -29,7 +29,189 @@ const CLOSE = encodeTokens(')');
 
 /** The NAR of `path` as a byte stream. */
 export function narDump(path: string): Readable {
-  return Readable.from(narChunks(path), { objectMode: false });
+  const blocks = narBlocks(path, Buffer.allocUnsafeSlow(BLOCK_SIZE));
+  return new Readable({
+    highWaterMark: BLOCK_SIZE,
+    read() {
+      try {
+        const next = blocks.next();
+        // Copied: the block is the walk's buffer, which the next block overwrites.
+        this.push(next.done ? null : Buffer.from(next.value));
+      } catch (e) {
+        this.destroy(e as Error);
+      }
+    },
+  });
+}
+
+/** The size of the blocks narBlocks yields, and of its reads: few, large system calls. */
+export const BLOCK_SIZE = 1 << 20;
+
+/**
+ * The NAR of `path` as a sequence of full blocks of `buffer` (the last one may be
+ * shorter): the walk is synchronous, tokens are copied into the buffer and file
+ * contents are read straight into it, so hashing a tree costs one read(2) per MiB or
+ * per small file and one digest update per MiB, with no promise per piece. Each
+ * block is `buffer` itself: use it before asking for the next. The consumer decides
+ * when to let the event loop run (between blocks).
+ */
+export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void, undefined> {
+  const cap = buffer.length;
+  if (cap < 64 * 1024) throw new Error('internal error: narBlocks needs a buffer of at least 64 KiB');
+  let pos = 0;
+  /** Copies a small piece (tokens, a name, a symlink target: never more than a few KiB). */
+  const put = (piece: Buffer): void => {
+    pos += piece.copy(buffer, pos);
+  };
+  const full = (n: number): boolean => pos + n > cap;
+
+  interface Frame {
+    dir: Buffer;
+    names: Buffer[];
+    next: number;
+  }
+  const stack: Frame[] = [];
+
+  put(MAGIC);
+  let current: Buffer | undefined = Buffer.from(path);
+  for (;;) {
+    if (current !== undefined) {
+      const p = current;
+      current = undefined;
+      const st = lstatSyncOf(p);
+      if (st.isSymbolicLink()) {
+        const target = encodeStr(readlinkSyncOf(p));
+        const n = SYMLINK_HEAD.length + target.length + CLOSE.length;
+        if (full(n)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(SYMLINK_HEAD);
+        put(target);
+        put(CLOSE);
+      } else if (st.isFile()) {
+        // Nix calls a file executable when its owner may execute it.
+        const head = st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
+        if (full(head.length + 8)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(head);
+        pos = buffer.writeBigUInt64LE(BigInt(st.size), pos);
+        const fd = openSyncOf(p);
+        try {
+          // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
+          // even if the file grows meanwhile; a file that shrank cannot be archived.
+          for (let read = 0; read < st.size; ) {
+            if (pos === cap) {
+              yield buffer;
+              pos = 0;
+            }
+            const n = readSyncOf(fd, p, buffer, pos, Math.min(cap - pos, st.size - read));
+            if (n === 0) throw shrankWhileReading(p, st.size, read);
+            pos += n;
+            read += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+        const pad = padLength(st.size);
+        if (full(pad + CLOSE.length)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(ZERO_PADDING.subarray(0, pad));
+        put(CLOSE);
+      } else if (st.isDirectory()) {
+        if (full(DIRECTORY_HEAD.length)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(DIRECTORY_HEAD);
+        stack.push({ dir: p, names: readdirSyncOf(p).sort(Buffer.compare), next: 0 });
+        continue;
+      } else {
+        throw new SlimeError(
+          `cannot archive '${p.toString()}': it is a ${kindOf(st)}, and a NAR holds only regular files, ` +
+            `directories and symlinks; remove it from the tree.`,
+        );
+      }
+      // A file or symlink is complete: close its directory entry, if it is in one.
+      if (stack.length === 0) break;
+      if (full(CLOSE.length)) {
+        yield buffer.subarray(0, pos);
+        pos = 0;
+      }
+      put(CLOSE);
+    }
+    const top = stack[stack.length - 1];
+    if (top.next === top.names.length) {
+      // The directory is complete: close it, and the entry it is in.
+      stack.pop();
+      const n = stack.length > 0 ? 2 * CLOSE.length : CLOSE.length;
+      if (full(n)) {
+        yield buffer.subarray(0, pos);
+        pos = 0;
+      }
+      put(CLOSE);
+      if (stack.length === 0) break;
+      put(CLOSE);
+      continue;
+    }
+    const name = top.names[top.next++];
+    const entryName = encodeStr(name);
+    if (full(ENTRY_HEAD.length + entryName.length + NODE.length)) {
+      yield buffer.subarray(0, pos);
+      pos = 0;
+    }
+    put(ENTRY_HEAD);
+    put(entryName);
+    put(NODE);
+    current = Buffer.concat([top.dir, SLASH, name]);
+  }
+  if (pos > 0) yield buffer.subarray(0, pos);
+}
+
+function lstatSyncOf(path: Buffer): Stats {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    throw fsError('read the metadata of', path, e);
+  }
+}
+
+function readlinkSyncOf(path: Buffer): Buffer {
+  try {
+    return readlinkSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    throw fsError('read the symlink', path, e);
+  }
+}
+
+function readdirSyncOf(path: Buffer): Buffer[] {
+  try {
+    return readdirSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    throw fsError('list', path, e);
+  }
+}
+
+function openSyncOf(path: Buffer): number {
+  // O_NOFOLLOW: the path was a regular file when lstat looked; never archive what a
+  // symlink swapped in since then points to.
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw fsError('open', path, e);
+  }
+}
+
+function readSyncOf(fd: number, path: Buffer, buffer: Buffer, offset: number, length: number): number {
+  try {
+    return readSync(fd, buffer, offset, length, null);
+  } catch (e) {
+    throw fsError('read', path, e);
+  }
 }
 
 /**

@@ -117,7 +117,8 @@ export const graphBenchmark: Benchmark = {
           unit: 's',
           slime: build.a.ms / 1000,
           slimeRssMb: build.a.rssMb,
-          reference: { label: 'nix-build', value: build.b.ms / 1000, rssMb: build.b.rssMb },
+          slimeCpuMs: build.a.cpuMs,
+          reference: { label: 'nix-build', value: build.b.ms / 1000, rssMb: build.b.rssMb, cpuMs: build.b.cpuMs },
           target: { ratio: 1 },
         },
         {
@@ -125,7 +126,8 @@ export const graphBenchmark: Benchmark = {
           unit: 'ms',
           slime: noop.a.ms,
           slimeRssMb: noop.a.rssMb,
-          reference: { label: 'nix-build', value: noop.b.ms, rssMb: noop.b.rssMb },
+          slimeCpuMs: noop.a.cpuMs,
+          reference: { label: 'nix-build', value: noop.b.ms, rssMb: noop.b.rssMb, cpuMs: noop.b.cpuMs },
           target: { ratio: 1 },
         },
         {

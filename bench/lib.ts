@@ -23,7 +23,9 @@ export interface Figure {
   unit: 'ms' | 's' | 'MB/s' | '%' | 'x';
   slime: number;
   slimeRssMb?: number;
-  reference?: { label: string; value: number; rssMb?: number };
+  /** CPU time (user + system) in ms, where it was measured: on a shared machine, steadier than wall time. */
+  slimeCpuMs?: number;
+  reference?: { label: string; value: number; rssMb?: number; cpuMs?: number };
   /** A target as a ratio (slime / reference) or, without a reference, an absolute value. */
   target?: { ratio?: number; max?: number };
   note?: string;
@@ -44,6 +46,8 @@ export interface Benchmark {
 export interface Measured {
   ms: number;
   rssMb: number;
+  /** User + system CPU time of the process and its children. */
+  cpuMs: number;
   code: number | null;
   stdout: string;
   stderr: string;
@@ -53,15 +57,15 @@ export interface Measured {
 export function measure(cmd: string, args: string[], opts: SpawnSyncOptions & { allowFail?: boolean } = {}): Measured {
   const timeFile = path.join(os.tmpdir(), `slime-bench-time-${process.pid}`);
   const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', cmd, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
     ...opts,
   });
   const ms = performance.now() - start;
-  const kb = Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+  const [kb, user, sys] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   fs.rmSync(timeFile, { force: true });
-  const out: Measured = { ms, rssMb: kb / 1024, code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  const out: Measured = { ms, rssMb: kb / 1024, cpuMs: (user + sys) * 1000, code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   if (r.status !== 0 && !opts.allowFail) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${out.stderr.slice(-2000)}`);
   }
@@ -86,7 +90,7 @@ export function sideBySide(rounds: number, a: () => Measured, b: () => Measured)
 }
 
 export function summarize(ms: Measured[]): Measured {
-  return { ...ms[ms.length - 1], ms: median(ms.map((m) => m.ms)), rssMb: Math.max(...ms.map((m) => m.rssMb)) };
+  return { ...ms[ms.length - 1], ms: median(ms.map((m) => m.ms)), cpuMs: median(ms.map((m) => m.cpuMs)), rssMb: Math.max(...ms.map((m) => m.rssMb)) };
 }
 
 export function slimeArgs(...args: string[]): [string, string[]] {
@@ -101,6 +105,19 @@ export function tempDir(prefix: string): string {
 export function removeTree(p: string): void {
   spawnSync('chmod', ['-R', 'u+w', p], { stdio: 'ignore' });
   fs.rmSync(p, { recursive: true, force: true });
+}
+
+/** The figure of `a` (slime) against `b` (the reference), in ms. */
+export function versus(name: string, a: Measured, label: string, b: Measured, extra: Partial<Figure> = {}): Figure {
+  return {
+    name,
+    unit: 'ms',
+    slime: a.ms,
+    slimeRssMb: a.rssMb,
+    slimeCpuMs: a.cpuMs,
+    reference: { label, value: b.ms, rssMb: b.rssMb, cpuMs: b.cpuMs },
+    ...extra,
+  };
 }
 
 export function have(cmd: string): boolean {

@@ -75,19 +75,23 @@ function targetText(f: Figure): string {
 }
 
 function table(rows: Figure[]): string {
-  const header = ['figure', 'slime', 'peak RSS', 'reference (same run)', 'peak RSS', 'ratio', 'target', ''];
+  const header = ['figure', 'slime', 'cpu', 'peak RSS', 'reference (same run)', 'cpu', 'peak RSS', 'ratio', 'cpu ratio', 'target', ''];
+  const cpu = (x: number | undefined) => (x === undefined ? '' : format(x, 'ms'));
   const cells = rows.map((f) => [
     f.name,
     format(f.slime, f.unit),
+    cpu(f.slimeCpuMs),
     mb(f.slimeRssMb),
     f.reference ? `${f.reference.label}: ${format(f.reference.value, f.unit)}` : '',
+    cpu(f.reference?.cpuMs),
     mb(f.reference?.rssMb),
     f.reference && f.reference.value > 0 ? `${(f.slime / f.reference.value).toFixed(2)}x` : '',
+    f.slimeCpuMs !== undefined && f.reference?.cpuMs ? `${(f.slimeCpuMs / f.reference.cpuMs).toFixed(2)}x` : '',
     targetText(f),
     verdict(f),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((x, i) => (i === 0 || i === 3 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (c: string[]) => c.map((x, i) => (i === 0 || i === 4 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ').trimEnd();
   const notes = rows.filter((f) => f.note).map((f) => `  ${f.name}: ${f.note}`);
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');
 }
@@ -125,7 +129,7 @@ async function main(): Promise<number> {
   console.log('');
   console.log(table(all));
   console.log('');
-  console.log(`ratio = slime / reference (lower is better); ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(`ratio = slime / reference in wall time, cpu ratio in user+system CPU time (lower is better); ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(all, null, 1) + '\n');
   return failed ? 1 : 0;
 }

@@ -46,6 +46,12 @@ export interface PathInfo {
 export class Store {
   readonly dir: string;
   readonly stateDir: string;
+  /**
+   * Metadata read or registered by this process. A valid path's metadata never
+   * changes; only gc and repair invalidate it, under the exclusive store lock that
+   * realizes exclude, and `invalidate` forgets it here too.
+   */
+  private readonly infos = new Map<string, PathInfo>();
 
   constructor(dir: string) {
     if (!path.isAbsolute(dir)) throw new SlimeError(`store directory ${dir} must be an absolute path`);
@@ -129,8 +135,12 @@ export class Store {
   }
 
   queryInfo(storePath: string): PathInfo | undefined {
+    const known = this.infos.get(storePath);
+    if (known) return known;
     try {
-      return JSON.parse(fs.readFileSync(this.infoFile(storePath), 'utf8')) as PathInfo;
+      const info = JSON.parse(fs.readFileSync(this.infoFile(storePath), 'utf8')) as PathInfo;
+      this.infos.set(storePath, info);
+      return info;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new SlimeError(`store metadata for ${storePath} is unreadable (${(e as Error).message}); run \`slime verify --repair\``);
@@ -144,10 +154,12 @@ export class Store {
     }
     if (!ssri.parse(info.narHash)) throw new SlimeError(`internal error: bad narHash ${info.narHash}`);
     writeFileAtomic(this.infoFile(info.path), JSON.stringify(info, null, 1));
+    this.infos.set(info.path, info);
   }
 
   /** Forgets a path; the caller deletes its files. */
   invalidate(storePath: string): void {
+    this.infos.delete(storePath);
     fs.rmSync(this.infoFile(storePath), { force: true });
   }
 

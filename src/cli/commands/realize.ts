@@ -171,6 +171,8 @@ function exitCodeOf(summary: RealizeSummary): number {
 function makeResultLinks(store: Store, outPaths: string[], base: string, dir: string): void {
   outPaths.forEach((p, i) => {
     const link = path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`);
+    // A no-op realize writes nothing: links already right are left alone.
+    if (readlinkOrUndefined(link) === p && readlinkOrUndefined(autoRootOf(store, link)) === link) return;
     const tmp = `${link}.tmp-${process.pid}`;
     fs.rmSync(tmp, { force: true });
     fs.symlinkSync(p, tmp);
@@ -179,11 +181,21 @@ function makeResultLinks(store: Store, outPaths: string[], base: string, dir: st
   });
 }
 
+function readlinkOrUndefined(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function autoRootOf(store: Store, link: string): string {
+  return path.join(store.rootsDir, 'auto', createHash('sha256').update(link).digest('hex').slice(0, 32));
+}
+
 export function registerIndirectRoot(store: Store, link: string): void {
-  const autoDir = path.join(store.rootsDir, 'auto');
-  fs.mkdirSync(autoDir, { recursive: true });
-  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
-  const rootLink = path.join(autoDir, name);
+  const rootLink = autoRootOf(store, link);
+  fs.mkdirSync(path.dirname(rootLink), { recursive: true });
   fs.rmSync(rootLink, { force: true });
   fs.symlinkSync(link, rootLink);
 }

@@ -80,8 +80,8 @@ export const graphBenchmark: Benchmark = {
       let round = 0;
       const slimeStore = () => path.join(work, `slime-${round}`);
       const nixDir = () => path.join(work, `nix-${round}`);
-      const slimeRealize = (store: string) =>
-        measure(...slimeArgs('realize', 'graph', '-f', moduleFile, '--store', store, '--log-format', 'plain', '--no-link', '-j', jobs), {
+      const slimeRealize = (store: string, format = 'plain') =>
+        measure(...slimeArgs('realize', 'graph', '-f', moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs), {
           cwd: work,
           env: { ...process.env, CI: '1' },
         });
@@ -108,6 +108,8 @@ export const graphBenchmark: Benchmark = {
       nixBuild(nixDir());
       const noop = sideBySide(noopRounds, () => slimeRealize(slimeStore()), () => nixBuild(nixDir()));
       if (!/0 built/.test(noop.a.stderr)) throw new Error(`graph: the no-op realize built something:\n${noop.a.stderr.slice(-1000)}`);
+      // The same without the plain logger: what the engine itself costs.
+      const noopJson = sideBySide(noopRounds, () => slimeRealize(slimeStore(), 'json'), () => nixBuild(nixDir()));
       const nodeStart = summarize(Array.from({ length: noopRounds }, () => measure(process.execPath, ['-e', ''])));
       const perNodeMs = (noop.a.ms - nodeStart.ms) / n;
 
@@ -129,6 +131,16 @@ export const graphBenchmark: Benchmark = {
           slimeCpuMs: noop.a.cpuMs,
           reference: { label: 'nix-build', value: noop.b.ms, rssMb: noop.b.rssMb, cpuMs: noop.b.cpuMs },
           target: { ratio: 1 },
+        },
+        {
+          name: `graph: no-op realize of ${n}, --log-format json`,
+          unit: 'ms',
+          slime: noopJson.a.ms,
+          slimeRssMb: noopJson.a.rssMb,
+          slimeCpuMs: noopJson.a.cpuMs,
+          reference: { label: 'nix-build', value: noopJson.b.ms, rssMb: noopJson.b.rssMb, cpuMs: noopJson.b.cpuMs },
+          target: { ratio: 1 },
+          note: 'the engine without the plain logger (the default when stderr is not a terminal)',
         },
         {
           name: 'graph: no-op overhead per node beyond Node start',

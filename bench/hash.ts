@@ -29,7 +29,7 @@ function findCpythonOutput(): string | undefined {
   }
 }
 
-/** `sizeMb` of data: a quarter in ~3,000 small files across nested directories per 80 MB, the rest in big files. */
+/** `sizeMb` of data: a quarter in small files (200 B to 40 KB) across nested directories, the rest in 6 big files. */
 function generateTree(root: string, sizeMb: number): void {
   const smallBytes = (sizeMb * MB) / 4;
   let written = 0;

@@ -53,7 +53,8 @@ while (my $line = <STDIN>) {
   } elsif ($op eq 'U') { my $fh = delete $held{$id}; close $fh if $fh; print "R $id\\n"; }
 }`;
 
-type Reply = { kind: 'G' | 'B' | 'R' } | { kind: 'E'; message: string };
+/** `helper`: the helper itself failed (the message says so), rather than this one lock. */
+type Reply = { kind: 'G' | 'B' | 'R' } | { kind: 'E'; message: string; helper?: boolean };
 
 /** The process's lock helper: started on first use, kept while the process lives. */
 class LockHelper {
@@ -115,7 +116,7 @@ class LockHelper {
     if (helper === this) helper = undefined;
     for (const [id, answer] of this.waiting) {
       this.waiting.delete(id);
-      answer({ kind: 'E', message: e.message });
+      answer({ kind: 'E', message: e.message, helper: true });
     }
   }
 }
@@ -133,7 +134,9 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     if (opts.signal?.aborted) throw Object.assign(new Error(`waiting for lock ${file} was aborted`), { name: 'AbortError' });
     const reply = await h.request(`L ${id} ${opts.shared ? 's' : 'x'} ${file}`, id);
     if (reply.kind === 'G') break;
-    if (reply.kind === 'E') throw new SlimeError(`cannot lock ${file}: ${reply.message}; check the store directory's permissions`);
+    if (reply.kind === 'E') {
+      throw new SlimeError(reply.helper ? `cannot lock ${file}: ${reply.message}` : `cannot lock ${file}: ${reply.message}; check the store directory's permissions`);
+    }
     if (!noticed && Date.now() - began >= WAIT_NOTICE_MS) {
       noticed = true;
       opts.onWait?.();

@@ -56,7 +56,7 @@ describe('slime verify --repair', () => {
     expect(repaired.code).toBe(0);
     expect((await slime(['verify', '--store', store])).code).toBe(0);
     expect((await slime(['realize', 'app', '-f', file, '--store', store], { cwd: dir })).stderr).toContain('0 built');
-  });
+  }, 240_000);
 
   it('a deleted .drv: named; repair forgets it and what refers to it; realize writes it again', async () => {
     const { dir, file, store, find } = await builtStore();
@@ -79,7 +79,7 @@ describe('slime verify --repair', () => {
     expect(again.code).toBe(0);
     expect(fs.existsSync(libDrv)).toBe(true);
     expect((await slime(['verify', '--store', store])).code).toBe(0);
-  });
+  }, 240_000);
 
   it('a deleted output and a flipped byte: named, rebuilt from their .drv', async () => {
     const { store, find } = await builtStore();
@@ -100,7 +100,7 @@ describe('slime verify --repair', () => {
     expect(fs.readFileSync(path.join(lib, 'data'), 'utf8')).toBe('lib\n');
     expect(fs.readFileSync(app, 'utf8')).toBe(`uses ${lib}\n`);
     expect((await slime(['verify', '--store', store])).code).toBe(0);
-  });
+  }, 240_000);
 
   it('a path whose deriver is gone and that nothing can rebuild: forgotten, with what to run', async () => {
     const { store, find } = await builtStore();
@@ -112,7 +112,7 @@ describe('slime verify --repair', () => {
     expect(repaired.code).toBe(0);
     expect(fs.existsSync(lib)).toBe(false);
     expect((await slime(['verify', '--store', store])).code).toBe(0);
-  });
+  }, 240_000);
 });
 
 describe('a store made by an older slime (.slime/db/*.json)', () => {
@@ -143,5 +143,5 @@ describe('a store made by an older slime (.slime/db/*.json)', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('1 built');
     expect((await slime(['verify', '--store', store])).code).toBe(0);
-  });
+  }, 240_000);
 });

@@ -26,12 +26,14 @@
  * Why SQLite rather than one JSON file per path (slime's first design): a transaction
  * covers a path, its references and its referrers at once, a reader never sees half a
  * registration, and nothing is left as `db/*.tmp` after a crash or a full disk.
- * Measured on this machine (2 cores, ext4/overlay, 1000 paths with 3 references each;
- * `node dist/bench/store-db.js`): registering 1000 paths took 0.61 s as JSON files
- * (write + rename each) and 0.17 s in SQLite (one transaction per path, WAL,
- * synchronous=NORMAL); 1000 validity queries 9.5 ms vs 1.6 ms; opening the database
- * costs ~2 ms (the native module's load included). A store made by an older slime
- * (`.slime/db/<hash>.json`) is imported on open and the JSON files are removed.
+ * Speed is not the reason: both are fast enough. Measured with `npm run build && node
+ * dist/bench/store-db.js 1000` (1000 paths, 4 references each; 2 shared cores at a
+ * load average of 35-40, so the spread is wide; 4 runs): registering 1000 paths took
+ * 0.52-1.09 s in SQLite (one IMMEDIATE transaction per path, WAL, synchronous=NORMAL)
+ * vs 0.44-2.82 s as JSON files (write + rename each); 1000 validity checks 11-72 ms vs
+ * 4-100 ms; 1000 PathInfo reads 54-91 ms vs 55-172 ms; reopening an existing database
+ * 1.0-2.3 ms. A store made by an older slime (`.slime/db/<hash>.json`) is imported on
+ * open and the JSON files are removed.
  */
 import fs from 'node:fs';
 import path from 'node:path';

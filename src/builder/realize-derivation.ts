@@ -19,6 +19,7 @@ import { finalizeOutput, fixedCa } from './finalize.js';
 import { sriOf } from './hashes.js';
 import { recognizerFor } from './phases/index.js';
 import { buildDirFor, runBuilder } from './run-builder.js';
+import { sandboxWanted } from './sandbox.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -38,6 +39,8 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
+  sandbox?: boolean;
 }
 
 export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
@@ -135,6 +138,8 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
     buildDir,
     tempOutputs,
     storeDir: store.dir,
+    inputClosure: store.closure(req.inputPaths),
+    sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
     cores: opts.cores,
     logFile: logPath,
     timeoutMs: opts.timeoutMs ?? req.timeoutMs,

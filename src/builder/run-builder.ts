@@ -115,10 +115,13 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     const finish = (reason: FailureReason | null) => {
       clearTimeout(timer);
       run.signal.removeEventListener('abort', onAbort);
-      void Promise.all(pending).then(() => {
+      // A builder's background children must not outlive it (those that left its
+      // process group only the sandbox ends: they may hold its output pipes open).
+      killGroup('SIGKILL');
+      void settled(Promise.all(pending), PIPE_GRACE_MS).then(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
         fs.closeSync(log);
-        // A builder's background children must not outlive it.
-        killGroup('SIGKILL');
         try {
           finishLaunch();
         } catch (e) {
@@ -130,6 +133,19 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     child.on('error', (e) => finish({ kind: 'internal', message: `cannot run builder ${run.drv.builder}: ${e.message}` }));
     child.on('exit', (code, signal) => {
       finish(code === 0 ? null : { kind: 'exit', exitCode: code, signal });
+    });
+  });
+}
+
+/** How long the output pipes may stay open after the builder exited, held by a process it left behind. */
+const PIPE_GRACE_MS = 2000;
+
+function settled(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
     });
   });
 }

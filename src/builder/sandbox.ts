@@ -179,7 +179,7 @@ function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) 
  * read returns when slime is gone, and the builder's group is killed.
  */
 function startWatchdog(groupId: number): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', 'read _; kill -KILL -- "-$1" 2>/dev/null', 'slime-watchdog', String(groupId)], {
+  const watchdog = spawn('/bin/sh', ['-c', 'read _; kill -KILL "-$1" 2>/dev/null', 'slime-watchdog', String(groupId)], {
     stdio: ['pipe', 'ignore', 'ignore'],
     detached: true,
   });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
 import type { FailureReason } from '../events.js';
-import { launchBuilder, type BuilderView } from './sandbox.js';
+import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox.js';
 
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
 export const SOURCE_DATE_EPOCH = '315532800';
@@ -74,22 +74,15 @@ export function makeToolsDir(buildDir: string, drv: DrvData): string {
 /** Resolves with null on success, or the reason the builder failed. */
 export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
   const toolsDir = makeToolsDir(run.buildDir, run.drv);
+  let launched: LaunchedBuilder;
+  try {
+    launched = startBuilder(run, toolsDir);
+  } catch (e) {
+    // The sandbox cannot start here: a failure like any other, cleaned up as any other.
+    return Promise.resolve({ kind: 'internal', message: (e as Error).message });
+  }
+  const { child, finish: finishLaunch } = launched;
   const log = fs.openSync(run.logFile, 'a');
-  const { child, finish: finishLaunch } = launchBuilder(
-    {
-      builder: run.drv.builder,
-      args: run.drv.args,
-      buildDir: run.buildDir,
-      toolsDir,
-      hostTools: [...new Set([run.drv.builder, ...parseHostTools(run.drv.env).values()])],
-      storeDir: run.storeDir,
-      inputClosure: run.inputClosure,
-      tempOutputs: run.tempOutputs,
-      network: Object.values(run.drv.outputs).some((o) => o.hash !== ''),
-      sandbox: run.sandbox,
-    },
-    (view) => buildEnvironment(run, view),
-  );
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);
@@ -135,6 +128,24 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
       finish(code === 0 ? null : { kind: 'exit', exitCode: code, signal });
     });
   });
+}
+
+function startBuilder(run: BuilderRun, toolsDir: string): LaunchedBuilder {
+  return launchBuilder(
+    {
+      builder: run.drv.builder,
+      args: run.drv.args,
+      buildDir: run.buildDir,
+      toolsDir,
+      hostTools: [...new Set([run.drv.builder, ...parseHostTools(run.drv.env).values()])],
+      storeDir: run.storeDir,
+      inputClosure: run.inputClosure,
+      tempOutputs: run.tempOutputs,
+      network: Object.values(run.drv.outputs).some((o) => o.hash !== ''),
+      sandbox: run.sandbox,
+    },
+    (view) => buildEnvironment(run, view),
+  );
 }
 
 /** How long the output pipes may stay open after the builder exited, held by a process it left behind. */

@@ -193,10 +193,10 @@ function startWatchdog(groupId: number): ChildProcess {
 function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
   const bwrap = ensureSandboxWorks();
   const stagingDir = stagingDirFor(req);
-  removeTree(stagingDir);
-  fs.mkdirSync(stagingDir, { recursive: true });
   const data = etcFiles(req.network);
   const args = [...namespaceArgs(req.network), ...mountArgs(req, stagingDir, Object.keys(data)), '--', req.builder, ...req.args];
+  removeTree(stagingDir);
+  fs.mkdirSync(stagingDir, { recursive: true });
   const child = spawn(bwrap, args, {
     cwd: req.buildDir,
     env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),

@@ -159,4 +159,20 @@ export const targets = [target('daemon', 'leaves a process', [daemon])];`);
     for (const pid of left) process.kill(pid, 'SIGKILL');
     expect(left).toHaveLength(1);
   });
+
+  it('is turned off by SLIME_SANDBOX=0 as by --no-sandbox; another value is refused in one line', async () => {
+    const dir = tempDir();
+    const file = writeModule(dir, 'where.ts', `
+export const where = derivation({ name: 'where', builder: '/bin/sh', args: ['-c', 'echo $NIX_BUILD_TOP > $out'] });
+export const targets = [target('where', 'says where it runs', [where])];`);
+    const run = (store: string, env: NodeJS.ProcessEnv) => slime(['realize', 'where', '-f', file, '--store', path.join(dir, store), '--no-link'], { cwd: dir, env });
+    const on = await run('a', { SLIME_SANDBOX: '1' });
+    expect(fs.readFileSync(on.stdout.trim(), 'utf8')).toBe('/build\n');
+    const off = await run('b', { SLIME_SANDBOX: '0' });
+    expect(off.code).toBe(0);
+    expect(fs.readFileSync(off.stdout.trim(), 'utf8')).not.toBe('/build\n');
+    const bad = await run('c', { SLIME_SANDBOX: 'maybe' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('error: SLIME_SANDBOX must be 1 or 0, not "maybe"\n');
+  });
 });

@@ -20,6 +20,7 @@ import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
 import { runBuilder } from './run-builder.js';
 import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
+import { sandboxWanted } from './sandbox.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -41,6 +42,8 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
+  sandbox?: boolean;
 }
 
 export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
@@ -146,6 +149,8 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
       buildDir,
       tempOutputs,
       storeDir: store.dir,
+      inputClosure: store.closure(req.inputPaths),
+      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
       cores: opts.cores,
       logFile: logPath,
       timeoutMs: opts.timeoutMs ?? req.timeoutMs,

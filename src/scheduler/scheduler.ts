@@ -36,6 +36,9 @@ export interface RealizeOptions {
   keepGoing: boolean;
   keepFailed: boolean;
   timeoutMs?: number;
+  /** Run builders in the build sandbox (src/builder/sandbox.ts); by default as SLIME_SANDBOX says, else on (Linux). */
+  sandbox?: boolean;
+  /** Aborting ends every build; the reason, a signal name (`SIGHUP`), is what the builds report. */
   signal: AbortSignal;
   /**
    * Awaited before the run adds anything to the store (a `.drv`, a source, a build):
@@ -117,7 +120,7 @@ class GraphRun {
       this.waitingOn.set(n.drvPath, n.inputs.length);
       for (const i of n.inputs) this.dependents.set(i, [...(this.dependents.get(i) ?? []), n.drvPath]);
     }
-    opts.signal.addEventListener('abort', () => this.cancel.abort(), { once: true });
+    opts.signal.addEventListener('abort', () => this.cancel.abort(opts.signal.reason), { once: true });
   }
 
   async start(): Promise<void> {
@@ -155,6 +158,7 @@ class GraphRun {
           keepFailed: this.opts.keepFailed,
           signal: this.cancel.signal,
           timeoutMs: this.opts.timeoutMs,
+          sandbox: this.opts.sandbox,
         },
       );
       await this.succeeded(n, result);

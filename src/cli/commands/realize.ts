@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
+import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { planGraph } from '../../scheduler/plan.js';
 import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
@@ -30,10 +31,13 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+      --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
+                        "The sandbox" in the README
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
-hash did not match; 130 interrupted; 2 usage error; 1 other errors.`;
+hash did not match; 130, 143, 129 interrupted by SIGINT, SIGTERM, SIGHUP (running builds
+are stopped and nothing partial is kept); 2 usage error; 1 other errors.`;
 
 const options = {
   ...commonOptions,
@@ -45,7 +49,11 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  'no-sandbox': { type: 'boolean' },
 } as const;
+
+/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
 
 type LogFormat = 'tui' | 'plain' | 'json';
 
@@ -75,6 +83,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
   const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
   const format = logFormatOf(values['log-format'], ctx);
+  const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
   const store = openStore(ctx, values.store);
   // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
@@ -87,6 +96,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
+    // A sandbox that cannot start is said once, up front, not as a failure of every build.
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -97,9 +109,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       close: () => display.close?.(),
     };
     const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const onSignal = (signal: NodeJS.Signals) => abort.abort(signal);
+    for (const s of Object.keys(SIGNAL_EXIT)) process.on(s, onSignal);
     let summary: RealizeSummary;
     let outPaths: string[] = [];
     const link = (paths: string[]) => {
@@ -117,6 +128,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           keepGoing: Boolean(values['keep-going']),
           keepFailed: Boolean(values['keep-failed']),
           timeoutMs,
+          sandbox,
           signal: abort.signal,
           mayAdd: async () => {
             await takeLock();
@@ -143,13 +155,13 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         }
       }
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
     }
     if (abort.signal.aborted) {
-      ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
-      return ExitCode.interrupted;
+      const signal = String(abort.signal.reason);
+      ctx.stderr.write(`error: interrupted by ${signal}; running builds were stopped and nothing partial was kept\n`);
+      return SIGNAL_EXIT[signal] ?? ExitCode.interrupted;
     }
     reportFailures(summary, ctx);
     for (const v of verified) {

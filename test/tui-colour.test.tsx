@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
-import { initialState, reduceAll } from '../tui/state.js';
+import { initialState, reduceAll } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 // Colour support is decided when chalk is first imported: force it before Ink loads.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
-import { appendLine, EMPTY_TAIL, lastLines, MAX_LINE_CHARS } from '../tui/log-tail.js';
-import { counts, eta, initialState, nameFromDrvPath, reduce, reduceAll, treeRows, type TuiState } from '../tui/state.js';
+import { appendLine, EMPTY_TAIL, lastLines, MAX_LINE_CHARS } from '../src/run/log-tail.js';
+import { counts, eta, initialState, nameFromDrvPath, reduce, reduceAll, treeRows, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
-import { activityOf, formatBytes, formatDuration, formatPhase, formatReason } from '../tui/format.js';
+import { activityOf, formatBytes, formatDuration, formatPhase, formatReason } from '../src/run/format.js';
 
 const T0 = 1_000_000;
 

@@ -6,7 +6,7 @@ import type { SlimeEvent } from '../src/events.js';
 import { BenchPanel, ratioBar } from '../tui/components/BenchPanel.js';
 import { RealizeView, RunRecord } from '../tui/components/RealizeView.js';
 import { Results, type VerifyReport } from '../tui/components/Results.js';
-import { initialState, reduceAll, type TuiState } from '../tui/state.js';
+import { initialState, reduceAll, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 const T0 = 1_700_000_000_000;

@@ -19,7 +19,7 @@ import { readReport } from '../src/verify/report.js';
 import { RealizeView, RunRecord } from './components/RealizeView.js';
 import type { VerifyReport } from './components/Results.js';
 import { Summary } from './components/Summary.js';
-import { Batch, counts, initialState, type TuiState } from './state.js';
+import { Batch, counts, initialState, type TuiState } from '../src/run/state.js';
 import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
 
 /** The fastest frame rate, ~12 a second: smooth to the eye. */

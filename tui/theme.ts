@@ -3,7 +3,7 @@
  * green finished, yellow working, cyan moving bytes, red failed, grey nothing done.
  * Symbols differ as well as colours so the tree reads without colour too.
  */
-import type { DrvStatus } from './state.js';
+import type { DrvStatus } from '../src/run/state.js';
 
 export interface StatusStyle {
   readonly symbol: string;

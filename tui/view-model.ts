@@ -3,8 +3,8 @@
  * split of the terminal's height. Pure, so layout decisions are tested without
  * rendering, and the components only draw what they are handed.
  */
-import { activityOf, formatDuration, formatReason } from './format.js';
-import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TuiState } from './state.js';
+import { activityOf, formatDuration, formatReason } from '../src/run/format.js';
+import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TuiState } from '../src/run/state.js';
 
 export interface RowModel {
   readonly drvPath: string;

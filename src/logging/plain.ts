@@ -8,9 +8,9 @@
  */
 import type { EventSink, SlimeEvent } from '../events.js';
 import { flushed } from './json.js';
-import { formatBytes, formatDuration, formatPhase, formatReason, formatTransfer, stripControl } from '../../tui/format.js';
-import { appendInPlace, EMPTY_TAIL, lastLines, type MutableLogTail } from '../../tui/log-tail.js';
-import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../../tui/state.js';
+import { formatBytes, formatDuration, formatPhase, formatReason, formatTransfer, stripControl } from '../run/format.js';
+import { appendInPlace, EMPTY_TAIL, lastLines, type MutableLogTail } from '../run/log-tail.js';
+import { counts, elapsedMs, initialState, reduce, type DrvState, type TuiState } from '../run/state.js';
 
 /** Lines of a failed build's log printed with its failure. */
 export const FAILURE_TAIL_LINES = 25;

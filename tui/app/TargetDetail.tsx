@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { BenchPanel } from '../components/BenchPanel.js';
 import { Results } from '../components/Results.js';
-import { fitWidth } from '../format.js';
+import { fitWidth } from '../../src/run/format.js';
 import type { TargetInfo } from './backend.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fitWidth } from '../format.js';
+import { fitWidth } from '../../src/run/format.js';
 import type { TargetInfo } from './backend.js';
 
 /** How this session's run of a target went, which says more than the store's state. */

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { fitWidth } from '../format.js';
+import { fitWidth } from '../../src/run/format.js';
 import { STATUS_STYLE } from '../theme.js';
 import type { HiddenRows, RowModel } from '../view-model.js';
 

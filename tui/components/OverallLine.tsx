@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import { formatDuration } from '../format.js';
-import type { Counts, Eta } from '../state.js';
+import { formatDuration } from '../../src/run/format.js';
+import type { Counts, Eta } from '../../src/run/state.js';
 
 /**
  * A bar split by outcome, not just done/undone: green for built or substituted,

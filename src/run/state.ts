@@ -4,7 +4,7 @@
  * No React and no terminal here: the plain logger, the TUI and tests share it, and a
  * JSON event log replays into exactly the state the live run had.
  */
-import type { FailureReason, PlannedDerivation, SlimeEvent } from '../src/events.js';
+import type { FailureReason, PlannedDerivation, SlimeEvent } from '../events.js';
 import { EMPTY_TAIL, appendInPlace, appendLine, type LogTail, type MutableLogTail } from './log-tail.js';
 
 export type DrvStatus =

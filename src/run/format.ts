@@ -3,7 +3,7 @@
  * logger so both say the same thing the same way. Pure string functions: the
  * plain logger imports this and must never pull in ink or react.
  */
-import type { FailureReason } from '../src/events.js';
+import type { FailureReason } from '../events.js';
 import type { DrvState, PhaseState, Transfer } from './state.js';
 
 /** `0.4s`, `9.8s`, `42s`, `3m12s`, `1h05m`: short and fixed in shape, as a column needs. */

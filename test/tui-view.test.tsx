@@ -114,7 +114,7 @@ describe('RealizeView rows', () => {
 
   it('lists failures with exit status, phase and log path', () => {
     expect(out).toContain('✖ 1 failed\n');
-    expect(lineWith(out, '  lib05  ')).toMatch(/^ {2}lib05 {2}exit 2 {2}in make {2}\/logs\/lib05\.log$/);
+    expect(lineWith(out, '  lib05  ')).toMatch(/^ {2}lib05 {2}builder exited with code 2 {2}in make {2}\/logs\/lib05\.log$/);
   });
 
   it('never draws a line wider than the terminal', () => {

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
-import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
+import { defaultCores } from '../../builder/realize-derivation.js';
+import { describeFailure } from '../../run/failure.js';
+import { plural } from '../../run/format.js';
 import { planGraph } from '../../scheduler/plan.js';
 import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
@@ -95,9 +97,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       close: () => display.close?.(),
     };
     const abort = new AbortController();
-    const onSigint = () => abort.abort();
+    // The reason names the signal, so a build it stops says which one.
+    const onSigint = () => abort.abort('SIGINT');
+    const onSigterm = () => abort.abort('SIGTERM');
     process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    process.on('SIGTERM', onSigterm);
     let summary: RealizeSummary;
     try {
       summary = await realizeGraph(nodes, {
@@ -114,14 +118,14 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       });
     } finally {
       process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGTERM', onSigterm);
       await sink.close?.();
     }
     if (abort.signal.aborted) {
       ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
       return ExitCode.interrupted;
     }
-    reportFailures(summary, ctx);
+    reportFailures(summary, Boolean(values['keep-going']), ctx);
     for (const v of verified) {
       ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
     }
@@ -134,7 +138,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-function reportFailures(summary: RealizeSummary, ctx: CliContext): void {
+function reportFailures(summary: RealizeSummary, keepGoing: boolean, ctx: CliContext): void {
   for (const f of summary.failed) {
     const where = f.failure.logPath ? `; log: ${f.failure.logPath} (or \`slime log ${f.name}\`)` : '';
     const kept = f.failure.keptBuildDir ? `; build directory kept at ${f.failure.keptBuildDir}` : '';
@@ -142,15 +146,22 @@ function reportFailures(summary: RealizeSummary, ctx: CliContext): void {
     ctx.stderr.write(`error: ${f.name} failed${phase}: ${describeFailure(f.failure.reason)}${where}${kept}\n`);
   }
   if (summary.skipped > 0) {
-    ctx.stderr.write(`error: ${summary.skipped} derivation(s) were not built because a dependency failed\n`);
+    ctx.stderr.write(`error: ${plural(summary.skipped, 'derivation was', 'derivations were')} not built because a dependency failed\n`);
+  }
+  if (summary.cancelled > 0 && !keepGoing && summary.failed.length > 0) {
+    const n = plural(summary.cancelled, 'derivation was', 'derivations were');
+    ctx.stderr.write(`note: ${n} cancelled when ${summary.failed[0]!.name} failed; \`slime realize --keep-going\` (-k) builds everything that does not depend on a failure\n`);
   }
 }
 
-function exitCodeOf(summary: RealizeSummary): number {
-  if (summary.failed.length === 0) return summary.skipped > 0 ? ExitCode.buildFailed : ExitCode.ok;
-  const codes = summary.failed.map((f) => f.failure.exitCode);
-  for (const c of [ExitCode.hashMismatch, ExitCode.timeout, ExitCode.buildFailed]) if (codes.includes(c)) return c;
-  return codes[0];
+/**
+ * The code of the first failure, whatever failed or was cancelled after it: cancelled
+ * builds never count, so a run that stops on one failure always exits with its code.
+ */
+export function exitCodeOf(summary: RealizeSummary): number {
+  const first = summary.failed[0];
+  if (first !== undefined) return first.failure.exitCode;
+  return summary.skipped > 0 || summary.cancelled > 0 ? ExitCode.buildFailed : ExitCode.ok;
 }
 
 /** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */

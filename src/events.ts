@@ -72,6 +72,12 @@ export type SlimeEvent =
    * event (the scheduler read it once), `reportPath` says where it is kept.
    */
   | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string; report: VerifyReport }
+  /**
+   * A line for the user that is about the run or the command, not one derivation: the
+   * closing errors and notes of `slime realize`, or the error that stopped a command.
+   * With `--log-format json` these take the place of plain `error:`/`note:` lines.
+   */
+  | { type: 'message'; time: number; level: 'error' | 'note'; message: string; exitCode?: number; stack?: string }
   /** The run ended. `cancelled` is absent in logs written before it existed. */
   | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; cancelled?: number; wallMs: number; results: Record<string, Record<string, string>> };
 

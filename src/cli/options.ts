@@ -1,11 +1,14 @@
 /**
  * Options shared by the commands that read a derivation module and a store.
  */
+import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { defaultModule, loadModule, type LoadedModule } from '../derivation/load.js';
 import { Store, storeDirFrom } from '../store/store.js';
 import type { CliContext } from './command.js';
+import { checkStoreDir, missingStoreError } from './store-dir.js';
+import { didYouMean } from '../suggest.js';
 
 export const commonOptions = {
   store: { type: 'string' },
@@ -24,18 +27,35 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}; see \`slime ${command} --help\``);
+    // Node says `Unknown option '--x'. To specify a positional ...`: lower case like every other error.
+    const said = (e as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\.$/, '');
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(said);
+    const known = Object.entries(options).flatMap(([long, o]) => [`--${long}`, ...(o.short !== undefined ? [`-${o.short}`] : [])]);
+    const hint = unknown !== null && unknown[1]!.startsWith('--') ? didYouMean(unknown[1]!, known) : '';
+    throw new UsageError(`${said.charAt(0).toLowerCase()}${said.slice(1)}${hint}; see \`slime ${command} --help\``);
   }
 }
 
-export function openStore(ctx: CliContext, storeOption: string | undefined): Store {
+/**
+ * The store a command works on. A command that writes creates it if it is missing;
+ * a read-only one (`readOnly: 'verify'`, the verb for the error) refuses a store that
+ * does not exist, and with `readOnly: true` gets it as it is without creating anything.
+ */
+export function openStore(ctx: CliContext, storeOption: string | undefined, opts: { readOnly?: string | true } = {}): Store {
   const store = new Store(storeDirFrom(storeOption, ctx.env, ctx.cwd));
-  store.init();
+  const state = checkStoreDir(store.dir, { create: opts.readOnly === undefined });
+  if (state === 'missing') {
+    if (typeof opts.readOnly === 'string') throw missingStoreError(store.dir, opts.readOnly);
+    return store;
+  }
+  if (opts.readOnly === undefined) store.init();
   return store;
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, store.toolCacheFile);
+  // A store that is not there gets no tool cache: reading a module creates no store.
+  const cache = fs.existsSync(store.stateDir) ? store.toolCacheFile : undefined;
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, cache);
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

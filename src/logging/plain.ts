@@ -69,6 +69,10 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       write(`slime: ${event.built} built, ${event.cached} cached, ${event.substituted} substituted${failed}${cancelled} in ${formatDuration(event.wallMs)}`);
       return;
     }
+    if (event.type === 'message') {
+      write(`${event.level}: ${event.message}`);
+      return;
+    }
     const d = state.derivations[event.drvPath]!;
     switch (event.type) {
       case 'lock-wait':

@@ -17,7 +17,8 @@ Options:
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('gc', args, { store: { type: 'string' }, 'dry-run': { type: 'boolean' } });
-  const store = openStore(ctx, values.store);
+  const store = openStore(ctx, values.store, { readOnly: 'collect' });
+  store.init();
   const lock = await acquireLock(store.globalLockFile, {
     onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n'),
   });

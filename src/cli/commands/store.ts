@@ -2,6 +2,7 @@ import { UsageError } from '../../errors.js';
 import { addFile } from '../../store/add.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { storePathOf } from '../store-arg.js';
 
 const help = `Usage: slime store SUBCOMMAND [--store DIR]
 
@@ -23,9 +24,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   if (sub === 'path-info') {
-    const info = store.queryInfo(arg.replace(/\/+$/, ''));
+    const storePath = storePathOf(store, arg);
+    const info = storePath !== undefined ? store.queryInfo(storePath) : undefined;
     if (!info) {
-      ctx.stderr.write(`error: ${arg} is not a valid path in the store ${store.dir}\n`);
+      const why = storePath === undefined ? 'is not (and does not link to) a path in' : 'is not a valid path in';
+      ctx.stderr.write(`error: ${arg} ${why} the store ${store.dir}; pass a store path or a link to one such as ./result\n`);
       return 1;
     }
     ctx.stdout.write(JSON.stringify(info, null, 2) + '\n');

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
 import { targetStates } from '../target-state.js';
@@ -13,7 +14,9 @@ ${COMMON_HELP}`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('targets', args, { ...commonOptions, json: { type: 'boolean' } });
-  const store = openStore(ctx, values.store);
+  // Listing creates no store; one that does not exist has realized nothing.
+  const store = openStore(ctx, values.store, { readOnly: true });
+  if (!fs.existsSync(store.dir)) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
   const mod = await openModule(ctx, store, values.file);
   const states = targetStates(mod, store);
   if (values.json) {

@@ -14,7 +14,9 @@ Exit codes: 0 the store is sound (or every problem was repaired); 1 otherwise.`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('verify', args, { store: { type: 'string' }, repair: { type: 'boolean' } });
-  const store = openStore(ctx, values.store);
+  // --repair rebuilds, so it needs a store it may write; either way a missing one is not "sound".
+  const store = openStore(ctx, values.store, { readOnly: 'verify' });
+  if (values.repair) store.init();
   const report = await verifyStore(store, {
     repair: Boolean(values.repair),
     cores: defaultCores(),

@@ -3,7 +3,8 @@
  * gc roots goes. Roots live in `<store>/.roots/`: a symlink there is a root if it
  * points into the store, or (indirect roots in `.roots/auto/`) points to a symlink that
  * does, such as a `result` link made by `slime realize`. A dangling indirect root is
- * removed. The caller holds the store lock exclusively.
+ * removed. The `.drv` that produced a live path stays too (Nix's keep-derivations).
+ * The caller holds the store lock exclusively.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,14 @@ function storePathBehind(store: Store, link: string): string | undefined {
 
 export async function collectGarbage(store: Store, opts: { dryRun: boolean }): Promise<GcResult> {
   const roots = findRoots(store);
-  const live = store.closure(roots.filter((r) => store.isValid(r)));
+  const reached = store.closure(roots.filter((r) => store.isValid(r)));
+  // keep-derivations, Nix's default: a live output keeps the .drv it came from (and the
+  // .drv's own closure: input .drvs and sources), so it can be traced back and rebuilt.
+  const derivers = [...reached].flatMap((p) => {
+    const deriver = store.queryInfo(p)?.deriver;
+    return deriver !== undefined && store.isValid(deriver) ? [deriver] : [];
+  });
+  const live = new Set([...reached, ...store.closure(derivers)]);
   const deleted: string[] = [];
   let bytes = 0;
   for (const entry of fs.readdirSync(store.dir).sort()) {

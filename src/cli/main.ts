@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { ExitCode, SlimeError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../suggest.js';
+import { layoutHelp } from './help-layout.js';
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   realize: () => import('./commands/realize.js'),
@@ -105,7 +106,8 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
   }
   const command = (await load()).default;
   if (rest.includes('--help') || rest.includes('-h')) {
-    ctx.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
+    const text = layoutHelp(command.help);
+    ctx.stdout.write(text.endsWith('\n') ? text : text + '\n');
     return ExitCode.ok;
   }
   const json = jsonLog(rest);

@@ -15,8 +15,9 @@ export const commonOptions = {
   file: { type: 'string', short: 'f' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const COMMON_HELP = `  --store DIR        the store directory (default: $SLIME_STORE, else store/ in the project)
-  -f, --file FILE    load derivations from FILE instead of derivations/index.ts`;
+export const COMMON_HELP = `      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)
+  -f, --file FILE       load derivations from FILE instead of derivations/index.ts
+      --debug           print stack traces with errors (or SLIME_DEBUG=1)`;
 
 /** node:util's parseArgs, with its errors turned into usage errors that name the command. */
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(

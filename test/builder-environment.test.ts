@@ -54,7 +54,7 @@ export const targets = [target('self', 'refers to itself', [self])];`);
     const out = r.stdout.trim();
     expect(fs.readFileSync(path.join(out, 'config'), 'utf8')).toBe(`prefix=${out}\n`);
     expect(fs.readlinkSync(path.join(out, 'bin/link'))).toBe(`${out}/config`);
-    const info = JSON.parse((await slime(['store', 'path-info', out, '--store', store])).stdout);
+    const info = JSON.parse((await slime(['store', 'path-info', '--json', out, '--store', store])).stdout);
     expect(info.references).toEqual([out]);
     expect(info.narHash).toMatch(/^sha256-/);
   });

@@ -66,7 +66,7 @@ export const targets = [target('t', 'fails in the middle', [after])];`);
     expect(r.code).toBe(100);
     expect(r.stderr).toMatch(/error: broken failed: builder exited with code 3; log: \S+broken\.drv\.log/);
     expect(r.stderr).toContain('compiler exploded');
-    expect(r.stderr).toContain('1 derivation(s) were not built because a dependency failed');
+    expect(r.stderr).toContain('1 derivation was not built because a dependency failed');
     expect(ledger(dir)).toEqual(['base', 'broken']);
     expect(storePaths(store).filter((p) => !p.endsWith('.drv'))).toEqual([expect.stringMatching(/-base$/)]);
     expect(fs.readdirSync(path.join(store, '.slime/tmp'))).toEqual([]);

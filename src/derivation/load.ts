@@ -10,10 +10,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SlimeError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Derivation, Target } from './api.js';
 import { EvalCache } from './eval-cache.js';
 import { HostToolResolver } from './host-tools.js';
+import { checkTargets, moduleLoadError } from './module-errors.js';
+import { didYouMean } from '../suggest.js';
 
 export interface LoadedModule {
   file: string;
@@ -45,7 +47,7 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   const evaluationStart = Date.now();
   // The evaluation's machinery is loaded only when the cache cannot answer.
   const api = await import('./api.js');
-  const mod = await evaluate(api, abs, file, storeDir, tools);
+  const mod = await evaluate(api, abs, storeDir, tools);
   if (cache) {
     const { importGraph } = await import('./import-graph.js');
     const reads = { files: importGraph(abs), ...api.evaluationReads() };
@@ -55,21 +57,18 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   return mod;
 }
 
-async function evaluate(api: typeof import('./api.js'), abs: string, file: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {
+async function evaluate(api: typeof import('./api.js'), abs: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {
   api.beginEvaluation(storeDir, tools);
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(abs);
   } catch (e) {
-    if (e instanceof SlimeError) throw e;
-    // The module's own copy of slime's sources throws errors of its own SlimeError class.
-    const exitCode = (e as { exitCode?: unknown }).exitCode;
-    if (typeof exitCode === 'number') throw new SlimeError((e as Error).message, exitCode);
-    throw new SlimeError(`cannot evaluate derivation module ${file}: ${(e as Error).stack ?? e}`);
+    // Syntax errors, throws, and slime's API refusing a declaration: one line with the place.
+    throw moduleLoadError(e, abs);
   } finally {
     tools.save();
   }
-  const targets = (mod.targets ?? (mod.default as Record<string, unknown> | undefined)?.targets ?? []) as Target[];
+  const targets = checkTargets(mod.targets ?? (mod.default as Record<string, unknown> | undefined)?.targets, abs);
   const derivations = new Map<string, Derivation>();
   for (const [k, v] of Object.entries(mod)) {
     if (isDerivation(v)) derivations.set(k, v);
@@ -102,7 +101,8 @@ export function resolveTarget(mod: LoadedModule, name: string): Resolved {
   const d = mod.derivations.get(name) ?? findByNameOrPath(mod, name);
   if (d) return { name, derivations: [d] };
   const known = mod.targets.map((x) => x.name).join(', ') || '(none)';
-  throw new UsageError(`unknown target "${name}" in ${mod.file}; targets are: ${known} (\`slime targets\` lists them with descriptions)`);
+  const hint = didYouMean(name, [...mod.targets.map((x) => x.name), ...mod.derivations.keys()]);
+  throw new UsageError(`unknown target "${name}" in ${mod.file}${hint}; targets are: ${known} (\`slime targets\` lists them with descriptions)`);
 }
 
 function findByNameOrPath(mod: LoadedModule, name: string): Derivation | undefined {

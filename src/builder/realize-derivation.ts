@@ -9,7 +9,7 @@ import os from 'node:os';
 import { BuildFailure } from '../errors.js';
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
-import { fetchFixed, HashMismatchError, FetchFailedError } from '../fetch/fetch-fixed.js';
+import type * as FetchFixed from '../fetch/fetch-fixed.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
@@ -287,8 +287,10 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
   const tempPath = tempOutputs.out;
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'fetch', logPath });
   const started = Date.now();
+  // Loaded only when something is fetched: cacache and its dependencies cost a no-op run ~50 ms.
+  const fetching = await import('../fetch/fetch-fixed.js');
   try {
-    await fetchFixed({
+    await fetching.fetchFixed({
       name: req.name,
       sha256: Buffer.from(out.hash, 'hex'),
       mirrors: parseMirrors(req.drv.env.urls ?? ''),
@@ -304,7 +306,7 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
     });
   } catch (e) {
     discard(workDir, tempOutputs);
-    throw new BuildFailure(fetchFailureReason(e), 'fetch', logPath);
+    throw new BuildFailure(fetchFailureReason(fetching, e), 'fetch', logPath);
   }
   discard(workDir, {});
   try {
@@ -323,7 +325,7 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
   }
 }
 
-function fetchFailureReason(e: unknown): FailureReason {
+function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof FetchFixed, e: unknown): FailureReason {
   if (e instanceof HashMismatchError) return { kind: 'hash-mismatch', expected: e.expected, actual: e.actual, url: e.source };
   if (e instanceof FetchFailedError) return { kind: 'fetch', tried: e.tried };
   if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: 'SIGINT' };

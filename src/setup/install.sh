@@ -26,6 +26,8 @@ debian_packages=(
   util-linux file binutils patchelf
   # the build sandbox (src/builder/sandbox.ts)
   bubblewrap
+  # GNU time: npm run bench measures peak RSS and CPU time of slime and its references
+  time
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

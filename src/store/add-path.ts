@@ -68,13 +68,16 @@ async function rewriteFile(p: string, st: fs.Stats, needle: Buffer, replacement:
 /** Offsets of every occurrence of `needle`, including those that straddle chunk boundaries. */
 async function findAll(p: string, needle: Buffer): Promise<number[]> {
   const offsets: number[] = [];
-  const fd = await fs.promises.open(p, 'r');
+  // Synchronous reads into one buffer: no promise per chunk; other work gets a turn every 32 MiB.
+  const fd = fs.openSync(p, 'r');
+  const buf = scanBuffers.pop() ?? Buffer.allocUnsafeSlow(CHUNK + 64);
+  if (needle.length > 64) throw new Error('internal error: a hash part is 32 bytes');
   try {
-    const buf = Buffer.allocUnsafe(CHUNK + needle.length);
     let carry = 0;
     let base = 0;
+    let sinceYield = 0;
     for (;;) {
-      const { bytesRead } = await fd.read(buf, carry, CHUNK, null);
+      const bytesRead = fs.readSync(fd, buf, carry, CHUNK, null);
       if (bytesRead === 0) break;
       const len = carry + bytesRead;
       let i = buf.indexOf(needle, 0);
@@ -85,12 +88,21 @@ async function findAll(p: string, needle: Buffer): Promise<number[]> {
       carry = Math.min(needle.length - 1, len);
       buf.copy(buf, 0, len - carry, len);
       base += len - carry;
+      sinceYield += bytesRead;
+      if (sinceYield >= 32 * CHUNK) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   } finally {
-    await fd.close();
+    fs.closeSync(fd);
+    scanBuffers.push(buf);
   }
   return [...new Set(offsets)];
 }
+
+/** Scan buffers, reused: a scan that yields keeps its own until it ends, so concurrent finalizations never share one. */
+const scanBuffers: Buffer[] = [];
 
 /** Nix's canonical form: mtime 1, no write bits, executable only where the owner could execute. */
 export async function canonicalise(root: string, opts: { skipRootMode?: boolean } = {}): Promise<void> {

@@ -13,6 +13,7 @@ import { fetchFixed, HashMismatchError, FetchFailedError } from '../fetch/fetch-
 import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
+import type { Substituter } from '../cache/substituter.js';
 import { acquireLock } from '../store/lock.js';
 import { removeTree, type Store } from '../store/store.js';
 import { finalizeOutput, fixedCa } from './finalize.js';
@@ -38,9 +39,13 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Binary caches to try before building; absent: always build. */
+  substituter?: Substituter;
 }
 
-export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
+export type BuildResult =
+  | { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number }
+  | { action: 'substituted'; outputs: Record<string, string>; durationMs: number; from: string };
 
 /** A build that did not produce valid outputs; the event data travels with it. */
 export class BuildFailure extends Error {
@@ -101,6 +106,8 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   try {
     if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
     const started = Date.now();
+    const from = await substitute(req, opts, outputs);
+    if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
     if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
     else await buildOutputs(req, opts);
     const durationMs = Date.now() - started;
@@ -109,6 +116,19 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   } finally {
     await lock.release();
   }
+}
+
+/** Asks the binary caches for the outputs; the cache they came from, or undefined to build. */
+async function substitute(req: BuildRequest, opts: BuildOptions, outputs: Record<string, string>): Promise<string | undefined> {
+  if (!opts.substituter) return undefined;
+  const drvPath = req.drvPath;
+  return opts.substituter.substituteOutputs(Object.values(outputs), {
+    drvPath,
+    signal: opts.signal,
+    onStart: () => opts.emit({ type: 'started', time: Date.now(), drvPath, action: 'substitute' }),
+    onProgress: (p) => opts.emit({ type: 'progress', time: Date.now(), drvPath, direction: 'download', ...p }),
+    warn: (cache, path, reason) => opts.emit({ type: 'cache-warning', time: Date.now(), cache, drvPath, path, reason }),
+  });
 }
 
 /** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */

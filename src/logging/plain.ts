@@ -40,7 +40,12 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
         appendInPlace(tail, event.stream, event.line, FAILURE_TAIL_LINES);
         return;
       }
-      const before = state.derivations['drvPath' in event ? event.drvPath : ''];
+      if (event.type === 'cache-warning') {
+        const where = event.drvPath !== undefined ? `[${nameOf(state, event.drvPath)}] ` : '';
+        write(`${where}warning: cache ${event.cache}${event.path !== undefined ? ` (${event.path})` : ''}: ${event.reason}`);
+        return;
+      }
+      const before = state.derivations['drvPath' in event && event.drvPath !== undefined ? event.drvPath : ''];
       state = reduce(state, event);
       describe(event, before);
       if (event.type === 'built' || event.type === 'substituted' || event.type === 'failed') tails.delete(event.drvPath);
@@ -48,7 +53,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
     close: () => flushed(out),
   };
 
-  function describe(event: Exclude<SlimeEvent, { type: 'log' }>, before: DrvState | undefined): void {
+  function describe(event: Exclude<SlimeEvent, { type: 'log' | 'cache-warning' }>, before: DrvState | undefined): void {
     if (event.type === 'planned') {
       const c = counts(state);
       const toDo = c.total - c.cached;

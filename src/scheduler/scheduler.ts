@@ -9,6 +9,7 @@
 import PQueue from 'p-queue';
 import path from 'node:path';
 import { BuildFailure, failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import type { Substituter } from '../cache/substituter.js';
 import type { EventSink } from '../events.js';
 import { addSource } from '../store/add.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +27,8 @@ export interface RealizeOptions {
   keepFailed: boolean;
   timeoutMs?: number;
   signal: AbortSignal;
+  /** Binary caches to substitute from before building. */
+  substituter?: Substituter;
 }
 
 export interface RealizeSummary {
@@ -50,6 +53,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   await writeDrvFiles(nodes, store);
   events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store) });
 
+  if (opts.substituter) prefetchNarInfos(nodes, opts);
   const run = new GraphRun(nodes, opts);
   await run.start();
 
@@ -66,6 +70,14 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     results: summary.results,
   });
   return summary;
+}
+
+/** Asks every cache for every output the run may need, in parallel, before the first build starts. */
+function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): void {
+  const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !opts.store.isValid(p));
+  opts.substituter!.prefetch(wanted, (cache, path, reason) =>
+    opts.events.emit({ type: 'cache-warning', time: Date.now(), cache, path, reason }),
+  );
 }
 
 class GraphRun {
@@ -122,6 +134,7 @@ class GraphRun {
           keepFailed: this.opts.keepFailed,
           signal: this.cancel.signal,
           timeoutMs: this.opts.timeoutMs,
+          substituter: this.opts.substituter,
         },
       );
       await this.succeeded(n, result);
@@ -135,6 +148,10 @@ class GraphRun {
     if (result.action === 'cached') {
       this.counts.cached++;
       this.opts.events.emit({ type: 'cached', time, drvPath: n.drvPath, outputs: result.outputs });
+    } else if (result.action === 'substituted') {
+      this.counts.substituted++;
+      const { outputs, durationMs, from } = result;
+      this.opts.events.emit({ type: 'substituted', time, drvPath: n.drvPath, outputs, from, durationMs });
     } else {
       this.counts.built++;
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });

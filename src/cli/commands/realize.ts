@@ -11,6 +11,7 @@ import { acquireLock } from '../../store/lock.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -31,6 +32,7 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
@@ -46,6 +48,7 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  ...substitutionOptions,
 } as const;
 
 type LogFormat = 'tui' | 'plain' | 'json';
@@ -85,6 +88,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
+    const substituter = substituterFor(values, ctx, store);
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -111,6 +115,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         keepFailed: Boolean(values['keep-failed']),
         timeoutMs,
         signal: abort.signal,
+        substituter,
       });
     } finally {
       process.off('SIGINT', onSigint);

@@ -9,7 +9,9 @@ import { pushPaths } from '../../cache/push.js';
 import { substitutionSettings } from '../../cache/settings.js';
 import { parsePublicKey, parseSecretKey } from '../../cache/signing.js';
 import { verifyCache } from '../../cache/verify-cache.js';
+import { Substituter } from '../../cache/substituter.js';
 import { resolveTarget } from '../../derivation/load.js';
+import { planGraph } from '../../scheduler/plan.js';
 import { isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
@@ -21,7 +23,8 @@ A binary cache in Nix's format (nix-cache-info, <hash>.narinfo, nar/*.nar.zst),
 readable and writable by Nix too. URL is file:///dir or http(s)://host/path.
 
   push URL TARGET|STORE-PATH... [--key FILE] [--compression zstd|xz|none] [-j N] [--derivations]
-        uploads the outputs of TARGET (or the STORE-PATHs) with their whole closure,
+        uploads the outputs of TARGET and of every derivation its build needs (or the
+        STORE-PATHs), with their whole closure,
         signed with the secret key FILE (default: $SLIME_SECRET_KEY_FILE); paths the
         cache has are skipped. --derivations pushes the .drv files too. HTTP uploads use
         PUT with the credentials for the host in ~/.netrc ($NETRC), or the bearer token
@@ -29,6 +32,9 @@ readable and writable by Nix too. URL is file:///dir or http(s)://host/path.
   serve DIR [--port P] [--bind ADDR] [--token-file F]
         serves DIR as a binary cache over HTTP (default 127.0.0.1:5080): GET for anyone,
         PUT only with the token in F; an upload becomes visible once checked.
+  pull URL STORE-PATH... [--trusted-public-keys KEY...]
+        substitutes the STORE-PATHs (and their references) from URL into the store,
+        checked as \`slime realize\` checks them (as \`nix copy --from URL\`).
   info URL
         is it reachable, which store dir and priority, how many paths.
   verify URL [PATH...] [--trusted-public-keys KEY...] [-j N]
@@ -59,6 +65,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return push(rest, values, ctx);
     case 'serve':
       return serve(rest, values, ctx);
+    case 'pull':
+      return pull(rest, values, ctx);
     case 'info':
       return info(rest, ctx);
     case 'verify':
@@ -110,16 +118,25 @@ async function pathsToPush(what: string[], values: Values, ctx: CliContext, stor
   if (targets.length > 0) {
     const mod = await openModule(ctx, store, values.file);
     for (const t of targets) {
-      for (const d of resolveTarget(mod, t).derivations) {
+      const roots = resolveTarget(mod, t).derivations;
+      for (const d of roots) {
         for (const out of Object.values(d.outputs)) {
           if (!store.isValid(out)) throw new SlimeError(`cannot push ${t}: its output ${out} is not built; run \`slime realize ${t}\` first`);
-          paths.push(out);
-        }
-        if (values.derivations) {
-          if (!store.isValid(d.drvPath)) throw new SlimeError(`cannot push the derivation of ${t}: ${d.drvPath} is not in the store; run \`slime realize ${t}\` first`);
-          paths.push(d.drvPath);
         }
       }
+      // Every output the target's build needed goes too, so that a fresh store substitutes the whole build.
+      let absent = 0;
+      for (const n of planGraph(roots)) {
+        for (const out of Object.values(n.outputs)) {
+          if (store.isValid(out)) paths.push(out);
+          else absent++;
+        }
+        if (values.derivations) {
+          if (store.isValid(n.drvPath)) paths.push(n.drvPath);
+          else absent++;
+        }
+      }
+      if (absent > 0) ctx.stderr.write(`note: ${absent} path(s) of ${t}'s build are not in the store (collected?) and are not pushed\n`);
     }
   }
   return paths;
@@ -158,6 +175,30 @@ async function serve(rest: string[], values: Values, ctx: CliContext): Promise<n
   });
   await server.close();
   return 0;
+}
+
+async function pull(rest: string[], values: Values, ctx: CliContext): Promise<number> {
+  const [url, ...paths] = rest;
+  if (!url || paths.length === 0) throw new UsageError('slime cache pull needs a URL and at least one STORE-PATH');
+  const store = openStore(ctx, values.store);
+  for (const p of paths) {
+    if (!isStorePathIn(store.dir, p.replace(/\/+$/, ''))) throw new UsageError(`${p} is not a path in the store ${store.dir}`);
+  }
+  const settings = substitutionSettings({ trustedPublicKeys: values['trusted-public-keys'] }, ctx.cwd, ctx.env);
+  const substituter = new Substituter(store, [url], settings.trustedPublicKeys, ctx.env);
+  let failed = 0;
+  for (const p of paths.map((x) => x.replace(/\/+$/, ''))) {
+    const started = Date.now();
+    const from = await substituter.substituteOutputs([p], {
+      drvPath: p,
+      warn: (cache, path, reason) => ctx.stderr.write(`warning: cache ${cache}${path ? ` (${path})` : ''}: ${reason}\n`),
+    });
+    if (from === undefined) {
+      ctx.stderr.write(`error: ${p} could not be substituted from ${url}\n`);
+      failed++;
+    } else ctx.stderr.write(`copied ${p} from ${from} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return failed > 0 ? 1 : 0;
 }
 
 async function info(rest: string[], ctx: CliContext): Promise<number> {

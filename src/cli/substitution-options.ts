@@ -21,6 +21,32 @@ export const SUBSTITUTION_HELP = `      --substituters URL...          binary ca
   slime.json (or .slime.json) in the project, then ~/.config/slime/config.json:
   {"substituters": [...], "trustedPublicKeys": [...]}.`;
 
+const LOOKS_LIKE = {
+  '--substituters': /^[a-z][a-z0-9+]*:\/\//,
+  '--trusted-public-keys': /^[^\s:]+:[A-Za-z0-9+/]{43}=$/,
+} as const;
+
+/**
+ * `--substituters A B` and `--trusted-public-keys K1 K2`: the words after the flag
+ * that look like URLs (or keys) belong to it, as the usage `URL...` says; they are
+ * joined into one space-separated value. Targets never look like either.
+ */
+export function gatherListArgs(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i] as keyof typeof LOOKS_LIKE;
+    const pattern = LOOKS_LIKE[flag];
+    if (pattern === undefined || i + 1 >= args.length) {
+      out.push(args[i]);
+      continue;
+    }
+    const values = [args[++i]];
+    while (i + 1 < args.length && pattern.test(args[i + 1])) values.push(args[++i]);
+    out.push(flag, values.join(' '));
+  }
+  return out;
+}
+
 export function substituterFor(
   values: { substituters?: string[]; 'trusted-public-keys'?: string[]; 'no-substitute'?: boolean },
   ctx: CliContext,

@@ -15,6 +15,7 @@ import { planGraph } from '../../scheduler/plan.js';
 import { isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
+import { gatherListArgs } from '../substitution-options.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 
 const help = `Usage: slime cache SUBCOMMAND ...
@@ -58,7 +59,7 @@ const options = {
 type Values = ReturnType<typeof parseCommandArgs<typeof options>>['values'];
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('cache', args, options);
+  const { values, positionals } = parseCommandArgs('cache', gatherListArgs(args), options);
   const [sub, ...rest] = positionals;
   switch (sub) {
     case 'push':

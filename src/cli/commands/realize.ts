@@ -11,7 +11,7 @@ import { acquireLock } from '../../store/lock.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
-import { SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -73,7 +73,7 @@ async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('realize', args, options);
+  const { values, positionals } = parseCommandArgs('realize', gatherListArgs(args), options);
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
   const cores = positiveInt('--cores', values.cores, defaultCores());
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());

@@ -15,7 +15,7 @@ import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.j
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 import { targetStates } from '../target-state.js';
-import { SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import type { Substituter } from '../../cache/substituter.js';
 
 const help = `Usage: slime tui [options]
@@ -152,7 +152,7 @@ class StoreBackend implements Backend {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('tui', args, options);
+  const { values, positionals } = parseCommandArgs('tui', gatherListArgs(args), options);
   if (positionals.length > 0) throw new UsageError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`);
   const stdout = ctx.stdout as NodeJS.WriteStream;
   const stdin = ctx.stdin as NodeJS.ReadStream;

@@ -75,6 +75,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
 /** Asks every cache for every output the run may need, in parallel, before the first build starts. */
 function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): void {
   const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !opts.store.isValid(p));
+  if (wanted.length === 0) return;
   opts.substituter!.prefetch(wanted, (cache, path, reason) =>
     opts.events.emit({ type: 'cache-warning', time: Date.now(), cache, path, reason }),
   );

@@ -3,7 +3,7 @@
  * (a 321 MB NAR), side by side in one run, and substitution of the whole
  * full-x86_64-quick build against building it.
  *
- *   npm run build && node dist/bench/cache.js [--store DIR] [--path STORE-PATH] [--no-closure]
+ *   npm run build && node dist/bench/cache.js [--store DIR] [--path STORE-PATH] [--runs N] [--no-closure] [--keep]
  *
  * Needs root (a private mount namespace: `unshare -m` bind-mounts an empty directory
  * over the store dir, so slime can pull into an empty store with the same store dir
@@ -131,7 +131,6 @@ async function main(): Promise<void> {
     NIX_CONF_DIR: path.join(work, 'nixconf'),
     NIX_CONFIG: 'build-users-group =',
     XDG_CACHE_HOME: path.join(work, 'xdgcache'),
-    HOME: work,
     NETRC: path.join(work, 'netrc'),
     SLIME_CACHE_TIMEOUT: '120',
   };
@@ -145,45 +144,52 @@ async function main(): Promise<void> {
   const nginx = await startNginx(work, webroot);
   fs.writeFileSync(env.NETRC!, `machine 127.0.0.1 login bench password bench-pass\n`);
   const http = `http://127.0.0.1:${nginx.port}`;
-  const rows: { step: string; slime: Measured; nix: Measured }[] = [];
+  const runs = Number(arg('--runs') ?? 3);
+  const steps = ['push file://', 'pull file://', 'push http://', 'pull http://'];
+  const results = new Map<string, { slime: Measured[]; nix: Measured[] }>(steps.map((s) => [s, { slime: [], nix: [] }]));
+  const record = (step: string, who: 'slime' | 'nix', m: Measured) => {
+    results.get(step)![who].push(m);
+    log(`${who} ${step} ${m.seconds.toFixed(2)} s, peak RSS ${m.peakRssMb.toFixed(0)} MB`);
+  };
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), work dir ${work}`);
+  log(`bench: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${runs} runs, work dir ${work}`);
+  const slimeCli = (...a: string[]) => [CLI, ...a];
   try {
-    // push file://
-    const slimePushFile = await measure(process.execPath, [CLI, 'cache', 'push', `file://${work}/slime-cache`, p, '--store', storeDir, '--key', `${key}.sec`], env);
-    log(`slime push file:// ${slimePushFile.seconds} s`);
-    // pull file:// (nix first fills the nix store the nix pushes read from)
-    const nixPullFile = await measure('nix', [...NIX, 'copy', '--from', `file://${work}/slime-cache`, '--to', `local?root=${work}/nixroot`, ...trust, p], env);
-    log(`nix pull file:// ${nixPullFile.seconds} s`);
-    resetEmpty();
-    const slimePullFile = await measure(process.execPath, [CLI, 'cache', 'pull', `file://${work}/slime-cache`, p, '--store', storeDir, '--trusted-public-keys', pub], env, hide);
-    log(`slime pull file:// ${slimePullFile.seconds} s`);
-    const nixPushFile = await measure('nix', [...NIX, 'copy', '--from', `local?root=${work}/nixroot`, '--to', `file://${work}/nix-cache?compression=zstd&secret-key=${key}.sec`, p], env);
-    log(`nix push file:// ${nixPushFile.seconds} s`);
-    rows.push({ step: 'push file://', slime: slimePushFile, nix: nixPushFile }, { step: 'pull file://', slime: slimePullFile, nix: nixPullFile });
-
-    // http:// through nginx
-    const slimePushHttp = await measure(process.execPath, [CLI, 'cache', 'push', `${http}/slime`, p, '--store', storeDir, '--key', `${key}.sec`], env);
-    log(`slime push http:// ${slimePushHttp.seconds} s`);
-    const nixPushHttp = await measure(
-      'nix',
-      [...NIX, 'copy', '--option', 'netrc-file', env.NETRC!, '--from', `local?root=${work}/nixroot`, '--to', `${http}/nix?compression=zstd&secret-key=${key}.sec`, p],
-      env,
-    );
-    log(`nix push http:// ${nixPushHttp.seconds} s`);
-    resetEmpty();
-    const slimePullHttp = await measure(process.execPath, [CLI, 'cache', 'pull', `${http}/slime`, p, '--store', storeDir, '--trusted-public-keys', pub], env, hide);
-    log(`slime pull http:// ${slimePullHttp.seconds} s`);
-    const nixPullHttp = await measure('nix', [...NIX, 'copy', '--from', `${http}/slime`, '--to', `local?root=${work}/nixroot-http`, ...trust, p], env);
-    log(`nix pull http:// ${nixPullHttp.seconds} s`);
-    rows.push({ step: 'push http://', slime: slimePushHttp, nix: nixPushHttp }, { step: 'pull http://', slime: slimePullHttp, nix: nixPullHttp });
-
-    process.stdout.write(`\nCPython quick output: ${(narSize / 1e6).toFixed(1)} MB NAR, zstd\n`);
-    process.stdout.write(`${'step'.padEnd(14)} ${'slime s'.padStart(8)} ${'nix s'.padStart(8)} ${'slime/nix'.padStart(9)} ${'slime RSS MB'.padStart(12)} ${'nix RSS MB'.padStart(10)}\n`);
-    for (const r of rows) {
+    // Setup, not timed: the cache both tools pull from, and a Nix store holding the path for Nix's pushes.
+    await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
+    await measure(process.execPath, slimeCli('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
+    await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p], env);
+    for (let i = 0; i < runs; i++) {
+      // Each run alternates the tools step by step, so that a change in the machine's load hits both.
+      record('push file://', 'slime', await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/slime-push-${i}`, p, '--store', storeDir, '--key', `${key}.sec`), env));
+      record('push file://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `local?root=${work}/nixroot`, '--to', `file://${work}/nix-push-${i}?compression=zstd&secret-key=${key}.sec`, p], env));
+      resetEmpty();
+      record('pull file://', 'slime', await measure(process.execPath, slimeCli('cache', 'pull', `file://${work}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub), env, hide));
+      record('pull file://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot-file-${i}`, ...trust, p], env));
+      record('push http://', 'slime', await measure(process.execPath, slimeCli('cache', 'push', `${http}/slime-push-${i}`, p, '--store', storeDir, '--key', `${key}.sec`), env));
+      record(
+        'push http://',
+        'nix',
+        await measure('nix', [...NIX, 'copy', '--option', 'netrc-file', env.NETRC!, '--from', `local?root=${work}/nixroot`, '--to', `${http}/nix-push-${i}?compression=zstd&secret-key=${key}.sec`, p], env),
+      );
+      resetEmpty();
+      record('pull http://', 'slime', await measure(process.execPath, slimeCli('cache', 'pull', `${http}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub), env, hide));
+      record('pull http://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `${http}/pull-from`, '--to', `local?root=${work}/nixroot-http-${i}`, ...trust, p], env));
+      for (const d of [`${work}/nixroot-file-${i}`, `${work}/nixroot-http-${i}`, `${work}/slime-push-${i}`, `${work}/nix-push-${i}`, `${webroot}/slime-push-${i}`, `${webroot}/nix-push-${i}`]) {
+        spawnSync('chmod', ['-R', 'u+w', d]);
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    }
+    const median = (ms: Measured[], f: (m: Measured) => number) => ms.map(f).sort((a, b) => a - b)[Math.floor(ms.length / 2)];
+    process.stdout.write(`\nCPython quick output: ${(narSize / 1e6).toFixed(1)} MB NAR, zstd; median of ${runs} alternating runs (load average at the end: ${os.loadavg()[0].toFixed(1)})\n`);
+    process.stdout.write(`${'step'.padEnd(14)} ${'slime s'.padStart(8)} ${'nix s'.padStart(8)} ${'slime/nix'.padStart(9)} ${'slime RSS MB'.padStart(12)} ${'nix RSS MB'.padStart(10)}  all runs (slime | nix)\n`);
+    for (const step of steps) {
+      const r = results.get(step)!;
+      const [s, n] = [median(r.slime, (m) => m.seconds), median(r.nix, (m) => m.seconds)];
       process.stdout.write(
-        `${r.step.padEnd(14)} ${r.slime.seconds.toFixed(2).padStart(8)} ${r.nix.seconds.toFixed(2).padStart(8)} ${ratio(r.slime.seconds, r.nix.seconds).padStart(9)} ` +
-          `${r.slime.peakRssMb.toFixed(0).padStart(12)} ${r.nix.peakRssMb.toFixed(0).padStart(10)}\n`,
+        `${step.padEnd(14)} ${s.toFixed(2).padStart(8)} ${n.toFixed(2).padStart(8)} ${ratio(s, n).padStart(9)} ` +
+          `${Math.max(...r.slime.map((m) => m.peakRssMb)).toFixed(0).padStart(12)} ${Math.max(...r.nix.map((m) => m.peakRssMb)).toFixed(0).padStart(10)}  ` +
+          `${r.slime.map((m) => m.seconds.toFixed(1)).join(' ')} | ${r.nix.map((m) => m.seconds.toFixed(1)).join(' ')}\n`,
       );
     }
 

@@ -3,7 +3,7 @@
  * (a 321 MB NAR), side by side in one run, and substitution of the whole
  * full-x86_64-quick build against building it.
  *
- *   npm run build && node dist/bench/cache.js [--store DIR] [--path STORE-PATH] [--runs N] [--no-closure] [--keep]
+ *   npm run build && node dist/bench/cache.js [--store DIR] [--path STORE-PATH] [--runs N] [--no-closure | --closure-only] [--keep]
  *
  * Needs root (a private mount namespace: `unshare -m` bind-mounts an empty directory
  * over the store dir, so slime can pull into an empty store with the same store dir
@@ -155,11 +155,12 @@ async function main(): Promise<void> {
   log(`bench: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${runs} runs, work dir ${work}`);
   const slimeCli = (...a: string[]) => [CLI, ...a];
   try {
+    const closureOnly = process.argv.includes('--closure-only');
     // Setup, not timed: the cache both tools pull from, and a Nix store holding the path for Nix's pushes.
-    await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
-    await measure(process.execPath, slimeCli('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
-    await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p], env);
-    for (let i = 0; i < runs; i++) {
+    if (!closureOnly) await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
+    if (!closureOnly) await measure(process.execPath, slimeCli('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
+    if (!closureOnly) await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p], env);
+    for (let i = 0; i < (closureOnly ? 0 : runs); i++) {
       // Each run alternates the tools step by step, so that a change in the machine's load hits both.
       record('push file://', 'slime', await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/slime-push-${i}`, p, '--store', storeDir, '--key', `${key}.sec`), env));
       record('push file://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `local?root=${work}/nixroot`, '--to', `file://${work}/nix-push-${i}?compression=zstd&secret-key=${key}.sec`, p], env));
@@ -180,6 +181,17 @@ async function main(): Promise<void> {
         fs.rmSync(d, { recursive: true, force: true });
       }
     }
+    if (!closureOnly) report();
+    if (!process.argv.includes('--no-closure')) await closure(storeDir, store, work, env, key, pub, hide, resetEmpty, log);
+  } finally {
+    nginx.stop();
+    if (!process.argv.includes('--keep')) {
+      spawnSync('chmod', ['-R', 'u+w', work]);
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  function report(): void {
     const median = (ms: Measured[], f: (m: Measured) => number) => ms.map(f).sort((a, b) => a - b)[Math.floor(ms.length / 2)];
     process.stdout.write(`\nCPython quick output: ${(narSize / 1e6).toFixed(1)} MB NAR, zstd; median of ${runs} alternating runs (load average at the end: ${os.loadavg()[0].toFixed(1)})\n`);
     process.stdout.write(`${'step'.padEnd(14)} ${'slime s'.padStart(8)} ${'nix s'.padStart(8)} ${'slime/nix'.padStart(9)} ${'slime RSS MB'.padStart(12)} ${'nix RSS MB'.padStart(10)}  all runs (slime | nix)\n`);
@@ -193,13 +205,6 @@ async function main(): Promise<void> {
       );
     }
 
-    if (!process.argv.includes('--no-closure')) await closure(storeDir, store, work, env, key, pub, hide, resetEmpty, log);
-  } finally {
-    nginx.stop();
-    if (!process.argv.includes('--keep')) {
-      spawnSync('chmod', ['-R', 'u+w', work]);
-      fs.rmSync(work, { recursive: true, force: true });
-    }
   }
 }
 

@@ -132,6 +132,29 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
     expect(count(events(r), 'substituted')).toBe(1);
   });
 
+  it('caches are tried in nix-cache-info priority order, then in the order given; a bad one falls through to the next', async () => {
+    const preferred = path.join(dir, 'preferred');
+    fs.cpSync(good, preferred, { recursive: true });
+    fs.appendFileSync(path.join(preferred, 'nix-cache-info'), 'Priority: 10\n');
+    const bad = variant((v) => (v.info.sigs = []), false);
+    removeStore(store);
+    const r = await slime(
+      ['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', `file://${good}`, `file://${preferred}`, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(events(r).find((e) => e.type === 'substituted')?.from).toBe(`file://${preferred}`);
+    fs.appendFileSync(path.join(bad.replace('file://', ''), 'nix-cache-info'), 'Priority: 1\n');
+    removeStore(store);
+    const r2 = await slime(
+      ['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', `file://${good}`, bad, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    const evs = events(r2);
+    expect(evs.find((e) => e.type === 'cache-warning')?.cache).toBe(bad);
+    expect(evs.find((e) => e.type === 'substituted')?.from).toBe(`file://${good}`);
+  });
+
   it('a tampered byte in the NAR file (FileHash)', async () => {
     const url = variant((v) => {
       const b = fs.readFileSync(v.narFile());

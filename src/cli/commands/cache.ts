@@ -90,7 +90,11 @@ async function push(rest: string[], values: Values, ctx: CliContext): Promise<nu
   const cache = await openCache(url, ctx.env);
   if (!key) ctx.stderr.write('warning: pushing without --key: substituters that check signatures (slime, Nix) will not trust these paths\n');
   const started = Date.now();
-  const s = await pushPaths({ store, cache, paths, compression, key, jobs, log: (l) => ctx.stderr.write(`${l}\n`) });
+  const s = await pushPaths({ store, cache, paths, compression, key, jobs, log: (l) => ctx.stderr.write(`${l}\n`) }).catch((e: Error) => {
+    // A failure of the cache itself names the cache; the upload stopped, and what is there stays consistent.
+    if (e instanceof CacheError) throw new SlimeError(`push to ${cache.url} failed: ${e.message}`);
+    throw e;
+  });
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   ctx.stderr.write(
     `pushed ${s.pushed} path(s) to ${cache.url} (${(s.narBytes / 1e6).toFixed(1)} MB of NAR as ${(s.fileBytes / 1e6).toFixed(1)} MB ${compression}), ` +

@@ -3,9 +3,9 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
 import { plainLogger } from '../src/logging/plain.js';
-import { activityOf } from '../tui/format.js';
-import { initialState, reduce } from '../tui/state.js';
-import { lastLines } from '../tui/log-tail.js';
+import { activityOf } from '../src/run/format.js';
+import { initialState, reduce } from '../src/run/state.js';
+import { lastLines } from '../src/run/log-tail.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 const T0 = 1_700_000_000_000;

@@ -17,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import PQueue from 'p-queue';
 import { SlimeError } from '../errors.js';
 import { toNixBase32 } from '../hash/base32.js';
-import { narChunks } from '../nar/dump.js';
+import { narDump } from '../nar/dump.js';
 import { hashPartOf } from '../store/paths.js';
 import type { PathInfo, Store } from '../store/store.js';
 import { type BinaryCache, readSmallFile } from './binary-cache.js';
@@ -109,7 +109,7 @@ async function pushOne(opts: PushOptions, info: PathInfo): Promise<{ narSize: nu
     const narSha = createHash('sha256');
     let narSize = 0;
     async function* nar(): AsyncGenerator<Buffer> {
-      for await (const chunk of narChunks(info.path)) {
+      for await (const chunk of narDump(info.path) as AsyncIterable<Buffer>) {
         narSha.update(chunk);
         narSize += chunk.length;
         yield chunk;

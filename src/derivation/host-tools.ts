@@ -36,6 +36,8 @@ interface CacheEntry {
 export class HostToolResolver {
   private cache: Record<string, CacheEntry> = {};
   private dirty = false;
+  /** What this evaluation resolved, by the name or path it was asked for. */
+  private readonly resolved = new Map<string, HostTool>();
 
   constructor(
     private readonly cacheFile?: string,
@@ -51,18 +53,46 @@ export class HostToolResolver {
   }
 
   resolve(nameOrPath: string): HostTool {
+    const known = this.resolved.get(nameOrPath);
+    if (known) return known;
     const found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
     const name = path.basename(nameOrPath);
-    const real = fs.realpathSync(found);
+    const real = realpathOf(found, nameOrPath);
     const st = fs.statSync(real);
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    // v2: versions of tools that refuse --version come from their package (see versionOf).
+    const key = `v2:${st.ino}:${st.size}:${st.mtimeMs}`;
     let entry = this.cache[real];
     if (!entry || entry.key !== key) {
       entry = { key, sha256: sha256File(real), version: versionOf(found) };
       this.cache[real] = entry;
       this.dirty = true;
     }
-    return { name, path: found, sha256: entry.sha256, version: entry.version };
+    const tool = { name, path: found, sha256: entry.sha256, version: entry.version };
+    this.resolved.set(nameOrPath, tool);
+    return tool;
+  }
+
+  /** The names and paths resolved so far, for the evaluation cache. */
+  resolvedNames(): string[] {
+    return [...this.resolved.keys()].sort();
+  }
+
+  /**
+   * What a tool resolves to, cheaply: the path found, the file it leads to and that
+   * file's inode, size, mtime and ctime. If it is unchanged, so is the tool's
+   * identity (its hash and version are those of the same file), with no hashing
+   * and no process started.
+   */
+  stamp(nameOrPath: string): string {
+    let found: string;
+    try {
+      found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
+      const real = fs.realpathSync(found);
+      const st = fs.statSync(real);
+      return `${found} ${real} ${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    } catch {
+      return 'missing';
+    }
   }
 
   private find(name: string): string {
@@ -93,6 +123,14 @@ export class HostToolResolver {
   }
 }
 
+function realpathOf(found: string, asked: string): string {
+  try {
+    return fs.realpathSync(found);
+  } catch {
+    throw new SlimeError(`host tool "${asked}" (${found}) does not exist or is a broken link; install it or fix the path in the derivation module`);
+  }
+}
+
 function sha256File(p: string): string {
   const h = createHash('sha256');
   const fd = fs.openSync(p, 'r');
@@ -109,8 +147,36 @@ function sha256File(p: string): string {
   return h.digest('hex');
 }
 
-/** The first line a tool prints for `--version`, whatever it is: some tools reject the flag, which is still stable. */
+/**
+ * The first line a tool prints for `--version`. A tool that refuses the flag (dash,
+ * as /bin/sh: "Illegal option --") has no version of its own to tell: its Debian
+ * package's name and version stand in (`dash 0.5.12-2`), or nothing where dpkg does not
+ * know the file; the file's hash identifies it either way.
+ */
 function versionOf(p: string): string {
+  const said = versionLine(p);
+  if (!/illegal option|invalid option|unrecognized option|unknown option/i.test(said)) return said;
+  return packageVersionOf(p) ?? '';
+}
+
+/** `dash 0.5.12-2` for a file a Debian package installed (under its /usr-merged name too). */
+export function packageVersionOf(p: string): string | undefined {
+  const real = fs.realpathSync(p);
+  const candidates = [...new Set([real, real.replace(/^\/usr\/(s?bin|lib)\//, '/$1/'), p])];
+  for (const file of candidates) {
+    try {
+      const owner = execFileSync('dpkg-query', ['-S', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+      const pkg = owner.split(':')[0]!.trim();
+      const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+      if (pkg !== '' && version !== '') return `${pkg} ${version}`;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+function versionLine(p: string): string {
   let text: string;
   try {
     text = execFileSync(p, ['--version'], {

@@ -241,11 +241,14 @@ async function closure(
     else buildMs += d;
   }
   const count = (type: string) => events.filter((e) => e.type === type).length;
+  const finished = events.find((e) => e.type === 'finished') as unknown as { wallMs: number };
+  const substitutingMs = events.filter((e) => e.type === 'substituted').reduce((a, e) => a + (e as unknown as { durationMs: number }).durationMs, 0);
   process.stdout.write(
-    `\n${t}: ${names.length} derivations; substituted ${count('substituted')}, built ${count('built')}, cached ${count('cached')} ` +
-      `in ${sub.seconds.toFixed(2)} s (peak RSS ${sub.peakRssMb.toFixed(0)} MB)\n` +
-      `recorded build durations (median per derivation, sum): ${(buildMs / 1000).toFixed(1)} s${missing.length ? ` (no record for ${missing.join(', ')})` : ''}\n` +
-      `build / substitution: ${(buildMs / 1000 / sub.seconds).toFixed(1)}x\n`,
+    `\n${t}: ${names.length} derivations; substituted ${count('substituted')}, built ${count('built')}, cached ${count('cached')}\n` +
+      `  slime realize, whole process (evaluation and host tool hashing in an empty store included): ${sub.seconds.toFixed(2)} s, peak RSS ${sub.peakRssMb.toFixed(0)} MB\n` +
+      `  the run itself (planned -> finished): ${(finished.wallMs / 1000).toFixed(2)} s; substitutions alone: ${(substitutingMs / 1000).toFixed(2)} s\n` +
+      `  recorded build durations (median per derivation, summed): ${(buildMs / 1000).toFixed(1)} s${missing.length ? ` (no record for ${missing.join(', ')})` : ''}\n` +
+      `  build / substitution: ${(buildMs / 1000 / sub.seconds).toFixed(1)}x (whole process), ${(buildMs / finished.wallMs).toFixed(1)}x (the run)\n`,
   );
 }
 

@@ -115,7 +115,7 @@ async function expectRejected(url: string, reason: RegExp, env: NodeJS.ProcessEn
   expect(count(evs, 'substituted')).toBe(0);
   expect(count(evs, 'built')).toBe(1);
   // What is registered is what the build made: no signature came with it from the cache.
-  const info = JSON.parse((await slime(['store', 'path-info', lonePath, '--store', store])).stdout);
+  const info = JSON.parse((await slime(['store', 'path-info', lonePath, '--store', store, '--json'])).stdout);
   expect(info.signatures).toEqual([]);
   expect(fs.readFileSync(path.join(lonePath, 'f'), 'utf8')).toBe('lone\n');
   expect(outputsIn(store)).toEqual([path.basename(lonePath)]);

@@ -99,7 +99,7 @@ describe('a cache written by nix copy --to, substituted by slime', () => {
         expect(evs.filter((e) => e.type === 'started').map((e) => e.action)).toEqual(['substitute', 'substitute']);
         expect(await narSha(base)).toBe(expected.base);
         expect(await narSha(top)).toBe(expected.top);
-        const info = JSON.parse((await slime(['store', 'path-info', top, '--store', store])).stdout);
+        const info = JSON.parse((await slime(['store', 'path-info', top, '--store', store, '--json'])).stdout);
         expect(info.signatures.some((s: string) => s.startsWith('nix-test-1:'))).toBe(true);
         expect(info.references).toEqual([base]);
       } finally {

@@ -57,6 +57,12 @@ export type SlimeEvent =
   | { type: 'cached'; time: number; drvPath: string; outputs: Record<string, string> }
   /** The outputs were copied from a binary cache instead of being built. */
   | { type: 'substituted'; time: number; drvPath: string; outputs: Record<string, string>; from: string; durationMs: number }
+  /**
+   * A binary cache could not deliver: a path (`path`, for the derivation `drvPath`) or
+   * anything at all (the cache is unreachable or for another store). slime tries the
+   * next cache, then builds; nothing unverified entered the store.
+   */
+  | { type: 'cache-warning'; time: number; cache: string; drvPath?: string; path?: string; reason: string }
   /** The derivation failed; nothing of it entered the store. */
   | { type: 'failed'; time: number; drvPath: string; reason: FailureReason; phase?: string; logPath?: string; keptBuildDir?: string }
   /** Not attempted, because a derivation it depends on failed. */

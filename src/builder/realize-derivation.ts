@@ -13,6 +13,7 @@ import type * as FetchFixed from '../fetch/fetch-fixed.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
+import type { Substituter } from '../cache/substituter.js';
 import { acquireLock } from '../store/lock.js';
 import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
@@ -42,11 +43,15 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Binary caches to try before building; absent: always build. */
+  substituter?: Substituter;
   /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
   sandbox?: boolean;
 }
 
-export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
+export type BuildResult =
+  | { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number }
+  | { action: 'substituted'; outputs: Record<string, string>; durationMs: number; from: string };
 
 const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.outputs).map(([k, v]) => [k, v.path]));
 
@@ -64,6 +69,8 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
     // A process that held this lock and died may have left its builder running.
     await awaitOrphanedBuild(store, req.drvPath);
     const started = Date.now();
+    const from = await substitute(req, opts, outputs);
+    if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
     if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
     else await buildOutputs(req, opts);
     const durationMs = Date.now() - started;
@@ -76,6 +83,19 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   } finally {
     await lock.release();
   }
+}
+
+/** Asks the binary caches for the outputs; the cache they came from, or undefined to build. */
+async function substitute(req: BuildRequest, opts: BuildOptions, outputs: Record<string, string>): Promise<string | undefined> {
+  if (!opts.substituter) return undefined;
+  const drvPath = req.drvPath;
+  return opts.substituter.substituteOutputs(Object.values(outputs), {
+    drvPath,
+    signal: opts.signal,
+    onStart: () => opts.emit({ type: 'started', time: Date.now(), drvPath, action: 'substitute' }),
+    onProgress: (p) => opts.emit({ type: 'progress', time: Date.now(), drvPath, direction: 'download', ...p }),
+    warn: (cache, path, reason) => opts.emit({ type: 'cache-warning', time: Date.now(), cache, drvPath, path, reason }),
+  });
 }
 
 /** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */

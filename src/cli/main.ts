@@ -23,6 +23,8 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   hash: () => import('./commands/hash.js'),
   bench: () => import('./commands/bench.js'),
   tui: () => import('./commands/tui.js'),
+  cache: () => import('./commands/cache.js'),
+  key: () => import('./commands/key.js'),
 };
 
 /** Other spellings users bring along (Nix's `realise`). */

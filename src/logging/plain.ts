@@ -46,8 +46,13 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
         appendInPlace(tail, event.stream, event.line, FAILURE_TAIL_LINES);
         return;
       }
+      if (event.type === 'cache-warning') {
+        const where = event.drvPath !== undefined ? `[${nameOf(state, event.drvPath)}] ` : '';
+        write(`${where}warning: cache ${event.cache}${event.path !== undefined ? ` (${event.path})` : ''}: ${event.reason}`);
+        return;
+      }
       // The model changes in place: what the phase was must be read before applying.
-      const phaseBefore = 'drvPath' in event ? state.derivations[event.drvPath]?.phase?.name : undefined;
+      const phaseBefore = 'drvPath' in event && event.drvPath !== undefined ? state.derivations[event.drvPath]?.phase?.name : undefined;
       model.apply(event);
       state = model.peek();
       describe(event, phaseBefore);
@@ -56,7 +61,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
     close: () => flushed(out),
   };
 
-  function describe(event: Exclude<SlimeEvent, { type: 'log' }>, phaseBefore: string | undefined): void {
+  function describe(event: Exclude<SlimeEvent, { type: 'log' | 'cache-warning' }>, phaseBefore: string | undefined): void {
     if (event.type === 'planned') {
       const c = counts(state);
       const toDo = c.total - c.cached;

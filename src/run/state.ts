@@ -301,6 +301,13 @@ function apply(
       d.substitutedFrom = event.from;
       return;
     }
+    case 'cache-warning': {
+      // Shown where the derivation's output is: the log pane of the TUI.
+      if (event.drvPath === undefined) return;
+      const line = `warning: cache ${event.cache}${event.path !== undefined ? ` (${event.path})` : ''}: ${event.reason}`;
+      apply(state, { type: 'log', time: event.time, drvPath: event.drvPath, stream: 'stderr', line }, drv, ownedTails);
+      return;
+    }
     case 'failed': {
       const d = drv(event.drvPath);
       d.status = 'failed';

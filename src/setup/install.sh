@@ -20,6 +20,9 @@ debian_packages=(
   tmux
   # a real WebDAV binary cache on loopback
   nginx-light libnginx-mod-http-dav-ext
+  # binary cache NAR compression, streamed through the command-line tools
+  zstd
+  xz-utils
   # the wasm32-wasi Light tier
   clang lld wasi-libc libclang-rt-14-dev-wasm32
   # tools the builders declare as host tools

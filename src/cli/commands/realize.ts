@@ -17,6 +17,7 @@ import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -42,6 +43,7 @@ Options:
       --no-link         make no result links
       --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
                         "The sandbox" in the README
+${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
@@ -59,6 +61,7 @@ const options = {
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
   'no-sandbox': { type: 'boolean' },
+  ...substitutionOptions,
 } as const;
 
 /** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
@@ -86,7 +89,7 @@ async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('realize', args, options);
+  const { values, positionals } = parseCommandArgs('realize', gatherListArgs(args), options);
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
   const cores = positiveInt('--cores', values.cores, defaultCores());
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
@@ -109,6 +112,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
     const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
+    const substituter = substituterFor(values, ctx, store);
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -146,6 +150,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           timeoutMs,
           sandbox,
           signal: abort.signal,
+          substituter,
           mayAdd: async () => {
             await takeLock();
             // Started without the lock: what was seen valid may be gone if a gc ran since.

@@ -15,6 +15,8 @@ import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.j
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 import { targetStates } from '../target-state.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
+import type { Substituter } from '../../cache/substituter.js';
 
 const help = `Usage: slime tui [options]
 
@@ -30,6 +32,7 @@ Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
 Options:
   -j, --jobs N          builds at once (default: the number of cores)
       --cores N         cores each build may use (default: all)
+${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 quit; 130 interrupted (Ctrl-C or a signal); 2 usage error; 1 other errors.`;
@@ -38,6 +41,7 @@ const options = {
   ...commonOptions,
   jobs: { type: 'string', short: 'j' },
   cores: { type: 'string' },
+  ...substitutionOptions,
 } as const;
 
 /** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
@@ -62,7 +66,7 @@ class StoreBackend implements Backend {
   constructor(
     private readonly store: Store,
     private readonly mod: LoadedModule,
-    private readonly build: { jobs: number; cores: number; cwd: string },
+    private readonly build: { jobs: number; cores: number; cwd: string; substituter?: Substituter },
   ) {
     const relative = path.relative(build.cwd, mod.file);
     this.moduleName = relative.startsWith('..') ? mod.file : relative;
@@ -135,6 +139,7 @@ class StoreBackend implements Backend {
         keepGoing: false,
         keepFailed: false,
         signal,
+        substituter: this.build.substituter,
       });
       return { failed: summary.failed.length, interrupted: signal.aborted };
     } finally {
@@ -144,7 +149,7 @@ class StoreBackend implements Backend {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('tui', args, options);
+  const { values, positionals } = parseCommandArgs('tui', gatherListArgs(args), options);
   if (positionals.length > 0) throw new UsageError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`);
   const stdout = ctx.stdout as NodeJS.WriteStream;
   const stdin = ctx.stdin as NodeJS.ReadStream;
@@ -156,7 +161,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const { runTuiApp } = await import('../../../tui/app/start.js');
-  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd }), { stdout, stdin });
+  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: substituterFor(values, ctx, store) }), { stdout, stdin });
   return reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
 }
 

@@ -122,7 +122,7 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
       message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
     });
   }
-  const buildDir = buildDirFor(req.drvPath);
+  const buildDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepare(req, store, buildDir, logPath);
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
@@ -214,7 +214,7 @@ async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: R
   for (const [name, out] of Object.entries(req.drv.outputs)) {
     const fixed = out.hash ? await checkFixedOutput(tempOutputs[name], out) : undefined;
     if (fixed?.mismatch) {
-      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath), tempOutputs, keep: opts.keepFailed });
+      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath, req.drv.env), tempOutputs, keep: opts.keepFailed });
     }
     await finalizeOutput({
       store,
@@ -250,7 +250,7 @@ async function checkFixedOutput(
 async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
   const out = req.drv.outputs.out;
-  const workDir = buildDirFor(req.drvPath);
+  const workDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepare(req, store, workDir, logPath);
   const tempPath = tempOutputs.out;

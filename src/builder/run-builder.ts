@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
 import type { FailureReason } from '../events.js';
+import { SlimeError } from '../errors.js';
 
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
 export const SOURCE_DATE_EPOCH = '315532800';
@@ -18,7 +19,18 @@ export const SOURCE_DATE_EPOCH = '315532800';
 /** Where builds run: the path depends only on the derivation, never on a random name. */
 export const BUILD_ROOT = '/tmp/slime-build';
 
-export function buildDirFor(drvPath: string): string {
+/**
+ * `env.slimeBuildDir` (a plain name) lets derivations share one build directory: a
+ * PGO profile and the build that uses it must see the same absolute paths.
+ */
+export function buildDirFor(drvPath: string, env?: Record<string, string>): string {
+  const shared = env?.slimeBuildDir;
+  if (shared !== undefined) {
+    if (!/^[A-Za-z0-9+_.=-]+$/.test(shared) || shared.startsWith('.')) {
+      throw new SlimeError(`derivation ${drvPath}: slimeBuildDir "${shared}" must be a plain directory name (letters, digits, + _ . = -, not starting with a dot); fix its env`);
+    }
+    return path.join(BUILD_ROOT, shared);
+  }
   return path.join(BUILD_ROOT, path.basename(drvPath, '.drv'));
 }
 

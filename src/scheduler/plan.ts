@@ -27,6 +27,8 @@ export interface GraphNode {
   fixedOutput: boolean;
   phases?: string;
   timeoutMs?: number;
+  /** Why its rebuilds are expected to differ (see DerivationSpec.nondeterministic). */
+  nondeterministic?: string;
 }
 
 /** The closure of `roots`, dependencies before dependents. */
@@ -63,6 +65,7 @@ function toNode(d: Derivation): GraphNode {
     fixedOutput: Boolean(d.fixedOutput),
     phases: d.phases,
     timeoutMs: d.timeoutMs,
+    nondeterministic: d.nondeterministic,
   };
 }
 

@@ -24,6 +24,8 @@ debian_packages=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32
   # tools the builders declare as host tools
   util-linux file binutils patchelf
+  # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)
+  diffoscope-minimal
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

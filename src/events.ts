@@ -7,6 +7,8 @@
  * data so that the JSON log can be replayed into the TUI.
  */
 
+import type { FileDifference } from './check/diff-tree.js';
+
 /** A derivation as the consumers need to know it: enough to draw a tree. */
 export interface PlannedDerivation {
   /** The `.drv` store path: the identity of the derivation. */
@@ -61,6 +63,27 @@ export type SlimeEvent =
   | { type: 'skipped'; time: number; drvPath: string; becauseOf: string }
   /** A derivation's verification results were recorded (read them from `reportPath`). */
   | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string }
+  /** `slime check`: round `round` of `rounds` of rebuilding a valid derivation began (its log: `logPath`). */
+  | { type: 'check-started'; time: number; drvPath: string; round: number; rounds: number; logPath?: string; against?: string }
+  /**
+   * `slime check` of one derivation ended. `verdict`: equal | differs | expected-to-differ
+   * (declared `nondeterministic`) | fixed-output-ok | failed | cache-equal | cache-differs |
+   * not-in-cache (`--against`). Each output: its registered NAR hash, each round's rebuilt
+   * one (or the cache's), and the files that differ.
+   */
+  | {
+      type: 'checked';
+      time: number;
+      drvPath: string;
+      verdict: 'equal' | 'differs' | 'expected-to-differ' | 'fixed-output-ok' | 'failed' | 'cache-equal' | 'cache-differs' | 'not-in-cache';
+      rounds: number;
+      roundMs: number[];
+      outputs: Record<string, { path: string; narHash: string; rebuilt: string[]; differences?: FileDifference[]; differencesCut?: number; keptAt?: string }>;
+      nondeterministic?: string;
+      against?: string;
+      error?: string;
+      diffoscope?: { text: string; html: string }[];
+    }
   /** The run ended. */
   | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; wallMs: number; results: Record<string, Record<string, string>> };
 

@@ -15,6 +15,7 @@ import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
 import { acquireLock } from '../store/lock.js';
 import { removeTree, type Store } from '../store/store.js';
+import { lockSharedBuildDir } from './build-dir-lock.js';
 import { finalizeOutput, fixedCa } from './finalize.js';
 import { sriOf } from './hashes.js';
 import { recognizerFor } from './phases/index.js';
@@ -101,8 +102,13 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   try {
     if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
     const started = Date.now();
-    if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
-    else await buildOutputs(req, opts);
+    const dirLock = await lockSharedBuildDir(store, req.drv.env, opts.signal);
+    try {
+      if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
+      else await buildOutputs(req, opts);
+    } finally {
+      await dirLock?.release();
+    }
     const durationMs = Date.now() - started;
     store.recordDuration(req.name, durationMs);
     return { action: 'built', outputs, durationMs };

@@ -1,0 +1,129 @@
+/**
+ * Builds a derivation whose outputs are valid once more, exactly as realize-derivation
+ * builds it (same build directory, same environment, same temporary `$out`, through
+ * the same runBuilder), and brings each output into the store's canonical form (hash
+ * part rewritten to the final one, mtime 1, read-only) without moving it into place or
+ * registering it: what is left is a tree whose NAR hash can be compared with the
+ * registered one. The caller owns the returned temporary paths and must delete (or
+ * keep) them; everything else the build made is gone when this returns or throws.
+ */
+import fs from 'node:fs';
+import { BuildFailure } from '../builder/realize-derivation.js';
+import { canonicalise, rewriteHashPart } from '../builder/finalize.js';
+import { sriOf } from '../builder/hashes.js';
+import { recognizerFor } from '../builder/phases/index.js';
+import { buildDirFor, runBuilder } from '../builder/run-builder.js';
+import type { DrvData } from '../derivation/aterm.js';
+import type { FailureReason, SlimeEvent } from '../events.js';
+import { hashPath } from '../nar/hash.js';
+import { hashPartOf } from '../store/paths.js';
+import { removeTree, type Store } from '../store/store.js';
+
+export interface RebuildRequest {
+  drvPath: string;
+  name: string;
+  drv: DrvData;
+  phases?: string;
+  timeoutMs?: number;
+}
+
+export interface RebuildOptions {
+  store: Store;
+  emit: (e: SlimeEvent) => void;
+  cores: number;
+  signal: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface RebuiltOutput {
+  finalPath: string;
+  /** The canonical rebuilt tree, same length as finalPath, in the store's tmp/. */
+  tempPath: string;
+  narHash: string;
+  narSize: number;
+}
+
+const HOMELESS = '/homeless-shelter';
+
+/** The log of a check's rebuild, beside (never over) the build's own log. */
+export function checkLogFile(store: Store, drvPath: string): string {
+  return store.logFile(drvPath).replace(/\.log$/, '.check.log');
+}
+
+export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promise<Record<string, RebuiltOutput>> {
+  const { store } = opts;
+  if (fs.existsSync(HOMELESS)) {
+    throw new BuildFailure({
+      kind: 'internal',
+      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
+    });
+  }
+  const buildDir = buildDirFor(req.drvPath, req.drv.env);
+  const logPath = checkLogFile(store, req.drvPath);
+  const tempOutputs: Record<string, string> = {};
+  for (const [name, out] of Object.entries(req.drv.outputs)) tempOutputs[name] = store.tempPathFor(out.path);
+  const discardBuild = () => {
+    removeTree(buildDir);
+    removeTree(`${buildDir}.tools`);
+  };
+  const discardOutputs = () => Object.values(tempOutputs).forEach(removeTree);
+  let ok = false;
+  try {
+    discardBuild();
+    discardOutputs();
+    fs.mkdirSync(buildDir, { recursive: true });
+    fs.writeFileSync(logPath, '');
+    const recognize = recognizerFor(req.phases);
+    let phase: string | undefined;
+    const reason = await runBuilder({
+      drvPath: req.drvPath,
+      drv: req.drv,
+      buildDir,
+      tempOutputs,
+      storeDir: store.dir,
+      cores: opts.cores,
+      logFile: logPath,
+      timeoutMs: opts.timeoutMs ?? req.timeoutMs,
+      signal: opts.signal,
+      onLine: (stream, line) => {
+        opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
+        const update = recognize?.(line);
+        if (update) {
+          phase = update.phase;
+          opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
+        }
+      },
+    });
+    const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
+    const failure: FailureReason | undefined = reason ?? (missing ? { kind: 'no-output', output: missing } : undefined);
+    if (failure) throw new BuildFailure(failure, phase, logPath);
+    discardBuild();
+    const result: Record<string, RebuiltOutput> = {};
+    for (const [name, out] of Object.entries(req.drv.outputs)) {
+      const temp = tempOutputs[name];
+      await rewriteHashPart(temp, store.tempToken(out.path), hashPartOf(out.path));
+      await canonicalise(temp, { skipRootMode: true });
+      const st = fs.lstatSync(temp);
+      if (!st.isSymbolicLink()) fs.chmodSync(temp, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
+      if (opts.signal.aborted) throw new BuildFailure({ kind: 'interrupted', signal: 'SIGINT' }, phase, logPath);
+      const { narHash, narSize } = await hashPath(temp);
+      result[name] = { finalPath: out.path, tempPath: temp, narHash: sriOf(narHash), narSize };
+    }
+    ok = true;
+    return result;
+  } finally {
+    if (!ok) {
+      discardBuild();
+      discardOutputs();
+    }
+  }
+}
+
+function existsNoFollow(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

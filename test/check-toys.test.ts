@@ -170,6 +170,20 @@ describe('slime check', () => {
     expect(buildDirsOf(store)).toEqual([]);
   }, 240_000);
 
+  it('with --diffoscope adds diffoscope\'s text and HTML reports', async () => {
+    const dir = tempDir();
+    const file = toys(dir);
+    const store = path.join(dir, 'store');
+    const r = await slime(['check', 'randomText', '-f', file, '--store', store, '--diffoscope', '--json'], { cwd: dir });
+    expect(r.code).toBe(104);
+    const [record] = JSON.parse(r.stdout) as { diffoscope: { text: string; html: string }[] }[];
+    expect(record.diffoscope).toHaveLength(1);
+    const { text, html } = record.diffoscope[0];
+    expect(fs.readFileSync(text, 'utf8')).toMatch(/notes\.txt[\s\S]*-lucky number \d+[\s\S]*\+lucky number \d+/);
+    expect(fs.readFileSync(html, 'utf8')).toContain('<html');
+    expect(leftovers(store)).toEqual({ tmp: [], checks: [] });
+  }, 240_000);
+
   it('leaves nothing behind when interrupted with Ctrl-C during the rebuild', async () => {
     const dir = tempDir();
     const file = toys(dir);

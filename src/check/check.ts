@@ -217,7 +217,12 @@ async function checkByRebuilding(n: GraphNode, opts: CheckOptions): Promise<Chec
           o.differences = differences.slice(0, MAX_FILES);
           if (differences.length > MAX_FILES) o.differencesCut = differences.length - MAX_FILES;
           if (opts.diffoscope && !opts.signal.aborted) {
-            (record.diffoscope ??= []).push(await runDiffoscope(store, n, name, round, o.path, r.tempPath, opts.signal));
+            try {
+              (record.diffoscope ??= []).push(await runDiffoscope(store, n, name, round, o.path, r.tempPath, opts.signal));
+            } catch (e) {
+              // diffoscope's trouble is not the build's: the verdict stands, the report says why it is missing.
+              if (!opts.signal.aborted) record.error = `diffoscope gave no report: ${(e as Error).message}`;
+            }
           }
           if (opts.keepFailed && o.keptAt === undefined) {
             fs.renameSync(r.tempPath, keptPathOf(o.path));

@@ -67,7 +67,7 @@ export type SlimeEvent =
   | { type: 'check-started'; time: number; drvPath: string; round: number; rounds: number; logPath?: string; against?: string }
   /**
    * `slime check` of one derivation ended. `verdict`: equal | differs | expected-to-differ
-   * (declared `nondeterministic`) | fixed-output-ok | failed | cache-equal | cache-differs |
+   * (declared `nondeterministic`) | skipped (declared, not rebuilt) | fixed-output-ok | failed | cache-equal | cache-differs |
    * not-in-cache (`--against`). Each output: its registered NAR hash, each round's rebuilt
    * one (or the cache's), and the files that differ.
    */
@@ -75,7 +75,7 @@ export type SlimeEvent =
       type: 'checked';
       time: number;
       drvPath: string;
-      verdict: 'equal' | 'differs' | 'expected-to-differ' | 'fixed-output-ok' | 'failed' | 'cache-equal' | 'cache-differs' | 'not-in-cache';
+      verdict: 'equal' | 'differs' | 'expected-to-differ' | 'skipped' | 'fixed-output-ok' | 'failed' | 'cache-equal' | 'cache-differs' | 'not-in-cache';
       rounds: number;
       roundMs: number[];
       outputs: Record<string, { path: string; narHash: string; rebuilt: string[]; differences?: FileDifference[]; differencesCut?: number; keptAt?: string }>;

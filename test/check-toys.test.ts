@@ -153,6 +153,10 @@ describe('slime check', () => {
     expect(r.stdout).toContain('stable: equal');
     const plainTargets = await slime(['targets', '-f', file, '--store', store], { cwd: dir });
     expect(plainTargets.stdout).toMatch(/declared\s+realized\s+checked: 1 equal, 1 differs as declared/);
+    const skip = await slime(['check', 'declared', '-f', file, '--store', store, '--skip-nondeterministic'], { cwd: dir });
+    expect(skip.code).toBe(0);
+    expect(skip.stdout).toBe(`declared-random: not rebuilt: declared nondeterministic\n${skip.stdout.split('\n')[1]}\n`);
+    expect(skip.stdout.split('\n')[1]).toMatch(/^stable: equal \(1 round: .*\)$/);
   }, 240_000);
 
   it('with --keep-failed keeps the rebuild as <out>.check and says where', async () => {

@@ -55,6 +55,8 @@ export interface CheckOptions {
   diffoscope?: boolean;
   /** Compare with this binary cache's narinfos instead of rebuilding. */
   against?: string;
+  /** Do not rebuild derivations that declare themselves nondeterministic (verdict `skipped`). */
+  skipNondeterministic?: boolean;
 }
 
 export interface CheckSummary {
@@ -89,6 +91,8 @@ export async function checkGraph(nodes: GraphNode[], opts: CheckOptions): Promis
     if (opts.signal.aborted) break;
     const record = opts.against
       ? await checkAgainst(n, opts.against, opts)
+      : opts.skipNondeterministic && n.nondeterministic
+        ? skipped(n, opts.store)
       : n.drv.builder === 'builtin:fetch'
         ? await checkFetched(n, opts)
         : await checkByRebuilding(n, opts);
@@ -120,6 +124,20 @@ function registeredHash(store: Store, out: string): string {
   const info = store.queryInfo(out);
   if (!info) throw new Error(`internal error: ${out} is not valid after realizing it`);
   return info.narHash;
+}
+
+/** A declared nondeterministic derivation, left alone (`skipNondeterministic`). */
+function skipped(n: GraphNode, store: Store): CheckRecord {
+  return {
+    drvPath: n.drvPath,
+    name: n.name,
+    time: Date.now(),
+    rounds: 0,
+    verdict: 'skipped',
+    roundMs: [],
+    outputs: Object.fromEntries(Object.entries(n.outputs).map(([name, out]) => [name, { path: out, narHash: registeredHash(store, out), rebuilt: [] }])),
+    nondeterministic: n.nondeterministic,
+  };
 }
 
 /** A fetched file: re-hashed against its declared hash (no network). */

@@ -23,6 +23,8 @@ export interface TargetCheck {
   equal: number;
   differs: number;
   expectedToDiffer: number;
+  /** Declared nondeterministic, not rebuilt. */
+  skipped: number;
   failed: number;
   /** The most rounds any of them was rebuilt in its latest check. */
   rounds: number;
@@ -52,6 +54,7 @@ function targetCheck(store: Store, drvPaths: string[]): TargetCheck | undefined 
     equal: n('equal', 'fixed-output-ok', 'cache-equal'),
     differs,
     expectedToDiffer: n('expected-to-differ'),
+    skipped: n('skipped'),
     failed,
     rounds: Math.max(...records.map((r) => r.rounds)),
     time: Math.max(...records.map((r) => r.time)),
@@ -64,6 +67,7 @@ export function describeTargetCheck(c: TargetCheck | undefined): string {
   const parts = [`${c.equal} equal`];
   if (c.differs) parts.push(`${c.differs} DIFFER`);
   if (c.expectedToDiffer) parts.push(`${c.expectedToDiffer} differs as declared`);
+  if (c.skipped) parts.push(`${c.skipped} not rebuilt (declared nondeterministic)`);
   if (c.failed) parts.push(`${c.failed} failed`);
   return `checked: ${parts.join(', ')}`;
 }

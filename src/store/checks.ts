@@ -23,6 +23,8 @@ export type CheckVerdict =
   | 'expected-to-differ'
   /** A fetched fixed-output file was re-hashed (not re-fetched) and matches its declared hash. */
   | 'fixed-output-ok'
+  /** Declared nondeterministic and not rebuilt (`--skip-nondeterministic`). */
+  | 'skipped'
   /** The rebuild failed: nothing was compared. */
   | 'failed'
   /** `--against URL`: the cache's NarHash equals the local one. */

@@ -34,6 +34,9 @@ Options:
                         (Debian's diffoscope-minimal must be installed)
       --against URL     rebuild nothing: compare each output's NAR hash with the
                         NarHash of the binary cache at URL (file:// or http(s)://)
+      --skip-nondeterministic
+                        do not rebuild derivations that declare themselves
+                        nondeterministic (a PGO profile): they are reported as skipped
       --json            print the check records as JSON on stdout
   -j, --jobs N          builds at once while realizing what is missing (default: cores)
       --cores N         cores each build may use, $NIX_BUILD_CORES (default: all)
@@ -52,6 +55,7 @@ const options = {
   diffoscope: { type: 'boolean' },
   against: { type: 'string' },
   json: { type: 'boolean' },
+  'skip-nondeterministic': { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   cores: { type: 'string' },
   timeout: { type: 'string' },
@@ -112,6 +116,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         timeoutMs,
         diffoscope: Boolean(values.diffoscope),
         against,
+        skipNondeterministic: Boolean(values['skip-nondeterministic']),
       });
     } finally {
       process.off('SIGINT', onSignal);
@@ -141,6 +146,7 @@ const VERDICT_TEXT: Record<CheckRecord['verdict'], string> = {
   equal: 'equal',
   differs: 'DIFFERS',
   'expected-to-differ': 'differs, as expected',
+  skipped: 'not rebuilt: declared nondeterministic',
   'fixed-output-ok': 'fixed-output file re-hashed: matches its declared hash',
   failed: 'REBUILD FAILED',
   'cache-equal': 'equal to the cache',
@@ -154,7 +160,7 @@ const EXPECTED_SHOWN = 5;
 export function describeRecord(r: CheckRecord): string[] {
   const times = r.roundMs.length ? ` (${r.roundMs.length === 1 ? '1 round' : `${r.roundMs.length} rounds`}: ${r.roundMs.map(formatDuration).join(', ')})` : '';
   const lines = [`${r.name}: ${VERDICT_TEXT[r.verdict]}${times}`];
-  if (r.nondeterministic && r.verdict !== 'equal') lines.push(`  declared nondeterministic: ${r.nondeterministic}`);
+  if (r.nondeterministic && r.verdict !== 'equal' && r.verdict !== 'skipped') lines.push(`  declared nondeterministic: ${r.nondeterministic}`);
   if (r.error) lines.push(`  ${r.error}`);
   for (const [name, o] of Object.entries(r.outputs)) {
     const differs = o.rebuilt.some((h) => h !== o.narHash) || o.differences;

@@ -70,7 +70,7 @@ export async function diffTrees(stored: string, rebuilt: string): Promise<FileDi
 async function compare(a: string, b: string, rel: string, out: FileDifference[]): Promise<void> {
   const ea = entryOf(a);
   const eb = entryOf(b);
-  const name = rel || '.';
+  const name = rel || '$out';
   if (!ea || !eb) {
     if (ea) out.push({ path: name, kind: 'only-in-stored', type: ea.type });
     if (eb) out.push({ path: name, kind: 'only-in-rebuilt', type: eb.type });

@@ -66,6 +66,10 @@ describe('a PGO build split in a nondeterministic profile and a reproducible opt
     expect(records[0].outputs.out.differences).toEqual([
       expect.objectContaining({ path: `${sharedDir.slice(1)}/src/p.gcda`, format: 'binary' }),
     ]);
+    // --only: the optimized build alone, from the same pinned profile.
+    const only = await slime(['check', 'optimized', '-f', file, '--store', store, '--only', '--json'], { cwd: dir });
+    expect(only.code).toBe(0);
+    expect((JSON.parse(only.stdout) as { name: string; verdict: string }[]).map((x) => [x.name, x.verdict])).toEqual([['toy-pgo-opt', 'equal']]);
     expect(fs.existsSync(sharedDir)).toBe(false);
     expect(fs.readdirSync(path.join(store, '.slime/tmp'))).toEqual([]);
     expect(storePaths(store).filter((p) => p.endsWith('.check'))).toEqual([]);

@@ -153,6 +153,11 @@ describe('slime check', () => {
     expect(r.stdout).toContain('stable: equal');
     const plainTargets = await slime(['targets', '-f', file, '--store', store], { cwd: dir });
     expect(plainTargets.stdout).toMatch(/declared\s+realized\s+checked: 1 equal, 1 differs as declared/);
+    const only = await slime(['check', 'declared', '-f', file, '--store', store, '--only', '--json'], { cwd: dir });
+    expect(only.code).toBe(0);
+    expect((JSON.parse(only.stdout) as { name: string }[]).map((x) => x.name)).toEqual(['declared-random', 'stable']);
+    const onlyOne = await slime(['check', 'stable', '-f', file, '--store', store, '--only'], { cwd: dir });
+    expect(onlyOne.stdout).toMatch(/^stable: equal/);
     const skip = await slime(['check', 'declared', '-f', file, '--store', store, '--skip-nondeterministic'], { cwd: dir });
     expect(skip.code).toBe(0);
     expect(skip.stdout).toBe(`declared-random: not rebuilt: declared nondeterministic\n${skip.stdout.split('\n')[1]}\n`);

@@ -55,6 +55,8 @@ export interface CheckOptions {
   diffoscope?: boolean;
   /** Compare with this binary cache's narinfos instead of rebuilding. */
   against?: string;
+  /** Check only the roots, not the derivations they depend on (which are still realized first). */
+  only?: boolean;
   /** Do not rebuild derivations that declare themselves nondeterministic (verdict `skipped`). */
   skipNondeterministic?: boolean;
 }
@@ -87,7 +89,7 @@ export async function checkGraph(nodes: GraphNode[], opts: CheckOptions): Promis
   if (realize.failed.length > 0 || realize.skipped > 0 || opts.signal.aborted) {
     return { realize, records, interrupted: opts.signal.aborted };
   }
-  for (const n of nodes) {
+  for (const n of opts.only ? nodes.filter((x) => opts.roots.includes(x.drvPath)) : nodes) {
     if (opts.signal.aborted) break;
     const record = opts.against
       ? await checkAgainst(n, opts.against, opts)

@@ -34,6 +34,8 @@ Options:
                         (Debian's diffoscope-minimal must be installed)
       --against URL     rebuild nothing: compare each output's NAR hash with the
                         NarHash of the binary cache at URL (file:// or http(s)://)
+      --only            check only the derivations named (a target's own ones), not
+                        the derivations they depend on
       --skip-nondeterministic
                         do not rebuild derivations that declare themselves
                         nondeterministic (a PGO profile): they are reported as skipped
@@ -56,6 +58,7 @@ const options = {
   against: { type: 'string' },
   json: { type: 'boolean' },
   'skip-nondeterministic': { type: 'boolean' },
+  only: { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   cores: { type: 'string' },
   timeout: { type: 'string' },
@@ -117,6 +120,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         diffoscope: Boolean(values.diffoscope),
         against,
         skipNondeterministic: Boolean(values['skip-nondeterministic']),
+        only: Boolean(values.only),
       });
     } finally {
       process.off('SIGINT', onSignal);

@@ -68,7 +68,7 @@ describe('diffTrees', () => {
       fs.writeFileSync(path.join(d, 'one.txt'), 'one\n');
       fs.writeFileSync(path.join(d, 'a-member-with-a-long-name.txt'), side === 'a' ? 'stored\n' : 'rebuilt\n');
       if (side === 'b') fs.writeFileSync(path.join(d, 'extra.txt'), 'extra\n');
-      sh(d, `touch -d @${side === 'a' ? 1000 : 2000} one.txt; ar rcU lib.a one.txt a-member-with-a-long-name.txt ${side === 'b' ? 'extra.txt' : ''}; rm *.txt`);
+      sh(d, `touch -d @5 *.txt; touch -d @${side === 'a' ? 1000 : 2000} one.txt; ar rcU lib.a one.txt a-member-with-a-long-name.txt ${side === 'b' ? 'extra.txt' : ''}; rm *.txt`);
     }
     const [d] = await diffTrees(path.join(dir, 'a'), path.join(dir, 'b'));
     expect(d).toMatchObject({ path: 'lib.a', kind: 'content', format: 'ar' });

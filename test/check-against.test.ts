@@ -9,11 +9,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Store } from '../src/store/store.js';
 import { slime, storePaths, tempDir, writeModule } from './support/cli.js';
 
 /** Registers a slime store path in a nix database over the same store directory, then copies it into a file:// cache with nix. */
 function pushWithNix(store: string, storePath: string, cacheDir: string, stateDir: string): void {
-  const info = JSON.parse(fs.readFileSync(path.join(store, '.slime/db', `${path.basename(storePath).slice(0, 32)}.json`), 'utf8'));
+  const db = new Store(store);
+  const info = db.queryInfo(storePath)!;
+  db.close();
   const hex = Buffer.from(info.narHash.slice('sha256-'.length), 'base64').toString('hex');
   const env = { ...process.env, NIX_STORE_DIR: store, NIX_STATE_DIR: stateDir };
   execFileSync('nix-store', ['--register-validity', '--hash-given'], { input: `${storePath}\n${hex}\n${info.narSize}\n\n0\n`, env, stdio: ['pipe', 'ignore', 'ignore'] });

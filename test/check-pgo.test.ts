@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_ROOT } from '../src/builder/run-builder.js';
+import { buildRoot } from '../src/builder/build-dir.js';
 import { slime, storePaths, tempDir, writeModule } from './support/cli.js';
 
 const C_SOURCE = `#include <time.h>
@@ -62,7 +62,7 @@ describe('a PGO build split in a nondeterministic profile and a reproducible opt
       ['toy-pgo-opt', 'equal'],
     ]);
     // The profile's difference is its counters, in the gcda named after the shared build directory.
-    const sharedDir = path.join(BUILD_ROOT, `toy-pgo-${path.basename(dir)}`);
+    const sharedDir = path.join(buildRoot(), `toy-pgo-${path.basename(dir)}`);
     expect(records[0].outputs.out.differences).toEqual([
       expect.objectContaining({ path: `${sharedDir.slice(1)}/src/p.gcda`, format: 'binary' }),
     ]);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILD_ROOT } from '../src/builder/run-builder.js';
+import { buildRoot } from '../src/builder/build-dir.js';
 import type { SlimeEvent } from '../src/events.js';
 import { collect, slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
 
@@ -64,7 +64,7 @@ const leftovers = (store: string) => ({
 
 function buildDirsOf(store: string): string[] {
   const names = storePaths(store).filter((p) => p.endsWith('.drv')).map((p) => p.slice(0, -4));
-  return names.filter((n) => fs.existsSync(path.join(BUILD_ROOT, n)) || fs.existsSync(path.join(BUILD_ROOT, `${n}.tools`)));
+  return names.filter((n) => fs.existsSync(path.join(buildRoot(), n)) || fs.existsSync(path.join(buildRoot(), `${n}.tools`)));
 }
 
 describe('slime check', () => {

@@ -11,28 +11,11 @@ import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
 import type { FailureReason } from '../events.js';
-import { SlimeError } from '../errors.js';
 
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
 export const SOURCE_DATE_EPOCH = '315532800';
 
-/** Where builds run: the path depends only on the derivation, never on a random name. */
-export const BUILD_ROOT = '/tmp/slime-build';
-
-/**
- * `env.slimeBuildDir` (a plain name) lets derivations share one build directory: a
- * PGO profile and the build that uses it must see the same absolute paths.
- */
-export function buildDirFor(drvPath: string, env?: Record<string, string>): string {
-  const shared = env?.slimeBuildDir;
-  if (shared !== undefined) {
-    if (!/^[A-Za-z0-9+_.=-]+$/.test(shared) || shared.startsWith('.')) {
-      throw new SlimeError(`derivation ${drvPath}: slimeBuildDir "${shared}" must be a plain directory name (letters, digits, + _ . = -, not starting with a dot); fix its env`);
-    }
-    return path.join(BUILD_ROOT, shared);
-  }
-  return path.join(BUILD_ROOT, path.basename(drvPath, '.drv'));
-}
+export { buildDirFor } from './build-dir.js';
 
 export interface BuilderRun {
   drvPath: string;
@@ -46,6 +29,8 @@ export interface BuilderRun {
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   timeoutMs?: number;
   signal: AbortSignal;
+  /** Called with the builder's pid (= its process group) once it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 export function buildEnvironment(run: BuilderRun, toolsDir: string): Record<string, string> {
@@ -87,6 +72,7 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  if (child.pid) run.onSpawn?.(child.pid);
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);
@@ -106,7 +92,17 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     ? setTimeout(() => stop({ kind: 'timeout', timeoutMs: run.timeoutMs! }), run.timeoutMs)
     : undefined;
 
-  const pending = [pipeLines(child.stdout!, log, (l) => run.onLine('stdout', l)), pipeLines(child.stderr!, log, (l) => run.onLine('stderr', l))];
+  // A log that cannot be written (full disk, I/O error) ends the build with a clear reason.
+  const logState = { written: 0, error: undefined as NodeJS.ErrnoException | undefined };
+  const onLogError = (e: NodeJS.ErrnoException) => {
+    if (logState.error) return;
+    logState.error = e;
+    stop({ kind: 'internal', message: `cannot write the build log ${run.logFile} after ${logState.written} bytes: ${e.code ?? e.message}${e.code === 'ENOSPC' ? ' (the disk is full; free space and build again)' : ''}` });
+  };
+  const pending = [
+    pipeLines(child.stdout!, log, logState, onLogError, (l) => run.onLine('stdout', l)),
+    pipeLines(child.stderr!, log, logState, onLogError, (l) => run.onLine('stderr', l)),
+  ];
 
   return new Promise((resolve) => {
     const finish = (reason: FailureReason | null) => {
@@ -127,11 +123,24 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
 }
 
 /** Copies a stream to the log file and hands each complete line to `onLine`. */
-function pipeLines(stream: NodeJS.ReadableStream, logFd: number, onLine: (line: string) => void): Promise<void> {
+function pipeLines(
+  stream: NodeJS.ReadableStream,
+  logFd: number,
+  state: { written: number; error?: NodeJS.ErrnoException },
+  onError: (e: NodeJS.ErrnoException) => void,
+  onLine: (line: string) => void,
+): Promise<void> {
   let partial = '';
   return new Promise((resolve) => {
     stream.on('data', (chunk: Buffer) => {
-      fs.writeSync(logFd, chunk);
+      if (!state.error) {
+        try {
+          fs.writeSync(logFd, chunk);
+          state.written += chunk.length;
+        } catch (e) {
+          onError(e as NodeJS.ErrnoException);
+        }
+      }
       const text = partial + chunk.toString('utf8');
       const lines = text.split('\n');
       partial = lines.pop()!;

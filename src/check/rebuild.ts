@@ -9,13 +9,13 @@
  */
 import fs from 'node:fs';
 import { BuildFailure } from '../builder/realize-derivation.js';
-import { canonicalise, rewriteHashPart } from '../builder/finalize.js';
-import { sriOf } from '../builder/hashes.js';
+import { buildDirFor, ensureBuildRoot } from '../builder/build-dir.js';
 import { recognizerFor } from '../builder/phases/index.js';
-import { buildDirFor, runBuilder } from '../builder/run-builder.js';
+import { runBuilder } from '../builder/run-builder.js';
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
 import { hashPath } from '../nar/hash.js';
+import { breakHardLinks, canonicalise, rewriteHashPart, sriOf } from '../store/add-path.js';
 import { hashPartOf } from '../store/paths.js';
 import { removeTree, type Store } from '../store/store.js';
 
@@ -69,9 +69,10 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
   const discardOutputs = () => Object.values(tempOutputs).forEach(removeTree);
   let ok = false;
   try {
+    ensureBuildRoot();
     discardBuild();
     discardOutputs();
-    fs.mkdirSync(buildDir, { recursive: true });
+    fs.mkdirSync(buildDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(logPath, '');
     const recognize = recognizerFor(req.phases);
     let phase: string | undefined;
@@ -101,6 +102,8 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
     const result: Record<string, RebuiltOutput> = {};
     for (const [name, out] of Object.entries(req.drv.outputs)) {
       const temp = tempOutputs[name];
+      // As addPath brings a build's output into the store, short of the rename and the registration.
+      await breakHardLinks(temp);
       await rewriteHashPart(temp, store.tempToken(out.path), hashPartOf(out.path));
       await canonicalise(temp, { skipRootMode: true });
       const st = fs.lstatSync(temp);

@@ -35,7 +35,7 @@ export interface TargetCheck {
 export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
   return mod.targets.map((t) => {
     const nodes = planGraph(t.derivations);
-    const valid = nodes.filter((n) => Object.values(n.outputs).every((p) => store.isValid(p))).length;
+    const valid = nodes.filter((n) => store.allValid(Object.values(n.outputs))).length;
     const state = valid === nodes.length ? 'realized' : valid > 0 ? 'partly' : 'not yet';
     const check = targetCheck(store, nodes.map((n) => n.drvPath));
     return { name: t.name, description: t.description, state, valid, total: nodes.length, ...(check ? { check } : {}) };

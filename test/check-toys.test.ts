@@ -152,7 +152,7 @@ describe('slime check', () => {
     expect(r.stdout).toContain('declared nondeterministic: a toy: writes a random number on purpose');
     expect(r.stdout).toContain('stable: equal');
     const plainTargets = await slime(['targets', '-f', file, '--store', store], { cwd: dir });
-    expect(plainTargets.stdout).toMatch(/declared\s+realized\s+checked: 1 equal, 1 differs as declared/);
+    expect(plainTargets.stdout).toMatch(/declared\s+realized\s+checked 2\/2: 1 equal, 1 differs as declared/);
     const only = await slime(['check', 'declared', '-f', file, '--store', store, '--only', '--json'], { cwd: dir });
     expect(only.code).toBe(0);
     expect((JSON.parse(only.stdout) as { name: string }[]).map((x) => x.name)).toEqual(['declared-random', 'stable']);

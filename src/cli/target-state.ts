@@ -18,8 +18,9 @@ export interface TargetState {
 export interface TargetCheck {
   /** differs if any differs; failed if any rebuild failed; else equal. */
   verdict: 'equal' | 'differs' | 'failed';
-  /** Derivations with a check record, of `total`. */
+  /** Derivations with a check record, of `of` (the closure). */
   checked: number;
+  of: number;
   equal: number;
   differs: number;
   expectedToDiffer: number;
@@ -51,6 +52,7 @@ function targetCheck(store: Store, drvPaths: string[]): TargetCheck | undefined 
   return {
     verdict: differs ? 'differs' : failed ? 'failed' : 'equal',
     checked: records.length,
+    of: drvPaths.length,
     equal: n('equal', 'fixed-output-ok', 'cache-equal'),
     differs,
     expectedToDiffer: n('expected-to-differ'),
@@ -61,7 +63,7 @@ function targetCheck(store: Store, drvPaths: string[]): TargetCheck | undefined 
   };
 }
 
-/** `checked: 7 equal, 1 differs as declared` (or `not checked`). */
+/** `checked 8/8: 7 equal, 1 differs as declared` (or `not checked`). */
 export function describeTargetCheck(c: TargetCheck | undefined): string {
   if (!c) return 'not checked';
   const parts = [`${c.equal} equal`];
@@ -69,5 +71,5 @@ export function describeTargetCheck(c: TargetCheck | undefined): string {
   if (c.expectedToDiffer) parts.push(`${c.expectedToDiffer} differs as declared`);
   if (c.skipped) parts.push(`${c.skipped} not rebuilt (declared nondeterministic)`);
   if (c.failed) parts.push(`${c.failed} failed`);
-  return `checked: ${parts.join(', ')}`;
+  return `checked ${c.checked}/${c.of}: ${parts.join(', ')}`;
 }

@@ -28,7 +28,7 @@ function pgoModule(dir: string, shared: boolean): string {
   return writeModule(
     dir,
     `pgo-${shared}.ts`,
-    `const tools = ['sh', 'gcc', 'as', 'ld', 'tar', 'find', 'sort', 'mkdir', 'echo'];
+    `const tools = ['sh', 'gcc', 'as', 'ld', 'tar', 'find', 'sort', 'mkdir', 'echo', 'chmod'];
 const common = { csrc: ${JSON.stringify(C_SOURCE)}${shared ? ", slimeBuildDir: 'toy-pgo-" + path.basename(dir) + "'" : ''} };
 // Compiled by absolute path into obj/<absolute path>/, as distutils does.
 const compile = 'mkdir -p src obj$PWD/src; echo "$csrc" > src/p.c; gcc -O2 $flags -c $PWD/src/p.c -o obj$PWD/src/p.o';
@@ -40,7 +40,7 @@ export const profile = derivation({
 });
 export const optimized = derivation({
   name: 'toy-pgo-opt', builder: '/bin/sh', tools,
-  args: ['-ec', 'mkdir -p obj; (cd $profile && tar -cf - .) | (cd obj && tar -xf -); flags="-fprofile-use -Werror=missing-profile -frandom-seed=toy"; ' + compile + '; mkdir -p $out/bin; gcc obj$PWD/src/p.o -o $out/bin/prog'],
+  args: ['-ec', 'mkdir -p obj; (cd $profile && tar -cf - .) | (cd obj && tar -xf -); chmod -R u+w obj; flags="-fprofile-use -Werror=missing-profile -frandom-seed=toy"; ' + compile + '; mkdir -p $out/bin; gcc obj$PWD/src/p.o -o $out/bin/prog'],
   env: { ...common, profile },
 });
 export const targets = [target('pgo', 'profile, then the optimized build', [optimized])];
@@ -63,9 +63,9 @@ describe('a PGO build split in a nondeterministic profile and a reproducible opt
     ]);
     // The profile's difference is its counters, in the gcda named after the shared build directory.
     const sharedDir = path.join(buildRoot(), `toy-pgo-${path.basename(dir)}`);
-    expect(records[0].outputs.out.differences).toEqual([
-      expect.objectContaining({ path: `${sharedDir.slice(1)}/src/p.gcda`, format: 'binary' }),
-    ]);
+    // Named after the absolute build directory: the shared host one, or /build in the sandbox.
+    expect(records[0].outputs.out.differences).toEqual([expect.objectContaining({ format: 'binary' })]);
+    expect([`${sharedDir.slice(1)}/src/p.gcda`, 'build/src/p.gcda']).toContain(records[0].outputs.out.differences![0].path);
     // --only: the optimized build alone, from the same pinned profile.
     const only = await slime(['check', 'optimized', '-f', file, '--store', store, '--only', '--json'], { cwd: dir });
     expect(only.code).toBe(0);
@@ -75,11 +75,11 @@ describe('a PGO build split in a nondeterministic profile and a reproducible opt
     expect(storePaths(store).filter((p) => p.endsWith('.check'))).toEqual([]);
   }, 240_000);
 
-  it('without a shared build directory the optimized build finds no profile', async () => {
+  it('without a shared build directory (and without the sandbox\'s /build) the optimized build finds no profile', async () => {
     const dir = tempDir();
     const file = pgoModule(dir, false);
     const store = path.join(dir, 'store');
-    const r = await slime(['realize', 'pgo', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    const r = await slime(['realize', 'pgo', '-f', file, '--store', store, '--no-link'], { cwd: dir, env: { SLIME_SANDBOX: '0' } });
     expect(r.code).toBe(100);
     expect(r.stderr).toMatch(/toy-pgo-opt\] \| .*p\.gcda.* not found|missing-profile/);
   }, 240_000);

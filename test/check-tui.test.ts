@@ -6,7 +6,7 @@ import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
 import { targetsHelp, targetsKey } from '../tui/app/app-state.js';
-import { initialState, reduceAll } from '../tui/state.js';
+import { initialState, reduceAll } from '../src/run/state.js';
 
 const noKey = {} as Key;
 

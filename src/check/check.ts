@@ -28,7 +28,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { lockSharedBuildDir } from '../builder/build-dir-lock.js';
-import { BuildFailure, describeFailure } from '../builder/realize-derivation.js';
+import { BuildFailure } from '../errors.js';
+import { describeFailure } from '../run/failure.js';
 import type { EventSink, SlimeEvent } from '../events.js';
 import { hashFile } from '../hash/digest.js';
 import { realizeGraph, type RealizeSummary } from '../scheduler/scheduler.js';
@@ -55,6 +56,8 @@ export interface CheckOptions {
   diffoscope?: boolean;
   /** Compare with this binary cache's narinfos instead of rebuilding. */
   against?: string;
+  /** Run builders in the build sandbox; by default as SLIME_SANDBOX says. */
+  sandbox?: boolean;
   /** Check only the roots, not the derivations they depend on (which are still realized first). */
   only?: boolean;
   /** Do not rebuild derivations that declare themselves nondeterministic (verdict `skipped`). */
@@ -84,6 +87,7 @@ export async function checkGraph(nodes: GraphNode[], opts: CheckOptions): Promis
     keepFailed: false,
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
+    sandbox: opts.sandbox,
   });
   const records: CheckRecord[] = [];
   if (realize.failed.length > 0 || realize.skipped > 0 || opts.signal.aborted) {
@@ -222,8 +226,8 @@ async function checkByRebuilding(n: GraphNode, opts: CheckOptions): Promise<Chec
       let rebuilt: Record<string, RebuiltOutput> | undefined;
       try {
         rebuilt = await rebuild(
-          { drvPath: n.drvPath, name: n.name, drv: n.drv, phases: n.phases, timeoutMs: n.timeoutMs },
-          { store, emit: (e) => opts.events.emit(e), cores: opts.cores, signal: opts.signal, timeoutMs: opts.timeoutMs },
+          { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
+          { store, emit: (e) => opts.events.emit(e), cores: opts.cores, signal: opts.signal, timeoutMs: opts.timeoutMs, sandbox: opts.sandbox },
         );
         record.roundMs.push(Date.now() - started);
         for (const [name, r] of Object.entries(rebuilt)) {

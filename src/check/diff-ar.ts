@@ -16,8 +16,10 @@
  * too. Members are matched by name and, for repeated names, by their order among
  * members of that name. Members that are ELF objects get their differing sections.
  */
-import { diffElf, isElf, type ElfDifference } from './diff-elf.js';
+import { diffElf, isElf } from './diff-elf.js';
 import { firstDifference, readAt, sub, type Range } from './ranges.js';
+import type { MemberDifference } from '../run/differences.js';
+export type { MemberDifference };
 
 const MAGIC = '!<arch>\n';
 
@@ -28,17 +30,6 @@ export interface ArMember {
   gid: string;
   mode: string;
   data: Range;
-}
-
-export interface MemberDifference {
-  /** The member's name; `#2` is appended to the second member of a repeated name. */
-  name: string;
-  change: 'content' | 'header' | 'only-in-stored' | 'only-in-rebuilt';
-  /** Header fields that differ: mtime, uid, gid, mode. */
-  fields?: string[];
-  firstOffset?: number;
-  size?: [number, number];
-  elf?: ElfDifference;
 }
 
 export function isAr(head: Buffer): boolean {

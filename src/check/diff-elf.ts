@@ -21,27 +21,14 @@
  * headers, the section header table, padding) are reported as "headers".
  */
 import { firstDifference, readAt, sub, type Range } from './ranges.js';
+import type { SectionDifference, ElfDifference } from '../run/differences.js';
+export type { SectionDifference, ElfDifference };
 
 export interface ElfSection {
   name: string;
   type: number;
   offset: number;
   size: number;
-}
-
-export interface SectionDifference {
-  /** The section's name; `#2` is appended to the second section of a repeated name. */
-  name: string;
-  change: 'content' | 'only-in-stored' | 'only-in-rebuilt';
-  /** Where in the section the first differing byte is (content changes). */
-  firstOffset?: number;
-  size?: [number, number];
-}
-
-export interface ElfDifference {
-  sections: SectionDifference[];
-  /** Bytes outside every section differ: the ELF header, program headers, section header table or padding. */
-  headers: boolean;
 }
 
 const SHT_NOBITS = 8;

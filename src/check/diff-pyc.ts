@@ -11,14 +11,8 @@
  *   code   = the marshalled code object, to the end of the file
  */
 import { firstDifference, readAt, sub, type Range } from './ranges.js';
-
-export type PycField = 'magic' | 'flags' | 'mtime' | 'source-size' | 'source-hash' | 'code';
-
-export interface PycDifference {
-  fields: PycField[];
-  /** Offset of the first differing byte inside the marshalled code object. */
-  codeOffset?: number;
-}
+import type { PycField, PycDifference } from '../run/differences.js';
+export type { PycField, PycDifference };
 
 const HEADER = 16;
 

@@ -17,20 +17,13 @@
  * Only uncompressed archives; a compressed one is compared as bytes.
  */
 import { firstDifference, readAt, sub, type Range } from './ranges.js';
+import type { TarMemberDifference } from '../run/differences.js';
+export type { TarMemberDifference };
 
 export interface TarMember {
   name: string;
   fields: Record<'mode' | 'uid' | 'gid' | 'mtime' | 'type' | 'linkname' | 'uname' | 'gname', string>;
   data: Range;
-}
-
-export interface TarMemberDifference {
-  name: string;
-  change: 'content' | 'header' | 'only-in-stored' | 'only-in-rebuilt';
-  /** Header fields that differ, with their values: `mtime: 315532800 -> 1733090000`. */
-  fields?: string[];
-  firstOffset?: number;
-  size?: [number, number];
 }
 
 export function isTar(head: Buffer): boolean {

@@ -9,38 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { diffAr, isAr, type MemberDifference } from './diff-ar.js';
-import { diffElf, isElf, type ElfDifference } from './diff-elf.js';
-import { diffPyc, type PycDifference } from './diff-pyc.js';
-import { diffTar, isTar, type TarMemberDifference } from './diff-tar.js';
+import { diffAr, isAr } from './diff-ar.js';
+import { diffElf, isElf } from './diff-elf.js';
+import { diffPyc } from './diff-pyc.js';
+import { diffTar, isTar } from './diff-tar.js';
 import { looksLikeText, unifiedDiff } from './diff-text.js';
 import { firstDifference, readAt, wholeFile, withFiles } from './ranges.js';
-
-export type EntryType = 'file' | 'directory' | 'symlink';
-export type ContentFormat = 'elf' | 'ar' | 'pyc' | 'tar' | 'gzip' | 'text' | 'binary';
-
-export type FileDifference =
-  | { path: string; kind: 'only-in-stored' | 'only-in-rebuilt'; type: EntryType }
-  | { path: string; kind: 'type'; stored: EntryType; rebuilt: EntryType }
-  | { path: string; kind: 'executable'; stored: boolean; rebuilt: boolean }
-  | { path: string; kind: 'symlink'; stored: string; rebuilt: string }
-  | ContentDifference;
-
-export interface ContentDifference {
-  path: string;
-  kind: 'content';
-  format: ContentFormat;
-  size: [number, number];
-  firstOffset: number;
-  elf?: ElfDifference;
-  members?: MemberDifference[];
-  tar?: TarMemberDifference[];
-  pyc?: PycDifference;
-  /** gzip header fields that differ (mtime, os); the compressed stream is compared as bytes. */
-  gzip?: string[];
-  /** A short unified diff, for text. */
-  diff?: string;
-}
+import type { EntryType, ContentFormat, FileDifference, ContentDifference } from '../run/differences.js';
+export type { EntryType, ContentFormat, FileDifference, ContentDifference };
 
 interface Entry {
   type: EntryType;

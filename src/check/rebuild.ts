@@ -8,7 +8,9 @@
  * keep) them; everything else the build made is gone when this returns or throws.
  */
 import fs from 'node:fs';
-import { BuildFailure } from '../builder/realize-derivation.js';
+import { BuildFailure } from '../errors.js';
+import { clearBuildGroup, recordBuildGroup } from '../builder/orphans.js';
+import { sandboxWanted } from '../builder/sandbox.js';
 import { buildDirFor, ensureBuildRoot } from '../builder/build-dir.js';
 import { recognizerFor } from '../builder/phases/index.js';
 import { runBuilder } from '../builder/run-builder.js';
@@ -23,6 +25,8 @@ export interface RebuildRequest {
   drvPath: string;
   name: string;
   drv: DrvData;
+  /** Sources and input derivations' outputs: their closure is what the sandbox shows. */
+  inputPaths: string[];
   phases?: string;
   timeoutMs?: number;
 }
@@ -33,6 +37,8 @@ export interface RebuildOptions {
   cores: number;
   signal: AbortSignal;
   timeoutMs?: number;
+  /** Run the builder in the build sandbox, as realize does; by default as SLIME_SANDBOX says. */
+  sandbox?: boolean;
 }
 
 export interface RebuiltOutput {
@@ -76,12 +82,17 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
     fs.writeFileSync(logPath, '');
     const recognize = recognizerFor(req.phases);
     let phase: string | undefined;
-    const reason = await runBuilder({
+    let reason: FailureReason | null;
+    try {
+    reason = await runBuilder({
       drvPath: req.drvPath,
       drv: req.drv,
       buildDir,
       tempOutputs,
       storeDir: store.dir,
+      inputClosure: store.closure(req.inputPaths),
+      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
+      onSpawn: (pid) => recordBuildGroup(store, req.drvPath, pid),
       cores: opts.cores,
       logFile: logPath,
       timeoutMs: opts.timeoutMs ?? req.timeoutMs,
@@ -95,6 +106,9 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
         }
       },
     });
+    } finally {
+      clearBuildGroup(store, req.drvPath);
+    }
     const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
     const failure: FailureReason | undefined = reason ?? (missing ? { kind: 'no-output', output: missing } : undefined);
     if (failure) throw new BuildFailure(failure, phase, logPath);

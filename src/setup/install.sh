@@ -26,6 +26,8 @@ debian_packages=(
   util-linux file binutils patchelf
   # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)
   diffoscope-minimal
+  # the build sandbox (src/builder/sandbox.ts)
+  bubblewrap
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

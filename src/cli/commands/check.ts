@@ -1,6 +1,8 @@
 import { ExitCode, SlimeError, UsageError } from '../../errors.js';
 import type { EventSink } from '../../events.js';
-import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
+import { defaultCores } from '../../builder/realize-derivation.js';
+import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
+import { describeFailure } from '../../run/failure.js';
 import { checkGraph, requireDiffoscope, type CheckSummary } from '../../check/check.js';
 import { describeDifference } from '../../check/diff-report.js';
 import { normaliseNarHash } from '../../check/narinfo-fetch.js';
@@ -11,7 +13,7 @@ import type { CheckRecord } from '../../store/checks.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
-import { formatDuration } from '../../../tui/format.js';
+import { formatDuration } from '../../run/format.js';
 
 const help = `Usage: slime check TARGET|DRV... [options]
 
@@ -44,6 +46,8 @@ Options:
       --cores N         cores each build may use, $NIX_BUILD_CORES (default: all)
       --timeout SECS    end any build that runs longer (exit 101)
       --log-format FMT  plain (default) or json: progress events on stderr
+      --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0);
+                        a check compares like with like: use what the build used
 ${COMMON_HELP}
 
 Exit codes: 0 every rebuild was equal (or expected to differ); 104 an output differs;
@@ -63,6 +67,7 @@ const options = {
   cores: { type: 'string' },
   timeout: { type: 'string' },
   'log-format': { type: 'string' },
+  'no-sandbox': { type: 'boolean' },
 } as const;
 
 async function sinkFor(format: string | undefined, ctx: CliContext): Promise<EventSink> {
@@ -92,6 +97,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       throw new SlimeError((e as Error).message);
     }
   }
+  const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
+  if (sandbox && against === undefined) ensureSandboxWorks();
   const display = await sinkFor(values['log-format'], ctx);
 
   const store = openStore(ctx, values.store);
@@ -121,6 +128,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         against,
         skipNondeterministic: Boolean(values['skip-nondeterministic']),
         only: Boolean(values.only),
+        sandbox,
       });
     } finally {
       process.off('SIGINT', onSignal);

@@ -158,7 +158,7 @@ describe('slime check', () => {
     expect((JSON.parse(only.stdout) as { name: string }[]).map((x) => x.name)).toEqual(['declared-random', 'stable']);
     const onlyOne = await slime(['check', 'stable', '-f', file, '--store', store, '--only'], { cwd: dir });
     expect(onlyOne.stdout).toMatch(/^stable: equal/);
-    const skip = await slime(['check', 'declared', '-f', file, '--store', store, '--skip-nondeterministic'], { cwd: dir });
+    const skip = await slime(['check', 'declared', '-f', file, '--store', store, '--skip-declared'], { cwd: dir });
     expect(skip.code).toBe(0);
     expect(skip.stdout).toBe(`declared-random: not rebuilt: declared nondeterministic\n${skip.stdout.split('\n')[1]}\n`);
     expect(skip.stdout.split('\n')[1]).toMatch(/^stable: equal \(1 round: .*\)$/);

@@ -23,7 +23,7 @@ export type CheckVerdict =
   | 'expected-to-differ'
   /** A fetched fixed-output file was re-hashed (not re-fetched) and matches its declared hash. */
   | 'fixed-output-ok'
-  /** Declared nondeterministic and not rebuilt (`--skip-nondeterministic`). */
+  /** Declared nondeterministic and not rebuilt (`--skip-declared`). */
   | 'skipped'
   /** The rebuild failed: nothing was compared. */
   | 'failed'

@@ -38,9 +38,8 @@ Options:
                         NarHash of the binary cache at URL (file:// or http(s)://)
       --only            check only the derivations named (a target's own ones), not
                         the derivations they depend on
-      --skip-nondeterministic
-                        do not rebuild derivations that declare themselves
-                        nondeterministic (a PGO profile): they are reported as skipped
+      --skip-declared   do not rebuild derivations that declare themselves
+                        nondeterministic (a PGO profile): reported as skipped
       --json            print the check records as JSON on stdout
   -j, --jobs N          builds at once while realizing what is missing (default: cores)
       --cores N         cores each build may use, $NIX_BUILD_CORES (default: all)
@@ -61,7 +60,7 @@ const options = {
   diffoscope: { type: 'boolean' },
   against: { type: 'string' },
   json: { type: 'boolean' },
-  'skip-nondeterministic': { type: 'boolean' },
+  'skip-declared': { type: 'boolean' },
   only: { type: 'boolean' },
   jobs: { type: 'string', short: 'j' },
   cores: { type: 'string' },
@@ -126,7 +125,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
         timeoutMs,
         diffoscope: Boolean(values.diffoscope),
         against,
-        skipNondeterministic: Boolean(values['skip-nondeterministic']),
+        skipNondeterministic: Boolean(values['skip-declared']),
         only: Boolean(values.only),
         sandbox,
       });

@@ -5,6 +5,7 @@
  *   source (fixed-output) -> CPython static (quick | pgo-lto) -> PyO3 config
  *   crates (fixed-output cargo vendor) ------------------------> isolate -> verify
  */
+import { createHash } from 'node:crypto';
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
 
@@ -37,6 +38,7 @@ const configureFlags: Record<Variant, string> = {
 };
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
+  if (variant === 'pgo-lto') return cpythonPgo(src, version);
   return derivation({
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
@@ -44,6 +46,38 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
     env: { src, configureFlags: configureFlags[variant] },
     tools: [...shellTools, ...cTools],
     phases: 'cpython',
+  });
+}
+
+/**
+ * PGO+LTO in two derivations (derivations/cpython/pgo.sh): the profile run, which is
+ * not deterministic and is pinned once built, and the optimized build from it, which
+ * is. Both run in one absolute build directory named after the source's hash and the
+ * configure flags, because CPython's extension objects (and so their .gcda files) are
+ * named by absolute path.
+ */
+function cpythonPgo(src: Derivation, version: string): Derivation {
+  const flags = configureFlags['pgo-lto'];
+  const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
+  const shared = {
+    builder: 'sh',
+    tools: [...shellTools, ...cTools],
+    phases: 'cpython',
+  };
+  const common = { src, configureFlags: flags, slimeBuildDir: `cpython-${version}-pgo-${key}` };
+  const script = source(import.meta.url, 'cpython/pgo.sh');
+  const profile = derivation({
+    ...shared,
+    name: `cpython-${version}-pgo-profile`,
+    args: ['-e', script],
+    env: { ...common, pgoStage: 'profile' },
+    nondeterministic: 'PGO profile: the .gcda counters of the PGO task depend on timing and scheduling',
+  });
+  return derivation({
+    ...shared,
+    name: `cpython-${version}-pgo-lto`,
+    args: ['-e', script],
+    env: { ...common, pgoStage: 'optimize', profile, randomSeed: key },
   });
 }
 

@@ -17,6 +17,7 @@ type Layer =
   | 'derivation'
   | 'builder'
   | 'scheduler'
+  | 'check'
   | 'logging'
   | 'tui'
   | 'commands';
@@ -31,6 +32,7 @@ const RANK: Record<Exclude<Layer, 'logging' | 'tui'>, number> = {
   derivation: 5,
   builder: 6,
   scheduler: 7,
+  check: 8,
   commands: 9,
 };
 
@@ -41,7 +43,7 @@ function layerOf(rel: string): Layer {
   if (top === 'derivation' && file === 'aterm.ts') return 'formats';
   if (top === 'nar') return 'formats';
   if (top === 'cli' || top === 'bench' || top === 'setup') return 'commands';
-  if (['hash', 'fetch', 'store', 'derivation', 'builder', 'scheduler', 'logging'].includes(top!)) return top as Layer;
+  if (['hash', 'fetch', 'store', 'derivation', 'builder', 'scheduler', 'check', 'logging'].includes(top!)) return top as Layer;
   throw new Error(`${rel}: no layer; add its directory to docs/architecture.md and to this test`);
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { layoutHelp } from '../src/cli/help-layout.js';
 import { slime } from './support/cli.js';
 
-const COMMANDS = ['realize', 'show', 'graph', 'targets', 'log', 'gc', 'verify', 'store', 'nar', 'hash', 'bench', 'tui'];
+const COMMANDS = ['realize', 'show', 'graph', 'targets', 'log', 'gc', 'verify', 'store', 'nar', 'hash', 'bench', 'tui', 'check'];
 
 describe('help texts', () => {
   it('lays out option lines whoever wrote them', () => {

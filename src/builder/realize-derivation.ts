@@ -17,6 +17,7 @@ import type { Substituter } from '../cache/substituter.js';
 import { acquireLock } from '../store/lock.js';
 import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
+import { lockSharedBuildDir } from './build-dir-lock.js';
 import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
 import { runBuilder } from './run-builder.js';
@@ -71,8 +72,13 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
     const started = Date.now();
     const from = await substitute(req, opts, outputs);
     if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
-    if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
-    else await buildOutputs(req, opts);
+    const dirLock = await lockSharedBuildDir(store, req.drv.env, opts.signal);
+    try {
+      if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
+      else await buildOutputs(req, opts);
+    } finally {
+      await dirLock?.release();
+    }
     const durationMs = Date.now() - started;
     try {
       store.recordDuration(req.name, durationMs);
@@ -109,7 +115,7 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
       message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
     });
   }
-  const buildDir = buildDirFor(req.drvPath);
+  const buildDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, buildDir, logPath);
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
@@ -261,7 +267,7 @@ async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: R
   for (const [name, out] of Object.entries(req.drv.outputs)) {
     const fixed = out.hash ? await checkFixedOutput(tempOutputs[name], out) : undefined;
     if (fixed?.mismatch) {
-      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath), tempOutputs, keep: opts.keepFailed });
+      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath, req.drv.env), tempOutputs, keep: opts.keepFailed });
     }
     await addPath({
       store,
@@ -301,7 +307,7 @@ async function checkFixedOutput(
 async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
   const out = req.drv.outputs.out;
-  const workDir = buildDirFor(req.drvPath);
+  const workDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, workDir, logPath);
   const tempPath = tempOutputs.out;

@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   tui: () => import('./commands/tui.js'),
   cache: () => import('./commands/cache.js'),
   key: () => import('./commands/key.js'),
+  check: () => import('./commands/check.js'),
 };
 
 /** Other spellings users bring along (Nix's `realise`). */

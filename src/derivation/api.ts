@@ -57,6 +57,8 @@ export interface Derivation {
   readonly phases?: string;
   /** Wall-clock limit of one build attempt, in ms. */
   readonly timeoutMs?: number;
+  /** Why a rebuild is expected to give other bytes; `slime check` reports it and does not fail on it. */
+  readonly nondeterministic?: string;
   /** Hash modulo fixed-output inputs, as Nix's hashDerivationModulo. */
   readonly moduloHash: Buffer;
   toString(): string;
@@ -78,6 +80,11 @@ export interface DerivationSpec {
   outputHash?: { hash: string; algo?: HashAlgo; mode?: 'flat' | 'recursive' };
   phases?: string;
   timeoutMs?: number;
+  /**
+   * The reason this derivation's output is not reproducible (e.g. a PGO profile). Like
+   * `phases`, it rides beside the ATerm: it changes no `.drv` and no output path.
+   */
+  nondeterministic?: string;
 }
 
 export interface Target {
@@ -336,6 +343,7 @@ function finish(spec: DerivationSpec, blank: DrvData, refs: References, fixedOut
     },
     phases: spec.phases,
     timeoutMs: spec.timeoutMs,
+    nondeterministic: spec.nondeterministic,
     moduloHash: hashDerivationModulo(drv, moduloOf),
     toString: () => d.out,
   };

@@ -132,6 +132,16 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       case 'cancelled':
         say(d, event.becauseOf !== undefined ? `cancelled: ${nameOf(state, event.becauseOf)} failed` : 'cancelled');
         return;
+      case 'check-started':
+        if (event.against !== undefined) return;
+        say(d, `checking: rebuild ${event.round}/${event.rounds}${event.logPath !== undefined ? ` (log: ${event.logPath})` : ''}`);
+        return;
+      case 'checked': {
+        const files = Object.values(event.outputs).reduce((n, o) => n + (o.differences?.length ?? 0) + (o.differencesCut ?? 0), 0);
+        const what = event.verdict === 'differs' || event.verdict === 'expected-to-differ' ? ` (${files} file${files === 1 ? '' : 's'})` : '';
+        say(d, `check: ${event.verdict.replace(/-/g, ' ')}${what}${event.roundMs.length ? ` in ${event.roundMs.map(formatDuration).join(', ')}` : ''}${event.error !== undefined ? `: ${event.error}` : ''}`);
+        return;
+      }
       case 'verified':
         say(d, `verified ${event.passed}/${event.total}${event.passed === event.total ? ' bit-exact' : ''} (report: ${event.reportPath})`);
         return;

@@ -28,6 +28,8 @@ export interface GraphNode {
   fixedOutput: boolean;
   phases?: string;
   timeoutMs?: number;
+  /** Why its rebuilds are expected to differ (see DerivationSpec.nondeterministic). */
+  nondeterministic?: string;
 }
 
 /** The closure of `roots`, dependencies before dependents. */
@@ -64,6 +66,7 @@ function toNode(d: Derivation): GraphNode {
     fixedOutput: Boolean(d.fixedOutput),
     phases: d.phases,
     timeoutMs: d.timeoutMs,
+    nondeterministic: d.nondeterministic,
   };
 }
 

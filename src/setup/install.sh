@@ -27,6 +27,8 @@ debian_packages=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32
   # tools the builders declare as host tools
   util-linux file binutils patchelf
+  # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)
+  diffoscope-minimal
   # the build sandbox (src/builder/sandbox.ts)
   bubblewrap
   # GNU time: npm run bench measures peak RSS and CPU time of slime and its references

@@ -13,12 +13,18 @@ export function TargetDetail({ target, width, height }: { target: TargetInfo; wi
   const benchLines = target.bench !== undefined ? 2 + target.bench.rows.length : target.verifies ? 1 : 0;
   const failures = target.report?.samples.filter((s) => !s.pass).length ?? 0;
   // Title and "… more passed", plus the two lines of each failure's first difference.
-  const sampleRows = Math.max(1, height - 1 - benchLines - 2 - 2 * failures);
+  const checkLines = target.checked !== undefined ? 1 : 0;
+  const sampleRows = Math.max(1, height - 1 - checkLines - benchLines - 2 - 2 * failures);
   return (
     <Box flexDirection="column" width={width}>
       <Text dimColor wrap="truncate-end">
         {fitWidth(`── ${target.name}: ${target.description} ──`, width)}
       </Text>
+      {target.checked !== undefined ? (
+        <Text color={target.checked.verdict === 'equal' ? 'green' : 'red'} wrap="truncate-end">
+          {fitWidth(`Reproducible? ${target.checked.summary}`, width)}
+        </Text>
+      ) : null}
       {target.report !== undefined ? (
         <Results report={target.report} title={`Verification of ${target.name}`} maxRows={sampleRows} />
       ) : target.reportError !== undefined ? (

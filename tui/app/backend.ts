@@ -20,6 +20,8 @@ export interface TargetInfo {
   readonly report?: VerifyReport;
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
+  /** What the latest `slime check` of the target's derivations found, in words, and whether all was reproducible. */
+  readonly checked?: { readonly verdict: 'equal' | 'differs' | 'failed'; readonly summary: string };
   /** The latest `slime bench` of the target. */
   readonly bench?: { readonly measuredAt: string; readonly reference: string; readonly rows: readonly BenchRow[] };
 }
@@ -39,4 +41,6 @@ export interface Backend {
   /** Realizes the target's verification step again, its output removed first. */
   rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
   logFile(drvPath: string): string;
+  /** `slime check` of the target: builds its derivations again and compares (the `c` key). */
+  check?(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
 }

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import { UsageError } from '../../errors.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
-import { targetStates } from '../target-state.js';
+import { describeTargetCheck, targetStates } from '../target-state.js';
 
 const help = `Usage: slime targets [options]
 
 Lists the targets of the derivation module with their descriptions and state:
-realized (every output valid), partly (some), or not yet.
+realized (every output valid), partly (some), or not yet; and what the latest
+\`slime check\` of its derivations found (equal, differing, differing as declared).
 
 Options:
       --json           print the list as JSON
@@ -28,9 +29,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const width = Math.max(...states.map((s) => s.name.length), 6);
-  for (const s of states) {
-    ctx.stdout.write(`${s.name.padEnd(width)}  ${s.state.padEnd(9)}  ${s.description}\n`);
-  }
+  const checks = states.map((s) => describeTargetCheck(s.check));
+  const checkWidth = Math.max(...checks.map((c) => c.length));
+  states.forEach((s, i) => {
+    ctx.stdout.write(`${s.name.padEnd(width)}  ${s.state.padEnd(9)}  ${checks[i].padEnd(checkWidth)}  ${s.description}\n`);
+  });
   return 0;
 }
 

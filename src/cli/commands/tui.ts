@@ -14,9 +14,10 @@ import { readReport } from '../../verify/report.js';
 import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
-import { targetStates } from '../target-state.js';
+import { describeTargetCheck, targetStates } from '../target-state.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import type { Substituter } from '../../cache/substituter.js';
+import { checkGraph } from '../../check/check.js';
 
 const help = `Usage: slime tui [options]
 
@@ -24,7 +25,8 @@ An interactive terminal UI: lists the targets with their state and latest
 verification, realizes the one you pick (Enter) with the live view of
 \`slime realize\`, opens any derivation's full log (scroll, / to search, n for the
 next match), shows the target's verification results and latest \`slime bench\`,
-and reruns the verification (v). The bottom line always lists the keys; q quits,
+reruns the verification (v), and checks that the target rebuilds bit for bit (c,
+as \`slime check\`). The bottom line always lists the keys; q quits,
 and Ctrl-C stops running builds before quitting.
 
 Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
@@ -81,6 +83,7 @@ class StoreBackend implements Backend {
         return {
           ...s,
           verifies: verify !== undefined,
+          ...(s.check !== undefined ? { checked: { verdict: s.check.verdict, summary: describeTargetCheck(s.check) } } : {}),
           ...(verify !== undefined ? await this.latestReport(verify) : {}),
           // The per-sample rows are the verification's business; the panel shows the workloads.
           bench: bench && { measuredAt: bench.measuredAt, reference: bench.reference, rows: bench.rows.filter((r) => r.kind !== 'sample') },
@@ -124,6 +127,29 @@ class StoreBackend implements Backend {
 
   logFile(drvPath: string): string {
     return this.store.logFile(drvPath);
+  }
+
+  /** `slime check TARGET`, one round: the verdicts land in the store, where targets() reads them. */
+  async check(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    const roots = resolveTarget(this.mod, target).derivations;
+    const lock = await acquireLock(this.store.globalLockFile, { shared: true });
+    try {
+      const summary = await checkGraph(planGraph(roots), {
+        store: this.store,
+        events,
+        targets: [target],
+        roots: roots.map((r) => r.drvPath),
+        rounds: 1,
+        keepFailed: false,
+        jobs: this.build.jobs,
+        cores: this.build.cores,
+        signal,
+      });
+      const bad = summary.records.filter((r) => r.verdict === 'differs' || r.verdict === 'failed').length;
+      return { failed: summary.realize.failed.length + bad, interrupted: summary.interrupted };
+    } finally {
+      await lock.release();
+    }
   }
 
   private async run(target: string, roots: Derivation[], events: EventSink, signal: AbortSignal): Promise<RunOutcome> {

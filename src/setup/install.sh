@@ -14,6 +14,8 @@ debian_packages=(
   tk-dev libnsl-dev libtirpc-dev libcrypt-dev
   # the reference python3.11 the isolate is compared and benchmarked against
   python3.11
+  # slime bench: instruction counts that do not move with load (cachegrind)
+  valgrind
   # reference implementation of NAR, .drv and store paths
   nix-bin
   # the real terminal the TUI end-to-end tests drive

@@ -85,16 +85,18 @@ describe('run_tests.py', () => {
     expect(text.trimEnd().split('\n').pop()).toBe('3/4 same verdict');
   }, 120_000);
 
-  it('exits 0 when every verdict is the same', () => {
-    const r = run('test_plain\ntest_fails_both\n');
+  it('exits 0 when every verdict is the same; test_NAME[PATTERN] runs only what regrtest -m PATTERN selects', () => {
+    const r = run('test_plain\ntest_fails_both\ntest_fails_both[test_good]\n');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('slime-cpython-tests: 2/2 same verdict\n');
+    expect(r.stdout).toContain('slime-cpython-tests: 3/3 same verdict\n');
+    const report = JSON.parse(fs.readFileSync(path.join(r.out, 'report.json'), 'utf8'));
+    expect(report.modules[2]).toMatchObject({ name: 'test_fails_both[test_good]', same: true, python: { verdict: 'passed', tests: 1, failures: 0 } });
   }, 120_000);
 
   it('refuses a selection line that is not a module name, naming the file and line, and writes nothing', () => {
     const r = run('test_plain\nos.path\n');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^slime-cpython-tests: error: \S+selection-\w+\.txt:2: 'os\.path' is not a test module name \(test_NAME\) or ALL; fix the selection\n$/);
+    expect(r.stderr).toMatch(/^slime-cpython-tests: error: \S+selection-\w+\.txt:2: 'os\.path' is not a test module name \(test_NAME, or test_NAME\[PATTERN\]\) or ALL; fix the selection\n$/);
     expect(fs.existsSync(r.out)).toBe(false);
   });
 });

@@ -29,10 +29,18 @@ if ! readelf -S "$bin" | grep -q '\.rela\.text'; then
   exit 2
 fi
 
+# BOLT looks for its instrumentation runtime beside the directory it was run from,
+# which is the builder's directory of tool links: name the one of the real binary.
+runtime="$(dirname "$(readlink -f "$(command -v llvm-bolt-19)")")/../lib/libbolt_rt_instr.a"
+if [ ! -f "$runtime" ]; then
+  echo "slime-bolt: error: $runtime does not exist; install Debian's bolt-19 (the setup does)" >&2
+  exit 2
+fi
+
 cd "$NIX_BUILD_TOP"
 mkdir -p profile home
 echo "slime: phase instrument"
-llvm-bolt-19 "$bin" -o isolate.instr -instrument \
+llvm-bolt-19 "$bin" -o isolate.instr -instrument -runtime-instrumentation-lib="$runtime" \
   -instrumentation-file="$NIX_BUILD_TOP/profile/isolate.fdata" -instrumentation-file-append-pid
 
 echo "slime: phase train"

@@ -13,11 +13,14 @@ Usage (build.sh maps the derivation's environment onto these options):
 Selection file grammar:
 
     file      = { line "\\n" }
-    line      = [ module ] [ "#" comment ]      blank lines and comments are ignored
-    module    = "test_" name                     a module of the installed `test` package
+    line      = [ entry ] [ "#" comment ]       blank lines and comments are ignored
+    entry     = module [ "[" pattern "]" ]       a module of the installed `test` package,
+                                                 optionally only the tests regrtest's
+                                                 `-m PATTERN` selects (a class or test name)
               | "ALL"                            every module regrtest would run by default
+    module    = "test_" name
 
-Each run is `INTERP -m test --fail-env-changed --junit-xml FILE MODULE` (no -u: tests
+Each run is `INTERP -m test --fail-env-changed --junit-xml FILE [-m PATTERN] MODULE` (no -u: tests
 needing a resource such as the network are skipped in both), with stdin /dev/null,
 the working directory WORK/MODULE/{python,isolate}, and, for both interpreters, only:
     PYTHONHASHSEED=0  LC_ALL=C  TZ=UTC  PATH=<this process's PATH>  HOME=<cwd>/home  TMPDIR=<cwd>/tmp
@@ -91,10 +94,10 @@ def read_selection(path, all_modules):
             continue
         if word == "ALL":
             modules += all_modules()
-        elif re.fullmatch(r"test_\w+", word):
+        elif re.fullmatch(r"test_\w+(\[[\w.*]+\])?", word):
             modules.append(word)
         else:
-            raise InputError(f"{path}:{number}: {word!r} is not a test module name (test_NAME) or ALL; fix the selection")
+            raise InputError(f"{path}:{number}: {word!r} is not a test module name (test_NAME, or test_NAME[PATTERN]) or ALL; fix the selection")
     seen = set()
     unique = [m for m in modules if not (m in seen or seen.add(m))]
     if not unique:
@@ -144,7 +147,14 @@ def verdict_of(module, code, output, killed):
     return {2: "failed", 3: "env changed", 4: "no tests ran", 130: "interrupted"}.get(code, f"exit {code}")
 
 
-def run_module(interpreter, module, work, timeout):
+def split_entry(entry):
+    """`test_x[Pattern]` -> ("test_x", ["-m", "Pattern"]); `test_x` -> ("test_x", [])."""
+    module, _, rest = entry.partition("[")
+    return module, (["-m", rest[:-1]] if rest else [])
+
+
+def run_module(interpreter, entry, work, timeout):
+    module, match = split_entry(entry)
     home = os.path.join(work, "home")
     tmp = os.path.join(work, "tmp")
     os.makedirs(home)
@@ -152,7 +162,7 @@ def run_module(interpreter, module, work, timeout):
     xml = os.path.join(work, "junit.xml")
     env = {"PYTHONHASHSEED": "0", "LC_ALL": "C", "TZ": "UTC", "PATH": os.environ.get("PATH", os.defpath),
            "HOME": home, "TMPDIR": tmp}
-    argv = [interpreter, "-m", "test", "--fail-env-changed", "--junit-xml", xml, module]
+    argv = [interpreter, "-m", "test", "--fail-env-changed", "--junit-xml", xml, *match, module]
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -34,12 +34,17 @@ function writeExecutable(file: string, text: string): void {
 }
 
 let dir = '';
-function run(selection: string) {
+function run(selection: string, expected?: string) {
   const sel = path.join(dir, `selection-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(sel, selection);
   const out = path.join(dir, `out-${path.basename(sel)}`);
   const work = path.join(dir, `work-${path.basename(sel)}`);
-  const r = spawnSync('/usr/bin/python3.11', [RUNNER, '--python', path.join(dir, 'py'), '--isolate', path.join(dir, 'iso'), '--selection', sel, '--out', out, '--work', work, '--jobs', '2'], { encoding: 'utf8' });
+  const extra: string[] = [];
+  if (expected !== undefined) {
+    fs.writeFileSync(`${sel}.expected`, expected);
+    extra.push('--expected-differences', `${sel}.expected`);
+  }
+  const r = spawnSync('/usr/bin/python3.11', [RUNNER, '--python', path.join(dir, 'py'), '--isolate', path.join(dir, 'iso'), '--selection', sel, '--out', out, '--work', work, '--jobs', '2', ...extra], { encoding: 'utf8' });
   return { ...r, out, work };
 }
 
@@ -91,6 +96,18 @@ describe('run_tests.py', () => {
     expect(r.stdout).toContain('slime-cpython-tests: 3/3 same verdict\n');
     const report = JSON.parse(fs.readFileSync(path.join(r.out, 'report.json'), 'utf8'));
     expect(report.modules[2]).toMatchObject({ name: 'test_fails_both[test_good]', same: true, python: { verdict: 'passed', tests: 1, failures: 0 } });
+  }, 120_000);
+
+  it('leaves the expected differences out of both runs and lists them with their reasons', () => {
+    const r = run('test_env_clean\n', '# designed\ntest.test_env_clean.T.test_no_leak  # the fake isolate leaks on purpose\n');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(r.out, 'report.json'), 'utf8'));
+    expect(report.expectedDifferences).toEqual([{ test: 'test.test_env_clean.T.test_no_leak', reason: 'the fake isolate leaks on purpose' }]);
+    expect(report.modules[0]).toMatchObject({ same: true, python: { verdict: 'passed', tests: 1, skipped: 1 }, isolate: { verdict: 'passed', tests: 1 } });
+    expect(fs.readFileSync(path.join(r.out, 'report.txt'), 'utf8')).toContain('  test.test_env_clean.T.test_no_leak: the fake isolate leaks on purpose\n');
+    const bad = run('test_plain\n', 'test_no_leak\n');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/\.expected:1: expected `test\.test_MODULE\.Class\.test_name  # reason`, got 'test_no_leak'/);
   }, 120_000);
 
   it('refuses a selection line that is not a module name, naming the file and line, and writes nothing', () => {

@@ -30,4 +30,5 @@ fi
 
 exec "$python/bin/python3.11" "$here/run_tests.py" \
   --python "$python" --isolate "$isolate" --selection "$here/$selection" --out "$out" \
+  --expected-differences "$here/expected-differences.txt" \
   --work "$NIX_BUILD_TOP/tests-work" --jobs "$NIX_BUILD_CORES" --timeout "${testTimeout:-600}"

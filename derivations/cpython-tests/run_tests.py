@@ -8,7 +8,7 @@ this suite is CPython's, installed with the build (lib/python3.11/test).
 Usage (build.sh maps the derivation's environment onto these options):
 
     python3.11 run_tests.py --python DIR --isolate DIR --selection FILE --out DIR --work DIR
-                            [--jobs N] [--timeout SECONDS]
+                            [--expected-differences FILE] [--jobs N] [--timeout SECONDS]
 
 Selection file grammar:
 
@@ -20,7 +20,16 @@ Selection file grammar:
               | "ALL"                            every module regrtest would run by default
     module    = "test_" name
 
-Each run is `INTERP -m test --fail-env-changed --junit-xml FILE [-m PATTERN] MODULE` (no -u: tests
+Expected-differences file grammar (the isolate's designed differences from python3.11):
+
+    file      = { line "\n" }
+    line      = [ test-id "  # " reason ]        blank lines and lines starting "#" are ignored
+    test-id   = a full regrtest test id, e.g. test.test_cmd_line.CmdLineTest.test_hash_randomization
+
+Each listed test is left out of both runs (regrtest `-i TEST-ID`), so the comparison
+covers everything else; the report lists them with their reasons.
+
+Each run is `INTERP -m test --fail-env-changed --junit-xml FILE [-i TEST-ID...] [-m PATTERN] MODULE` (no -u: tests
 needing a resource such as the network are skipped in both), with stdin /dev/null,
 the working directory WORK/MODULE/{python,isolate}, and, for both interpreters, only:
     PYTHONHASHSEED=0  LC_ALL=C  TZ=UTC  PATH=<this process's PATH>  HOME=<cwd>/home  TMPDIR=<cwd>/tmp
@@ -35,6 +44,7 @@ Up to --jobs modules run at once (each one's two runs run one after the other).
 
 Outputs (deterministic: no times, no temporary paths):
     OUT/report.json = {"python", "isolate", "selection": [modules], "total", "same",
+                       "expectedDifferences": [{"test", "reason"}],
                        "modules": [{"name", "same": bool,
                                     "python": {"verdict", "exitCode", "tests", "failures",
                                                "errors", "skipped"},
@@ -147,13 +157,33 @@ def verdict_of(module, code, output, killed):
     return {2: "failed", 3: "env changed", 4: "no tests ran", 130: "interrupted"}.get(code, f"exit {code}")
 
 
+def read_expected_differences(path):
+    if path is None:
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except OSError as exc:
+        raise InputError(f"cannot read the expected differences {path}: {exc.strerror}") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        test, sep, reason = line.partition("  # ")
+        test = test.strip()
+        if not sep or not reason.strip() or not re.fullmatch(r"test\.test_\w+(\.\w+)+", test):
+            raise InputError(f"{path}:{number}: expected `test.test_MODULE.Class.test_name  # reason`, got {line!r}")
+        out.append({"test": test, "reason": reason.strip()})
+    return out
+
+
 def split_entry(entry):
     """`test_x[Pattern]` -> ("test_x", ["-m", "Pattern"]); `test_x` -> ("test_x", [])."""
     module, _, rest = entry.partition("[")
     return module, (["-m", rest[:-1]] if rest else [])
 
 
-def run_module(interpreter, entry, work, timeout):
+def run_module(interpreter, entry, work, timeout, ignored):
     module, match = split_entry(entry)
     home = os.path.join(work, "home")
     tmp = os.path.join(work, "tmp")
@@ -162,7 +192,8 @@ def run_module(interpreter, entry, work, timeout):
     xml = os.path.join(work, "junit.xml")
     env = {"PYTHONHASHSEED": "0", "LC_ALL": "C", "TZ": "UTC", "PATH": os.environ.get("PATH", os.defpath),
            "HOME": home, "TMPDIR": tmp}
-    argv = [interpreter, "-m", "test", "--fail-env-changed", "--junit-xml", xml, *match, module]
+    argv = [interpreter, "-m", "test", "--fail-env-changed", "--junit-xml", xml,
+            *[arg for test in ignored for arg in ("-i", test)], *match, module]
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -194,11 +225,11 @@ def summary(result):
     return f"{r['verdict']} ({r['tests']} tests, {r['failures']} failures, {r['errors']} errors, {r['skipped']} skipped)"
 
 
-def compare(python, isolate, module, work, timeout):
+def compare(python, isolate, module, work, timeout, ignored):
     base = os.path.join(work, module)
     shutil.rmtree(base, ignore_errors=True)
-    py, py_outcomes, py_s = run_module(python, module, os.path.join(base, "python"), timeout)
-    iso, iso_outcomes, iso_s = run_module(isolate, module, os.path.join(base, "isolate"), timeout)
+    py, py_outcomes, py_s = run_module(python, module, os.path.join(base, "python"), timeout, ignored)
+    iso, iso_outcomes, iso_s = run_module(isolate, module, os.path.join(base, "isolate"), timeout, ignored)
     entry = {"name": module, "same": py == iso, "python": py, "isolate": iso}
     differing = sorted(n for n in set(py_outcomes) | set(iso_outcomes) if py_outcomes.get(n) != iso_outcomes.get(n))
     if differing:
@@ -217,6 +248,9 @@ def text_report(report):
             out.append(f"        {'':<32} isolate {summary(m['isolate'])}")
             for name in m.get("differingTests", []):
                 out.append(f"        {'':<32} differs: {name}")
+    if report["expectedDifferences"]:
+        out += ["", "left out of both runs (the isolate's designed differences):"]
+        out += [f"  {d['test']}: {d['reason']}" for d in report["expectedDifferences"]]
     out += ["", f"{report['same']}/{report['total']} same verdict"]
     return "\n".join(out) + "\n"
 
@@ -228,6 +262,7 @@ def main(argv):
     parser.add_argument("--selection", required=True, help="file listing the test modules (see the header)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--expected-differences", help="file of tests left out of both runs, with reasons (see the header)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one module's run may take (default 600)")
     opts = parser.parse_args(argv)
@@ -243,6 +278,7 @@ def main(argv):
             raise InputError(f"{opts.python}/lib/python3.11/test is not installed; build CPython without --disable-test-modules")
         env = {"PATH": os.environ.get("PATH", os.defpath), "PYTHONHASHSEED": "0"}
         modules = read_selection(opts.selection, lambda: regrtest_modules(python, env))
+        expected = read_expected_differences(opts.expected_differences)
     except InputError as exc:
         say(f"error: {exc}", sys.stderr)
         return 2
@@ -253,7 +289,7 @@ def main(argv):
     results = {}
     done = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        futures = {pool.submit(compare, python, isolate, m, work, opts.timeout): m for m in modules}
+        futures = {pool.submit(compare, python, isolate, m, work, opts.timeout, [d["test"] for d in expected]): m for m in modules}
         for future in concurrent.futures.as_completed(futures):
             entry, py_s, iso_s = future.result()
             results[entry["name"]] = entry
@@ -269,7 +305,8 @@ def main(argv):
 
     ordered = [results[m] for m in modules]
     same = sum(m["same"] for m in ordered)
-    report = {"python": opts.python, "isolate": opts.isolate, "selection": modules, "total": total, "same": same, "modules": ordered}
+    report = {"python": opts.python, "isolate": opts.isolate, "selection": modules, "total": total, "same": same,
+              "expectedDifferences": expected, "modules": ordered}
     encoded = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     os.makedirs(opts.out, exist_ok=True)
     for directory in (opts.out, work):

@@ -29,18 +29,23 @@ if ! readelf -S "$bin" | grep -q '\.rela\.text'; then
   exit 2
 fi
 
-# BOLT looks for its instrumentation runtime beside the directory it was run from,
-# which is the builder's directory of tool links: name the one of the real binary.
-runtime="$(dirname "$(readlink -f "$(command -v llvm-bolt-19)")")/../lib/libbolt_rt_instr.a"
-if [ ! -f "$runtime" ]; then
-  echo "slime-bolt: error: $runtime does not exist; install Debian's bolt-19 (the setup does)" >&2
+# BOLT looks for its instrumentation runtime in ../lib of the directory it was run
+# from: run the real binary, not the builder's link to it.
+bolt=$(readlink -f "$(command -v llvm-bolt-19)")
+if [ ! -f "$(dirname "$bolt")/../lib/libbolt_rt_instr.a" ]; then
+  echo "slime-bolt: error: $(dirname "$bolt")/../lib/libbolt_rt_instr.a does not exist; install Debian's bolt-19 (the setup does)" >&2
   exit 2
 fi
 
 cd "$NIX_BUILD_TOP"
 mkdir -p profile home
 echo "slime: phase instrument"
-llvm-bolt-19 "$bin" -o isolate.instr -instrument -runtime-instrumentation-lib="$runtime" \
+# BOLT 19 cannot instrument functions that dispatch by computed goto (CPython's
+# interpreter loop and sre's matchers: "unable to get new address corresponding to
+# input address", in instrumentation and in optimisation alike); they are left as
+# they are, everything else is laid out anew.
+skip=_PyEval_EvalFrameDefault,sre_ucs1_match/1,sre_ucs2_match/1,sre_ucs4_match/1,sre_ucs1_match/2,sre_ucs2_match/2,sre_ucs4_match/2
+"$bolt" "$bin" -o isolate.instr -instrument -skip-funcs="$skip" \
   -instrumentation-file="$NIX_BUILD_TOP/profile/isolate.fdata" -instrumentation-file-append-pid
 
 echo "slime: phase train"
@@ -51,7 +56,7 @@ echo "slime: phase merge"
 
 echo "slime: phase optimize"
 mkdir -p "$out/bin" "$out/share/bolt"
-llvm-bolt-19 "$bin" -o "$out/bin/isolate" -data=profile.fdata \
+"$bolt" "$bin" -o "$out/bin/isolate" -data=profile.fdata -skip-funcs="$skip" \
   -reorder-blocks=ext-tsp -reorder-functions=cdsort -split-functions -split-all-cold -split-eh \
   -icf=1 -use-gnu-stack -dyno-stats
 cp profile.fdata "$out/share/bolt/profile.fdata"

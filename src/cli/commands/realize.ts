@@ -1,13 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
+import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { planGraph } from '../../scheduler/plan.js';
-import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
+import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { acquireLock } from '../../store/lock.js';
+import { acquireLock, type Lock } from '../../store/lock.js';
+import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
@@ -31,10 +31,13 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+      --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
+                        "The sandbox" in the README
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
-hash did not match; 130 interrupted; 2 usage error; 1 other errors.`;
+hash did not match; 130, 143, 129 interrupted by SIGINT, SIGTERM, SIGHUP (running builds
+are stopped and nothing partial is kept); 2 usage error; 1 other errors.`;
 
 const options = {
   ...commonOptions,
@@ -46,7 +49,11 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  'no-sandbox': { type: 'boolean' },
 } as const;
+
+/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
 
 type LogFormat = 'tui' | 'plain' | 'json';
 
@@ -76,15 +83,22 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
   const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
   const format = logFormatOf(values['log-format'], ctx);
+  const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
   const store = openStore(ctx, values.store);
-  // Shared: many realizes at once; gc takes it exclusively.
-  const storeLock = await acquireLock(store.globalLockFile, { shared: true });
+  // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
+  // when the run adds something; a run that finds everything valid takes no lock and
+  // checks afterwards, through the gc generation, that no gc ran meanwhile.
+  let storeLock: Promise<Lock> | undefined;
+  const takeLock = () => (storeLock ??= acquireLock(store.globalLockFile, { shared: true }));
   try {
     const mod = await openModule(ctx, store, values.file);
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
+    // A sandbox that cannot start is said once, up front, not as a failure of every build.
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -95,42 +109,68 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       close: () => display.close?.(),
     };
     const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const onSignal = (signal: NodeJS.Signals) => abort.abort(signal);
+    for (const s of Object.keys(SIGNAL_EXIT)) process.on(s, onSignal);
     let summary: RealizeSummary;
+    let outPaths: string[] = [];
+    const link = (paths: string[]) => {
+      if (!values['no-link']) makeResultLinks(store, paths, values['out-link'] ?? 'result', process.cwd());
+    };
     try {
-      summary = await realizeGraph(nodes, {
-        store,
-        events: sink,
-        targets: positionals,
-        roots: roots.map((r) => r.drvPath),
-        jobs,
-        cores,
-        keepGoing: Boolean(values['keep-going']),
-        keepFailed: Boolean(values['keep-failed']),
-        timeoutMs,
-        signal: abort.signal,
-      });
+      const realizeOnce = (before?: { generation: number }) =>
+        realizeGraph(nodes, {
+          store,
+          events: sink,
+          targets: positionals,
+          roots: roots.map((r) => r.drvPath),
+          jobs,
+          cores,
+          keepGoing: Boolean(values['keep-going']),
+          keepFailed: Boolean(values['keep-failed']),
+          timeoutMs,
+          sandbox,
+          signal: abort.signal,
+          mayAdd: async () => {
+            await takeLock();
+            // Started without the lock: what was seen valid may be gone if a gc ran since.
+            if (before && store.db.gcState().generation !== before.generation) throw new GcRaceError();
+          },
+        });
+      const before = store.db.gcState();
+      if (before.collecting) await takeLock();
+      summary = await realizeOnce(storeLock ? undefined : before);
+      if (summary.raced) summary = await realizeOnce();
+      outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+      link(outPaths);
+      if (!storeLock) {
+        // No lock was held: if a gc ran before the links (roots) existed, check under the lock.
+        const after = store.db.gcState();
+        if (after.generation !== before.generation || after.collecting) {
+          await takeLock();
+          if (!store.allValid(outPaths)) {
+            summary = await realizeOnce();
+            outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+            link(outPaths);
+          }
+        }
+      }
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
     }
     if (abort.signal.aborted) {
-      ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
-      return ExitCode.interrupted;
+      const signal = String(abort.signal.reason);
+      ctx.stderr.write(`error: interrupted by ${signal}; running builds were stopped and nothing partial was kept\n`);
+      return SIGNAL_EXIT[signal] ?? ExitCode.interrupted;
     }
     reportFailures(summary, ctx);
     for (const v of verified) {
       ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
     }
-    const outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
     for (const p of outPaths) ctx.stdout.write(p + '\n');
-    if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());
     return exitCodeOf(summary);
   } finally {
-    await storeLock.release();
+    await (await storeLock?.catch(() => undefined))?.release();
   }
 }
 
@@ -155,23 +195,7 @@ function exitCodeOf(summary: RealizeSummary): number {
 
 /** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */
 function makeResultLinks(store: Store, outPaths: string[], base: string, dir: string): void {
-  outPaths.forEach((p, i) => {
-    const link = path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`);
-    const tmp = `${link}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
-    fs.symlinkSync(p, tmp);
-    fs.renameSync(tmp, link);
-    registerIndirectRoot(store, link);
-  });
-}
-
-export function registerIndirectRoot(store: Store, link: string): void {
-  const autoDir = path.join(store.rootsDir, 'auto');
-  fs.mkdirSync(autoDir, { recursive: true });
-  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
-  const rootLink = path.join(autoDir, name);
-  fs.rmSync(rootLink, { force: true });
-  fs.symlinkSync(link, rootLink);
+  outPaths.forEach((p, i) => addResultLink(store, p, path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`)));
 }
 
 const command: Command = { summary: 'build targets and link their outputs as ./result', help, run };

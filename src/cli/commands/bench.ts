@@ -35,6 +35,8 @@ Options:
       --no-samples      time only the two workloads
       --no-cachegrind   skip the instruction counts
       --reference PATH  the reference interpreter (default /usr/bin/python3.11)
+      --also LABEL=PATH another interpreter to compare in the same rounds, e.g.
+                        another isolate (repeatable)
 ${COMMON_HELP}`;
 
 const options = {
@@ -45,6 +47,7 @@ const options = {
   'no-samples': { type: 'boolean' },
   'no-cachegrind': { type: 'boolean' },
   reference: { type: 'string' },
+  also: { type: 'string', multiple: true },
 } as const;
 
 interface Manifest {
@@ -70,6 +73,15 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     { label: 'python3.11 (store)', command: path.join(python, 'bin/python3.11') },
     { label: 'isolate', command: path.join(isolate, 'bin/isolate') },
   ];
+  for (const spec of values.also ?? []) {
+    const eq = spec.indexOf('=');
+    const label = spec.slice(0, eq).trim();
+    const command = spec.slice(eq + 1);
+    if (eq < 1 || !label || !path.isAbsolute(command)) throw new UsageError(`--also ${JSON.stringify(spec)} is not LABEL=/absolute/path; e.g. --also 'isolate (BOLT)=/store/...-isolate-3.11.2-quick-bolt/bin/isolate'`);
+    if (interpreters.some((i) => i.label === label)) throw new UsageError(`--also ${JSON.stringify(spec)}: the label ${label} is taken; pick another`);
+    if (!fs.existsSync(command)) throw new SlimeError(`--also ${label}: ${command} does not exist; realize it first`);
+    interpreters.push({ label, command });
+  }
   const workloadsDir = path.join(ctx.cwd, 'bench/workloads');
   const workload = (name: string, kind: string, file: string, args: string[]): Workload => ({
     name, kind, script: path.join(workloadsDir, file), args, cwd: workloadsDir, expectStatus: 0,

@@ -40,7 +40,7 @@ describe('slime realize full-x86_64-cpython-tests-quick', () => {
     expect(stderr).toContain('cpython-tests');
   });
 
-  it('really ran the tests: most modules passed with tests counted, test_subprocess's ProcessTestCase (test_empty_env) among them', () => {
+  it('really ran the tests: most modules passed with tests counted, test_subprocess ProcessTestCase (test_empty_env) among them', () => {
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
     const passed = report.modules.filter((m) => m.python.verdict === 'passed' && (m.python.tests ?? 0) > 0);
     expect(passed.length).toBeGreaterThanOrEqual(report.total * 0.8);

@@ -14,6 +14,10 @@ debian_packages=(
   tk-dev libnsl-dev libtirpc-dev libcrypt-dev
   # the reference python3.11 the isolate is compared and benchmarked against
   python3.11
+  # slime bench: instruction counts that do not move with load (cachegrind)
+  valgrind
+  # opt-in BOLT post-link optimisation of the isolate (full-x86_64-quick-bolt)
+  bolt-19
   # reference implementation of NAR, .drv and store paths
   nix-bin
   # the real terminal the TUI end-to-end tests drive

@@ -7,6 +7,7 @@
  */
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
+import { lightTier } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -102,9 +103,19 @@ export const full = fullTier(cpythonSource311, '3.11.2', 'pgo-lto');
 export const fullQuick = fullTier(cpythonSource311, '3.11.2', 'quick');
 export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 
+/** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
+export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
+
 export const targets = [
   target('full-x86_64', 'Full tier: PGO+LTO static CPython 3.11.2, the isolate, bit-exact verification', [full.isolate, full.verification]),
   target('full-x86_64-quick', 'Full tier on the quick (no PGO/LTO) CPython 3.11.2: the CI build', [fullQuick.isolate, fullQuick.verification]),
   target('full-x86_64-py312', 'Full tier on CPython 3.12.3 (needs python.org; fails fast where it is unreachable)', [full312.isolate, full312.verification]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
+  target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [
+    light.runners['wasmtime-aot'], light.runners.wasmtime, light.runners.node,
+    light.verification['wasmtime-aot'], light.verification.node,
+  ]),
+  target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
+    light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
+  ]),
 ];

@@ -22,7 +22,7 @@ export interface Interpreter {
 
 export interface Workload {
   name: string;
-  /** Group in the printed table: `pure`, `dynamic`, `sample`. */
+  /** Group in the printed table: `startup`, `pure`, `dynamic`, `sample`. */
   kind: string;
   script: string;
   args: string[];
@@ -131,7 +131,7 @@ export function formatBenchTable(r: BenchResult): string {
   const lines: string[] = [];
   const width = Math.max(...r.interpreters.map((i) => i.label.length)) + 2;
   const perKind = (kind: string) => r.rows.filter((x) => x.kind === kind);
-  for (const kind of ['pure', 'dynamic']) {
+  for (const kind of ['startup', 'pure', 'dynamic']) {
     for (const w of [...new Set(perKind(kind).map((x) => x.workload))]) {
       lines.push(`#### ${w} ####`);
       for (const row of r.rows.filter((x) => x.workload === w)) {

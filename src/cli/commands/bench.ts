@@ -15,6 +15,10 @@ workload (M=1,000,000) and every sample launch-to-exit, under Debian's python3.1
 the store's python3.11 and the isolate. Runs are interleaved, warm-ups discarded, and
 the median kept; ratios are against Debian's python3.11 measured in the same run.
 
+For a Light tier target (light-wasm32) the isolate's place is taken by each of the
+target's runners (CPython-wasi under wasmtime with and without AOT, under Node), and
+start-up (an empty program) is timed too; samples are left out unless --samples.
+
 Timings are impure, so they never become store outputs: each result is kept with its
 timestamp in <store>/.slime/bench/ (the TUI shows the latest).
 
@@ -23,6 +27,7 @@ Options:
       --warmups N       discarded runs first (default 3)
       --sample-reps N   measured runs per sample (default 5)
       --no-samples      time only the two workloads
+      --samples         time every sample too (the default except for Light targets)
       --reference PATH  the reference interpreter (default /usr/bin/python3.11)
 ${COMMON_HELP}`;
 
@@ -32,6 +37,7 @@ const options = {
   warmups: { type: 'string' },
   'sample-reps': { type: 'string' },
   'no-samples': { type: 'boolean' },
+  samples: { type: 'boolean' },
   reference: { type: 'string' },
 } as const;
 
@@ -45,10 +51,17 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const targetName = positionals[0];
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
-  const verifyNode = planGraph(resolveTarget(mod, targetName).derivations).find((n) => n.phases === 'verify');
+  const graph = planGraph(resolveTarget(mod, targetName).derivations);
+  const verifyNode = graph.find((n) => n.phases === 'verify');
   if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
   const { python, isolate, samples } = verifyNode.drv.env;
-  for (const p of [python, isolate]) {
+  // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.
+  const runners = graph.filter((n) => n.drv.env.runnerLabel !== undefined && n.drv.env.runtime !== undefined);
+  const light = isolate === undefined && runners.length > 0;
+  const candidates: Interpreter[] = light
+    ? runners.map((n) => ({ label: n.drv.env.runnerLabel, command: path.join(n.outputs.out, 'bin/python3.11') }))
+    : [{ label: 'isolate', command: path.join(isolate, 'bin/isolate') }];
+  for (const p of [python, ...(light ? runners.map((n) => n.outputs.out) : [isolate])]) {
     if (!store.isValid(p)) throw new SlimeError(`${p} is not built yet; run \`slime realize ${targetName}\` first`);
   }
   const reference = values.reference ?? '/usr/bin/python3.11';
@@ -56,10 +69,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const interpreters: Interpreter[] = [
     { label: 'python3.11 (Debian)', command: reference },
     { label: 'python3.11 (store)', command: path.join(python, 'bin/python3.11') },
-    { label: 'isolate', command: path.join(isolate, 'bin/isolate') },
+    ...candidates,
   ];
   const workloadsDir = path.join(ctx.cwd, 'bench/workloads');
   const workloads: Workload[] = [
+    ...(light ? [{ name: 'start-up (empty program)', kind: 'startup', script: path.join(workloadsDir, 'startup.py'), args: [], cwd: workloadsDir }] : []),
     { name: 'pure int loop, M=3,000,000', kind: 'pure', script: path.join(workloadsDir, 'pure_int_loop.py'), args: ['3000000'], cwd: workloadsDir },
     { name: 'dynamic workload, M=1,000,000', kind: 'dynamic', script: path.join(workloadsDir, 'dynamic_workload.py'), args: ['1000000'], cwd: workloadsDir },
   ];
@@ -67,7 +81,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const warmups = values.warmups === '0' ? 0 : positiveInt('--warmups', values.warmups, 3);
   const main = await runBench({ target: targetName, interpreters, workloads, warmups, reps, onProgress: (d, t, w) => ctx.stderr.write(`bench: [${d}/${t}] ${w}\n`) });
   let rows = main.rows;
-  if (!values['no-samples'] && samples && store.isValid(samples)) {
+  const timeSamples = light ? Boolean(values.samples) : !values['no-samples'];
+  if (timeSamples && samples && store.isValid(samples)) {
     const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as Manifest;
     const sampleWorkloads: Workload[] = manifest.samples.map((s) => ({
       name: s.name, kind: 'sample', script: path.join(samples, s.file), args: s.args, cwd: path.dirname(path.join(samples, s.file)),

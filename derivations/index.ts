@@ -7,7 +7,7 @@
  */
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
-import { lightTier } from './light.js';
+import { lightTier, rustpython, rustpythonWasm } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -117,5 +117,8 @@ export const targets = [
   ]),
   target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
     light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
+  ]),
+  target('light-rustpython', 'Light tier, opt-in: RustPython 0.5.0 native and for wasm32-wasip1 (declared; the build is not verified yet)', [
+    rustpython, rustpythonWasm,
   ]),
 ];

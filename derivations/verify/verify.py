@@ -23,6 +23,8 @@ Every sample gets an outcome (report.json: "outcome", with a "note" for the last
                    call), "can't start new thread" (threads), with its stdout up to
                    there a prefix of python3.11's (else: wrong);
                  - the runtime refused the exit status (wasmtime allows 0-125);
+                 - python3.11 died by a signal and the candidate exited 128+N instead,
+                   all output identical (no signals on the platform);
                  - a module python3.11 imports running the sample (`-X importtime`, a
                    separate run) cannot be imported by the candidate while python3.11
                    can (a probe run of each);
@@ -416,6 +418,9 @@ def classify(sample, py, cand, difference, problem, missing_modules):
     limit = RUNTIME_EXIT_LIMIT.search(cand.stderr)
     if limit and py.exit_code is not None and py.exit_code >= int(limit.group(1)) and prefix_of(py.stdout, cand.stdout):
         return "unsupported", f"needs exit status {py.exit_code}: the runtime allows only 0-{int(limit.group(1)) - 1}"
+    if (py.signal is not None and cand.signal is None and not cand.killed and cand.exit_code == py.exit_code
+            and (py.stdout, py.stderr) == (cand.stdout, cand.stderr)):
+        return "unsupported", f"needs signals: python3.11 dies by {py.signal}, here it exits {cand.exit_code}"
     missing = missing_modules()
     if missing:
         shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")

@@ -144,14 +144,14 @@ export const rustpythonCrates = derivation({
 /** Debian's rustc-web 1.96 and its cargo, which can build the standard library for wasm32-wasip1. */
 const rustWebTools = ['/usr/bin/cargo', '/usr/bin/rustc'];
 
-/** The standard library's own crates, vendored for `-Zbuild-std` (hash to be pinned: see derivations/README.md). */
+/** The standard library's own crates (rust-web-src's library/Cargo.lock), vendored for `-Zbuild-std`. */
 export const rustStdCrates = derivation({
   name: 'rust-1.96-std-crates',
   builder: 'sh',
   args: ['-e', source(import.meta.url, 'rustpython/vendor-std.sh')],
   env: { library: '/usr/lib/rustlib/src/rust/library' },
   tools: [...shellTools, ...rustWebTools],
-  outputHash: { hash: '0000000000000000000000000000000000000000000000000000', algo: 'sha256', mode: 'recursive' },
+  outputHash: { hash: '1l2ny9zmvdkna2d2pzcqw1fy9ijwwkf6m7h72yszjy7h6kpv2l9q', algo: 'sha256', mode: 'recursive' },
 });
 
 export const rustpython = derivation({

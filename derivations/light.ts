@@ -138,7 +138,7 @@ export const rustpythonCrates = derivation({
   args: ['-e', source(import.meta.url, 'isolate/vendor.sh')],
   env: { src: rustpythonCrate },
   tools: [...shellTools, ...rustTools()],
-  outputHash: { hash: '0000000000000000000000000000000000000000000000000000', algo: 'sha256', mode: 'recursive' },
+  outputHash: { hash: '1xzr6vxidz266pbya7bzfyjjapzl7q12rpb1dv0shnw6q502zxz2', algo: 'sha256', mode: 'recursive' },
 });
 
 /** Debian's rustc-web 1.96 and its cargo, which can build the standard library for wasm32-wasip1. */

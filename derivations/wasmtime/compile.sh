@@ -5,6 +5,7 @@
 #   wasmtime      store path of the wasmtime runtime (runs $wasmtime/bin/wasmtime)
 #   module        the .wasm file to compile (a path inside a store path)
 #   cwasmName     the output file's name (e.g. python.cwasm)
+#   (-C cache=n: nothing is written under $HOME, which a build does not have)
 #   compileFlags  extra `wasmtime compile` flags, split on spaces (the target and its
 #                 CPU features: a .cwasm runs only under the same wasmtime version, on
 #                 a CPU that has every feature it was compiled for)
@@ -19,4 +20,4 @@
 mkdir -p "$out"
 # $compileFlags is a list of flags: split on spaces on purpose.
 # shellcheck disable=SC2086
-"$wasmtime/bin/wasmtime" compile $compileFlags -o "$out/$cwasmName" "$module"
+"$wasmtime/bin/wasmtime" compile -C cache=n $compileFlags -o "$out/$cwasmName" "$module"

@@ -5,12 +5,12 @@
 #   wasmtime      store path of the wasmtime runtime (runs $wasmtime/bin/wasmtime)
 #   module        the .wasm file to compile (a path inside a store path)
 #   cwasmName     the output file's name (e.g. python.cwasm)
-#   (-C cache=n: nothing is written under $HOME, which a build does not have)
 #   compileFlags  extra `wasmtime compile` flags, split on spaces (the target and its
 #                 CPU features: a .cwasm runs only under the same wasmtime version, on
 #                 a CPU that has every feature it was compiled for)
 #   out           set by slime; a directory
-# Host tools: mkdir.
+# Host tools: mkdir. `-C cache=n`: nothing is written under $HOME, which a build
+# does not have.
 
 : "${wasmtime:?env wasmtime (the wasmtime store path) is not set: the derivation must pass it}"
 : "${module:?env module (the .wasm file) is not set: the derivation must pass it}"

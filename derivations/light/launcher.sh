@@ -16,6 +16,8 @@
 #
 # What the guest may touch: the CPython prefix and the directory the launcher was
 # started in (both under their host paths), the inherited environment, stdin/out/err.
+# wasmtime runs with -C cache=n: a .wasm is compiled on every start (what "without
+# AOT" means), never from a cache in the user's home that a first run filled.
 # The working directory is passed as SLIME_WASI_CWD, which python.wasm enters before
 # main() (derivations/cpython-wasi/slime_wasi_cwd.c). wasmtime is a sandbox: nothing
 # else of the host is reachable. Node's WASI is NOT a sandbox (Node's documentation
@@ -38,7 +40,7 @@ case $runtime in
 #!/bin/sh
 # python3.11 (wasm32-wasi) under wasmtime: $module
 cwd=\$(pwd -P)
-exec $wasmtime/bin/wasmtime run $precompiled -S inherit-env --env SLIME_WASI_CWD="\$cwd" \\
+exec $wasmtime/bin/wasmtime run $precompiled -C cache=n -S inherit-env --env SLIME_WASI_CWD="\$cwd" \\
   --dir $python --dir "\$cwd" $module "\$@"
 LAUNCHER
     ;;

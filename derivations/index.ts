@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
+import { lightTier, rustpython, rustpythonWasm } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -180,6 +181,8 @@ export const fullQuick = fullTier(cpythonSource311, '3.11.2', 'quick');
 export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 
 const quickBolt = boltIsolate(fullQuick.python);
+/** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
+export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
 
 export const targets = [
   target('full-x86_64', 'Full tier: PGO+LTO static CPython 3.11.2, the isolate, bit-exact verification', [full.isolate, full.verification]),
@@ -190,4 +193,14 @@ export const targets = [
   target('full-x86_64-cpython-tests-quick', "CPython's quick selection of regression test modules through the quick isolate and its python3.11", [fullQuick.cpythonTests]),
   target('full-x86_64-quick-bolt', 'Opt-in: the quick isolate optimised by BOLT (bolt-19, instrumentation profile of the workloads and samples), verified bit-exact', [quickBolt, verify(fullQuick.python, quickBolt)]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
+  target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [
+    light.runners['wasmtime-aot'], light.runners.wasmtime, light.runners.node,
+    light.verification['wasmtime-aot'], light.verification.node,
+  ]),
+  target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
+    light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
+  ]),
+  target('light-rustpython', 'Light tier, opt-in: RustPython 0.5.0 native and for wasm32-wasip1 (declared; the build is not verified yet)', [
+    rustpython, rustpythonWasm,
+  ]),
 ];

@@ -7,4 +7,7 @@ script and after its last: loading the interpreter, reading its configuration, i
 the start-up modules (site, encodings, ...), and finalising. A difference between the
 isolate and its own python3.11 here is a link or start-up difference, not the
 interpreter loop.
+
+For a WebAssembly runner it is also what loading (and for a JIT, compiling) the module
+costs before the first line of a program.
 """

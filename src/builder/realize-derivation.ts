@@ -358,12 +358,14 @@ function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof Fetc
   return { kind: 'internal', message: (e as Error).message };
 }
 
-/** Inverse of the `urls` encoding in src/derivation/api.ts: URLs, and `apt-source:PKG[=VERSION]/FILE`. */
+/** Inverse of the `urls` encoding in src/derivation/api.ts: URLs, `apt-source:PKG[=VERSION]/FILE` and `pip:PKG==VERSION/FILE`. */
 export function parseMirrors(urls: string): Mirror[] {
   return urls
     .split(/\s+/)
     .filter(Boolean)
     .map((u): Mirror => {
+      const pip = /^pip:([^=/]+)==([^/]+)\/(.+)$/.exec(u);
+      if (pip) return { pip: { package: pip[1], version: pip[2], file: pip[3] } };
       const apt = /^apt-source:([^=/]+)(?:=([^/]+))?\/(.+)$/.exec(u);
       return apt ? { aptSource: { package: apt[1], version: apt[2], file: apt[3] } } : { url: u };
     });

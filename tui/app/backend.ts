@@ -18,6 +18,8 @@ export interface TargetInfo {
   readonly verifies: boolean;
   /** The latest verification report: of the valid output, or the one a failed run left. */
   readonly report?: VerifyReport;
+  /** The reports of the target's other verifications (the Light tier has one per runner). */
+  readonly moreReports?: readonly VerifyReport[];
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
   /** What the latest `slime check` of the target's derivations found, in words, and whether all was reproducible. */

@@ -28,12 +28,17 @@ Timings are impure, so they never become store outputs: each result, every run's
 figures included, is kept with its timestamp in <store>/.slime/bench/ (the TUI shows
 the latest); the last cachegrind output files in <store>/.slime/bench/TARGET-cachegrind/.
 
+For a Light tier target (light-wasm32) the isolate's place is taken by each of the
+target's runners (CPython-wasi under wasmtime with and without AOT, under Node);
+samples are left out unless --samples.
+
 Options:
       --reps N          measured runs per workload and interpreter (default 15)
       --warmups N       discarded runs first (default 3)
       --sample-reps N   measured runs per sample (default 5)
       --no-samples      time only the two workloads
       --no-cachegrind   skip the instruction counts
+      --samples         time every sample too (the default except for Light targets)
       --reference PATH  the reference interpreter (default /usr/bin/python3.11)
       --also LABEL=PATH another interpreter to compare in the same rounds, e.g.
                         another isolate (repeatable)
@@ -46,6 +51,7 @@ const options = {
   'sample-reps': { type: 'string' },
   'no-samples': { type: 'boolean' },
   'no-cachegrind': { type: 'boolean' },
+  samples: { type: 'boolean' },
   reference: { type: 'string' },
   also: { type: 'string', multiple: true },
 } as const;
@@ -60,10 +66,17 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const targetName = positionals[0];
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
-  const verifyNode = planGraph(resolveTarget(mod, targetName).derivations).find((n) => n.phases === 'verify' && n.drv.env.samples !== undefined);
+  const graph = planGraph(resolveTarget(mod, targetName).derivations);
+  const verifyNode = graph.find((n) => n.phases === 'verify' && n.drv.env.samples !== undefined);
   if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
   const { python, isolate, samples } = verifyNode.drv.env;
-  for (const p of [python, isolate]) {
+  // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.
+  const runners = graph.filter((n) => n.drv.env.runnerLabel !== undefined && n.drv.env.runtime !== undefined);
+  const light = isolate === undefined && runners.length > 0;
+  const candidates: Interpreter[] = light
+    ? runners.map((n) => ({ label: n.drv.env.runnerLabel, command: path.join(n.outputs.out, 'bin/python3.11') }))
+    : [{ label: 'isolate', command: path.join(isolate, 'bin/isolate') }];
+  for (const p of [python, ...(light ? runners.map((n) => n.outputs.out) : [isolate])]) {
     if (!store.isValid(p)) throw new SlimeError(`${p} is not built yet; run \`slime realize ${targetName}\` first`);
   }
   const reference = values.reference ?? '/usr/bin/python3.11';
@@ -71,7 +84,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const interpreters: Interpreter[] = [
     { label: 'python3.11 (Debian)', command: reference },
     { label: 'python3.11 (store)', command: path.join(python, 'bin/python3.11') },
-    { label: 'isolate', command: path.join(isolate, 'bin/isolate') },
+    ...candidates,
   ];
   for (const spec of values.also ?? []) {
     const eq = spec.indexOf('=');
@@ -105,7 +118,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const main = await runBench({ target: targetName, interpreters, workloads, warmups, reps, harness, onProgress: (d, t, w) => ctx.stderr.write(`bench: [${d}/${t}] ${w}\n`) });
     let rows = main.rows;
     let timedSamples = false;
-    if (!values['no-samples'] && samples && store.isValid(samples)) {
+    const timeSamples = light ? Boolean(values.samples) : !values['no-samples'];
+    if (timeSamples && samples && store.isValid(samples)) {
       const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as Manifest;
       const sampleWorkloads: Workload[] = manifest.samples.map((s) => ({
         name: s.name, kind: 'sample', script: path.join(samples, s.file), args: s.args, cwd: path.dirname(path.join(samples, s.file)),

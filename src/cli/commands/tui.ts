@@ -48,16 +48,25 @@ const options = {
 
 /** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
 function verifyStep(roots: Derivation[]): Derivation | undefined {
+  return verifySteps(roots)[0];
+}
+
+/**
+ * Every verification of a target, in the order the target lists them: one for the
+ * Full tier's isolate, one per runner for the Light tier.
+ */
+function verifySteps(roots: Derivation[]): Derivation[] {
   const seen = new Set<string>();
-  const stack = [...roots];
+  const found: Derivation[] = [];
+  const stack = [...roots].reverse();
   while (stack.length > 0) {
     const d = stack.pop()!;
     if (seen.has(d.drvPath)) continue;
     seen.add(d.drvPath);
-    if (d.phases === 'verify') return d;
-    stack.push(...d.inputDerivations);
+    if (d.phases === 'verify') found.push(d);
+    else stack.push(...[...d.inputDerivations].reverse());
   }
-  return undefined;
+  return found;
 }
 
 /** The app's view of a real store and derivation module. */
@@ -78,13 +87,15 @@ class StoreBackend implements Backend {
   async targets(): Promise<TargetInfo[]> {
     return Promise.all(
       targetStates(this.mod, this.store).map(async (s) => {
-        const verify = verifyStep(resolveTarget(this.mod, s.name).derivations);
+        const [verify, ...others] = verifySteps(resolveTarget(this.mod, s.name).derivations);
         const bench = latestBench(this.store, s.name);
+        const more = (await Promise.all(others.map((d) => this.latestReport(d)))).flatMap((r) => (r.report ? [r.report] : []));
         return {
           ...s,
           verifies: verify !== undefined,
           ...(s.check !== undefined ? { checked: { verdict: s.check.verdict, summary: describeTargetCheck(s.check) } } : {}),
           ...(verify !== undefined ? await this.latestReport(verify) : {}),
+          ...(more.length > 0 ? { moreReports: more } : {}),
           // The per-sample rows are the verification's business; the panel shows the workloads.
           bench: bench && { measuredAt: bench.measuredAt, reference: bench.reference, rows: bench.rows.filter((r) => r.kind !== 'sample') },
         };

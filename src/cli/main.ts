@@ -23,6 +23,9 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   hash: () => import('./commands/hash.js'),
   bench: () => import('./commands/bench.js'),
   tui: () => import('./commands/tui.js'),
+  'why-depends': () => import('./commands/why-depends.js'),
+  diff: () => import('./commands/diff.js'),
+  completion: () => import('./commands/completion.js'),
 };
 
 /** Other spellings users bring along (Nix's `realise`). */
@@ -48,7 +51,7 @@ export function findProjectRoot(start: string): string {
 
 async function usage(ctx: CliContext): Promise<string> {
   const lines = await Promise.all(
-    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(9)} ${(await load()).default.summary}`),
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(12)} ${(await load()).default.summary}`),
   );
   return `slime — declarative, content-addressed builds (Nix-compatible derivations and store paths)
 
@@ -64,6 +67,22 @@ Common options:
 
 ${EXIT_CODES}
 `;
+}
+
+/** Every command name and alias, for completion. */
+export function commandNames(): string[] {
+  return [...Object.keys(commands), ...Object.keys(aliases)].sort();
+}
+
+/** The options a command's help lists (`--store`, `-f`, ...), for completion. */
+export async function optionsOf(name: string): Promise<string[]> {
+  const load = commands[aliases[name] ?? name];
+  if (load === undefined) return [];
+  const help = (await load()).default.help;
+  // Only the Options block: the prose mentions other programs' flags (nix-store --dump).
+  const block = help.slice(help.indexOf('Options:')).split(/\n\s*\n/)[0]!;
+  const found = help.includes('Options:') ? (block.match(/^\s*(?:-[a-zA-Z], )?--?[a-zA-Z][\w-]*/gm) ?? []).flatMap((l) => l.trim().split(', ')) : [];
+  return [...new Set(found.filter((o) => /^(-[a-zA-Z]|--[a-z][\w-]+)$/.test(o)))].sort();
 }
 
 /** `--debug` anywhere on the line, or SLIME_DEBUG=1: stack traces with errors. */

@@ -5,7 +5,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import { describeFailure } from '../../run/failure.js';
-import { plural } from '../../run/format.js';
+import { formatBytes, formatDuration, plural } from '../../run/format.js';
 import { planGraph, type GraphNode } from '../../scheduler/plan.js';
 import { graphFromStoreDrvs } from '../../scheduler/drv-graph.js';
 import type { Derivation } from '../../derivation/api.js';
@@ -40,6 +40,10 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+      --dry-run         say what would be built, fetched and reused, and do nothing
+  -L, --print-build-logs  plain log: every line the builds write, as they write it
+  -v, --verbose         plain log: build lines, and what was already valid
+  -q, --quiet           plain log: failures only
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
@@ -55,6 +59,10 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'print-build-logs': { type: 'boolean', short: 'L' },
+  verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
 } as const;
 
 type LogFormat = 'tui' | 'plain' | 'json';
@@ -69,9 +77,9 @@ function logFormatOf(value: string | undefined, ctx: CliContext): LogFormat {
 }
 
 /** Loggers are loaded on demand: plain and json runs never load Ink or React. */
-async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
+async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../logging/plain.js').PlainOptions = {}): Promise<EventSink> {
   if (format === 'json') return (await import('../../logging/json.js')).jsonLogger(ctx.stderr);
-  if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr);
+  if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr, plain);
   // React's development build costs ~40% more CPU per frame; slime ships the TUI, not a dev session.
   process.env.NODE_ENV ??= 'production';
   const { startTui } = await import('../../../tui/realize-view.js');
@@ -95,7 +103,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const drvRoots = wanted.flatMap((w) => (w.kind === 'drv' ? [w.drvPath] : []));
     const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));
     const rootPaths = [...roots.map((r) => r.drvPath), ...drvRoots];
-    const display = await sinkFor(format, ctx);
+    if (values['dry-run']) {
+      ctx.stderr.write(dryRun(store, nodes));
+      return ExitCode.ok;
+    }
+    if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
+    // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.
+    const plainWanted = values.quiet || values.verbose || values['print-build-logs'];
+    const display = await sinkFor(plainWanted && values['log-format'] === undefined ? 'plain' : format, ctx, {
+      verbose: values.verbose,
+      printBuildLogs: values['print-build-logs'],
+      quiet: values.quiet,
+    });
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
       emit: (e) => {
@@ -150,6 +169,32 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     await storeLock.release();
   }
+}
+
+/**
+ * `--dry-run`: what a realize would do, grouped as Nix groups it, with what is known
+ * beforehand: how long the last builds of the same name took, and the size of what is
+ * already valid. A download's size is not known before it starts.
+ */
+function dryRun(store: Store, nodes: GraphNode[]): string {
+  const valid = (n: GraphNode) => Object.values(n.outputs).every((p) => store.isValid(p));
+  const todo = nodes.filter((n) => !valid(n));
+  const fetch = todo.filter((n) => n.fixedOutput);
+  const build = todo.filter((n) => !n.fixedOutput);
+  const reused = nodes.filter(valid);
+  const lines: string[] = [];
+  const took = (n: GraphNode) => {
+    const ms = store.expectedDuration(n.name);
+    return ms !== undefined ? `  (about ${formatDuration(ms)}, as before)` : '';
+  };
+  if (build.length > 0) lines.push(`${plural(build.length, 'derivation')} would be built:`, ...build.map((n) => `  ${n.drvPath}${took(n)}`));
+  if (fetch.length > 0) lines.push(`${plural(fetch.length, 'file')} would be fetched:`, ...fetch.map((n) => `  ${n.outputs.out ?? Object.values(n.outputs)[0]}`));
+  if (reused.length > 0) {
+    const bytes = reused.flatMap((n) => Object.values(n.outputs)).reduce((sum, p) => sum + (store.queryInfo(p)?.narSize ?? 0), 0);
+    lines.push(`${plural(reused.length, 'derivation is', 'derivations are')} already valid (${formatBytes(bytes)}), nothing to do for them`);
+  }
+  if (todo.length === 0) lines.push('nothing to build or fetch');
+  return lines.join('\n') + '\n';
 }
 
 /** What one TARGET argument asks for. */

@@ -10,17 +10,22 @@ Lists the targets of the derivation module with their descriptions and state:
 realized (every output valid), partly (some), or not yet.
 
 Options:
-      --json           print the list as JSON
+      --json            print the list as JSON
+      --names           print only the names, one a line (for shell completion)
 ${COMMON_HELP}`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('targets', args, { ...commonOptions, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('targets', args, { ...commonOptions, json: { type: 'boolean' }, names: { type: 'boolean' } });
   if (positionals.length > 0) {
     throw new UsageError(`slime targets takes no arguments, not "${positionals.join(' ')}"; \`slime show TARGET\` describes one target`);
   }
   // Listing creates no store; one that does not exist has realized nothing.
   const store = openStore(ctx, values.store, { readOnly: true });
   const mod = await openModule(ctx, store, values.file);
+  if (values.names) {
+    for (const t of mod.targets) ctx.stdout.write(`${t.name}\n`);
+    return 0;
+  }
   const states = targetStates(mod, store);
   if (!fs.existsSync(store.dir)) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
   if (values.json) {

@@ -2,18 +2,19 @@
  * Benchmark: hashPath's memory and speed on a 1 GB tree, next to nix-hash's speed in
  * the same run. Not part of the tests (it writes 200 MB and reads 1 GB).
  *
- *   npx tsx bench/nar-memory.ts [--keep] [--size-mb N]
+ *   node dist/bench/nar-memory.js [--keep] [--size-mb N]     (or `npm run bench -- --only nar-memory`)
  *
  * It runs itself again as a child (`--child TREE`) so that the peak RSS it reports
  * belongs to hashPath alone, not to building the tree.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toNixBase32 } from '../src/hash/base32.js';
 import { hashPath } from '../src/nar/hash.js';
+import type { Benchmark, Figure } from './lib.js';
 
 const MB = 1 << 20;
 
@@ -63,7 +64,7 @@ function buildTree(sizeMb: number): string {
 
 function runChild(tree: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, process.argv[1], '--child', tree], {
+    const p = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--child', tree], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -86,12 +87,9 @@ function runNixHash(tree: string): { ms: number; hash: string; peakRss?: number 
   return { ms, hash: r.stdout.trim(), peakRss: Number.isFinite(peakKb) ? peakKb * 1024 : undefined };
 }
 
-async function bench(): Promise<void> {
-  const keep = process.argv.includes('--keep');
-  const sizeArg = process.argv.indexOf('--size-mb');
-  const sizeMb = sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 1024;
-  if (!Number.isInteger(sizeMb) || sizeMb < 10) throw new Error(`--size-mb wants a whole number of at least 10, got ${process.argv[sizeArg + 1]}`);
-  console.log(`building a ${sizeMb} MB tree in ${tmpdir()}...`);
+async function bench(sizeMb: number, keep: boolean, log: (line: string) => void): Promise<Figure[]> {
+  if (!Number.isInteger(sizeMb) || sizeMb < 10) throw new Error(`--size-mb wants a whole number of at least 10, got ${sizeMb}`);
+  log(`building a ${sizeMb} MB tree in ${tmpdir()}...`);
   const root = buildTree(sizeMb);
   try {
     const tree = join(root, 'tree');
@@ -100,22 +98,39 @@ async function bench(): Promise<void> {
     const ours = await runChild(tree);
     const nix = runNixHash(tree);
     const growth = (ours.peakRss - ours.baselineRss) / MB;
-    console.log(`hashPath:  ${ours.ms.toFixed(0)} ms, ${(ours.narSize / MB).toFixed(0)} MB NAR, peak RSS ${(ours.peakRss / MB).toFixed(1)} MB (+${growth.toFixed(1)} MB over its baseline)`);
-    if (nix === undefined) {
-      console.log('nix-hash:  not available, no comparison');
-      return;
-    }
+    log(`hashPath:  ${ours.ms.toFixed(0)} ms, ${(ours.narSize / MB).toFixed(0)} MB NAR, peak RSS ${(ours.peakRss / MB).toFixed(1)} MB (+${growth.toFixed(1)} MB over its baseline)`);
+    if (nix === undefined) throw new Error('nix-hash is not installed; run `npm run setup` (Debian nix-bin)');
     const rss = nix.peakRss === undefined ? '' : `, peak RSS ${(nix.peakRss / MB).toFixed(1)} MB`;
-    console.log(`nix-hash:  ${nix.ms.toFixed(0)} ms${rss}`);
-    console.log(`time ratio hashPath / nix-hash: ${(ours.ms / nix.ms).toFixed(2)}`);
-    if (nix.peakRss !== undefined) console.log(`peak RSS ratio hashPath / nix-hash: ${(ours.peakRss / nix.peakRss).toFixed(2)}`);
-    console.log(nix.hash === ours.narHash ? 'hashes agree' : `HASHES DIFFER: ours ${ours.narHash}, nix ${nix.hash}`);
+    log(`nix-hash:  ${nix.ms.toFixed(0)} ms${rss}`);
+    if (nix.hash !== ours.narHash) throw new Error(`HASHES DIFFER: ours ${ours.narHash}, nix ${nix.hash}`);
+    return [
+      {
+        name: `hashPath in-process on a ${sizeMb} MB mostly sparse tree`,
+        unit: 'ms',
+        slime: ours.ms,
+        slimeRssMb: ours.peakRss / MB,
+        reference: { label: 'nix-hash', value: nix.ms, rssMb: nix.peakRss === undefined ? undefined : nix.peakRss / MB },
+        target: { ratio: 1.1 },
+        note: `RSS +${growth.toFixed(1)} MB over its baseline while hashing`,
+      },
+    ];
   } finally {
-    if (keep) console.log(`kept ${root}`);
+    if (keep) log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   }
 }
 
+export const narMemoryBenchmark: Benchmark = {
+  name: 'nar-memory',
+  description: "hashPath's speed and peak memory on a 1 GB tree (mostly sparse files), vs nix-hash",
+  run: ({ quick, log }) => bench(quick ? 64 : 1024, false, log),
+};
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === import.meta.filename;
 const childAt = process.argv.indexOf('--child');
-if (childAt > 0) await child(process.argv[childAt + 1]);
-else await bench();
+if (invokedDirectly && childAt > 0) await child(process.argv[childAt + 1]);
+else if (invokedDirectly) {
+  const sizeArg = process.argv.indexOf('--size-mb');
+  const figures = await bench(sizeArg > 0 ? Number(process.argv[sizeArg + 1]) : 1024, process.argv.includes('--keep'), console.log);
+  for (const f of figures) console.log(`${f.name}: ${f.slime.toFixed(0)} ms vs ${f.reference?.label} ${f.reference?.value.toFixed(0)} ms`);
+}

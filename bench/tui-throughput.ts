@@ -15,7 +15,9 @@
 import { Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { realpathSync } from 'node:fs';
 import type { EventSink } from '../src/events.js';
+import type { Benchmark, Figure } from './lib.js';
 import { plainLogger } from '../src/logging/plain.js';
 import { FRAME_MS, startTui, TuiStore } from '../tui/realize-view.js';
 import { plannedEvent, syntheticDrvPath, syntheticLogLine } from '../tui/synthetic.js';
@@ -25,10 +27,10 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-const SECONDS = arg('seconds', 10);
-const WARMUP = arg('warmup', 5);
+let SECONDS = arg('seconds', 10);
+let WARMUP = arg('warmup', 5);
 const RATE = arg('rate', 50_000);
-const USE_TTY = process.argv.includes('--tty');
+let USE_TTY = process.argv.includes('--tty');
 const TICK_MS = 10;
 
 /** Counts what it is given and keeps none of it; shaped like a terminal for Ink. */
@@ -109,8 +111,8 @@ function line(label: string, r: Result, baseline?: Result): string {
   return `${label.padEnd(14)} ${r.events} events in ${(r.wallMs / 1000).toFixed(2)} s, cpu ${r.cpuMs.toFixed(0)} ms${over}`;
 }
 
-async function main(): Promise<void> {
-  console.log(`NODE_ENV=${process.env['NODE_ENV'] ?? '(unset: React development build)'}; ${RATE} log lines/s, measured for ${SECONDS} s per sink after ${WARMUP} s of warm-up`);
+async function main(log: (line: string) => void = console.log): Promise<Figure[]> {
+  log(`NODE_ENV=${process.env['NODE_ENV'] ?? '(unset: React development build)'}; ${RATE} log lines/s, measured for ${SECONDS} s per sink after ${WARMUP} s of warm-up`);
   const nothing = await drive({ emit() {} });
   const plain = await drive(plainLogger(new FakeTerminal()));
   const folded = await drive(storeOnly());
@@ -119,15 +121,44 @@ async function main(): Promise<void> {
   const tui = await drive(
     startTui(USE_TTY ? {} : { stdout: screen as unknown as NodeJS.WriteStream, stdin }),
   );
-  console.log(line('null sink', nothing));
-  console.log(line('plain logger', plain, nothing));
-  console.log(line('tui state', folded, nothing) + ' (events folded each frame, nothing drawn)');
-  console.log(line('tui', tui, nothing) + (USE_TTY ? '' : `; ${screen.writes} writes, ${(screen.bytes / 1024).toFixed(0)} KiB to the terminal`));
+  log(line('null sink', nothing));
+  log(line('plain logger', plain, nothing));
+  log(line('tui state', folded, nothing) + ' (events folded each frame, nothing drawn)');
+  log(line('tui', tui, nothing) + (USE_TTY ? '' : `; ${screen.writes} writes, ${(screen.bytes / 1024).toFixed(0)} KiB to the terminal`));
   const plainExtra = (plain.cpuMs - nothing.cpuMs) / plain.wallMs;
   const tuiExtra = (tui.cpuMs - nothing.cpuMs) / tui.wallMs;
   const slowdown = (tuiExtra - plainExtra) * 100;
-  if (plainExtra > 0.001) console.log(`tui/plain sink CPU ratio: ${(tuiExtra / plainExtra).toFixed(2)}x`);
-  console.log(`the TUI takes ${slowdown.toFixed(2)}% of a core more than plain logging (target: at most 3%): ${slowdown <= 3 ? 'within' : 'OVER'} budget`);
+  if (plainExtra > 0.001) log(`tui/plain sink CPU ratio: ${(tuiExtra / plainExtra).toFixed(2)}x`);
+  log(`the TUI takes ${slowdown.toFixed(2)}% of a core more than plain logging (target: at most 3%): ${slowdown <= 3 ? 'within' : 'OVER'} budget`);
+  return [
+    {
+      name: `tui: CPU share of a core at ${RATE} log lines/s`,
+      unit: '%',
+      slime: tuiExtra * 100,
+      reference: { label: 'plain logger', value: plainExtra * 100 },
+      note: `the TUI takes ${slowdown.toFixed(2)}% of a core more than plain logging (target <= 3)`,
+    },
+    {
+      name: 'tui: extra CPU over plain logging',
+      unit: '%',
+      slime: slowdown,
+      target: { max: 3 },
+    },
+  ];
 }
 
-await main();
+export const tuiBenchmark: Benchmark = {
+  name: 'tui',
+  description: 'what the TUI costs a noisy build (50,000 log lines/s), next to plain logging',
+  run: async ({ quick, log }) => {
+    process.env.NODE_ENV ??= 'production';
+    if (quick) {
+      SECONDS = 2;
+      WARMUP = 1;
+    }
+    USE_TTY = false;
+    return main(log);
+  },
+};
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === import.meta.filename) await main();

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { evaluationInput } from '../src/derivation/api.js';
 import { SlimeError } from '../src/errors.js';
 
 /** What a POSIX shell script expects to find: coreutils, sed, grep, awk, find, tar. */
@@ -34,7 +35,11 @@ export function rustTools(): string[] {
 }
 
 function rustSysroot(): string {
-  const searchPath = [path.join(os.homedir(), '.cargo', 'bin'), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+  const dirs = [path.join(os.homedir(), '.cargo', 'bin'), '/usr/local/bin', '/usr/bin', '/bin'];
+  const searchPath = dirs.join(':');
+  // What decides the answer: which rustc comes first, and rustup's default toolchain.
+  for (const d of dirs) evaluationInput(path.join(d, 'rustc'));
+  evaluationInput(path.join(os.homedir(), '.rustup', 'settings.toml'));
   try {
     return execFileSync('rustc', ['--print', 'sysroot'], {
       encoding: 'utf8',

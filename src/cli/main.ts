@@ -30,6 +30,34 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
 
 /** Other spellings users bring along (Nix's `realise`). */
 const aliases: Record<string, string> = { realise: 'realize' };
+/**
+ * The commands' one-line summaries, so that `slime --help` loads no command module
+ * (each pulls in part of the engine). A command missing here is loaded for its
+ * summary; test/cli-help.test.ts checks that these equal the modules' own.
+ */
+export const SUMMARIES: Record<string, string> = {
+  realize: 'build targets and link their outputs as ./result',
+  show: 'print a derivation, its hash and output paths',
+  graph: 'print the dependency tree of a target',
+  targets: 'list the targets and whether they are realized',
+  log: 'print the build log of a derivation',
+  gc: 'delete store paths that no root reaches',
+  verify: 'rehash valid paths and report (or repair) corruption',
+  store: 'add files to the store and inspect its metadata',
+  nar: 'write a path as a NAR (as nix-store --dump), or restore one strictly',
+  hash: 'print the hash of a path (its NAR) or of a file, as nix-hash does',
+  bench: 'time the isolate against python3.11 (impure; results kept with a timestamp)',
+  tui: 'interactive: pick a target, realize it, read logs, results and benchmarks',
+  'why-depends': 'show the chain of references from one store path to another',
+  diff: 'say why two derivations differ, down to the first differing input',
+  completion: 'print a shell completion script (bash, zsh, fish)',
+};
+
+export const commandNames = (): string[] => Object.keys(commands);
+
+export async function loadCommand(name: string): Promise<Command | undefined> {
+  return (await commands[name]?.())?.default;
+}
 
 const EXIT_CODES = `Exit codes:
   0    success
@@ -51,7 +79,7 @@ export function findProjectRoot(start: string): string {
 
 async function usage(ctx: CliContext): Promise<string> {
   const lines = await Promise.all(
-    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(12)} ${(await load()).default.summary}`),
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(12)} ${SUMMARIES[name] ?? (await load()).default.summary}`),
   );
   return `slime — declarative, content-addressed builds (Nix-compatible derivations and store paths)
 
@@ -70,7 +98,7 @@ ${EXIT_CODES}
 }
 
 /** Every command name and alias, for completion. */
-export function commandNames(): string[] {
+export function commandAndAliasNames(): string[] {
   return [...Object.keys(commands), ...Object.keys(aliases)].sort();
 }
 

@@ -2,6 +2,7 @@
  * Options shared by the commands that read a derivation module and a store.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { defaultModule, loadModule, type LoadedModule } from '../derivation/load.js';
@@ -50,13 +51,18 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
     return store;
   }
   if (opts.readOnly === undefined) store.init();
+  if (fs.existsSync(`${store.stateDir}/db`)) {
+    // An older slime's JSON metadata: imported now, and what could not be read said by name.
+    store.db.gcState();
+    for (const p of store.migrationProblems) ctx.stderr.write(`warning: store metadata not imported: ${p}\n`);
+  }
   return store;
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
-  // A store that is not there gets no tool cache: reading a module creates no store.
-  const cache = fs.existsSync(store.stateDir) ? store.toolCacheFile : undefined;
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, cache);
+  // A store that is not there gets no tool cache and no evaluation cache: reading a module creates no store.
+  const exists = fs.existsSync(store.stateDir);
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, exists ? store.toolCacheFile : undefined, exists ? path.join(store.stateDir, 'eval-cache') : undefined);
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

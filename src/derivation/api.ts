@@ -93,6 +93,9 @@ interface EvaluationContext {
   /** Output path -> the derivation producing it, to find inputs mentioned inside strings. */
   producers: Map<string, Derivation>;
   sources: Map<string, Source>;
+  /** Files and environment variables the module declared it reads (evaluationInput, evaluationEnv). */
+  inputs: Set<string>;
+  env: Map<string, string | undefined>;
 }
 
 /**
@@ -110,7 +113,36 @@ export function beginEvaluation(storeDir: string, tools: HostToolResolver): void
     tools,
     producers: new Map(),
     sources: new Map(),
+    inputs: new Set(),
+    env: new Map(),
   };
+}
+
+/** What the evaluation begun last read besides the module's imports: for the evaluation cache. */
+export function evaluationReads(): { sources: string[]; inputs: string[]; env: Record<string, string | undefined>; tools: string[] } {
+  const c = ctx();
+  return {
+    sources: [...c.sources.keys()].sort(),
+    inputs: [...c.inputs].sort(),
+    env: Object.fromEntries(c.env),
+    tools: c.tools.resolvedNames(),
+  };
+}
+
+/**
+ * Declares that the module's derivations depend on a file or directory it reads
+ * itself (other than by import or source()): a change to it re-evaluates the module
+ * instead of reusing the cached plan (src/derivation/eval-cache.ts).
+ */
+export function evaluationInput(file: string): void {
+  ctx().inputs.add(path.resolve(file));
+}
+
+/** An environment variable the module reads, for the same purpose; returns its value. */
+export function evaluationEnv(name: string): string | undefined {
+  const value = process.env[name];
+  ctx().env.set(name, value);
+  return value;
 }
 
 function ctx(): EvaluationContext {

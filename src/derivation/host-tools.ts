@@ -36,6 +36,8 @@ interface CacheEntry {
 export class HostToolResolver {
   private cache: Record<string, CacheEntry> = {};
   private dirty = false;
+  /** What this evaluation resolved, by the name or path it was asked for. */
+  private readonly resolved = new Map<string, HostTool>();
 
   constructor(
     private readonly cacheFile?: string,
@@ -51,9 +53,11 @@ export class HostToolResolver {
   }
 
   resolve(nameOrPath: string): HostTool {
+    const known = this.resolved.get(nameOrPath);
+    if (known) return known;
     const found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
     const name = path.basename(nameOrPath);
-    const real = fs.realpathSync(found);
+    const real = realpathOf(found, nameOrPath);
     const st = fs.statSync(real);
     // v2: versions of tools that refuse --version come from their package (see versionOf).
     const key = `v2:${st.ino}:${st.size}:${st.mtimeMs}`;
@@ -63,7 +67,32 @@ export class HostToolResolver {
       this.cache[real] = entry;
       this.dirty = true;
     }
-    return { name, path: found, sha256: entry.sha256, version: entry.version };
+    const tool = { name, path: found, sha256: entry.sha256, version: entry.version };
+    this.resolved.set(nameOrPath, tool);
+    return tool;
+  }
+
+  /** The names and paths resolved so far, for the evaluation cache. */
+  resolvedNames(): string[] {
+    return [...this.resolved.keys()].sort();
+  }
+
+  /**
+   * What a tool resolves to, cheaply: the path found, the file it leads to and that
+   * file's inode, size, mtime and ctime. If it is unchanged, so is the tool's
+   * identity (its hash and version are those of the same file), with no hashing
+   * and no process started.
+   */
+  stamp(nameOrPath: string): string {
+    let found: string;
+    try {
+      found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
+      const real = fs.realpathSync(found);
+      const st = fs.statSync(real);
+      return `${found} ${real} ${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    } catch {
+      return 'missing';
+    }
   }
 
   private find(name: string): string {
@@ -91,6 +120,14 @@ export class HostToolResolver {
     fs.writeFileSync(tmp, JSON.stringify(this.cache));
     fs.renameSync(tmp, this.cacheFile);
     this.dirty = false;
+  }
+}
+
+function realpathOf(found: string, asked: string): string {
+  try {
+    return fs.realpathSync(found);
+  } catch {
+    throw new SlimeError(`host tool "${asked}" (${found}) does not exist or is a broken link; install it or fix the path in the derivation module`);
   }
 }
 

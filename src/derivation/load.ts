@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
-import { beginEvaluation, type Derivation, type Target } from './api.js';
+import type { Derivation, Target } from './api.js';
+import { EvalCache } from './eval-cache.js';
 import { HostToolResolver } from './host-tools.js';
 import { checkTargets, moduleLoadError } from './module-errors.js';
 import { didYouMean } from '../suggest.js';
@@ -26,13 +27,38 @@ export function defaultModule(projectRoot: string): string {
   return path.join(projectRoot, 'derivations', 'index.ts');
 }
 
-export async function loadModule(file: string, storeDir: string, toolCacheFile?: string): Promise<LoadedModule> {
+/**
+ * Evaluates the module, or takes its plan from the evaluation cache in `evalCacheDir`
+ * (eval-cache.ts) when nothing it read has changed.
+ */
+export async function loadModule(file: string, storeDir: string, toolCacheFile?: string, evalCacheDir?: string): Promise<LoadedModule> {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) {
     throw new UsageError(`derivation module ${file} does not exist; pass an existing file with -f FILE`);
   }
   const tools = new HostToolResolver(toolCacheFile);
-  beginEvaluation(storeDir, tools);
+  const cache = evalCacheDir && EvalCache.enabled() ? new EvalCache(evalCacheDir, abs, storeDir) : undefined;
+  const trace = process.env.SLIME_TRACE_EVAL_CACHE === '1' ? (m: string) => process.stderr.write(`eval-cache: ${m}\n`) : undefined;
+  if (cache) {
+    const found = cache.lookup(tools);
+    trace?.(found.why === 'hit' ? 'hit' : `miss: ${found.why}`);
+    if (found.plan) return { file: abs, targets: found.plan.targets, derivations: found.plan.derivations };
+  }
+  const evaluationStart = Date.now();
+  // The evaluation's machinery is loaded only when the cache cannot answer.
+  const api = await import('./api.js');
+  const mod = await evaluate(api, abs, storeDir, tools);
+  if (cache) {
+    const { importGraph } = await import('./import-graph.js');
+    const reads = { files: importGraph(abs), ...api.evaluationReads() };
+    const kept = cache.save({ targets: mod.targets, derivations: mod.derivations }, reads, tools, evaluationStart);
+    trace?.(kept ? 'saved' : 'not saved: an input changed during the evaluation');
+  }
+  return mod;
+}
+
+async function evaluate(api: typeof import('./api.js'), abs: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {
+  api.beginEvaluation(storeDir, tools);
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(abs);

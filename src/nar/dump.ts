@@ -3,20 +3,14 @@
  * is described in ./format.ts.
  *
  * Paths are handled as bytes (Buffers) from readdir onwards, so names that are not
- * valid UTF-8 are archived exactly. File contents are read in chunks and never
- * held whole, so memory does not grow with file or tree size.
+ * valid UTF-8 are archived exactly. File contents are read in blocks and never
+ * held whole, so memory does not grow with file or tree size. One synchronous walk
+ * (narBlocks) serves dumping, hashing and the registration of build outputs.
  */
-import { type Stats, constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SlimeError } from '../errors.js';
-import { NAR_MAGIC, ZERO_PADDING, encodeInt, encodeStr, encodeTokens, padLength } from './format.js';
-
-const READ_CHUNK = 256 * 1024;
-/** Small pieces (tokens, names) are gathered up to this size before they are passed on. */
-const COALESCE_LIMIT = 64 * 1024;
-/** How many directory entries are lstat'ed ahead of the one being archived. */
-const STAT_AHEAD = 16;
+import { NAR_MAGIC, ZERO_PADDING, encodeStr, encodeTokens, padLength } from './format.js';
 
 const MAGIC = encodeStr(NAR_MAGIC);
 const REGULAR_HEAD = encodeTokens('(', 'type', 'regular', 'contents');
@@ -29,141 +23,198 @@ const CLOSE = encodeTokens(')');
 
 /** The NAR of `path` as a byte stream. */
 export function narDump(path: string): Readable {
-  return Readable.from(narChunks(path), { objectMode: false });
-}
-
-/**
- * The NAR of `path` as a sequence of chunks. By default the consumer may keep them.
- * With `transient`, file contents are read into one reused buffer, so a chunk is
- * valid only until the next one is asked for: for consumers, such as hashing, that
- * use each chunk at once, this keeps memory flat without leaning on the GC.
- */
-export async function* narChunks(path: string, opts: { transient?: boolean } = {}): AsyncGenerator<Buffer> {
-  const shared = opts.transient ? Buffer.allocUnsafe(READ_CHUNK) : undefined;
-  yield* coalesce(dumpRoot(Buffer.from(path), shared));
-}
-
-async function* dumpRoot(path: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
-  yield MAGIC;
-  yield* dumpNode(path, shared);
-}
-
-function lstatOf(path: Buffer): Promise<Stats> {
-  return lstat(path).catch((e: unknown) => {
-    throw fsError('read the metadata of', path, e);
+  const blocks = narBlocks(path, Buffer.allocUnsafeSlow(BLOCK_SIZE));
+  return new Readable({
+    highWaterMark: BLOCK_SIZE,
+    read() {
+      try {
+        const next = blocks.next();
+        // Copied: the block is the walk's buffer, which the next block overwrites.
+        this.push(next.done ? null : Buffer.from(next.value));
+      } catch (e) {
+        this.destroy(e as Error);
+      }
+    },
   });
 }
 
-async function* dumpNode(path: Buffer, shared: Buffer | undefined, stat = lstatOf(path)): AsyncGenerator<Buffer> {
-  const st = await stat;
-  if (st.isSymbolicLink()) {
-    yield SYMLINK_HEAD;
-    const target = await readlink(path, { encoding: 'buffer' }).catch((e: unknown) => {
-      throw fsError('read the symlink', path, e);
-    });
-    yield encodeStr(target);
-    yield CLOSE;
-  } else if (st.isFile()) {
-    // Nix calls a file executable when its owner may execute it.
-    yield st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
-    yield encodeInt(st.size);
-    yield* fileContents(path, st.size, shared);
-    yield ZERO_PADDING.subarray(0, padLength(st.size));
-    yield CLOSE;
-  } else if (st.isDirectory()) {
-    yield DIRECTORY_HEAD;
-    yield* directoryEntries(path, shared);
-    yield CLOSE;
-  } else {
-    throw new SlimeError(
-      `cannot archive '${path.toString()}': it is a ${kindOf(st)}, and a NAR holds only regular files, ` +
-        `directories and symlinks; remove it from the tree.`,
-    );
+/** The size of the blocks narBlocks yields, and of its reads: few, large system calls. */
+export const BLOCK_SIZE = 1 << 20;
+
+/**
+ * The NAR of `path` as a sequence of full blocks of `buffer` (the last one may be
+ * shorter): the walk is synchronous, tokens are copied into the buffer and file
+ * contents are read straight into it, so hashing a tree costs one read(2) per MiB or
+ * per small file and one digest update per MiB, with no promise per piece. Each
+ * block is `buffer` itself: use it before asking for the next. The consumer decides
+ * when to let the event loop run (between blocks).
+ */
+export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void, undefined> {
+  const cap = buffer.length;
+  if (cap < 64 * 1024) throw new Error('internal error: narBlocks needs a buffer of at least 64 KiB');
+  let pos = 0;
+  /** Copies a small piece (tokens, a name, a symlink target: never more than a few KiB). */
+  const put = (piece: Buffer): void => {
+    pos += piece.copy(buffer, pos);
+  };
+  const full = (n: number): boolean => pos + n > cap;
+
+  interface Frame {
+    dir: Buffer;
+    names: Buffer[];
+    next: number;
+  }
+  const stack: Frame[] = [];
+
+  put(MAGIC);
+  let current: Buffer | undefined = Buffer.from(path);
+  for (;;) {
+    if (current !== undefined) {
+      const p = current;
+      current = undefined;
+      const st = lstatSyncOf(p);
+      if (st.isSymbolicLink()) {
+        const target = encodeStr(readlinkSyncOf(p));
+        const n = SYMLINK_HEAD.length + target.length + CLOSE.length;
+        if (full(n)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(SYMLINK_HEAD);
+        put(target);
+        put(CLOSE);
+      } else if (st.isFile()) {
+        // Nix calls a file executable when its owner may execute it.
+        const head = st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
+        if (full(head.length + 8)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(head);
+        pos = buffer.writeBigUInt64LE(BigInt(st.size), pos);
+        const fd = openSyncOf(p);
+        try {
+          // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
+          // even if the file grows meanwhile; a file that shrank cannot be archived.
+          for (let read = 0; read < st.size; ) {
+            if (pos === cap) {
+              yield buffer;
+              pos = 0;
+            }
+            const n = readSyncOf(fd, p, buffer, pos, Math.min(cap - pos, st.size - read));
+            if (n === 0) throw shrankWhileReading(p, st.size, read);
+            pos += n;
+            read += n;
+          }
+        } finally {
+          closeSync(fd);
+        }
+        const pad = padLength(st.size);
+        if (full(pad + CLOSE.length)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(ZERO_PADDING.subarray(0, pad));
+        put(CLOSE);
+      } else if (st.isDirectory()) {
+        if (full(DIRECTORY_HEAD.length)) {
+          yield buffer.subarray(0, pos);
+          pos = 0;
+        }
+        put(DIRECTORY_HEAD);
+        stack.push({ dir: p, names: readdirSyncOf(p).sort(Buffer.compare), next: 0 });
+        continue;
+      } else {
+        throw new SlimeError(
+          `cannot archive '${p.toString()}': it is a ${kindOf(st)}, and a NAR holds only regular files, ` +
+            `directories and symlinks; remove it from the tree.`,
+        );
+      }
+      // A file or symlink is complete: close its directory entry, if it is in one.
+      if (stack.length === 0) break;
+      if (full(CLOSE.length)) {
+        yield buffer.subarray(0, pos);
+        pos = 0;
+      }
+      put(CLOSE);
+    }
+    const top = stack[stack.length - 1];
+    if (top.next === top.names.length) {
+      // The directory is complete: close it, and the entry it is in.
+      stack.pop();
+      const n = stack.length > 0 ? 2 * CLOSE.length : CLOSE.length;
+      if (full(n)) {
+        yield buffer.subarray(0, pos);
+        pos = 0;
+      }
+      put(CLOSE);
+      if (stack.length === 0) break;
+      put(CLOSE);
+      continue;
+    }
+    const name = top.names[top.next++];
+    const entryName = encodeStr(name);
+    if (full(ENTRY_HEAD.length + entryName.length + NODE.length)) {
+      yield buffer.subarray(0, pos);
+      pos = 0;
+    }
+    put(ENTRY_HEAD);
+    put(entryName);
+    put(NODE);
+    current = Buffer.concat([top.dir, SLASH, name]);
+  }
+  if (pos > 0) yield buffer.subarray(0, pos);
+}
+
+function lstatSyncOf(path: Buffer): Stats {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    throw fsError('read the metadata of', path, e);
   }
 }
 
-async function* directoryEntries(dir: Buffer, shared: Buffer | undefined): AsyncGenerator<Buffer> {
-  const names = await readdir(dir, { encoding: 'buffer' }).catch((e: unknown) => {
-    throw fsError('list', dir, e);
-  });
-  names.sort(Buffer.compare);
-  // The next few entries are lstat'ed ahead, so that with many small files the
-  // file system round trips overlap instead of adding up.
-  const ahead = new Map<number, Promise<Stats>>();
-  const statAhead = (i: number): void => {
-    if (i >= names.length || ahead.has(i)) return;
-    const st = lstatOf(Buffer.concat([dir, SLASH, names[i]]));
-    // Awaited later; this only keeps an abandoned walk from reporting it as unhandled.
-    st.catch(() => undefined);
-    ahead.set(i, st);
-  };
-  for (let i = 0; i < names.length; i++) {
-    for (let j = i; j < i + STAT_AHEAD; j++) statAhead(j);
-    const st = ahead.get(i) as Promise<Stats>;
-    ahead.delete(i);
-    yield ENTRY_HEAD;
-    yield encodeStr(names[i]);
-    yield NODE;
-    yield* dumpNode(Buffer.concat([dir, SLASH, names[i]]), shared, st);
-    yield CLOSE;
+function readlinkSyncOf(path: Buffer): Buffer {
+  try {
+    return readlinkSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    throw fsError('read the symlink', path, e);
+  }
+}
+
+function readdirSyncOf(path: Buffer): Buffer[] {
+  try {
+    return readdirSync(path, { encoding: 'buffer' });
+  } catch (e) {
+    throw fsError('list', path, e);
+  }
+}
+
+function openSyncOf(path: Buffer): number {
+  // O_NOFOLLOW: the path was a regular file when lstat looked; never archive what a
+  // symlink swapped in since then points to.
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    throw fsError('open', path, e);
+  }
+}
+
+function readSyncOf(fd: number, path: Buffer, buffer: Buffer, offset: number, length: number): number {
+  try {
+    return readSync(fd, buffer, offset, length, null);
+  } catch (e) {
+    throw fsError('read', path, e);
   }
 }
 
 const SLASH = Buffer.from('/');
-
-async function* fileContents(path: Buffer, size: number, shared: Buffer | undefined): AsyncGenerator<Buffer> {
-  // O_NOFOLLOW: the path was a regular file when lstat looked; never archive what a
-  // symlink swapped in since then points to.
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
-    throw fsError('open', path, e);
-  });
-  try {
-    // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
-    // even if the file grows meanwhile; a file that shrank cannot be archived.
-    for (let read = 0; read < size; ) {
-      const buffer = shared ?? Buffer.allocUnsafe(Math.min(READ_CHUNK, size - read));
-      const want = Math.min(buffer.length, size - read);
-      const { bytesRead } = await file.read(buffer, 0, want, null).catch((e: unknown) => {
-        throw fsError('read', path, e);
-      });
-      if (bytesRead === 0) throw shrankWhileReading(path, size, read);
-      read += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
-  } finally {
-    await file.close();
-  }
-}
 
 function shrankWhileReading(path: Buffer, size: number, read: number): SlimeError {
   return new SlimeError(
     `cannot archive '${path.toString()}': it was ${size} bytes when listed but ended after ${read} while being read; ` +
       `make sure nothing writes to the tree while it is archived or hashed.`,
   );
-}
-
-/** Gathers small pieces into bigger chunks so consumers see few, large buffers. */
-async function* coalesce(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
-  const flush = (): Buffer => {
-    const out = Buffer.concat(pending, pendingLength);
-    pending = [];
-    pendingLength = 0;
-    return out;
-  };
-  for await (const piece of pieces) {
-    if (piece.length >= COALESCE_LIMIT) {
-      if (pendingLength > 0) yield flush();
-      yield piece;
-      continue;
-    }
-    // Copied: a small piece may be the tail of a file read into a reused buffer.
-    pending.push(Buffer.from(piece));
-    pendingLength += piece.length;
-    if (pendingLength >= COALESCE_LIMIT) yield flush();
-  }
-  if (pendingLength > 0) yield flush();
 }
 
 function kindOf(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {

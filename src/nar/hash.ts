@@ -2,11 +2,17 @@
  * One streaming pass over a path's NAR: its sha256, its size, and which store path
  * hash parts occur in it (Nix's reference scanning, as `RefScanSink`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SlimeError } from '../errors.js';
 import { isNixBase32Char } from '../hash/base32.js';
 import type { HashAlgo } from '../hash/digest.js';
-import { narChunks } from './dump.js';
+import { BLOCK_SIZE, narBlocks } from './dump.js';
+
+/** Hashing runs synchronously in blocks; other work (a TUI, other builds' logs) gets a turn this often. */
+const YIELD_EVERY_BYTES = 32 * BLOCK_SIZE;
+/** Walk buffers, reused across calls: hashing many small outputs allocates nothing. */
+const buffers: Buffer[] = [];
 
 export const HASH_PART_LENGTH = 32;
 
@@ -20,20 +26,37 @@ export interface PathHash {
 export async function hashPath(path: string, opts: { scanFor?: Iterable<string> } = {}): Promise<PathHash> {
   const sha = createHash('sha256');
   const scanner = new RefScanner(opts.scanFor ?? []);
-  let narSize = 0;
-  for await (const chunk of narChunks(path, { transient: true })) {
-    sha.update(chunk);
-    narSize += chunk.length;
-    scanner.feed(chunk);
-  }
+  const narSize = await feedNar(path, sha, scanner);
   return { narHash: sha.digest(), narSize, found: scanner.found() };
 }
 
 /** The hash of a path's NAR with any algorithm, as `nix-hash --type ALGO PATH`. */
 export async function hashNar(path: string, algo: HashAlgo): Promise<Buffer> {
   const h = createHash(algo);
-  for await (const chunk of narChunks(path, { transient: true })) h.update(chunk);
+  await feedNar(path, h);
   return h.digest();
+}
+
+/** Feeds the NAR of `path` to `hash` (and `scanner`) block by block; returns its size. */
+async function feedNar(path: string, hash: Hash, scanner?: RefScanner): Promise<number> {
+  const buffer = buffers.pop() ?? Buffer.allocUnsafeSlow(BLOCK_SIZE);
+  let size = 0;
+  let sinceYield = 0;
+  try {
+    for (const block of narBlocks(path, buffer)) {
+      hash.update(block);
+      scanner?.feed(block);
+      size += block.length;
+      sinceYield += block.length;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
+    }
+  } finally {
+    buffers.push(buffer);
+  }
+  return size;
 }
 
 /**

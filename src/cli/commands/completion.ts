@@ -29,8 +29,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (positionals.length !== 1 || !['bash', 'zsh', 'fish'].includes(shell!)) {
     throw new UsageError('slime completion takes one SHELL: bash, zsh or fish');
   }
-  const { commandNames, optionsOf } = await import('../main.js');
-  const commands = commandNames();
+  const { commandAndAliasNames, optionsOf } = await import('../main.js');
+  const commands = commandAndAliasNames();
   const options: Record<string, string[]> = {};
   for (const c of commands) options[c] = await optionsOf(c);
   ctx.stdout.write(shell === 'bash' ? bash(commands, options) : shell === 'zsh' ? zsh(commands, options) : fish(commands, options));

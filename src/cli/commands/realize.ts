@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
+import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { describeFailure } from '../../run/failure.js';
 import { formatBytes, formatDuration, plural } from '../../run/format.js';
 import { planGraph, type GraphNode } from '../../scheduler/plan.js';
@@ -11,9 +10,10 @@ import { graphFromStoreDrvs } from '../../scheduler/drv-graph.js';
 import type { Derivation } from '../../derivation/api.js';
 import { allDerivations, type LoadedModule } from '../../derivation/load.js';
 import { looksLikePath, storePathOf } from '../store-arg.js';
-import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
+import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { acquireLock } from '../../store/lock.js';
+import { acquireLock, type Lock } from '../../store/lock.js';
+import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
@@ -44,10 +44,13 @@ Options:
   -L, --print-build-logs  plain log: every line the builds write, as they write it
   -v, --verbose         plain log: build lines, and what was already valid
   -q, --quiet           plain log: failures only
+      --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
+                        "The sandbox" in the README
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
-hash did not match; 130 interrupted; 2 usage error; 1 other errors.`;
+hash did not match; 130, 143, 129 interrupted by SIGINT, SIGTERM, SIGHUP (running builds
+are stopped and nothing partial is kept); 2 usage error; 1 other errors.`;
 
 const options = {
   ...commonOptions,
@@ -63,7 +66,11 @@ const options = {
   'print-build-logs': { type: 'boolean', short: 'L' },
   verbose: { type: 'boolean', short: 'v' },
   quiet: { type: 'boolean', short: 'q' },
+  'no-sandbox': { type: 'boolean' },
 } as const;
+
+/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
 
 type LogFormat = 'tui' | 'plain' | 'json';
 
@@ -93,10 +100,14 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
   const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
   const format = logFormatOf(values['log-format'], ctx);
+  const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
   const store = openStore(ctx, values.store);
-  // Shared: many realizes at once; gc takes it exclusively.
-  const storeLock = await acquireLock(store.globalLockFile, { shared: true });
+  // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
+  // when the run adds something; a run that finds everything valid takes no lock and
+  // checks afterwards, through the gc generation, that no gc ran meanwhile.
+  let storeLock: Promise<Lock> | undefined;
+  const takeLock = () => (storeLock ??= acquireLock(store.globalLockFile, { shared: true }));
   try {
     const wanted = await resolveWanted(ctx, store, positionals, values.file);
     const roots = wanted.flatMap((w) => (w.kind === 'derivations' ? w.derivations : []));
@@ -107,6 +118,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write(dryRun(store, nodes));
       return ExitCode.ok;
     }
+    // A sandbox that cannot start is said once, up front, not as a failure of every build.
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
     // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.
     const plainWanted = values.quiet || values.verbose || values['print-build-logs'];
@@ -124,34 +138,67 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       close: () => display.close?.(),
     };
     const abort = new AbortController();
-    // The reason names the signal, so a build it stops says which one.
-    const onSigint = () => abort.abort('SIGINT');
-    const onSigterm = () => abort.abort('SIGTERM');
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigterm);
+    const onSignal = (signal: NodeJS.Signals) => abort.abort(signal);
+    for (const s of Object.keys(SIGNAL_EXIT)) process.on(s, onSignal);
     let summary: RealizeSummary;
+    let outPaths: string[] = [];
+    const link = (paths: string[]) => {
+      if (!values['no-link']) makeResultLinks(store, paths, values['out-link'] ?? 'result', process.cwd());
+    };
     try {
-      summary = await realizeGraph(nodes, {
-        store,
-        events: sink,
-        targets: positionals,
-        roots: rootPaths,
-        jobs,
-        cores,
-        keepGoing: Boolean(values['keep-going']),
-        keepFailed: Boolean(values['keep-failed']),
-        timeoutMs,
-        signal: abort.signal,
-      });
+      const collectOutPaths = (sum: RealizeSummary) => {
+        const outputsOf = (drvPath: string) => (sum.results[drvPath] ? Object.values(sum.results[drvPath]) : []);
+        return wanted.flatMap((w) =>
+          w.kind === 'valid' ? [w.path] : w.kind === 'drv' ? outputsOf(w.drvPath) : w.derivations.flatMap((d) => outputsOf(d.drvPath)),
+        );
+      };
+      const realizeOnce = (before?: { generation: number }) =>
+        realizeGraph(nodes, {
+          store,
+          events: sink,
+          targets: positionals,
+          roots: rootPaths,
+          jobs,
+          cores,
+          keepGoing: Boolean(values['keep-going']),
+          keepFailed: Boolean(values['keep-failed']),
+          timeoutMs,
+          sandbox,
+          signal: abort.signal,
+          mayAdd: async () => {
+            await takeLock();
+            // Started without the lock: what was seen valid may be gone if a gc ran since.
+            if (before && store.db.gcState().generation !== before.generation) throw new GcRaceError();
+          },
+        });
+      const before = store.db.gcState();
+      if (before.collecting) await takeLock();
+      summary = await realizeOnce(storeLock ? undefined : before);
+      if (summary.raced) summary = await realizeOnce();
+      outPaths = collectOutPaths(summary);
+      link(outPaths);
+      if (!storeLock) {
+        // No lock was held: if a gc ran before the links (roots) existed, check under the lock.
+        const after = store.db.gcState();
+        if (after.generation !== before.generation || after.collecting) {
+          await takeLock();
+          if (!store.allValid(outPaths)) {
+            summary = await realizeOnce();
+            outPaths = collectOutPaths(summary);
+            link(outPaths);
+          }
+        }
+      }
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
+      for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
     }
     const tell = teller(format, ctx);
     if (abort.signal.aborted) {
-      tell('error', 'interrupted; running builds were stopped and nothing partial was kept', ExitCode.interrupted);
-      return ExitCode.interrupted;
+      const signal = String(abort.signal.reason);
+      const code = SIGNAL_EXIT[signal] ?? ExitCode.interrupted;
+      tell('error', `interrupted by ${signal}; running builds were stopped and nothing partial was kept`, code);
+      return code;
     }
     reportFailures(summary, Boolean(values['keep-going']), tell);
     for (const v of verified) {
@@ -159,15 +206,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       if (format === 'json') tell('note', line);
       else ctx.stderr.write(`${line}\n`);
     }
-    const outputsOf = (drvPath: string) => (summary.results[drvPath] ? Object.values(summary.results[drvPath]) : []);
-    const outPaths = wanted.flatMap((w) =>
-      w.kind === 'valid' ? [w.path] : w.kind === 'drv' ? outputsOf(w.drvPath) : w.derivations.flatMap((d) => outputsOf(d.drvPath)),
-    );
     for (const p of outPaths) ctx.stdout.write(p + '\n');
-    if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());
     return exitCodeOf(summary);
   } finally {
-    await storeLock.release();
+    await (await storeLock?.catch(() => undefined))?.release();
   }
 }
 
@@ -282,23 +324,7 @@ export function exitCodeOf(summary: RealizeSummary): number {
 
 /** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */
 function makeResultLinks(store: Store, outPaths: string[], base: string, dir: string): void {
-  outPaths.forEach((p, i) => {
-    const link = path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`);
-    const tmp = `${link}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
-    fs.symlinkSync(p, tmp);
-    fs.renameSync(tmp, link);
-    registerIndirectRoot(store, link);
-  });
-}
-
-export function registerIndirectRoot(store: Store, link: string): void {
-  const autoDir = path.join(store.rootsDir, 'auto');
-  fs.mkdirSync(autoDir, { recursive: true });
-  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
-  const rootLink = path.join(autoDir, name);
-  fs.rmSync(rootLink, { force: true });
-  fs.symlinkSync(link, rootLink);
+  outPaths.forEach((p, i) => addResultLink(store, p, path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`)));
 }
 
 const command: Command = { summary: 'build targets and link their outputs as ./result', help, run };

@@ -1,4 +1,6 @@
-import { verifyStore } from '../../store/verify.js';
+import { findProblems } from '../../store/verify.js';
+import { acquireLock } from '../../store/lock.js';
+import { repairProblems } from '../../scheduler/repair.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
@@ -6,10 +8,17 @@ import { plural } from '../../run/format.js';
 
 const help = `Usage: slime verify [options]
 
-Rehashes every valid store path and compares it with the NAR hash recorded when it
-was registered. Reports each corrupt or missing path. With --repair, a corrupt path
-that a derivation produced is deleted and built (or fetched) again from its .drv;
-one that cannot be rebuilt (an added source or file) is named with what to do.
+Reads back every registration and rehashes every valid store path, comparing it with
+the NAR hash recorded when it was registered. Reports each damaged metadata entry and
+each corrupt or missing path by name. With --repair (which waits for running builds
+and holds off gc): a path that a derivation produced is built (or fetched) again from
+its .drv and put in place; anything that cannot be remade from the store alone (a .drv
+file, a source, an added file, a path whose .drv is gone) is forgotten and deleted with
+the paths that refer to it, and the message says what to run to make it again.
+
+Options:
+      --repair         fix what was found (see above)
+      --store DIR      the store directory
 
 Options:
       --repair          rebuild (or fetch again) what is corrupt or missing
@@ -21,18 +30,31 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('verify', args, { store: { type: 'string' }, repair: { type: 'boolean' } });
   // --repair rebuilds, so it needs a store it may write; either way a missing one is not "sound".
   const store = openStore(ctx, values.store, { readOnly: 'verify' });
-  if (values.repair) store.init();
-  const report = await verifyStore(store, {
-    repair: Boolean(values.repair),
-    cores: defaultCores(),
-    onProblem: (p) => ctx.stderr.write(`${p.path}: ${p.problem}${p.repaired ? ' — repaired' : p.hint ? ` — ${p.hint}` : ''}\n`),
-  });
-  const repaired = report.problems.filter((p) => p.repaired).length;
-  ctx.stderr.write(`checked ${plural(report.checked, 'path')}: ${plural(report.problems.length, 'problem')}, ${repaired} repaired\n`);
-  if (!values.repair && report.problems.length > 0) {
-    ctx.stderr.write('note: `slime verify --repair` rebuilds (or fetches again) each corrupt path that a derivation produced\n');
+  const repair = Boolean(values.repair);
+  if (repair) store.init();
+  // Repair deletes and replaces paths: as gc, it holds the gc lock exclusively.
+  const lock = repair
+    ? await acquireLock(store.globalLockFile, { onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n') })
+    : undefined;
+  try {
+    if (repair) store.db.beginCollection();
+    const report = await findProblems(store, (p) => {
+      if (!repair) ctx.stderr.write(`${p.path}: ${p.problem}\n`);
+    });
+    if (repair) {
+      await repairProblems(store, report.problems, defaultCores());
+      for (const p of report.problems) ctx.stderr.write(`${p.path}: ${p.problem} — ${p.repaired ? 'repaired: ' : 'NOT repaired: '}${p.hint ?? ''}\n`);
+    }
+    const repaired = report.problems.filter((p) => p.repaired).length;
+    ctx.stderr.write(`checked ${plural(report.checked, 'path')}: ${plural(report.problems.length, 'problem')}, ${repaired} repaired\n`);
+    if (!repair && report.problems.length > 0) {
+      ctx.stderr.write('note: `slime verify --repair` rebuilds (or fetches again) each corrupt path that a derivation produced\n');
+    }
+    return report.problems.every((p) => p.repaired) ? 0 : 1;
+  } finally {
+    if (repair) store.db.endCollection();
+    await lock?.release();
   }
-  return report.problems.every((p) => p.repaired) ? 0 : 1;
 }
 
 const command: Command = { summary: 'rehash valid paths and report (or repair) corruption', help, run };

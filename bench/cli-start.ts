@@ -1,0 +1,87 @@
+/**
+ * How long the CLI takes to answer when there is nothing to do: `slime --help`,
+ * `slime targets` of the project (its evaluation cached, then not), and the no-op
+ * `slime realize full-x86_64` when a store holds it realized (SLIME_BENCH_STORE, else
+ * the shared store). The reference is Node's own start (`node -e ''`), which no
+ * slime command can beat.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { measure, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure } from './lib.js';
+
+const NODE = (): ReturnType<typeof measure> => measure(process.execPath, ['-e', '']);
+
+export const cliStartBenchmark: Benchmark = {
+  name: 'cli',
+  description: "slime --help, slime targets and a no-op realize of full-x86_64, vs Node's bare start",
+  async run({ quick, log }) {
+    const rounds = quick ? 3 : 9;
+    const figures: Figure[] = [];
+    const work = tempDir('slime-bench-cli-');
+    try {
+      const store = path.join(work, 'store');
+      const env = { ...process.env, CI: '1', SLIME_STORE: store };
+      log(`cli: ${rounds} rounds each`);
+      const help = sideBySide(rounds, () => measure(...slimeArgs('--help'), { env }), NODE);
+      figures.push({
+        name: 'slime --help',
+        unit: 'ms',
+        slime: help.a.ms,
+        slimeRssMb: help.a.rssMb,
+          slimeCpuMs: help.a.cpuMs,
+        reference: { label: "node -e ''", value: help.b.ms, rssMb: help.b.rssMb, cpuMs: help.b.cpuMs },
+        target: { max: 100 },
+      });
+      const targets = () => measure(...slimeArgs('targets'), { env, cwd: path.resolve(import.meta.dirname, '../..') });
+      const cold = sideBySide(Math.min(rounds, 3), () => {
+        removeTree(path.join(store, '.slime', 'eval-cache'));
+        return targets();
+      }, NODE);
+      figures.push({
+        name: 'slime targets, evaluating the project (no eval cache)',
+        unit: 'ms',
+        slime: cold.a.ms,
+        slimeRssMb: cold.a.rssMb,
+          slimeCpuMs: cold.a.cpuMs,
+        reference: { label: "node -e ''", value: cold.b.ms, cpuMs: cold.b.cpuMs },
+      });
+      targets();
+      const warm = sideBySide(rounds, targets, NODE);
+      figures.push({
+        name: 'slime targets (evaluation cached)',
+        unit: 'ms',
+        slime: warm.a.ms,
+        slimeRssMb: warm.a.rssMb,
+          slimeCpuMs: warm.a.cpuMs,
+        reference: { label: "node -e ''", value: warm.b.ms, cpuMs: warm.b.cpuMs },
+        target: { max: 100 },
+      });
+      const fullStore = process.env.SLIME_BENCH_STORE ?? '/work/slime-store-shared';
+      const realize = () =>
+        measure(...slimeArgs('realize', 'full-x86_64', '--store', fullStore, '--log-format', 'plain', '--no-link'), {
+          env: { ...process.env, CI: '1' },
+          cwd: path.resolve(import.meta.dirname, '../..'),
+          allowFail: true,
+        });
+      const probe = fs.existsSync(fullStore) ? measure(...slimeArgs('targets', '--store', fullStore), { allowFail: true }) : undefined;
+      if (probe && /^full-x86_64\s+realized/m.test(probe.stdout)) {
+        realize();
+        const noop = sideBySide(rounds, realize, NODE);
+        figures.push({
+          name: 'no-op realize full-x86_64',
+          unit: 'ms',
+          slime: noop.a.ms,
+          slimeRssMb: noop.a.rssMb,
+          slimeCpuMs: noop.a.cpuMs,
+          reference: { label: "node -e ''", value: noop.b.ms, cpuMs: noop.b.cpuMs },
+          target: { max: 150 },
+        });
+      } else {
+        log(`cli: full-x86_64 is not realized in ${fullStore}: its no-op figure is left out (set SLIME_BENCH_STORE)`);
+      }
+      return figures;
+    } finally {
+      removeTree(work);
+    }
+  },
+};

@@ -1,0 +1,159 @@
+/**
+ * The 1000-derivation graph, in slime and in Nix: each `d[i]` depends on `d[i-1]` and
+ * `d[i/2]`, and its builder is `/bin/sh -c 'echo $deps > $out'`. Figures:
+ *   - building the whole graph from an empty store: `slime realize` vs `nix-build`;
+ *   - a no-op realize with every output valid: the same two;
+ *   - the scheduler's overhead per node: the no-op's wall time over Node's bare start,
+ *     divided by the number of derivations.
+ *
+ * Nix runs without a daemon on stores of its own in temporary directories
+ * (NIX_STORE_DIR, NIX_STATE_DIR), without sandbox (the builders use the host's /bin/sh)
+ * and without substituters, so both tools do the same work: the same derivations and
+ * builders, written in their own language.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { API, have, measure, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+
+export function depsOf(i: number): number[] {
+  return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
+}
+
+/** The graph as a slime module. */
+export function slimeGraphModule(n: number, api = API): string {
+  return `import { derivation, target, type Derivation } from ${JSON.stringify(api)};
+const d: Derivation[] = [];
+const deps = (i: number): number[] => (i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])]);
+for (let i = 0; i < ${n}; i++) {
+  d.push(derivation({ name: 'd' + i, builder: '/bin/sh', args: ['-c', 'echo $deps > $out'], env: { deps: deps(i).map((j) => d[j]) } }));
+}
+export const targets = [target('graph', 'a ${n}-derivation graph', [d[${n - 1}]])];
+`;
+}
+
+/** The same graph in the Nix language. */
+export function nixGraphExpression(n: number): string {
+  const lines = [
+    'let',
+    '  mk = name: deps: derivation { inherit name deps; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo $deps > $out" ]; };',
+  ];
+  for (let i = 0; i < n; i++) lines.push(`  d${i} = mk "d${i}" [ ${depsOf(i).map((j) => `d${j}`).join(' ')} ];`);
+  lines.push(`in d${n - 1}`, '');
+  return lines.join('\n');
+}
+
+interface NixStore {
+  env: NodeJS.ProcessEnv;
+}
+
+function nixStore(dir: string): NixStore {
+  fs.mkdirSync(path.join(dir, 'conf'), { recursive: true });
+  return {
+    env: {
+      ...process.env,
+      NIX_STORE_DIR: path.join(dir, 'store'),
+      NIX_STATE_DIR: path.join(dir, 'state'),
+      NIX_LOG_DIR: path.join(dir, 'log'),
+      NIX_CONF_DIR: path.join(dir, 'conf'),
+    },
+  };
+}
+
+const NIX_OPTIONS = ['--option', 'sandbox', 'false', '--option', 'build-users-group', '', '--option', 'substituters', ''];
+
+export const graphBenchmark: Benchmark = {
+  name: 'graph',
+  description: 'the 1000-derivation graph: build from empty and no-op realize, slime vs nix-build',
+  async run({ quick, log }) {
+    if (!have('nix-build')) throw new Error('nix-build is not installed; run `npm run setup` (Debian nix-bin)');
+    const n = quick ? 100 : 1000;
+    const buildRounds = quick ? 1 : 2;
+    const noopRounds = quick ? 3 : 7;
+    const jobs = '2';
+    const work = tempDir('slime-bench-graph-');
+    try {
+      const moduleFile = path.join(work, 'graph.ts');
+      fs.writeFileSync(moduleFile, slimeGraphModule(n));
+      const nixFile = path.join(work, 'default.nix');
+      fs.writeFileSync(nixFile, nixGraphExpression(n));
+
+      let round = 0;
+      const slimeStore = () => path.join(work, `slime-${round}`);
+      const nixDir = () => path.join(work, `nix-${round}`);
+      const slimeRealize = (store: string, format = 'plain') =>
+        measure(...slimeArgs('realize', 'graph', '-f', moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs), {
+          cwd: work,
+          env: { ...process.env, CI: '1' },
+        });
+      const nixBuild = (dir: string) =>
+        measure('nix-build', [...NIX_OPTIONS, '--max-jobs', jobs, '--no-out-link', nixFile], { cwd: work, env: nixStore(dir).env });
+
+      log(`graph: building ${n} derivations from empty stores (${buildRounds} round(s) each)`);
+      const builds: { a: Measured[]; b: Measured[] } = { a: [], b: [] };
+      for (round = 0; round < buildRounds; round++) {
+        builds.a.push(slimeRealize(slimeStore()));
+        builds.b.push(nixBuild(nixDir()));
+      }
+      round = buildRounds - 1;
+      const build = { a: summarize(builds.a), b: summarize(builds.b) };
+      const slimeOut = build.a.stdout.trim();
+      const nixOut = build.b.stdout.trim();
+      if (!slimeOut.endsWith(`-d${n - 1}`) || !nixOut.endsWith(`-d${n - 1}`)) {
+        throw new Error(`graph: unexpected outputs: slime ${slimeOut}, nix ${nixOut}`);
+      }
+
+      log(`graph: no-op realize, ${noopRounds} rounds each`);
+      // One unmeasured no-op each: the first may fill caches (slime's evaluation cache, the page cache).
+      slimeRealize(slimeStore());
+      nixBuild(nixDir());
+      const noop = sideBySide(noopRounds, () => slimeRealize(slimeStore()), () => nixBuild(nixDir()));
+      if (!/0 built/.test(noop.a.stderr)) throw new Error(`graph: the no-op realize built something:\n${noop.a.stderr.slice(-1000)}`);
+      // The same without the plain logger: what the engine itself costs.
+      const noopJson = sideBySide(noopRounds, () => slimeRealize(slimeStore(), 'json'), () => nixBuild(nixDir()));
+      const nodeStart = summarize(Array.from({ length: noopRounds }, () => measure(process.execPath, ['-e', ''])));
+      const perNodeMs = (noop.a.ms - nodeStart.ms) / n;
+
+      const figures: Figure[] = [
+        {
+          name: `graph: build ${n} derivations from an empty store`,
+          unit: 's',
+          slime: build.a.ms / 1000,
+          slimeRssMb: build.a.rssMb,
+          slimeCpuMs: build.a.cpuMs,
+          reference: { label: 'nix-build', value: build.b.ms / 1000, rssMb: build.b.rssMb, cpuMs: build.b.cpuMs },
+          target: { ratio: 1 },
+        },
+        {
+          name: `graph: no-op realize of ${n} valid derivations`,
+          unit: 'ms',
+          slime: noop.a.ms,
+          slimeRssMb: noop.a.rssMb,
+          slimeCpuMs: noop.a.cpuMs,
+          reference: { label: 'nix-build', value: noop.b.ms, rssMb: noop.b.rssMb, cpuMs: noop.b.cpuMs },
+          target: { ratio: 1 },
+        },
+        {
+          name: `graph: no-op realize of ${n}, --log-format json`,
+          unit: 'ms',
+          slime: noopJson.a.ms,
+          slimeRssMb: noopJson.a.rssMb,
+          slimeCpuMs: noopJson.a.cpuMs,
+          reference: { label: 'nix-build', value: noopJson.b.ms, rssMb: noopJson.b.rssMb, cpuMs: noopJson.b.cpuMs },
+          target: { ratio: 1 },
+          note: 'the engine without the plain logger (the default when stderr is not a terminal)',
+        },
+        {
+          name: 'graph: no-op overhead per node beyond Node start',
+          unit: 'ms',
+          slime: perNodeMs,
+          reference: { label: 'nix-build per node', value: noop.b.ms / n },
+          target: { max: 1 },
+          note: `node -e '' takes ${nodeStart.ms.toFixed(0)} ms`,
+        },
+      ];
+      return figures;
+    } finally {
+      removeTree(work);
+    }
+  },
+};

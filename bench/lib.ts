@@ -1,0 +1,125 @@
+/**
+ * What every benchmark of `npm run bench` shares: running a command as a child process
+ * with its wall time and peak RSS (GNU time's `%M`), medians of interleaved repetitions,
+ * and the figures the runner prints.
+ *
+ * A figure compares slime with a reference measured in the same run, one after the
+ * other, alternating (slime, reference, slime, reference, ...), so that a slow moment
+ * of a shared machine falls on both.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+export const API = path.join(ROOT, 'src/derivation/api.ts');
+
+/** One measured quantity: slime's value, and the reference's in the same run. */
+export interface Figure {
+  /** What was measured, e.g. `graph: no-op realize (1000 derivations)`. */
+  name: string;
+  unit: 'ms' | 's' | 'MB/s' | '%' | 'x';
+  slime: number;
+  slimeRssMb?: number;
+  /** CPU time (user + system) in ms, where it was measured: on a shared machine, steadier than wall time. */
+  slimeCpuMs?: number;
+  reference?: { label: string; value: number; rssMb?: number; cpuMs?: number };
+  /** A target as a ratio (slime / reference) or, without a reference, an absolute value. */
+  target?: { ratio?: number; max?: number };
+  note?: string;
+}
+
+export interface BenchOptions {
+  /** CI-size smoke run: small inputs, few repetitions. */
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(opts: BenchOptions): Promise<Figure[]>;
+}
+
+export interface Measured {
+  ms: number;
+  rssMb: number;
+  /** User + system CPU time of the process and its children. */
+  cpuMs: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd args` under GNU time; throws with its stderr if it fails (unless `allowFail`). */
+export function measure(cmd: string, args: string[], opts: SpawnSyncOptions & { allowFail?: boolean } = {}): Measured {
+  const timeFile = path.join(os.tmpdir(), `slime-bench-time-${process.pid}`);
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    ...opts,
+  });
+  const ms = performance.now() - start;
+  const [kb, user, sys] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  fs.rmSync(timeFile, { force: true });
+  const out: Measured = { ms, rssMb: kb / 1024, cpuMs: (user + sys) * 1000, code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${out.stderr.slice(-2000)}`);
+  }
+  return out;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Alternates `a` and `b` `rounds` times; the medians of time and peak RSS of each. */
+export function sideBySide(rounds: number, a: () => Measured, b: () => Measured): { a: Measured; b: Measured } {
+  const as: Measured[] = [];
+  const bs: Measured[] = [];
+  for (let i = 0; i < rounds; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  return { a: summarize(as), b: summarize(bs) };
+}
+
+export function summarize(ms: Measured[]): Measured {
+  return { ...ms[ms.length - 1], ms: median(ms.map((m) => m.ms)), cpuMs: median(ms.map((m) => m.cpuMs)), rssMb: Math.max(...ms.map((m) => m.rssMb)) };
+}
+
+export function slimeArgs(...args: string[]): [string, string[]] {
+  return [process.execPath, [CLI, ...args]];
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Deletes a tree even when it holds read-only store paths. */
+export function removeTree(p: string): void {
+  spawnSync('chmod', ['-R', 'u+w', p], { stdio: 'ignore' });
+  fs.rmSync(p, { recursive: true, force: true });
+}
+
+/** The figure of `a` (slime) against `b` (the reference), in ms. */
+export function versus(name: string, a: Measured, label: string, b: Measured, extra: Partial<Figure> = {}): Figure {
+  return {
+    name,
+    unit: 'ms',
+    slime: a.ms,
+    slimeRssMb: a.rssMb,
+    slimeCpuMs: a.cpuMs,
+    reference: { label, value: b.ms, rssMb: b.rssMb, cpuMs: b.cpuMs },
+    ...extra,
+  };
+}
+
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}

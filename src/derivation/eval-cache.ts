@@ -1,0 +1,324 @@
+/**
+ * The evaluation cache: the plan of a derivation module (its derivations with their
+ * `.drv` and output paths, its targets and exports), kept after an evaluation and
+ * reused while nothing the evaluation read has changed, so that an unchanged module
+ * is not even loaded.
+ *
+ * What an evaluation reads, and how each is checked (cheap stamp first, content when
+ * the stamp differs, so touching a file costs a rehash, never a stale plan):
+ *   - the module and every local file it imports, transitively (import-graph.ts),
+ *     slime's own sources among them when the module imports them:
+ *       stat stamp (inode, size, mtime, ctime), else the file's SHA-256;
+ *   - each `source()` file or directory: a stamp of every entry of the tree, else its
+ *     NAR hash, i.e. its store path;
+ *   - each host tool: the path its name resolves to in the system directories, the
+ *     file it leads to and that file's stamp (host-tools.ts);
+ *   - files and environment variables the module declared with `evaluationInput` /
+ *     `evaluationEnv`;
+ *   - the store directory, and slime itself: its version and a stamp of its code.
+ * A module that reads anything else (an undeclared file, the clock, the network)
+ * must declare it, or run with SLIME_EVAL_CACHE=0.
+ *
+ * Races: an input changed while the module was being evaluated could be stamped
+ * after the change yet evaluated before it, so a plan is only kept when no input
+ * changed (ctime) since just before its evaluation began.
+ *
+ * File format (JSON, `<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`):
+ *   { format: 1, module, storeDir, self, files: [Stamped], sources: [Stamped],
+ *     tools: [[name, stamp]], env: {NAME: value|null}, derivations: [SavedDerivation]
+ *     (dependencies first), targets: [{name, description, drvs: [drvPath]}],
+ *     exports: [[name, drvPath]] }
+ *   Stamped = { path, stamp, digest }  digest: sha256 hex of a file, store path of a source
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DrvData } from './aterm.js';
+import type { Derivation, FixedOutputSpec, Source, Target } from './api.js';
+import { HostToolResolver } from './host-tools.js';
+import { SOURCE_EXCLUDES, sourceStorePath } from './sources.js';
+import type { HashAlgo } from '../hash/digest.js';
+import type { Mirror } from '../fetch/mirror.js';
+
+const FORMAT = 1;
+/** Inputs whose ctime is this close to the evaluation's start are taken as changed during it (coarse kernel clock). */
+const RACE_MARGIN_MS = 20;
+
+interface Stamped {
+  path: string;
+  stamp: string;
+  digest: string;
+}
+
+interface SavedDerivation {
+  name: string;
+  drvPath: string;
+  drv: DrvData;
+  inputs: string[];
+  sources: [string, string][];
+  fixedOutput?: { mode: FixedOutputSpec['mode']; algo: HashAlgo; digest: string; mirrors?: Mirror[] };
+  phases?: string;
+  timeoutMs?: number;
+  moduloHash: string;
+}
+
+interface CacheFile {
+  format: number;
+  module: string;
+  storeDir: string;
+  self: string;
+  files: Stamped[];
+  sources: Stamped[];
+  tools: [string, string][];
+  env: Record<string, string | null>;
+  derivations: SavedDerivation[];
+  targets: { name: string; description: string; drvs: string[] }[];
+  exports: [string, string][];
+}
+
+export interface Plan {
+  targets: Target[];
+  derivations: Map<string, Derivation>;
+}
+
+export interface EvaluationReads {
+  /** The module and the files it imports. */
+  files: string[];
+  sources: string[];
+  inputs: string[];
+  env: Record<string, string | undefined>;
+  tools: string[];
+}
+
+/** Why a cached plan was not used, or 'hit'; shown with SLIME_TRACE_EVAL_CACHE=1. */
+export type Lookup = { plan: Plan; why: 'hit' } | { plan?: undefined; why: string };
+
+export class EvalCache {
+  private readonly file: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly module: string,
+    private readonly storeDir: string,
+  ) {
+    this.file = path.join(dir, `${createHash('sha256').update(module).digest('hex').slice(0, 32)}.json`);
+  }
+
+  static enabled(env: NodeJS.ProcessEnv = process.env): boolean {
+    return env.SLIME_EVAL_CACHE !== '0';
+  }
+
+  lookup(tools: HostToolResolver): Lookup {
+    let saved: CacheFile;
+    try {
+      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as CacheFile;
+    } catch {
+      return { why: 'no cached plan' };
+    }
+    if (saved.format !== FORMAT || saved.module !== this.module) return { why: 'cache format' };
+    if (saved.storeDir !== this.storeDir) return { why: `store directory changed (${saved.storeDir})` };
+    if (saved.self !== selfStamp()) return { why: "slime's version or code changed" };
+    for (const f of saved.files) if (!fileUnchanged(f)) return { why: `${f.path} changed` };
+    for (const s of saved.sources) if (!sourceUnchanged(s, this.storeDir)) return { why: `source ${s.path} changed` };
+    for (const [name, stamp] of saved.tools) if (tools.stamp(name) !== stamp) return { why: `host tool ${name} changed` };
+    for (const [name, value] of Object.entries(saved.env)) if ((process.env[name] ?? null) !== value) return { why: `$${name} changed` };
+    return { plan: revive(saved), why: 'hit' };
+  }
+
+  /** Keeps the plan unless an input changed since `evaluationStart` (ms since the epoch). */
+  save(plan: Plan, reads: EvaluationReads, tools: HostToolResolver, evaluationStart: number): boolean {
+    const since = evaluationStart - RACE_MARGIN_MS;
+    const files: Stamped[] = [];
+    for (const p of [...reads.files, ...reads.inputs]) {
+      const s = stampOf(p);
+      if (s.ctimeMs >= since) return false;
+      files.push({ path: p, stamp: s.stamp, digest: s.isFile ? sha256Of(p) : '' });
+    }
+    const sourceStamps: Stamped[] = [];
+    for (const p of reads.sources) {
+      const s = stampOf(p);
+      if (s.ctimeMs >= since) return false;
+      const known = findSource(plan, p);
+      if (!known) return false;
+      sourceStamps.push({ path: p, stamp: s.stamp, digest: known.storePath });
+    }
+    const saved: CacheFile = {
+      format: FORMAT,
+      module: this.module,
+      storeDir: this.storeDir,
+      self: selfStamp(),
+      files,
+      sources: sourceStamps,
+      tools: reads.tools.map((t) => [t, tools.stamp(t)]),
+      env: Object.fromEntries(Object.entries(reads.env).map(([k, v]) => [k, v ?? null])),
+      derivations: serialize(plan),
+      targets: plan.targets.map((t) => ({ name: t.name, description: t.description, drvs: t.derivations.map((d) => d.drvPath) })),
+      exports: [...plan.derivations].map(([k, d]) => [k, d.drvPath]),
+    };
+    fs.mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(saved));
+    fs.renameSync(tmp, this.file);
+    return true;
+  }
+}
+
+function findSource(plan: Plan, localPath: string): Source | undefined {
+  const seen = new Set<string>();
+  const stack: Derivation[] = [...plan.derivations.values(), ...plan.targets.flatMap((t) => t.derivations)];
+  while (stack.length) {
+    const d = stack.pop()!;
+    if (seen.has(d.drvPath)) continue;
+    seen.add(d.drvPath);
+    const s = d.sources.find((x) => x.localPath === localPath);
+    if (s) return s;
+    stack.push(...d.inputDerivations);
+  }
+  return undefined;
+}
+
+/** Every derivation reachable from the plan, dependencies first. */
+function serialize(plan: Plan): SavedDerivation[] {
+  const out: SavedDerivation[] = [];
+  const seen = new Set<string>();
+  const visit = (d: Derivation) => {
+    if (seen.has(d.drvPath)) return;
+    seen.add(d.drvPath);
+    d.inputDerivations.forEach(visit);
+    out.push({
+      name: d.name,
+      drvPath: d.drvPath,
+      drv: d.drv,
+      inputs: d.inputDerivations.map((i) => i.drvPath),
+      sources: d.sources.map((s) => [s.localPath, s.storePath]),
+      fixedOutput: d.fixedOutput && {
+        mode: d.fixedOutput.mode,
+        algo: d.fixedOutput.algo,
+        digest: d.fixedOutput.digest.toString('hex'),
+        mirrors: d.fixedOutput.mirrors,
+      },
+      phases: d.phases,
+      timeoutMs: d.timeoutMs,
+      moduloHash: d.moduloHash.toString('hex'),
+    });
+  };
+  plan.targets.forEach((t) => t.derivations.forEach(visit));
+  plan.derivations.forEach(visit);
+  return out;
+}
+
+function revive(saved: CacheFile): Plan {
+  const byPath = new Map<string, Derivation>();
+  const sources = new Map<string, Source>();
+  const sourceOf = (localPath: string, storePath: string): Source => {
+    let s = sources.get(localPath);
+    if (!s) {
+      s = { kind: 'source', localPath, storePath, toString: () => storePath };
+      sources.set(localPath, s);
+    }
+    return s;
+  };
+  for (const x of saved.derivations) {
+    const outputs = Object.fromEntries(Object.entries(x.drv.outputs).map(([k, v]) => [k, v.path]));
+    const out = outputs.out ?? Object.values(outputs)[0];
+    const d: Derivation = {
+      kind: 'derivation',
+      name: x.name,
+      drvPath: x.drvPath,
+      drv: x.drv,
+      outputs,
+      out,
+      inputDerivations: x.inputs.map((p) => byPath.get(p)!),
+      sources: x.sources.map(([l, s]) => sourceOf(l, s)),
+      fixedOutput: x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
+      phases: x.phases,
+      timeoutMs: x.timeoutMs,
+      moduloHash: Buffer.from(x.moduloHash, 'hex'),
+      toString: () => out,
+    };
+    byPath.set(x.drvPath, d);
+  }
+  return {
+    targets: saved.targets.map((t) => ({ name: t.name, description: t.description, derivations: t.drvs.map((p) => byPath.get(p)!) })),
+    derivations: new Map(saved.exports.map(([k, p]) => [k, byPath.get(p)!])),
+  };
+}
+
+function fileUnchanged(f: Stamped): boolean {
+  const now = stampOf(f.path);
+  if (now.stamp === f.stamp) return true;
+  // Same bytes under a new stamp (touched, copied back, checked out again): still valid.
+  return f.digest !== '' && now.isFile && sha256Of(f.path) === f.digest;
+}
+
+function sourceUnchanged(s: Stamped, storeDir: string): boolean {
+  if (stampOf(s.path).stamp === s.stamp) return true;
+  try {
+    return sourceStorePath(storeDir, s.path) === s.digest;
+  } catch {
+    return false;
+  }
+}
+
+interface Stamp {
+  stamp: string;
+  isFile: boolean;
+  /** The newest ctime in it: a file's own, or that of any entry of a tree. */
+  ctimeMs: number;
+}
+
+/**
+ * A file's inode, size, mtime, ctime and mode; for a directory, a digest of those of
+ * every entry (as source() sees the tree: SOURCE_EXCLUDES left out), so an added,
+ * removed, renamed or rewritten entry changes it.
+ */
+export function stampOf(p: string): Stamp {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    return { stamp: 'missing', isFile: false, ctimeMs: 0 };
+  }
+  if (!st.isDirectory()) return { stamp: statLine(st), isFile: st.isFile(), ctimeMs: st.ctimeMs };
+  const h = createHash('sha256');
+  let newest = st.ctimeMs;
+  const walk = (dir: string, rel: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (SOURCE_EXCLUDES.has(e.name)) continue;
+      const full = path.join(dir, e.name);
+      const est = fs.lstatSync(full);
+      newest = Math.max(newest, est.ctimeMs);
+      h.update(`${rel}${e.name}\0${statLine(est)}\n`);
+      if (est.isDirectory()) walk(full, `${rel}${e.name}/`);
+    }
+  };
+  h.update(`${statLine(st)}\n`);
+  walk(p, '');
+  return { stamp: `tree:${h.digest('hex')}`, isFile: false, ctimeMs: newest };
+}
+
+function statLine(st: fs.Stats): string {
+  return `${st.mode.toString(8)}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+function sha256Of(p: string): string {
+  return createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+}
+
+let self: string | undefined;
+
+/** slime's version and a stamp of its own code: a new slime may compute hashes differently. */
+export function selfStamp(): string {
+  if (self !== undefined) return self;
+  const code = path.resolve(import.meta.dirname, '..');
+  let version = 'unknown';
+  for (let dir = code; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      version = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version ?? 'unknown';
+      break;
+    }
+  }
+  self = `${FORMAT} ${version} ${stampOf(code).stamp}`;
+  return self;
+}

@@ -1,0 +1,170 @@
+/**
+ * The evaluation cache (src/derivation/eval-cache.ts) is never stale: every input that
+ * can change a derivation's hash invalidates the cached plan, and the plan computed
+ * after the change is the one a cold evaluation gives. SLIME_TRACE_EVAL_CACHE=1 makes
+ * the CLI say whether it used the cache.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { API, CLI, ROOT, slime, tempDir } from './support/cli.js';
+
+interface Shown {
+  trace: string[];
+  drvPath: string;
+  json: string;
+}
+
+function project(): { dir: string; file: string; store: string; tool: string } {
+  const dir = tempDir('slime-eval-cache-');
+  fs.writeFileSync(path.join(dir, 'lib.ts'), `export const greeting: string = 'hello';\n`);
+  fs.writeFileSync(path.join(dir, 'script.sh'), 'echo "$greeting" > $out\n');
+  fs.mkdirSync(path.join(dir, 'data', 'nested'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data', 'nested', 'a.txt'), 'aaaa\n');
+  const tool = path.join(dir, 'mytool');
+  fs.writeFileSync(tool, '#!/bin/sh\necho mytool 1.0\n', { mode: 0o755 });
+  const file = path.join(dir, 'mod.ts');
+  fs.writeFileSync(
+    file,
+    `import { derivation, evaluationEnv, source, target } from ${JSON.stringify(API)};
+import { greeting } from './lib.js';
+export const thing = derivation({
+  name: 'thing',
+  builder: '/bin/sh',
+  args: ['-e', source(import.meta.url, 'script.sh')],
+  env: { greeting, data: source(import.meta.url, 'data'), flavour: evaluationEnv('SLIME_TEST_FLAVOUR') ?? 'plain' },
+  tools: [${JSON.stringify(tool)}],
+});
+export const targets = [target('thing', 'one derivation', [thing])];
+`,
+  );
+  return { dir, file, store: path.join(dir, 'store'), tool };
+}
+
+async function show(p: { dir: string; file: string; store: string }, opts: { store?: string; env?: NodeJS.ProcessEnv; cli?: string[] } = {}): Promise<Shown> {
+  const args = ['show', 'thing', '-f', p.file, '--store', opts.store ?? p.store];
+  const r = opts.cli
+    ? await runNode([...opts.cli, ...args], p.dir, opts.env)
+    : await slime(args, { cwd: p.dir, env: { SLIME_TRACE_EVAL_CACHE: '1', ...opts.env } });
+  expect(r.code, r.stderr).toBe(0);
+  const trace = r.stderr.split('\n').filter((l) => l.startsWith('eval-cache: ')).map((l) => l.slice('eval-cache: '.length));
+  const parsed = JSON.parse(r.stdout) as { drvPath: string };
+  return { trace, drvPath: parsed.drvPath, json: r.stdout };
+}
+
+async function runNode(args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, CI: '1', SLIME_TRACE_EVAL_CACHE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Runs until the plan is saved (an evaluation racing with a just-written file is not kept), then expects a hit. */
+async function primed(p: { dir: string; file: string; store: string }, opts: Parameters<typeof show>[1] = {}): Promise<Shown> {
+  let first = await show(p, opts);
+  for (let i = 0; i < 5 && !first.trace.includes('saved') && !first.trace.includes('hit'); i++) first = await show(p, opts);
+  expect(first.trace.some((t) => t === 'saved' || t === 'hit'), first.trace.join('; ')).toBe(true);
+  const again = await show(p, opts);
+  expect(again.trace).toEqual(['hit']);
+  expect(again.json).toBe(first.json);
+  return again;
+}
+
+/** After a change: the cache misses, and the plan equals what an evaluation without the cache gives. */
+async function expectFresh(p: { dir: string; file: string; store: string }, before: Shown, why: RegExp, opts: Parameters<typeof show>[1] = {}): Promise<Shown> {
+  const after = await show(p, opts);
+  expect(after.trace[0]).toMatch(/^miss: /);
+  expect(after.trace[0]).toMatch(why);
+  const cold = await show(p, { ...opts, env: { ...opts.env, SLIME_EVAL_CACHE: '0' } });
+  expect(cold.trace).toEqual([]);
+  expect(after.json).toBe(cold.json);
+  expect(after.drvPath).not.toBe(before.drvPath);
+  return after;
+}
+
+describe('the evaluation cache', { timeout: 300_000 }, () => {
+  it('reuses the plan of an unchanged module, and survives a touch that changes no byte', async () => {
+    const p = project();
+    const hit = await primed(p);
+    const now = new Date();
+    fs.utimesSync(p.file, now, now);
+    fs.utimesSync(path.join(p.dir, 'data', 'nested', 'a.txt'), now, now);
+    const touched = await show(p);
+    expect(touched.trace).toEqual(['hit']);
+    expect(touched.json).toBe(hit.json);
+  });
+
+  it('is invalidated by the module file and by a file it imports', async () => {
+    const p = project();
+    let before = await primed(p);
+    fs.writeFileSync(p.file, fs.readFileSync(p.file, 'utf8').replace("'one derivation'", "'one derivation'") + `// comment\n` + `export const other = thing;\n`);
+    // A change that leaves the derivation alone still re-evaluates, with the same result.
+    const same = await show(p);
+    expect(same.trace[0]).toMatch(/^miss: .*mod\.ts changed/);
+    expect(same.drvPath).toBe(before.drvPath);
+    fs.writeFileSync(p.file, fs.readFileSync(p.file, 'utf8').replace("name: 'thing'", "name: 'thing', extra: 'x'").replace("greeting, data", "greeting, extra: 'x', data"));
+    before = await expectFresh(p, before, /mod\.ts changed/);
+    await primed(p);
+    fs.writeFileSync(path.join(p.dir, 'lib.ts'), `export const greeting: string = 'bonjour';\n`);
+    await expectFresh(p, before, /lib\.ts changed/);
+  });
+
+  it('is invalidated by a source() file, and by a file deep in a source() directory even with its size and mtime kept', async () => {
+    const p = project();
+    let before = await primed(p);
+    fs.writeFileSync(path.join(p.dir, 'script.sh'), 'echo "$greeting!" > $out\n');
+    before = await expectFresh(p, before, /source .*script\.sh changed/);
+    await primed(p);
+    const nested = path.join(p.dir, 'data', 'nested', 'a.txt');
+    const st = fs.statSync(nested);
+    fs.writeFileSync(nested, 'bbbb\n');
+    fs.utimesSync(nested, st.atime, st.mtime);
+    before = await expectFresh(p, before, /source .*data changed/);
+    await primed(p);
+    fs.writeFileSync(path.join(p.dir, 'data', 'new.txt'), 'new\n');
+    await expectFresh(p, before, /source .*data changed/);
+  });
+
+  it('is invalidated by a host tool and by a declared environment variable', async () => {
+    const p = project();
+    let before = await primed(p);
+    fs.writeFileSync(p.tool, '#!/bin/sh\necho mytool 2.0\n', { mode: 0o755 });
+    before = await expectFresh(p, before, /host tool .*mytool changed/);
+    await primed(p);
+    await expectFresh(p, before, /SLIME_TEST_FLAVOUR changed/, { env: { SLIME_TEST_FLAVOUR: 'spicy' } });
+  });
+
+  it('keeps plans per store directory', async () => {
+    const p = project();
+    const before = await primed(p);
+    const other = path.join(p.dir, 'other-store');
+    const moved = await show(p, { store: other });
+    expect(moved.trace[0]).toMatch(/^miss: /);
+    expect(moved.drvPath.startsWith(other + '/')).toBe(true);
+    expect(before.drvPath.startsWith(p.store + '/')).toBe(true);
+    expect((await show(p)).trace).toEqual(['hit']);
+  });
+
+  it("is invalidated by slime's own version and code", async () => {
+    const p = project();
+    // A copy of slime whose package.json and compiled code the test may change.
+    const copy = tempDir('slime-eval-cache-self-');
+    fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.0' }));
+    const cli = [path.join(copy, path.relative(ROOT, CLI))];
+    const before = await primed(p, { cli });
+    fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.1' }));
+    const bumped = await show(p, { cli });
+    expect(bumped.trace[0]).toMatch(/slime's version or code changed/);
+    expect(bumped.json).toBe(before.json);
+    await primed(p, { cli });
+    const drvHash = path.join(copy, 'dist', 'src', 'derivation', 'drv-hash.js');
+    fs.appendFileSync(drvHash, '\n// changed\n');
+    expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
+  });
+});

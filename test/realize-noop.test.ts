@@ -1,0 +1,97 @@
+/**
+ * A realize with nothing to build starts no process, takes no lock and writes nothing
+ * (issue 9): its plan comes from the evaluation cache, validity from one read of the
+ * store's metadata, and instead of the store lock it checks that no gc ran meanwhile.
+ * Run with a PATH where no program can be found, it still succeeds; the store is left
+ * byte for byte and stamp for stamp as it was.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { slime, tempDir, writeModule } from './support/cli.js';
+
+/** Every entry under `dir` with its mtime and size, to see that nothing was written. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d)) {
+      const p = path.join(d, e);
+      const st = fs.lstatSync(p);
+      out.push(`${p} ${st.mtimeMs} ${st.size} ${st.ino}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+describe('a no-op realize', { timeout: 300_000 }, () => {
+  it('starts no process, takes no lock and writes nothing; with a gc possibly running it takes the lock', async () => {
+    const dir = tempDir();
+    const file = writeModule(
+      dir,
+      'graph.ts',
+      `const a = derivation({ name: 'a', builder: '/bin/sh', args: ['-c', 'echo a > $out'] });
+const b = derivation({ name: 'b', builder: '/bin/sh', args: ['-c', 'echo $a > $out'], env: { a } });
+const c = derivation({ name: 'c', builder: '/bin/sh', args: ['-c', 'echo $a $b > $out'], env: { a, b } });
+export const targets = [target('c', 'three builds', [c])];`,
+    );
+    const store = path.join(dir, 'store');
+    const args = ['realize', 'c', '-f', file, '--store', store];
+    const first = await slime(args, { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('3 built');
+    const out = first.stdout.trim();
+    // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
+    for (let i = 0; i < 5; i++) {
+      const r = await slime(args, { cwd: dir, env: { SLIME_TRACE_EVAL_CACHE: '1' } });
+      expect(r.code, r.stderr).toBe(0);
+      if (r.stderr.includes('eval-cache: hit')) break;
+    }
+    const before = [...snapshot(store), ...snapshot(dir)];
+
+    const noop = await slime(args, { cwd: dir, env: { PATH: '/nonexistent', SLIME_TRACE_EVAL_CACHE: '1' } });
+    expect(noop.code, noop.stderr).toBe(0);
+    expect(noop.stderr).toContain('eval-cache: hit');
+    expect(noop.stderr).toContain('0 built, 3 cached');
+    expect(noop.stdout.trim()).toBe(out);
+    expect([...snapshot(store), ...snapshot(dir)]).toEqual(before);
+
+    // A gc that is running (or died running) makes the realize wait for the store lock,
+    // which needs the lock helper: with no programs on PATH that fails, naming perl.
+    fs.writeFileSync(path.join(store, '.slime', 'gc-generation'), 'running 7');
+    const locked = await slime(args, { cwd: dir, env: { PATH: '/nonexistent' } });
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/lock helper \(perl\)/);
+    const normal = await slime(args, { cwd: dir });
+    expect(normal.code, normal.stderr).toBe(0);
+    expect(normal.stdout.trim()).toBe(out);
+  });
+
+  it('gc counts its collections in the gc generation a no-op realize checks; afterwards a no-op is again process-free', async () => {
+    const dir = tempDir();
+    const file = writeModule(
+      dir,
+      'one.ts',
+      `const a = derivation({ name: 'a', builder: '/bin/sh', args: ['-c', 'echo a > $out'] });
+export const targets = [target('a', 'one build', [a])];`,
+    );
+    const store = path.join(dir, 'store');
+    const args = ['realize', 'a', '-f', file, '--store', store];
+    expect((await slime(args, { cwd: dir })).code).toBe(0);
+    const generation = path.join(store, '.slime', 'gc-generation');
+    const gc = await slime(['gc', '--store', store], { cwd: dir });
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(fs.readFileSync(generation, 'utf8')).toBe('idle 1');
+    expect((await slime(['gc', '--store', store], { cwd: dir })).code).toBe(0);
+    expect(fs.readFileSync(generation, 'utf8')).toBe('idle 2');
+    // The result link kept the output alive; gc took the .drv files, which the next
+    // realize writes again (under the lock); after that a no-op needs no process again.
+    const rewrite = await slime(args, { cwd: dir });
+    expect(rewrite.code, rewrite.stderr).toBe(0);
+    expect(rewrite.stderr).toContain('0 built, 1 cached');
+    const again = await slime(args, { cwd: dir, env: { PATH: '/nonexistent' } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('0 built, 1 cached');
+  });
+});

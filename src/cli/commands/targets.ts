@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
 import { targetStates } from '../target-state.js';
+import { planGraph } from '../../scheduler/plan.js';
 
 const help = `Usage: slime targets [options]
 
@@ -26,8 +27,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     for (const t of mod.targets) ctx.stdout.write(`${t.name}\n`);
     return 0;
   }
-  const states = targetStates(mod, store);
-  if (!fs.existsSync(store.dir)) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
+  // Asking a store that is not there would create it (its database): nothing is valid in it.
+  const missing = !fs.existsSync(store.dir);
+  const states = missing
+    ? mod.targets.map((t) => ({ name: t.name, description: t.description, state: 'not yet' as const, valid: 0, total: planGraph(t.derivations).length }))
+    : targetStates(mod, store);
+  if (missing) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
   if (values.json) {
     ctx.stdout.write(JSON.stringify(states, null, 2) + '\n');
     return 0;

@@ -22,7 +22,8 @@ describe('help texts', () => {
     const block = lines.slice(start + 1, lines.indexOf('', start));
     expect(block.length).toBeGreaterThan(0);
     for (const line of block) {
-      // A flag line, or a continuation: either way the text starts at column 24.
+      // A flag line (alone when the flags are too long), or a continuation at column 24.
+      if (/^ {2}\S| {4}--/.test(line) && line.trimEnd().length <= 24) continue;
       expect(line).toMatch(/^(  (-[A-Za-z], |    )--?[a-z][\w-]*( [A-Z]+)? +|  -[a-z], --help +| {24})\S/);
       if (/^ {2}\S| {4}--/.test(line) && !/^ {2}-h, --help/.test(line)) expect(line[23]).toBe(' ');
       expect(line.slice(24, 25)).not.toBe(' ');

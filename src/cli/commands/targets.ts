@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
 import { describeTargetCheck, targetStates } from '../target-state.js';
+import { planGraph } from '../../scheduler/plan.js';
 
 const help = `Usage: slime targets [options]
 
@@ -11,19 +12,28 @@ realized (every output valid), partly (some), or not yet; and what the latest
 \`slime check\` of its derivations found (equal, differing, differing as declared).
 
 Options:
-      --json           print the list as JSON
+      --json            print the list as JSON
+      --names           print only the names, one a line (for shell completion)
 ${COMMON_HELP}`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('targets', args, { ...commonOptions, json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('targets', args, { ...commonOptions, json: { type: 'boolean' }, names: { type: 'boolean' } });
   if (positionals.length > 0) {
     throw new UsageError(`slime targets takes no arguments, not "${positionals.join(' ')}"; \`slime show TARGET\` describes one target`);
   }
   // Listing creates no store; one that does not exist has realized nothing.
   const store = openStore(ctx, values.store, { readOnly: true });
   const mod = await openModule(ctx, store, values.file);
-  const states = targetStates(mod, store);
-  if (!fs.existsSync(store.dir)) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
+  if (values.names) {
+    for (const t of mod.targets) ctx.stdout.write(`${t.name}\n`);
+    return 0;
+  }
+  // Asking a store that is not there would create it (its database): nothing is valid in it.
+  const missing = !fs.existsSync(store.dir);
+  const states = missing
+    ? mod.targets.map((t) => ({ name: t.name, description: t.description, state: 'not yet' as const, valid: 0, total: planGraph(t.derivations).length }))
+    : targetStates(mod, store);
+  if (missing) ctx.stderr.write(`note: store ${store.dir} does not exist yet, so no target is realized\n`);
   if (values.json) {
     ctx.stdout.write(JSON.stringify(states, null, 2) + '\n');
     return 0;

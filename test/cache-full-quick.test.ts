@@ -18,8 +18,10 @@ import { count, run } from './support/cache.js';
 
 const BUILD_TIMEOUT = 45 * 60_000;
 const isRoot = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
+// Opt-in until it has run green in CI next to the pipeline test (SLIME_TEST_CACHE_FULL=1).
+const enabled = isRoot && process.env.SLIME_TEST_CACHE_FULL === '1';
 
-describe.skipIf(!isRoot)('full-x86_64-quick from a cache (root: needs a mount namespace)', () => {
+describe.skipIf(!enabled)('full-x86_64-quick from a cache (SLIME_TEST_CACHE_FULL=1; root: needs a mount namespace)', () => {
   it(
     'substitutes every derivation of full-x86_64-quick into an empty store and builds none',
     async () => {

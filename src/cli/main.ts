@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   hash: () => import('./commands/hash.js'),
   bench: () => import('./commands/bench.js'),
   tui: () => import('./commands/tui.js'),
+  run: () => import('./commands/run.js'),
 };
 
 const EXIT_CODES = `Exit codes:

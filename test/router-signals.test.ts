@@ -98,3 +98,15 @@ from . import sibling
     expect(analyze('x = 1\ndef (:\n')).toEqual({ ok: false, error: 'invalid syntax', line: 2 });
   });
 });
+
+describe('router static signals: the host', () => {
+  it('finds reads of what a wasm host answers differently: sys.platform, os.getpid(), platform.*', () => {
+    const a = analyze(`import sys, os, platform
+print(sys.platform)
+print(os.getpid())
+print(platform.machine())
+print(sys.argv[1:])
+`);
+    expect(kinds(a)).toEqual(['host-query@2', 'host-query@3', 'host-query@4']);
+  });
+});

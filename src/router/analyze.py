@@ -28,6 +28,9 @@ KIND is one of:
     unknown-bound    a range() bound that is not a constant (read from argv, input...):
                      the static pass cannot tell; the run-time profile decides
     recursion        a function that calls itself by name: depth is a run-time matter
+    host-query       reads what differs between a native and a wasm host: sys.platform,
+                     sys.executable, sys.prefix, os.name, os.uname(), platform.*,
+                     sysconfig.*, os.getpid(), os.cpu_count(), os.environ, time.time()...
 Only the standard library: it runs under the CPython being routed for.
 """
 
@@ -75,6 +78,18 @@ def range_bound(call):
     if lo is None or hi is None or step in (None, 0):
         return (None, False)
     return (max(0, (hi - lo) // step), True)
+
+
+# Attributes whose value is the host's, not the program's: a wasm interpreter answers
+# them differently from the native one (and python3.11), whatever the program does.
+HOST_ATTRS = {
+    "sys": {"platform", "executable", "prefix", "exec_prefix", "base_prefix", "implementation",
+            "getwindowsversion", "_base_executable", "platlibdir", "maxsize", "thread_info"},
+    "os": {"name", "uname", "getpid", "getppid", "cpu_count", "environ", "getenv", "getuid", "getlogin",
+           "sched_getaffinity", "times", "getloadavg"},
+    "time": {"time", "time_ns", "perf_counter", "monotonic", "process_time", "localtime", "ctime"},
+}
+HOST_MODULES = {"platform", "sysconfig", "resource", "getpass"}
 
 
 class Analyzer(ast.NodeVisitor):
@@ -133,6 +148,12 @@ class Analyzer(ast.NodeVisitor):
         return isinstance(node, ast.Name) and node.id in self.exc_names
 
     def visit_Attribute(self, node):
+        if isinstance(node.value, ast.Name):
+            owner = node.value.id
+            if node.attr in HOST_ATTRS.get(owner, ()) :
+                self.add("host-query", node, f"reads {owner}.{node.attr}, which is the host's")
+            elif owner in HOST_MODULES:
+                self.add("host-query", node, f"uses {owner}.{node.attr}, which describes the host")
         if self.is_exc(node.value) and node.attr in ("args", "msg", "strerror", "message", "__str__", "__repr__"):
             self.add("exception-text", node, f"reads {node.value.id}.{node.attr}")
         self.generic_visit(node)

@@ -101,6 +101,9 @@ function reasonsFor(input: RouteInput): Reason[] {
         case 'dynamic-code':
           reasons.push({ kind: s.kind, effect: 'needs-full', line: s.line, detail: `dynamic code: ${s.detail}` });
           break;
+        case 'host-query':
+          reasons.push({ kind: s.kind, effect: 'needs-full', line: s.line, detail: `asks about the host: ${s.detail}` });
+          break;
         case 'hot-loop':
           reasons.push({ kind: s.kind, effect: 'prefers-full', line: s.line, detail: `hot loop: ${s.detail}` });
           break;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { SlimeError } from '../errors.js';
 
-export type SignalKind = 'exception-text' | 'dynamic-code' | 'hot-loop' | 'unknown-bound' | 'recursion';
+export type SignalKind = 'exception-text' | 'dynamic-code' | 'hot-loop' | 'unknown-bound' | 'recursion' | 'host-query';
 
 export interface StaticSignal {
   kind: SignalKind;

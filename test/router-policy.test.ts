@@ -7,6 +7,7 @@ const base: RouteInput = {
   platform: 'native',
   budgetMs: 1000,
   scriptHash: 'h',
+  scriptInWorkingDir: true,
   analysis: { ok: true, signals: [], imports: ['json'] },
   light: { missingModules: { _thread: 'No module named _thread', threading: 'No module named _thread' }, differingSamples: {} },
   profile: { lightRuns: 0, fullRuns: 0 },
@@ -67,5 +68,13 @@ describe('router policy', () => {
     expect(route({ ...sig('exception-text'), requested: 'light' }).tier).toBe('light');
     expect(route({ ...base, requested: 'full' }).tier).toBe('full');
     expect(route({ ...base, light: undefined }).tier).toBe('full');
+  });
+});
+
+describe('router policy: the Light sandbox', () => {
+  it('sends a script outside the working directory to Full: the sandbox would not see it', () => {
+    const d = route({ ...base, scriptInWorkingDir: false });
+    expect(d.tier).toBe('full');
+    expect(d.reasons.find((r) => r.kind === 'sandbox')?.detail).toContain('outside the working directory');
   });
 });

@@ -46,6 +46,8 @@ export interface RouteInput {
   platform: Platform;
   budgetMs: number;
   scriptHash: string;
+  /** The Light tier's sandbox sees only the working directory: a script elsewhere is invisible to it. */
+  scriptInWorkingDir: boolean;
   analysis: StaticAnalysis;
   /** Absent when the Light tier is not realized (then auto cannot choose it). */
   light?: LightCapabilities;
@@ -119,6 +121,9 @@ function reasonsFor(input: RouteInput): Reason[] {
         if (missing) reasons.push({ kind: 'module', effect: 'needs-full', detail: `imports ${m}, which the Light tier does not have (${missing})` });
       }
     }
+  }
+  if (!input.scriptInWorkingDir) {
+    reasons.push({ kind: 'sandbox', effect: 'needs-full', detail: 'the script is outside the working directory, the only host directory the Light sandbox shows; run it from its own directory' });
   }
   const differs = light?.differingSamples[input.scriptHash];
   if (differs) reasons.push({ kind: 'verification', effect: 'needs-full', detail: `the Light verification found this program different: ${differs}` });

@@ -144,6 +144,11 @@ async function realizeTarget(ctx: CliContext, store: Store, mod: LoadedModule, t
   return nodes;
 }
 
+function isInside(file: string, dir: string): boolean {
+  const rel = path.relative(fs.realpathSync(dir), fs.realpathSync(file));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
 function formatDecision(decision: Decision, script: string): string {
   const head = decision.tier === 'refused' ? `refused: ${decision.why}` : `tier: ${decision.tier}`;
   const lines = [`${script}: ${head}`];
@@ -174,13 +179,14 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 
   let light: RealizedTier | undefined;
   if (opts.tier !== 'full') {
-    light = await lightTierOf(await realizeTarget(ctx, store, mod, opts.lightTarget), opts.lightTarget, store, full.python);
+    light = lightTierOf(await realizeTarget(ctx, store, mod, opts.lightTarget), opts.lightTarget, store, full.python);
   }
   const decision = route({
     requested: opts.tier,
     platform: opts.platform,
     budgetMs: opts.budgetMs,
     scriptHash,
+    scriptInWorkingDir: isInside(script, process.cwd()),
     analysis,
     light: light?.capabilities,
     profile: summarizeRuns(runsOfScript(store, scriptHash)),
@@ -195,7 +201,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     throw new SlimeError(`${opts.script} was not run: ${decision.why}`);
   }
   const tier = decision.tier === 'full' ? full : light!;
-  const command: TierCommand = tier.command(script, opts.scriptArgs, process.cwd());
+  const command: TierCommand = tier.command(script, opts.scriptArgs);
   const result = await runScript(command, process.cwd());
   appendRunRecord(store, {
     time: Date.now(),

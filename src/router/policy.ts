@@ -79,7 +79,7 @@ export function route(input: RouteInput): Decision {
     return { tier: 'light', reasons: [{ kind: 'policy', effect: 'note', detail: '--platform wasm: only the Light tier can run here' }, ...reasons] };
   }
   if (!input.light) {
-    return { tier: 'full', reasons: [{ kind: 'policy', effect: 'needs-full', detail: 'the Light tier is not realized here, so nothing shows it would run this script soundly' }, ...reasons] };
+    return { tier: 'full', reasons: [{ kind: 'policy', effect: 'needs-full', detail: 'no Light tier is declared (no light-wasm32 target), so nothing shows it would run this script soundly' }, ...reasons] };
   }
   if (needsFull.length > 0 || prefersFull.length > 0) return { tier: 'full', reasons };
   return { tier: 'light', reasons: [{ kind: 'policy', effect: 'note', detail: 'no signal against the Light tier: it runs sandboxed in wasmtime' }, ...reasons] };

@@ -179,7 +179,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 
   let light: RealizedTier | undefined;
   if (opts.tier !== 'full') {
-    light = lightTierOf(await realizeTarget(ctx, store, mod, opts.lightTarget), opts.lightTarget, store, full.python);
+    const declared = mod.targets.some((t) => t.name === opts.lightTarget);
+    if (declared || opts.tier === 'light' || opts.platform === 'wasm' || opts.lightTarget !== 'light-wasm32') {
+      light = lightTierOf(await realizeTarget(ctx, store, mod, opts.lightTarget), opts.lightTarget, store, full.python);
+    }
+    // else: this module declares no Light tier; auto routes to Full and says why.
   }
   const decision = route({
     requested: opts.tier,

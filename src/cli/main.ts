@@ -29,6 +29,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   'why-depends': () => import('./commands/why-depends.js'),
   diff: () => import('./commands/diff.js'),
   completion: () => import('./commands/completion.js'),
+  run: () => import('./commands/run.js'),
 };
 
 /** Other spellings users bring along (Nix's `realise`). */

@@ -39,7 +39,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const width = Math.max(...states.map((s) => s.name.length), 6);
-  const checks = states.map((s) => describeTargetCheck(s.check));
+  const checks = states.map((s) => describeTargetCheck('check' in s ? s.check : undefined));
   const checkWidth = Math.max(...checks.map((c) => c.length));
   states.forEach((s, i) => {
     ctx.stdout.write(`${s.name.padEnd(width)}  ${s.state.padEnd(9)}  ${checks[i].padEnd(checkWidth)}  ${s.description}\n`);

@@ -9,6 +9,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { slime, tempDir, writeModule } from './support/cli.js';
 
+// These builders read and write host files on purpose (a hard link to one, a ledger,
+// the host build directory): what the store does with them is tested without the
+// sandbox, which would hide them (test/sandbox-*.test.ts covers that side).
+process.env.SLIME_SANDBOX = '0';
+
 function raceModule(dir: string): string {
   return writeModule(
     dir,

@@ -47,14 +47,52 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   const evaluationStart = Date.now();
   // The evaluation's machinery is loaded only when the cache cannot answer.
   const api = await import('./api.js');
-  const mod = await evaluate(api, abs, storeDir, tools);
+  const envReads = watchEnv();
+  let mod: LoadedModule;
+  try {
+    mod = await evaluate(api, abs, storeDir, tools);
+  } finally {
+    envReads.stop();
+  }
   if (cache) {
+    if (envReads.listed) {
+      trace?.('not saved: the module listed the whole environment');
+      return mod;
+    }
     const { importGraph } = await import('./import-graph.js');
-    const reads = { files: importGraph(abs), ...api.evaluationReads() };
-    const kept = cache.save({ targets: mod.targets, derivations: mod.derivations }, reads, tools, evaluationStart);
+    const reads = api.evaluationReads();
+    for (const name of envReads.names) reads.env[name] ??= envReads.values.get(name);
+    const kept = cache.save({ targets: mod.targets, derivations: mod.derivations }, { files: importGraph(abs), ...reads }, tools, evaluationStart);
     trace?.(kept ? 'saved' : 'not saved: an input changed during the evaluation');
   }
   return mod;
+}
+
+/**
+ * Records which environment variables the evaluation reads (process.env is watched
+ * while it runs), so that the evaluation cache is invalidated when one changes even
+ * if the module did not declare it with evaluationEnv. A module that lists the whole
+ * environment cannot be cached.
+ */
+function watchEnv(): { names: Set<string>; values: Map<string, string | undefined>; listed: boolean; stop(): void } {
+  const real = process.env;
+  const seen = { names: new Set<string>(), values: new Map<string, string | undefined>(), listed: false, stop: () => {} };
+  const note = (k: string | symbol) => {
+    if (typeof k === 'string' && !seen.names.has(k)) {
+      seen.names.add(k);
+      seen.values.set(k, real[k]);
+    }
+  };
+  process.env = new Proxy(real, {
+    get: (t, k) => (note(k), Reflect.get(t, k)),
+    has: (t, k) => (note(k), Reflect.has(t, k)),
+    getOwnPropertyDescriptor: (t, k) => (note(k), Reflect.getOwnPropertyDescriptor(t, k)),
+    ownKeys: (t) => ((seen.listed = true), Reflect.ownKeys(t)),
+  });
+  seen.stop = () => {
+    process.env = real;
+  };
+  return seen;
 }
 
 async function evaluate(api: typeof import('./api.js'), abs: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {

@@ -17,7 +17,10 @@ function snapshot(dir: string): string[] {
     for (const e of fs.readdirSync(d)) {
       const p = path.join(d, e);
       const st = fs.lstatSync(p);
-      out.push(`${p} ${st.mtimeMs} ${st.size} ${st.ino}`);
+      // SQLite creates its -wal/-shm files next to the database while it is open and
+      // removes them on close: that touches the state directory's mtime, nothing else.
+      const mtime = e === '.slime' ? 'dir' : st.mtimeMs;
+      out.push(`${p} ${mtime} ${st.size} ${st.ino}`);
       if (st.isDirectory()) walk(p);
     }
   };

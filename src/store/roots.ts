@@ -55,11 +55,21 @@ function storePathBehind(store: Store, link: string): string | undefined {
 }
 
 /** Makes `link` an indirect root: gc keeps what it points to while it exists. */
+function autoRootOf(store: Store, link: string): string {
+  return path.join(store.rootsDir, 'auto', createHash('sha256').update(link).digest('hex').slice(0, 32));
+}
+
+function readlinkOrUndefined(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 export function addIndirectRoot(store: Store, link: string): void {
-  const autoDir = path.join(store.rootsDir, 'auto');
-  fs.mkdirSync(autoDir, { recursive: true });
-  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
-  const rootLink = path.join(autoDir, name);
+  const rootLink = autoRootOf(store, link);
+  fs.mkdirSync(path.dirname(rootLink), { recursive: true });
   const tmp = `${rootLink}.tmp-${process.pid}`;
   fs.rmSync(tmp, { force: true });
   fs.symlinkSync(link, tmp);
@@ -68,6 +78,8 @@ export function addIndirectRoot(store: Store, link: string): void {
 
 /** `link` -> `storePath`, replaced atomically, and registered as an indirect root. */
 export function addResultLink(store: Store, storePath: string, link: string): void {
+  // A no-op realize writes nothing: a link and root already right are left alone.
+  if (readlinkOrUndefined(link) === storePath && readlinkOrUndefined(autoRootOf(store, link)) === link) return;
   const tmp = `${link}.tmp-${process.pid}`;
   fs.rmSync(tmp, { force: true });
   fs.symlinkSync(storePath, tmp);

@@ -55,11 +55,11 @@ async function concurrentRuns(n: number, rounds: number): Promise<void> {
 describe('concurrent slime realize on a fresh store', () => {
   it('4 processes, 20 times: all exit 0, each derivation built once, verify clean', async () => {
     await concurrentRuns(4, 20);
-  }, 900_000);
+  }, 1_800_000);
 
   it('8 processes, 20 times: all exit 0, each derivation built once, verify clean', async () => {
     await concurrentRuns(8, 20);
-  }, 1_200_000);
+  }, 2_400_000);
 });
 
 const waitFor = async (cond: () => boolean, what: string, ms = 120_000) => {

@@ -74,19 +74,23 @@ describe('SIGKILL of the process that holds a derivation lock', () => {
   it('the waiting process builds only once the old builder is gone: never two builders at once', async () => {
     const dir = tempDir();
     const ledger = path.join(dir, 'ledger');
+    const release = path.join(dir, 'release');
+    // Each builder ticks until the test releases it: the first one would tick on forever
+    // (its process group outlives a SIGKILLed slime) unless the next lock holder ends it.
     const file = writeModule(
       dir,
       'slow.ts',
       `const slow = derivation({ name: 'slow', builder: '/bin/sh', tools: ['echo', 'sleep', 'mkdir'],
-  args: ['-c', 'echo start $$ >> $LEDGER; i=0; while [ $i -lt 100 ]; do echo tick $$ >> $LEDGER; sleep 0.2; i=$((i+1)); done; echo end $$ >> $LEDGER; mkdir $out'],
-  env: { LEDGER: ${JSON.stringify(ledger)} } });
+  args: ['-c', 'echo start $$ >> $LEDGER; i=0; while [ ! -e $RELEASE ] && [ $i -lt 3000 ]; do echo tick $$ >> $LEDGER; sleep 0.2; i=$((i+1)); done; echo end $$ >> $LEDGER; mkdir $out'],
+  env: { LEDGER: ${JSON.stringify(ledger)}, RELEASE: ${JSON.stringify(release)} } });
 export const targets = [target('slow', 'one slow build', [slow])];`,
     );
     const store = path.join(dir, 'store');
     const args = ['realize', 'slow', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
+    const lines = () => (fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8').trim().split('\n') : []);
     const holder = startSlime(args, { cwd: dir });
     const holderDone = collect(holder);
-    await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('tick'), 'the first builder runs');
+    await waitFor(() => lines().some((l) => l.startsWith('tick')), 'the first builder runs');
     const waiter = startSlime(args, { cwd: dir });
     let waiterErr = '';
     waiter.stderr!.on('data', (d) => (waiterErr += d));
@@ -94,17 +98,22 @@ export const targets = [target('slow', 'one slow build', [slow])];`,
     await waitFor(() => waiterErr.includes('"lock-wait"'), 'the second process waits for the lock');
     holder.kill('SIGKILL');
     await holderDone;
+    // Let the second builder tick a few times: a first builder still alive would tick too.
+    const secondStart = () => lines().filter((l) => l.startsWith('start '))[1];
+    await waitFor(() => secondStart() !== undefined, 'the second builder starts');
+    const second = secondStart()!.split(' ')[1];
+    await waitFor(() => lines().filter((l) => l === `tick ${second}`).length >= 5, 'the second builder ticks');
+    fs.writeFileSync(release, '');
     const r = await waiterDone;
     expect(r.code).toBe(0);
 
-    const lines = fs.readFileSync(ledger, 'utf8').trim().split('\n');
-    const starts = lines.filter((l) => l.startsWith('start '));
-    expect(starts).toHaveLength(2);
-    const [first, second] = starts.map((l) => l.split(' ')[1]);
+    const all = lines();
+    const first = all.find((l) => l.startsWith('start '))!.split(' ')[1];
+    expect(first).not.toBe(second);
     // Once the second builder started, the first one never wrote again.
-    const after = lines.slice(lines.indexOf(`start ${second}`));
+    const after = all.slice(all.indexOf(`start ${second}`));
     expect(after.filter((l) => l.endsWith(` ${first}`))).toEqual([]);
-    expect(lines).toContain(`end ${second}`);
+    expect(all).toContain(`end ${second}`);
     expect((await slime(['verify', '--store', store])).code).toBe(0);
   }, 300_000);
 });

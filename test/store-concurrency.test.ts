@@ -100,7 +100,10 @@ export const targets = [target('slow', 'one slow build', [slow])];`,
     await holderDone;
     // Let the second builder tick a few times: a first builder still alive would tick too.
     const secondStart = () => lines().filter((l) => l.startsWith('start '))[1];
-    await waitFor(() => secondStart() !== undefined, 'the second builder starts');
+    await waitFor(() => {
+      if (waiter.exitCode !== null) throw new Error(`the second process exited with ${waiter.exitCode} before building: ${waiterErr}`);
+      return secondStart() !== undefined;
+    }, 'the second builder starts');
     const second = secondStart()!.split(' ')[1];
     await waitFor(() => lines().filter((l) => l === `tick ${second}`).length >= 5, 'the second builder ticks');
     fs.writeFileSync(release, '');

@@ -2,6 +2,9 @@
  * Errors that reach the user. Each names the thing, the cause and the next step, and
  * carries the process exit code. The codes follow Nix's where Nix has one.
  */
+import type { FailureReason } from './events.js';
+import { describeFailure } from './run/failure.js';
+
 export const ExitCode = {
   ok: 0,
   /** Something went wrong that is not one of the cases below. */
@@ -36,5 +39,35 @@ export class UsageError extends SlimeError {
   constructor(message: string) {
     super(message, ExitCode.usage);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A derivation that did not produce valid outputs. The reason is data (it travels in
+ * the `failed` event); the message is its one wording (`run/failure.ts`), and the
+ * exit code is Nix's for that kind of failure.
+ */
+export class BuildFailure extends SlimeError {
+  constructor(
+    readonly reason: FailureReason,
+    readonly phase?: string,
+    readonly logPath?: string,
+    readonly keptBuildDir?: string,
+  ) {
+    super(describeFailure(reason), exitCodeOfFailure(reason));
+    this.name = 'BuildFailure';
+  }
+}
+
+export function exitCodeOfFailure(reason: FailureReason): number {
+  switch (reason.kind) {
+    case 'timeout':
+      return ExitCode.timeout;
+    case 'hash-mismatch':
+      return ExitCode.hashMismatch;
+    case 'interrupted':
+      return ExitCode.interrupted;
+    default:
+      return ExitCode.buildFailed;
   }
 }

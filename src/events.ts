@@ -7,6 +7,8 @@
  * data so that the JSON log can be replayed into the TUI.
  */
 
+import type { VerifyReport } from './verify/report.js';
+
 /** A derivation as the consumers need to know it: enough to draw a tree. */
 export interface PlannedDerivation {
   /** The `.drv` store path: the identity of the derivation. */
@@ -59,10 +61,25 @@ export type SlimeEvent =
   | { type: 'failed'; time: number; drvPath: string; reason: FailureReason; phase?: string; logPath?: string; keptBuildDir?: string }
   /** Not attempted, because a derivation it depends on failed. */
   | { type: 'skipped'; time: number; drvPath: string; becauseOf: string }
-  /** A derivation's verification results were recorded (read them from `reportPath`). */
-  | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string }
-  /** The run ended. */
-  | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; wallMs: number; results: Record<string, Record<string, string>> };
+  /**
+   * Stopped while running, or never started, because the run stopped: after `becauseOf`
+   * failed (without `--keep-going`), or on the user's signal (no `becauseOf`). Not a
+   * failure of its own; nothing of it entered the store.
+   */
+  | { type: 'cancelled'; time: number; drvPath: string; becauseOf?: string }
+  /**
+   * A derivation's verification results were recorded: the whole report travels in the
+   * event (the scheduler read it once), `reportPath` says where it is kept.
+   */
+  | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string; report: VerifyReport }
+  /**
+   * A line for the user that is about the run or the command, not one derivation: the
+   * closing errors and notes of `slime realize`, or the error that stopped a command.
+   * With `--log-format json` these take the place of plain `error:`/`note:` lines.
+   */
+  | { type: 'message'; time: number; level: 'error' | 'note'; message: string; exitCode?: number; stack?: string }
+  /** The run ended. `cancelled` is absent in logs written before it existed. */
+  | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; cancelled?: number; wallMs: number; results: Record<string, Record<string, string>> };
 
 /** Anything that consumes the event stream: a logger or the TUI. */
 export interface EventSink {

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { slime, storePaths, tempDir, writeModule } from './support/cli.js';
 
 describe('the builder', () => {
-  it('runs in a clean environment: only the derivation env and the fixed variables, PATH of declared tools', async () => {
+  it.each([
+    ['in the sandbox', [], /^\/build$/, '/tools'],
+    ['without the sandbox', ['--no-sandbox'], /^\/tmp\/slime-build-\d+\/[0-9a-z]{32}-dump$/, undefined],
+  ])('runs in a clean environment %s: only the derivation env and the fixed variables, PATH of declared tools', async (_, flags, buildTop, toolsPath) => {
     const dir = tempDir();
     const file = writeModule(dir, 'env.ts', `
 export const dump = derivation({ name: 'dump', builder: '/bin/sh', tools: ['env', 'sort', 'ls', 'cat', 'mkdir'],
@@ -12,7 +15,7 @@ export const dump = derivation({ name: 'dump', builder: '/bin/sh', tools: ['env'
   env: { GREETING: 'hello' } });
 export const targets = [target('dump', 'prints its environment', [dump])];`);
     const store = path.join(dir, 'store');
-    const r = await slime(['realize', 'dump', '-f', file, '--store', store], { cwd: dir, env: { LEAKY: 'secret', HOME: '/root' } });
+    const r = await slime(['realize', 'dump', '-f', file, '--store', store, ...flags], { cwd: dir, env: { LEAKY: 'secret', HOME: '/root' } });
     expect(r.code).toBe(0);
     const out = r.stdout.trim();
     const env = Object.fromEntries(
@@ -27,7 +30,9 @@ export const targets = [target('dump', 'prints its environment', [dump])];`);
     expect(env.SOURCE_DATE_EPOCH).toBe('315532800');
     expect(env.LC_ALL).toBe('C');
     expect(env.TZ).toBe('UTC');
-    expect(env.TMPDIR).toMatch(/^\/tmp\/slime-build-\d+\/[0-9a-z]{32}-dump$/);
+    expect(env.TMPDIR).toMatch(buildTop);
+    expect(env.NIX_BUILD_TOP).toBe(env.TMPDIR);
+    if (toolsPath) expect(env.PATH).toBe(toolsPath);
     expect(env.out).toBe(out);
     const allowed = new Set(['GREETING', 'name', 'system', 'builder', 'out', 'slimeHostTools', 'PATH', 'HOME', 'TMPDIR', 'TEMPDIR', 'TMP', 'TEMP',
       'NIX_BUILD_TOP', 'NIX_BUILD_CORES', 'NIX_STORE', 'SOURCE_DATE_EPOCH', 'LC_ALL', 'TZ', 'PWD', 'SHLVL', 'OLDPWD', '_']);
@@ -49,7 +54,7 @@ export const targets = [target('self', 'refers to itself', [self])];`);
     const out = r.stdout.trim();
     expect(fs.readFileSync(path.join(out, 'config'), 'utf8')).toBe(`prefix=${out}\n`);
     expect(fs.readlinkSync(path.join(out, 'bin/link'))).toBe(`${out}/config`);
-    const info = JSON.parse((await slime(['store', 'path-info', out, '--store', store])).stdout);
+    const info = JSON.parse((await slime(['store', 'path-info', '--json', out, '--store', store])).stdout);
     expect(info.references).toEqual([out]);
     expect(info.narHash).toMatch(/^sha256-/);
   });

@@ -52,7 +52,7 @@ describe('plainLogger', () => {
     expect(lines).toContain('[cpython-3.11.2-quick] configure');
     // A phase's counter ticking is not news; entering the phase is.
     expect(lines.filter((l) => l.includes('profile'))).toEqual(['[cpython-3.11.2-quick] profile']);
-    expect(lines).toContain('[cpython-3.11.2-pgo] FAILED (exit 2) in make after 12s');
+    expect(lines).toContain('[cpython-3.11.2-pgo] FAILED (builder exited with code 2) in make after 12s');
     expect(lines).toContain('[cpython-3.11.2-pgo] full log: /logs/pgo.log');
     expect(lines).toContain('[isolate] skipped: cpython-3.11.2-pgo failed');
     expect(lines).toContain('[cpython-3.11.2-quick] built in 1m00s');

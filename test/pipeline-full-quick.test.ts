@@ -1,15 +1,49 @@
 /**
  * The reason slime exists: `slime realize full-x86_64-quick` builds CPython 3.11.2 from
  * its pinned source, the PyO3 config, the vendored crates and the isolate, and verifies
- * the isolate bit-exact against that CPython on every sample. In CI the project store
- * is empty, so this runs from nothing (source fetch included); locally it reuses what
+ * the isolate bit-exact against that CPython on every sample. In CI the store is
+ * empty, so this runs from nothing (source fetch included); locally it reuses what
  * the store holds. Then it checks the properties a broken isolate would lose.
+ *
+ * Every build runs in the build sandbox (the default), and, when the tests run as
+ * root, as a second, unprivileged user (`slimetest`, made by
+ * src/setup/unprivileged-user.sh) on a store of its own: the whole pipeline works for
+ * someone who is not root, and sandboxed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, slime, tempDir, writeModule } from './support/cli.js';
+import { CLI, collect, ROOT, tempDir, writeModule, type CliResult } from './support/cli.js';
+
+const USER = 'slimetest';
+const asRoot = process.getuid?.() === 0;
+
+/** Runs slime as the unprivileged user (when we are root) on its store, else as ourselves on the project store. */
+function slime(args: string[], opts: { cwd: string }): Promise<CliResult> {
+  const env = { ...process.env, CI: '1' };
+  if (!asRoot) return collect(spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return collect(spawn('runuser', ['-u', USER, '--', process.execPath, CLI, ...args, '--store', userStore()], {
+    cwd: opts.cwd,
+    env: { ...env, HOME: userHome() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+}
+
+function userHome(): string {
+  return execFileSync('getent', ['passwd', USER], { encoding: 'utf8' }).split(':')[5];
+}
+
+function userStore(): string {
+  return path.join(userHome(), 'slime-store');
+}
+
+/** A directory the unprivileged user can write to. */
+function userTempDir(): string {
+  const dir = tempDir();
+  if (asRoot) execFileSync('chown', [USER, dir]);
+  return dir;
+}
 
 const BUILD_TIMEOUT = 45 * 60_000;
 
@@ -26,6 +60,11 @@ describe('slime realize full-x86_64-quick', () => {
   let stderr = '';
 
   beforeAll(async () => {
+    if (asRoot) {
+      execFileSync('bash', [path.join(ROOT, 'src/setup/unprivileged-user.sh'), USER], { stdio: 'inherit' });
+      fs.mkdirSync(userStore(), { recursive: true });
+      execFileSync('chown', [USER, userStore()]);
+    }
     const r = await slime(['realize', 'full-x86_64-quick', '--no-link', '--log-format', 'plain'], { cwd: ROOT });
     stderr = r.stderr;
     if (r.code !== 0) throw new Error(`realize failed with ${r.code}:\n${r.stderr.slice(-4000)}`);
@@ -91,7 +130,7 @@ for name in sys.argv[1:]:
   });
 
   it('fails verification, naming the sample, when a sample behaves differently under the isolate', async () => {
-    const dir = tempDir();
+    const dir = userTempDir();
     const samples = path.join(dir, 'samples');
     fs.mkdirSync(path.join(samples, 'odd'), { recursive: true });
     fs.writeFileSync(path.join(samples, 'odd/same.py'), 'print("same under both")\n');
@@ -103,13 +142,16 @@ for name in sys.argv[1:]:
         { name: 'differs', file: 'odd/differs.py', category: 'odd', exercises: 'prints its executable name', exitCode: 0, args: [] },
       ],
     }));
+    // The isolate and its CPython as derivations, not path strings: the sandbox shows a
+    // build only what it depends on.
     const file = writeModule(dir, 'odd.ts', `
 import { shellTools } from ${JSON.stringify(path.join(ROOT, 'derivations/toolchains.ts'))};
+import { fullQuick } from ${JSON.stringify(path.join(ROOT, 'derivations/index.ts'))};
 export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'verify', tools: shellTools,
   args: ['-e', source(${JSON.stringify(path.join(ROOT, 'derivations/verify'))}) + '/build.sh'],
-  env: { python: ${JSON.stringify(python)}, isolate: ${JSON.stringify(isolate)}, samples: source(${JSON.stringify(samples)}) } });
+  env: { python: fullQuick.python, isolate: fullQuick.isolate, samples: source(${JSON.stringify(samples)}) } });
 export const targets = [target('odd', 'one sample differs', [check])];`);
-    const r = await slime(['realize', 'odd', '-f', file, '--log-format', 'plain'], { cwd: ROOT });
+    const r = await slime(['realize', 'odd', '-f', file, '--log-format', 'plain', '--no-link'], { cwd: ROOT });
     expect(r.code).toBe(100);
     expect(r.stderr).toContain('1/2 bit-exact — NOT bit-exact');
     expect(r.stderr).toMatch(/differs/);

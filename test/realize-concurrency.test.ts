@@ -3,6 +3,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
 
+/**
+ * The builders append to a ledger, a file of the test's, which the build sandbox
+ * hides from them (as it must): these tests of the scheduler run without it.
+ * test/sandbox-*.test.ts show the same guarantees with the sandbox on.
+ */
+const LEDGER_VISIBLE = { SLIME_SANDBOX: '0' };
+
 function slowChain(dir: string, seconds: number): string {
   return writeModule(
     dir,
@@ -31,7 +38,7 @@ describe('several slime processes on one store', () => {
     const file = slowChain(dir, 1);
     const store = path.join(dir, 'store');
     const args = ['realize', 'chain', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
-    const [a, b] = await Promise.all([slime(args, { cwd: dir }), slime(args, { cwd: dir })]);
+    const [a, b] = await Promise.all([slime(args, { cwd: dir, env: LEDGER_VISIBLE }), slime(args, { cwd: dir, env: LEDGER_VISIBLE })]);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
@@ -47,7 +54,7 @@ describe('several slime processes on one store', () => {
     const dir = tempDir();
     const file = slowChain(dir, 30);
     const store = path.join(dir, 'store');
-    const child = startSlime(['realize', 'chain', '-f', file, '--store', store, '--log-format', 'json'], { cwd: dir });
+    const child = startSlime(['realize', 'chain', '-f', file, '--store', store, '--log-format', 'json'], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
     await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -57,7 +64,7 @@ describe('several slime processes on one store', () => {
     expect(outputs).toEqual([]);
 
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('sleep 30', 'sleep 0'));
-    const rerun = await slime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir });
+    const rerun = await slime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir, env: LEDGER_VISIBLE });
     expect(rerun.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'result'), 'utf8')).toBe('done\n');
   });
@@ -66,7 +73,7 @@ describe('several slime processes on one store', () => {
     const dir = tempDir();
     const file = slowChain(dir, 30);
     const store = path.join(dir, 'store');
-    const child = startSlime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir });
+    const child = startSlime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
     await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
     child.kill('SIGINT');

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { until } from './support/until.js';
 import { LogViewer } from '../tui/app/LogViewer.js';
 import { openLog, reduceLogView, type LogView } from '../tui/app/log-view.js';
 import { tempDir } from './support/cli.js';
@@ -28,7 +29,7 @@ function viewer(file: string, height = 20) {
   /** Types keys one write at a time, waiting for the frame to show `expected`. */
   const press = async (keys: string, expected: string | RegExp) => {
     r.stdin.write(keys);
-    await vi.waitFor(() => expect(frame()).toMatch(expected));
+    await until(() => expect(frame()).toMatch(expected));
   };
   return { ...r, frame, press, onBack, onQuit };
 }
@@ -41,7 +42,7 @@ describe('the log viewer', () => {
     const v = viewer(writeLog());
     unmount = v.unmount;
     // 20 lines: the header, 17 of the log, a spacer, the status line.
-    await vi.waitFor(() => expect(v.frame()).toContain('── log of compiler · lines 104–120 of 120 ──'));
+    await until(() => expect(v.frame()).toContain('── log of compiler · lines 104–120 of 120 ──'));
     const lines = v.frame().split('\n');
     expect(lines).toHaveLength(20);
     expect(lines[1]).toBe(' 104  step 104');
@@ -52,7 +53,7 @@ describe('the log viewer', () => {
   it('scrolls by line and by page, and stops at either end', async () => {
     const v = viewer(writeLog());
     unmount = v.unmount;
-    await vi.waitFor(() => expect(v.frame()).toContain('lines 104–120'));
+    await until(() => expect(v.frame()).toContain('lines 104–120'));
     await v.press(KEY.up, 'lines 103–119');
     await v.press('k', 'lines 102–118');
     await v.press(KEY.pageUp, 'lines 86–102');
@@ -69,7 +70,7 @@ describe('the log viewer', () => {
   it('finds text with /, marks the match, and walks the matches with n and N, wrapping', async () => {
     const v = viewer(writeLog());
     unmount = v.unmount;
-    await vi.waitFor(() => expect(v.frame()).toContain('lines 104–120'));
+    await until(() => expect(v.frame()).toContain('lines 104–120'));
     await v.press('g', 'lines 1–17');
     await v.press('/', /^\/ +type the text · Enter find · Esc cancel/m);
     // Typed keys are text now, even those that scroll or quit outside a search.
@@ -97,15 +98,15 @@ describe('the log viewer', () => {
   it('hands Esc and q to its owner, and says when there is no log', async () => {
     const v = viewer(path.join(tempDir(), 'missing.log'));
     unmount = v.unmount;
-    await vi.waitFor(() => expect(v.frame()).toContain('there is no log: it was not built in this store'));
+    await until(() => expect(v.frame()).toContain('there is no log: it was not built in this store'));
     v.stdin.write('q');
-    await vi.waitFor(() => expect(v.onQuit).toHaveBeenCalledTimes(1));
+    await until(() => expect(v.onQuit).toHaveBeenCalledTimes(1));
     unmount();
     const w = viewer(writeLog());
     unmount = w.unmount;
-    await vi.waitFor(() => expect(w.frame()).toContain('lines 104–120'));
+    await until(() => expect(w.frame()).toContain('lines 104–120'));
     w.stdin.write(KEY.escape);
-    await vi.waitFor(() => expect(w.onBack).toHaveBeenCalledTimes(1));
+    await until(() => expect(w.onBack).toHaveBeenCalledTimes(1));
     expect(w.onQuit).not.toHaveBeenCalled();
   });
 

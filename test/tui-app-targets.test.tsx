@@ -5,6 +5,7 @@
  */
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { until } from './support/until.js';
 import type { EventSink, SlimeEvent } from '../src/events.js';
 import { App } from '../tui/app/App.js';
 import { targetsHelp, targetsKey } from '../tui/app/app-state.js';
@@ -93,7 +94,7 @@ function app(fake: ReturnType<typeof fakeBackend>) {
   const frame = () => r.lastFrame() ?? '';
   const press = async (keys: string, expected: string | RegExp) => {
     r.stdin.write(keys);
-    await vi.waitFor(() => expect(frame()).toMatch(expected));
+    await until(() => expect(frame()).toMatch(expected));
   };
   return { ...r, frame, press, quit, runs };
 }
@@ -105,7 +106,7 @@ describe('the slime tui app', () => {
   it('lists the targets with their state and verification, and the selected one in detail', async () => {
     const a = app(fakeBackend());
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     const frame = a.frame();
     expect(frame).toContain('slime tui · derivations/index.ts · store /work/store');
     expect(frame).toMatch(/ › ✔ full-x86_64-quick +realized 14\/14 +1\/2 bit-exact +the CI build\n/);
@@ -123,21 +124,22 @@ describe('the slime tui app', () => {
     expect(frame).toMatch(/pure int loop +isolate +150 ms +0\.75×/);
   });
 
-  it('cuts a long description to the width, and nothing else', async () => {
+  it('cuts a long description to the width with an ellipsis, and nothing else', async () => {
     const fake = fakeBackend();
     fake.backend.targets = async () => [{ ...TARGETS[2]!, description: 'x'.repeat(200) }];
     const a = app(fake);
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     const row = a.frame().split('\n')[2]!;
     expect(row).toHaveLength(100);
-    expect(row).toMatch(/^ › ○ cpython-quick  not yet 0\/3  — +x+$/);
+    // Cut with an ellipsis, so the cut shows.
+    expect(row).toMatch(/^ › ○ cpython-quick  not yet 0\/3  — +x+…$/);
   });
 
   it('moves the selection with arrows and j/k, and offers v only for a target that verifies', async () => {
     const a = app(fakeBackend());
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     expect(a.frame()).toContain('↑↓/jk select · Enter realize · v rerun verification · q quit');
     await a.press('j', / › ◐ full-x86_64 /);
     expect(a.frame()).toContain('Not verified yet: Enter realizes the target, verification included.');
@@ -154,7 +156,7 @@ describe('the slime tui app', () => {
     const fake = fakeBackend();
     const a = app(fake);
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     await a.press(KEY.enter, /^realize full-x86_64-quick  ● running/);
     expect(fake.calls).toEqual(['realize full-x86_64-quick']);
     fake.emit(
@@ -171,7 +173,7 @@ describe('the slime tui app', () => {
       { type: 'phase', time: T0, drvPath: B, phase: 'make' },
       { type: 'log', time: T0, drvPath: B, stream: 'stdout', line: 'cc -c needle.c' },
     );
-    await vi.waitFor(() => expect(a.frame()).toMatch(/›● compiler +\S+ +make\n ≡ └─ greeting\n/));
+    await until(() => expect(a.frame()).toMatch(/›● compiler +\S+ +make\n ≡ └─ greeting\n/));
     expect(a.frame()).toContain('cc -c needle.c');
     expect(a.frame()).toContain('↑↓/jk select derivation · l/Enter full log · Esc targets · Ctrl-C/q stop builds and quit');
 
@@ -183,7 +185,7 @@ describe('the slime tui app', () => {
     await a.press(KEY.tab, /^realize full-x86_64-quick/);
 
     a.stdin.write(KEY.ctrlC);
-    await vi.waitFor(() => expect(a.frame()).toContain('stopping the running builds…'));
+    await until(() => expect(a.frame()).toContain('stopping the running builds…'));
     expect(a.quit).toHaveBeenCalledWith('interrupt');
     // The app asks for the quit; stopping is the runner's, and it reaches the backend's signal.
     await a.runs.stop();
@@ -194,7 +196,7 @@ describe('the slime tui app', () => {
     const fake = fakeBackend();
     const a = app(fake);
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     await a.press(KEY.enter, /^realize/);
     fake.emit(
       {
@@ -213,8 +215,8 @@ describe('the slime tui app', () => {
       { type: 'finished', time: T0 + 2000, built: 1, cached: 0, substituted: 0, failed: 1, skipped: 0, wallMs: 2000, results: {} },
     );
     fake.finish({ failed: 1, interrupted: false });
-    await vi.waitFor(() => expect(a.frame()).toContain('✖ Failed after 2.0s'));
-    await vi.waitFor(() => expect(a.frame()).toContain('q quit'));
+    await until(() => expect(a.frame()).toContain('✖ Failed after 2.0s'));
+    await until(() => expect(a.frame()).toContain('q quit'));
     // The failure has the focus; down moves it to its input, and l opens that one's log.
     expect(a.frame()).toMatch(/›✖ compiler/);
     await a.press('j', /›✔ └─ greeting/);
@@ -223,14 +225,14 @@ describe('the slime tui app', () => {
     await a.press(KEY.escape, /^realize full-x86_64-quick/);
     await a.press(KEY.escape, / › ✖ full-x86_64-quick +failed 14\/14/);
     a.stdin.write('q');
-    await vi.waitFor(() => expect(a.quit).toHaveBeenCalledWith('key'));
+    await until(() => expect(a.quit).toHaveBeenCalledWith('key'));
   });
 
   it('reruns the verification of the selected target with v', async () => {
     const fake = fakeBackend();
     const a = app(fake);
     unmount = a.unmount;
-    await vi.waitFor(() => expect(a.frame()).toContain('TARGET'));
+    await until(() => expect(a.frame()).toContain('TARGET'));
     await a.press('v', /^rerun verification of full-x86_64-quick/);
     expect(fake.calls).toEqual(['verify full-x86_64-quick']);
   });

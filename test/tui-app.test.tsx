@@ -117,11 +117,11 @@ class Screen extends Writable {
   }
 }
 
-function start(loadReport?: (path: string) => Promise<never> | Promise<import('../tui/components/Results.js').VerifyReport>) {
+function start() {
   const screen = new Screen();
   const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
   let now = T0;
-  const sink = startTui({ stdout: screen as unknown as NodeJS.WriteStream, stdin, clock: () => now, loadReport, patchConsole: false });
+  const sink = startTui({ stdout: screen as unknown as NodeJS.WriteStream, stdin, clock: () => now, patchConsole: false });
   return { screen, sink, advance: (ms: number) => (now += ms) };
 }
 
@@ -141,28 +141,23 @@ describe('startTui', () => {
     expect(screen.text).toContain('✔ Done in 1m05s: 6 built, 1 cached, 0 substituted, 0 failed');
   });
 
-  it('waits for verification reports before the final frame', async () => {
+  it('shows the report a verified event carries, reading no file', async () => {
     const report = {
       total: 1,
       passed: 1,
       samples: [{ name: 'hello', category: 'poc0', pass: true, stdout: { python: { sha256: 'f'.repeat(64), bytes: 6 }, isolate: { sha256: 'f'.repeat(64), bytes: 6 } } }],
     };
-    const asked: string[] = [];
-    const { screen, sink } = start(async (path) => {
-      asked.push(path);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      return report;
-    });
+    const { screen, sink } = start();
     const verify = p('isolate-verify');
     const events: SlimeEvent[] = [
       plannedEvent(T0),
-      { type: 'verified', time: T0, drvPath: verify, passed: 1, total: 1, reportPath: '/reports/r.json' },
+      // No such file: the report in the event is all the TUI has, and all it needs.
+      { type: 'verified', time: T0, drvPath: verify, passed: 1, total: 1, reportPath: '/reports/r.json', report } as unknown as SlimeEvent,
       { type: 'built', time: T0, drvPath: verify, outputs: {}, durationMs: 1 },
       { type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} },
     ];
     for (const e of events) sink.emit(e);
     await sink.close?.();
-    expect(asked).toEqual(['/reports/r.json']);
     expect(screen.text).toContain('Verification of isolate-verify  1/1 bit-exact');
     expect(screen.text).toContain('PASS  hello');
   });
@@ -170,13 +165,13 @@ describe('startTui', () => {
   it('leaves a record taller than the terminal in the scrollback, and ends on a line of its own', async () => {
     const digest = { sha256: 'f'.repeat(64), bytes: 6 };
     const samples = Array.from({ length: 67 }, (_, i) => ({ name: `sample_${i}`, category: 'any', pass: true, stdout: { python: digest, isolate: digest } }));
-    const { screen, sink } = start(async () => ({ total: 67, passed: 67, samples }));
+    const { screen, sink } = start();
     // A terminal: Ink treats a frame as tall as a terminal's screen differently from one in a pipe.
     Object.assign(screen, { isTTY: true });
     const verify = p('isolate-verify');
     sink.emit(plannedEvent(T0));
     sink.emit({ type: 'started', time: T0, drvPath: verify, action: 'build' });
-    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 67, total: 67, reportPath: '/reports/r.json' });
+    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 67, total: 67, reportPath: '/reports/r.json', report: { total: 67, passed: 67, samples } } as unknown as SlimeEvent);
     sink.emit({ type: 'built', time: T0, drvPath: verify, outputs: {}, durationMs: 1 });
     sink.emit({ type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} });
     await sink.close?.();
@@ -188,11 +183,11 @@ describe('startTui', () => {
     expect(plain).toMatch(/Verification of isolate-verify {2}67\/67 bit-exact\n(.*PASS.*\n){67}✔ Done in 0\.0s: 1 built, 1 cached, 0 substituted, 0 failed\n$/);
   });
 
-  it('shows the counts when a report cannot be read', async () => {
-    const { screen, sink } = start(() => Promise.reject(new Error('ENOENT')));
+  it('shows the counts for a verified event without a report (a log from before events carried it)', async () => {
+    const { screen, sink } = start();
     const verify = p('isolate-verify');
     sink.emit(plannedEvent(T0));
-    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 40, total: 41, reportPath: '/reports/gone.json' });
+    sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 40, total: 41, reportPath: '/reports/gone.json' } as unknown as SlimeEvent);
     sink.emit({ type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} });
     await sink.close?.();
     expect(screen.text).toContain('Verification of isolate-verify: 40/41 bit-exact (report: /reports/gone.json)');

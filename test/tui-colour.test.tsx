@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
-import { initialState, reduceAll } from '../tui/state.js';
+import { initialState, reduceAll } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 // Colour support is decided when chalk is first imported: force it before Ink loads.
@@ -26,7 +26,10 @@ describe('colours', () => {
       cached: 'gray',
       failed: 'red',
       skipped: 'gray',
+      // Cancelled by the run, not failed on its own: never the red of a failure.
+      cancelled: 'yellow',
     });
+    expect(STATUS_STYLE.cancelled.symbol).not.toBe(STATUS_STYLE.failed.symbol);
   });
 
   it('draws each row symbol in its state colour', () => {
@@ -51,7 +54,7 @@ describe('colours', () => {
     expect(colourAt(row('lib03'), '✔')).toBe('green');
     expect(colourAt(row('lib04'), '✖')).toBe('red');
     expect(colourAt(row('python3.11'), '≡')).toBe('gray');
-    expect(colourAt(row('lib04'), 'timeout after 1m00s')).toBe('red');
+    expect(colourAt(row('lib04'), 'timed out after 1m00s')).toBe('red');
   });
 
   it('dims the benchmark rows of the reference interpreter, whatever its label, and only those', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DrvStatus } from '../tui/state.js';
+import type { DrvStatus } from '../src/run/state.js';
 import { MAX_FAILURE_ROWS, MAX_LOG_LINES, moveFocus, planLayout, type RowModel } from '../tui/view-model.js';
 
 function rows(spec: Partial<Record<DrvStatus, number>>): RowModel[] {

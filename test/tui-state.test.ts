@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { SlimeEvent } from '../src/events.js';
-import { appendLine, EMPTY_TAIL, lastLines, MAX_LINE_CHARS } from '../tui/log-tail.js';
-import { counts, eta, initialState, nameFromDrvPath, reduce, reduceAll, treeRows, type TuiState } from '../tui/state.js';
+import { appendLine, EMPTY_TAIL, lastLines, MAX_LINE_CHARS } from '../src/run/log-tail.js';
+import { counts, eta, initialState, nameFromDrvPath, reduce, reduceAll, treeRows, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
-import { activityOf, formatBytes, formatDuration, formatPhase, formatReason } from '../tui/format.js';
+import { activityOf, formatBytes, formatDuration, formatPhase } from '../src/run/format.js';
+import { describeFailure } from '../src/run/failure.js';
 
 const T0 = 1_000_000;
 
@@ -215,7 +216,7 @@ describe('format', () => {
     expect([812, 1536, 12.3 * 2 ** 20].map(formatBytes)).toEqual(['812 B', '1.5 KiB', '12.3 MiB']);
     expect(formatPhase({ name: 'verify', done: 30, total: 55, passed: 30 }, 'verify')).toBe('verify 30/55 (30 ok)');
     expect(formatPhase({ name: 'make' })).toBe('make');
-    expect(formatReason({ kind: 'exit', exitCode: null, signal: 'SIGKILL' })).toBe('killed by SIGKILL');
-    expect(formatReason({ kind: 'timeout', timeoutMs: 1_800_000 })).toBe('timeout after 30m00s');
+    expect(describeFailure({ kind: 'exit', exitCode: null, signal: 'SIGKILL' })).toBe('builder killed by SIGKILL');
+    expect(describeFailure({ kind: 'timeout', timeoutMs: 1_800_000 })).toBe('timed out after 30m00s');
   });
 });

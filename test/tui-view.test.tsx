@@ -6,7 +6,7 @@ import type { SlimeEvent } from '../src/events.js';
 import { BenchPanel, ratioBar } from '../tui/components/BenchPanel.js';
 import { RealizeView, RunRecord } from '../tui/components/RealizeView.js';
 import { Results, type VerifyReport } from '../tui/components/Results.js';
-import { initialState, reduceAll, type TuiState } from '../tui/state.js';
+import { initialState, reduceAll, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
 const T0 = 1_700_000_000_000;
@@ -114,7 +114,7 @@ describe('RealizeView rows', () => {
 
   it('lists failures with exit status, phase and log path', () => {
     expect(out).toContain('✖ 1 failed\n');
-    expect(lineWith(out, '  lib05  ')).toMatch(/^ {2}lib05 {2}exit 2 {2}in make {2}\/logs\/lib05\.log$/);
+    expect(lineWith(out, '  lib05  ')).toMatch(/^ {2}lib05 {2}builder exited with code 2 {2}in make {2}\/logs\/lib05\.log$/);
   });
 
   it('never draws a line wider than the terminal', () => {

@@ -15,11 +15,10 @@
 import { render, Static, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { EventSink, SlimeEvent } from '../src/events.js';
-import { readReport } from '../src/verify/report.js';
 import { RealizeView, RunRecord } from './components/RealizeView.js';
 import type { VerifyReport } from './components/Results.js';
 import { Summary } from './components/Summary.js';
-import { Batch, counts, initialState, type TuiState } from './state.js';
+import { Batch, counts, initialState, type TuiState } from '../src/run/state.js';
 import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
 
 /** The fastest frame rate, ~12 a second: smooth to the eye. */
@@ -205,8 +204,6 @@ export interface StartTuiOptions {
   stdin?: NodeJS.ReadStream;
   /** Wall clock; a replay passes the events' clock. */
   clock?: () => number;
-  /** Reads a verification report named by a `verified` event; by default, checking it is one. */
-  loadReport?: (reportPath: string) => Promise<VerifyReport>;
   /**
    * Route `console.*` above the live frame (default), so a stray message cannot
    * garble it. Off for hosts that replace `console` themselves, as test runners do.
@@ -216,9 +213,7 @@ export interface StartTuiOptions {
 
 export function startTui(opts: StartTuiOptions = {}): EventSink {
   const clock = opts.clock ?? Date.now;
-  const loadReport = opts.loadReport ?? readReport;
   const store = new TuiStore(clock());
-  const loads: Promise<void>[] = [];
   const instance = render(
     <RealizeApp store={store} onInterrupt={() => process.kill(process.pid, 'SIGINT')} />,
     {
@@ -235,14 +230,11 @@ export function startTui(opts: StartTuiOptions = {}): EventSink {
   return {
     emit(event: SlimeEvent): void {
       store.push(event);
-      if (event.type === 'verified') {
-        // A missing or unreadable report leaves the one-line summary in its place.
-        loads.push(loadReport(event.reportPath).then((r) => store.addReport(event.drvPath, r), () => undefined));
-      }
+      // The event carries the report; a log written before it did leaves the one-line summary.
+      if (event.type === 'verified' && event.report !== undefined) store.addReport(event.drvPath, event.report);
     },
     async close(): Promise<void> {
       stopFrames();
-      await Promise.all(loads);
       store.close(clock());
       // React renders the published state in a microtask; unmounting first would
       // leave the last frame drawn before it on the screen.

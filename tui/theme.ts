@@ -1,9 +1,9 @@
 /**
  * One symbol and one colour per derivation state, used everywhere a state is shown:
- * green finished, yellow working, cyan moving bytes, red failed, grey nothing done.
+ * green finished, yellow working or cancelled, cyan moving bytes, red failed, grey nothing done.
  * Symbols differ as well as colours so the tree reads without colour too.
  */
-import type { DrvStatus } from './state.js';
+import type { DrvStatus } from '../src/run/state.js';
 
 export interface StatusStyle {
   readonly symbol: string;
@@ -23,4 +23,6 @@ export const STATUS_STYLE: Readonly<Record<DrvStatus, StatusStyle>> = {
   cached: { symbol: '≡', color: 'gray', label: 'cached' },
   failed: { symbol: '✖', color: 'red', label: 'failed' },
   skipped: { symbol: '⊘', color: 'gray', label: 'skipped' },
+  // Not a failure of its own: the run stopped before or while it ran.
+  cancelled: { symbol: '◍', color: 'yellow', label: 'cancelled' },
 };

@@ -3,8 +3,9 @@
  * split of the terminal's height. Pure, so layout decisions are tested without
  * rendering, and the components only draw what they are handed.
  */
-import { activityOf, formatDuration, formatReason } from './format.js';
-import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TuiState } from './state.js';
+import { describeFailure } from '../src/run/failure.js';
+import { activityOf, formatDuration } from '../src/run/format.js';
+import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TuiState } from '../src/run/state.js';
 
 export interface RowModel {
   readonly drvPath: string;
@@ -41,9 +42,11 @@ function detailOf(d: DrvState): string | undefined {
   if (ACTIVE_STATUSES.has(d.status)) return activityOf(d);
   switch (d.status) {
     case 'failed':
-      return formatReason(d.failure!.reason);
+      return describeFailure(d.failure!.reason);
     case 'skipped':
       return d.skippedBecauseOf !== undefined ? 'dependency failed' : 'not attempted';
+    case 'cancelled':
+      return d.cancelledBecauseOf !== undefined ? 'cancelled after a failure' : 'cancelled';
     case 'substituted':
       return d.substitutedFrom !== undefined ? `from ${d.substitutedFrom}` : undefined;
     default:
@@ -97,7 +100,7 @@ export function failureModels(state: TuiState): FailureModel[] {
     .map((d) => ({
       drvPath: d.drvPath,
       name: d.name,
-      status: formatReason(d.failure!.reason),
+      status: describeFailure(d.failure!.reason),
       phase: d.failure!.phase,
       logPath: d.failure!.logPath ?? d.failure!.keptBuildDir,
     }));
@@ -131,6 +134,7 @@ const DROP_RANK: Record<DrvStatus, number> = {
   substituted: 0,
   cached: 0,
   skipped: 1,
+  cancelled: 1,
   planned: 2,
   failed: 3,
   'lock-wait': 4,

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { ExitCode } from '../errors.js';
+import { BuildFailure } from '../errors.js';
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
 import { fetchFixed, HashMismatchError, FetchFailedError } from '../fetch/fetch-fixed.js';
@@ -20,6 +20,7 @@ import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
 import { runBuilder } from './run-builder.js';
 import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
+import { sandboxWanted } from './sandbox.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -41,54 +42,11 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
+  sandbox?: boolean;
 }
 
 export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
-
-/** A build that did not produce valid outputs; the event data travels with it. */
-export class BuildFailure extends Error {
-  constructor(
-    readonly reason: FailureReason,
-    readonly phase?: string,
-    readonly logPath?: string,
-    readonly keptBuildDir?: string,
-  ) {
-    super(describeFailure(reason));
-    this.name = 'BuildFailure';
-  }
-
-  get exitCode(): number {
-    switch (this.reason.kind) {
-      case 'timeout':
-        return ExitCode.timeout;
-      case 'hash-mismatch':
-        return ExitCode.hashMismatch;
-      case 'interrupted':
-        return ExitCode.interrupted;
-      default:
-        return ExitCode.buildFailed;
-    }
-  }
-}
-
-export function describeFailure(r: FailureReason): string {
-  switch (r.kind) {
-    case 'exit':
-      return r.signal ? `builder killed by ${r.signal}` : `builder exited with code ${r.exitCode}`;
-    case 'timeout':
-      return `build timed out after ${Math.round(r.timeoutMs / 1000)} s`;
-    case 'hash-mismatch':
-      return `hash mismatch${r.url ? ` from ${r.url}` : ''}: expected ${r.expected}, got ${r.actual}`;
-    case 'fetch':
-      return `no mirror could be fetched: ${r.tried.map((t) => `${t.mirror}: ${t.error}`).join('; ')}`;
-    case 'no-output':
-      return `builder succeeded but did not create output "${r.output}" ($${r.output})`;
-    case 'interrupted':
-      return `interrupted (${r.signal})`;
-    case 'internal':
-      return r.message;
-  }
-}
 
 const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.outputs).map(([k, v]) => [k, v.path]));
 
@@ -146,6 +104,8 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
       buildDir,
       tempOutputs,
       storeDir: store.dir,
+      inputClosure: store.closure(req.inputPaths),
+      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
       cores: opts.cores,
       logFile: logPath,
       timeoutMs: opts.timeoutMs ?? req.timeoutMs,

@@ -2,15 +2,16 @@
  * Runs one derivation's builder process in a clean environment.
  *
  * The environment is the derivation's own env plus a fixed set of variables (see
- * buildEnvironment); nothing leaks in from the caller. The builder runs in its own
- * process group so a timeout or Ctrl-C can end everything it started.
+ * buildEnvironment); nothing leaks in from the caller. Where and how the process
+ * starts (in the build sandbox or not) is src/builder/sandbox.ts's business; here it
+ * is a child in its own process group, so a timeout or Ctrl-C can end all it started.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
 import type { FailureReason } from '../events.js';
+import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox.js';
 
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
 export const SOURCE_DATE_EPOCH = '315532800';
@@ -24,6 +25,10 @@ export interface BuilderRun {
   /** Output name -> the temporary path the builder writes to. */
   tempOutputs: Record<string, string>;
   storeDir: string;
+  /** Store paths the builder may read: the closure of its inputs (all the sandbox shows of the store). */
+  inputClosure: Iterable<string>;
+  /** Run in the build sandbox (see sandbox.ts). */
+  sandbox: boolean;
   cores: number;
   logFile: string;
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -33,18 +38,19 @@ export interface BuilderRun {
   onSpawn?: (pid: number) => void;
 }
 
-export function buildEnvironment(run: BuilderRun, toolsDir: string): Record<string, string> {
+/** `view`: the build directory and PATH as the builder sees them (`/build` and `/tools` in the sandbox). */
+export function buildEnvironment(run: BuilderRun, view: BuilderView): Record<string, string> {
   const env: Record<string, string> = { ...run.drv.env };
   for (const [name, p] of Object.entries(run.tempOutputs)) env[name] = p;
   return {
     ...env,
-    PATH: toolsDir,
+    PATH: view.path,
     HOME: '/homeless-shelter',
-    TMPDIR: run.buildDir,
-    TEMPDIR: run.buildDir,
-    TMP: run.buildDir,
-    TEMP: run.buildDir,
-    NIX_BUILD_TOP: run.buildDir,
+    TMPDIR: view.buildTop,
+    TEMPDIR: view.buildTop,
+    TMP: view.buildTop,
+    TEMP: view.buildTop,
+    NIX_BUILD_TOP: view.buildTop,
     NIX_BUILD_CORES: String(run.cores),
     NIX_STORE: run.storeDir,
     SOURCE_DATE_EPOCH,
@@ -65,13 +71,15 @@ export function makeToolsDir(buildDir: string, drv: DrvData): string {
 /** Resolves with null on success, or the reason the builder failed. */
 export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
   const toolsDir = makeToolsDir(run.buildDir, run.drv);
+  let launched: LaunchedBuilder;
+  try {
+    launched = startBuilder(run, toolsDir);
+  } catch (e) {
+    // The sandbox cannot start here: a failure like any other, cleaned up as any other.
+    return Promise.resolve({ kind: 'internal', message: (e as Error).message });
+  }
+  const { child, finish: finishLaunch } = launched;
   const log = fs.openSync(run.logFile, 'a');
-  const child = spawn(run.drv.builder, run.drv.args, {
-    cwd: run.buildDir,
-    env: buildEnvironment(run, toolsDir),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
   if (child.pid) run.onSpawn?.(child.pid);
   const killGroup = (sig: NodeJS.Signals) => {
     try {
@@ -86,7 +94,7 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     killGroup('SIGTERM');
     setTimeout(() => killGroup('SIGKILL'), 3000).unref();
   };
-  const onAbort = () => stop({ kind: 'interrupted', signal: 'SIGINT' });
+  const onAbort = () => stop({ kind: 'interrupted', signal: signalOf(run.signal) });
   run.signal.addEventListener('abort', onAbort, { once: true });
   const timer = run.timeoutMs
     ? setTimeout(() => stop({ kind: 'timeout', timeoutMs: run.timeoutMs! }), run.timeoutMs)
@@ -108,10 +116,18 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     const finish = (reason: FailureReason | null) => {
       clearTimeout(timer);
       run.signal.removeEventListener('abort', onAbort);
-      void Promise.all(pending).then(() => {
+      // A builder's background children must not outlive it (those that left its
+      // process group only the sandbox ends: they may hold its output pipes open).
+      killGroup('SIGKILL');
+      void settled(Promise.all(pending), PIPE_GRACE_MS).then(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
         fs.closeSync(log);
-        // A builder's background children must not outlive it.
-        killGroup('SIGKILL');
+        try {
+          finishLaunch();
+        } catch (e) {
+          reason ??= { kind: 'internal', message: `cannot collect the build's outputs: ${(e as Error).message}` };
+        }
         resolve(ended ?? reason);
       });
     };
@@ -120,6 +136,43 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
       finish(code === 0 ? null : { kind: 'exit', exitCode: code, signal });
     });
   });
+}
+
+function startBuilder(run: BuilderRun, toolsDir: string): LaunchedBuilder {
+  return launchBuilder(
+    {
+      builder: run.drv.builder,
+      args: run.drv.args,
+      buildDir: run.buildDir,
+      toolsDir,
+      hostTools: [...new Set([run.drv.builder, ...parseHostTools(run.drv.env).values()])],
+      storeDir: run.storeDir,
+      inputClosure: run.inputClosure,
+      tempOutputs: run.tempOutputs,
+      network: Object.values(run.drv.outputs).some((o) => o.hash !== ''),
+      sandbox: run.sandbox,
+    },
+    (view) => buildEnvironment(run, view),
+  );
+}
+
+/** How long the output pipes may stay open after the builder exited, held by a process it left behind. */
+const PIPE_GRACE_MS = 2000;
+
+function settled(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The signal an abort carries as its reason (SIGINT, SIGTERM, SIGHUP); SIGINT when it carries none. */
+function signalOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return typeof r === 'string' && r.startsWith('SIG') ? r : 'SIGINT';
 }
 
 /** Copies a stream to the log file and hands each complete line to `onLine`. */

@@ -7,6 +7,8 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { ExitCode, SlimeError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
+import { didYouMean } from '../suggest.js';
+import { layoutHelp } from './help-layout.js';
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   realize: () => import('./commands/realize.js'),
@@ -22,6 +24,9 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   bench: () => import('./commands/bench.js'),
   tui: () => import('./commands/tui.js'),
 };
+
+/** Other spellings users bring along (Nix's `realise`). */
+const aliases: Record<string, string> = { realise: 'realize' };
 
 const EXIT_CODES = `Exit codes:
   0    success
@@ -53,15 +58,38 @@ Commands:
 ${lines.join('\n')}
 
 Common options:
-  --store DIR      the store directory (default: SLIME_STORE, else ${path.join(ctx.cwd, 'store')})
-  -f, --file FILE  a derivation module instead of derivations/index.ts
+  --store DIR        the store directory (default: $SLIME_STORE, else ${path.join(ctx.cwd, 'store')})
+  -f, --file FILE    load derivations from FILE instead of derivations/index.ts
+  --debug            print stack traces with errors (or SLIME_DEBUG=1)
 
 ${EXIT_CODES}
 `;
 }
 
-export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  const [name, ...rest] = argv;
+/** `--debug` anywhere on the line, or SLIME_DEBUG=1: stack traces with errors. */
+function debugWanted(argv: string[], env: NodeJS.ProcessEnv): { debug: boolean; argv: string[] } {
+  const debug = argv.includes('--debug') || (env.SLIME_DEBUG !== undefined && env.SLIME_DEBUG !== '' && env.SLIME_DEBUG !== '0');
+  return { debug, argv: argv.filter((a) => a !== '--debug') };
+}
+
+/** `--log-format json` (or `=json`): every line on stderr must then be a JSON event, errors too. */
+function jsonLog(args: string[]): boolean {
+  return args.includes('--log-format=json') || args.some((a, i) => a === '--log-format' && args[i + 1] === 'json');
+}
+
+/** Says an error the way the run's log speaks: a plain `error:` line, or a JSON event. */
+function reportError(ctx: CliContext, json: boolean, message: string, exitCode: number, stack?: string): void {
+  if (json) {
+    ctx.stderr.write(`${JSON.stringify({ type: 'message', time: Date.now(), level: 'error', message, exitCode, ...(stack !== undefined ? { stack } : {}) })}\n`);
+  } else {
+    ctx.stderr.write(`error: ${message}\n${stack !== undefined ? `${stack}\n` : ''}`);
+  }
+}
+
+export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
+  const { debug, argv } = debugWanted(argvIn, ctx.env);
+  const [given, ...rest] = argv;
+  const name = given !== undefined ? aliases[given] ?? given : given;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(await usage(ctx));
     return name ? ExitCode.ok : ExitCode.usage;
@@ -72,22 +100,28 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   const load = commands[name];
   if (!load) {
-    ctx.stderr.write(`error: unknown command "${name}"; run \`slime --help\` for the list of commands\n`);
+    const hint = didYouMean(name, Object.keys(commands));
+    ctx.stderr.write(`error: unknown command "${name}"${hint}; run \`slime --help\` for the list of commands\n`);
     return ExitCode.usage;
   }
   const command = (await load()).default;
   if (rest.includes('--help') || rest.includes('-h')) {
-    ctx.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
+    const text = layoutHelp(command.help);
+    ctx.stdout.write(text.endsWith('\n') ? text : text + '\n');
     return ExitCode.ok;
   }
+  const json = jsonLog(rest);
   try {
     return await command.run(rest, ctx);
   } catch (e) {
     if (e instanceof SlimeError) {
-      ctx.stderr.write(`error: ${e.message}\n`);
+      const original = (e as { original?: unknown }).original;
+      reportError(ctx, json, e.message, e.exitCode, debug ? ((original as Error | undefined)?.stack ?? e.stack) : undefined);
       return e.exitCode;
     }
-    ctx.stderr.write(`error: internal error in slime ${name}: ${(e as Error).stack ?? e}\n`);
+    const err = e as Error;
+    const message = `internal error in slime ${name}: ${err?.message ?? String(e)}; this is a bug in slime${debug ? '' : ' (run again with --debug for the stack trace)'}`;
+    reportError(ctx, json, message, ExitCode.failure, debug ? err?.stack : undefined);
     return ExitCode.failure;
   }
 }

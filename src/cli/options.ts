@@ -7,14 +7,17 @@ import { UsageError } from '../errors.js';
 import { defaultModule, loadModule, type LoadedModule } from '../derivation/load.js';
 import { Store, storeDirFrom } from '../store/store.js';
 import type { CliContext } from './command.js';
+import { checkStoreDir, missingStoreError } from './store-dir.js';
+import { didYouMean } from '../suggest.js';
 
 export const commonOptions = {
   store: { type: 'string' },
   file: { type: 'string', short: 'f' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const COMMON_HELP = `  --store DIR        the store directory (default: $SLIME_STORE, else store/ in the project)
-  -f, --file FILE    load derivations from FILE instead of derivations/index.ts`;
+export const COMMON_HELP = `      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)
+  -f, --file FILE       load derivations from FILE instead of derivations/index.ts
+      --debug           print stack traces with errors (or SLIME_DEBUG=1)`;
 
 /** node:util's parseArgs, with its errors turned into usage errors that name the command. */
 export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
@@ -25,14 +28,29 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}; see \`slime ${command} --help\``);
+    // Node says `Unknown option '--x'. To specify a positional ...`: lower case like every other error.
+    const said = (e as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/\.$/, '');
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(said);
+    const known = Object.entries(options).flatMap(([long, o]) => [`--${long}`, ...(o.short !== undefined ? [`-${o.short}`] : [])]);
+    const hint = unknown !== null && unknown[1]!.startsWith('--') ? didYouMean(unknown[1]!, known) : '';
+    throw new UsageError(`${said.charAt(0).toLowerCase()}${said.slice(1)}${hint}; see \`slime ${command} --help\``);
   }
 }
 
-export function openStore(ctx: CliContext, storeOption: string | undefined): Store {
+/**
+ * The store a command works on. A command that writes creates it if it is missing;
+ * a read-only one (`readOnly: 'verify'`, the verb for the error) refuses a store that
+ * does not exist, and with `readOnly: true` gets it as it is without creating anything.
+ */
+export function openStore(ctx: CliContext, storeOption: string | undefined, opts: { readOnly?: string | true } = {}): Store {
   const store = new Store(storeDirFrom(storeOption, ctx.env, ctx.cwd));
-  store.init();
-  if (store.stateDir && fs.existsSync(`${store.stateDir}/db`)) {
+  const state = checkStoreDir(store.dir, { create: opts.readOnly === undefined });
+  if (state === 'missing') {
+    if (typeof opts.readOnly === 'string') throw missingStoreError(store.dir, opts.readOnly);
+    return store;
+  }
+  if (opts.readOnly === undefined) store.init();
+  if (fs.existsSync(`${store.stateDir}/db`)) {
     // An older slime's JSON metadata: imported now, and what could not be read said by name.
     store.db.gcState();
     for (const p of store.migrationProblems) ctx.stderr.write(`warning: store metadata not imported: ${p}\n`);
@@ -41,7 +59,9 @@ export function openStore(ctx: CliContext, storeOption: string | undefined): Sto
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, store.toolCacheFile);
+  // A store that is not there gets no tool cache: reading a module creates no store.
+  const cache = fs.existsSync(store.stateDir) ? store.toolCacheFile : undefined;
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, cache);
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

@@ -19,7 +19,7 @@ import { serializeDrv, type DrvData } from './aterm.js';
 import { drvPathOf, fillOutputPaths, hashDerivationModulo } from './drv-hash.js';
 import { describeHostTools, type HostToolResolver } from './host-tools.js';
 import { sourceStorePath } from './sources.js';
-import type { Mirror } from '../fetch/mirror.js';
+import { checkMirror, type Mirror } from '../fetch/mirror.js';
 
 export type { Mirror };
 
@@ -141,6 +141,24 @@ function isSource(a: unknown): a is Source {
   return typeof a === 'object' && a !== null && (a as Source).kind === 'source';
 }
 
+/**
+ * Refuses what Nix would not coerce to a string (an attribute set, null), and what
+ * JavaScript would silently turn into "[object Object]", "null" or "undefined".
+ */
+function checkArg(a: unknown, drvName: string, where: string): void {
+  if (Array.isArray(a)) {
+    a.forEach((x, i) => checkArg(x, drvName, `${where}[${i}]`));
+    return;
+  }
+  if (typeof a === 'string' || typeof a === 'boolean' || isDerivation(a) || isSource(a)) return;
+  if (typeof a === 'number' && Number.isFinite(a)) return;
+  const what = a === null ? 'null' : a === undefined ? 'undefined' : typeof a === 'number' ? String(a) : typeof a === 'function' ? 'a function' : 'an object';
+  throw new SlimeError(
+    `derivation ${drvName}: ${where} is ${what}, which cannot be turned into a string (Nix refuses to coerce it too); ` +
+      'pass a string, number, boolean, derivation, source() or a list of them, or leave the key out',
+  );
+}
+
 /** Collects what strings refer to, as Nix's string context does. */
 class References {
   readonly drvs = new Map<string, { drv: Derivation; outputs: Set<string> }>();
@@ -214,6 +232,8 @@ export function derivation(spec: DerivationSpec): Derivation {
   const toolNames = [...(spec.tools ?? []), ...(builtin ? [] : [spec.builder])];
   const toolLines = toolNames.length ? describeHostTools(c.tools, toolNames) : undefined;
 
+  for (const [k, v] of Object.entries(spec.env ?? {})) checkArg(v, spec.name, `env.${k}`);
+  (spec.args ?? []).forEach((a, i) => checkArg(a, spec.name, `args[${i}]`));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.env ?? {})) env[k] = refs.render(v);
   env.name = spec.name;
@@ -303,6 +323,8 @@ export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[
   if (spec.mirrors.length === 0) {
     throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL or apt-source mirror`);
   }
+  // A mirror that could never work is a mistake in the declaration, not a build failure.
+  for (const m of spec.mirrors) checkMirror(m, spec.name);
   const fetchSpec: FetchSpec = {
     name: spec.name,
     builder: 'builtin:fetch',

@@ -55,7 +55,8 @@ export class HostToolResolver {
     const name = path.basename(nameOrPath);
     const real = fs.realpathSync(found);
     const st = fs.statSync(real);
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
+    // v2: versions of tools that refuse --version come from their package (see versionOf).
+    const key = `v2:${st.ino}:${st.size}:${st.mtimeMs}`;
     let entry = this.cache[real];
     if (!entry || entry.key !== key) {
       entry = { key, sha256: sha256File(real), version: versionOf(found) };
@@ -109,8 +110,36 @@ function sha256File(p: string): string {
   return h.digest('hex');
 }
 
-/** The first line a tool prints for `--version`, whatever it is: some tools reject the flag, which is still stable. */
+/**
+ * The first line a tool prints for `--version`. A tool that refuses the flag (dash,
+ * as /bin/sh: "Illegal option --") has no version of its own to tell: its Debian
+ * package's name and version stand in (`dash 0.5.12-2`), or nothing where dpkg does not
+ * know the file; the file's hash identifies it either way.
+ */
 function versionOf(p: string): string {
+  const said = versionLine(p);
+  if (!/illegal option|invalid option|unrecognized option|unknown option/i.test(said)) return said;
+  return packageVersionOf(p) ?? '';
+}
+
+/** `dash 0.5.12-2` for a file a Debian package installed (under its /usr-merged name too). */
+export function packageVersionOf(p: string): string | undefined {
+  const real = fs.realpathSync(p);
+  const candidates = [...new Set([real, real.replace(/^\/usr\/(s?bin|lib)\//, '/$1/'), p])];
+  for (const file of candidates) {
+    try {
+      const owner = execFileSync('dpkg-query', ['-S', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+      const pkg = owner.split(':')[0]!.trim();
+      const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+      if (pkg !== '' && version !== '') return `${pkg} ${version}`;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+function versionLine(p: string): string {
   let text: string;
   try {
     text = execFileSync(p, ['--version'], {

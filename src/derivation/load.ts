@@ -10,9 +10,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SlimeError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { beginEvaluation, type Derivation, type Target } from './api.js';
 import { HostToolResolver } from './host-tools.js';
+import { checkTargets, moduleLoadError } from './module-errors.js';
+import { didYouMean } from '../suggest.js';
 
 export interface LoadedModule {
   file: string;
@@ -35,15 +37,12 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   try {
     mod = await importModule(abs);
   } catch (e) {
-    if (e instanceof SlimeError) throw e;
-    // The module's own copy of slime's sources throws errors of its own SlimeError class.
-    const exitCode = (e as { exitCode?: unknown }).exitCode;
-    if (typeof exitCode === 'number') throw new SlimeError((e as Error).message, exitCode);
-    throw new SlimeError(`cannot evaluate derivation module ${file}: ${(e as Error).stack ?? e}`);
+    // Syntax errors, throws, and slime's API refusing a declaration: one line with the place.
+    throw moduleLoadError(e, abs);
   } finally {
     tools.save();
   }
-  const targets = (mod.targets ?? (mod.default as Record<string, unknown> | undefined)?.targets ?? []) as Target[];
+  const targets = checkTargets(mod.targets ?? (mod.default as Record<string, unknown> | undefined)?.targets, abs);
   const derivations = new Map<string, Derivation>();
   for (const [k, v] of Object.entries(mod)) {
     if (isDerivation(v)) derivations.set(k, v);
@@ -76,7 +75,8 @@ export function resolveTarget(mod: LoadedModule, name: string): Resolved {
   const d = mod.derivations.get(name) ?? findByNameOrPath(mod, name);
   if (d) return { name, derivations: [d] };
   const known = mod.targets.map((x) => x.name).join(', ') || '(none)';
-  throw new UsageError(`unknown target "${name}" in ${mod.file}; targets are: ${known} (\`slime targets\` lists them with descriptions)`);
+  const hint = didYouMean(name, [...mod.targets.map((x) => x.name), ...mod.derivations.keys()]);
+  throw new UsageError(`unknown target "${name}" in ${mod.file}${hint}; targets are: ${known} (\`slime targets\` lists them with descriptions)`);
 }
 
 function findByNameOrPath(mod: LoadedModule, name: string): Derivation | undefined {

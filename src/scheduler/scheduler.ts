@@ -4,11 +4,18 @@
  * store build each derivation once. A failure skips its dependents; without
  * `--keep-going` it also cancels the builds still running, as Nix does.
  *
+ * Every planned derivation ends in exactly one of: built, cached (valid, whether
+ * found so at the start or reached after a failure), failed (the first failure, and
+ * any that fail on their own before the cancellation reaches them), skipped (a
+ * dependency failed), cancelled (stopped or never started because the run stopped:
+ * after a failure without `--keep-going`, or on the user's signal).
+ *
  * Everything the scheduler does is announced as a SlimeEvent; it prints nothing.
  */
 import PQueue from 'p-queue';
 import path from 'node:path';
-import { BuildFailure, failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import { failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { addSource } from '../store/add.js';
 import { sourceEntries } from '../derivation/sources.js';
@@ -37,6 +44,9 @@ export interface RealizeOptions {
   keepGoing: boolean;
   keepFailed: boolean;
   timeoutMs?: number;
+  /** Run builders in the build sandbox (src/builder/sandbox.ts); by default as SLIME_SANDBOX says, else on (Linux). */
+  sandbox?: boolean;
+  /** Aborting ends every build; the reason, a signal name (`SIGHUP`), is what the builds report. */
   signal: AbortSignal;
   /**
    * Awaited before the run adds anything to the store (a `.drv`, a source, a build):
@@ -50,8 +60,10 @@ export interface RealizeSummary {
   built: number;
   cached: number;
   substituted: number;
+  /** In the order they failed: the first is what the exit code reports. */
   failed: BuildFailureRecord[];
   skipped: number;
+  cancelled: number;
   /** Outputs of the roots that were realized. */
   results: Record<string, Record<string, string>>;
   /** mayAdd threw GcRaceError: nothing of this summary counts; run again under the lock. */
@@ -71,7 +83,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     try {
       await opts.mayAdd?.();
     } catch (e) {
-      if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, failed: [], skipped: 0, results: {}, raced: true };
+      if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, cancelled: 0, failed: [], skipped: 0, results: {}, raced: true };
       throw e;
     }
   }
@@ -91,6 +103,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     substituted: summary.substituted,
     failed: summary.failed.length,
     skipped: summary.skipped,
+    cancelled: summary.cancelled,
     wallMs: Date.now() - began,
     results: summary.results,
   });
@@ -104,7 +117,9 @@ class GraphRun {
   private readonly finished = new Set<string>();
   private readonly queue: PQueue;
   private readonly cancel = new AbortController();
-  private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0 };
+  private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0, cancelled: 0 };
+  /** Why the run stopped early; unset while it runs to its end. */
+  private stopped: { by: 'signal'; signal: string } | { by: 'failure'; drvPath: string } | undefined;
   private readonly failures: BuildFailureRecord[] = [];
   private readonly results: Record<string, Record<string, string>> = {};
 
@@ -118,16 +133,22 @@ class GraphRun {
       this.waitingOn.set(n.drvPath, n.inputs.length);
       for (const i of n.inputs) this.dependents.set(i, [...(this.dependents.get(i) ?? []), n.drvPath]);
     }
-    opts.signal.addEventListener('abort', () => this.cancel.abort(), { once: true });
+    const onSignal = () => {
+      // The CLI aborts with the signal's name as the reason.
+      this.stopped ??= { by: 'signal', signal: typeof opts.signal.reason === 'string' ? opts.signal.reason : 'SIGINT' };
+      this.queue.clear();
+      this.cancel.abort(opts.signal.reason);
+    };
+    if (opts.signal.aborted) onSignal();
+    else opts.signal.addEventListener('abort', onSignal, { once: true });
   }
 
   async start(): Promise<void> {
     for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
     await this.queue.onIdle();
     if (this.raced) return;
-    for (const n of this.nodes) {
-      if (!this.finished.has(n.drvPath)) this.skip(n.drvPath, this.failures[0]?.drvPath ?? n.drvPath);
-    }
+    // What the run never reached: valid outputs are results all the same; the rest was cancelled.
+    for (const n of this.nodes) if (!this.finished.has(n.drvPath)) this.unreached(n);
   }
 
   private raced = false;
@@ -136,12 +157,17 @@ class GraphRun {
     return { ...this.counts, failed: this.failures, results: this.results, ...(this.raced ? { raced: true } : {}) };
   }
 
+  private allValid(n: GraphNode): boolean {
+    return Object.values(n.outputs).every((p) => this.opts.store.isValid(p));
+  }
+
   private enqueue(n: GraphNode): void {
     void this.queue.add(() => this.realize(n));
   }
 
   private async realize(n: GraphNode): Promise<void> {
-    if (this.cancel.signal.aborted) return;
+    // Left for the sweep at the end, which reports it cached or cancelled.
+    if (this.cancel.signal.aborted || this.finished.has(n.drvPath)) return;
     const emit = this.opts.events.emit.bind(this.opts.events);
     const { store } = this.opts;
     try {
@@ -156,6 +182,7 @@ class GraphRun {
           keepFailed: this.opts.keepFailed,
           signal: this.cancel.signal,
           timeoutMs: this.opts.timeoutMs,
+          sandbox: this.opts.sandbox,
         },
       );
       await this.succeeded(n, result);
@@ -173,19 +200,23 @@ class GraphRun {
   private async succeeded(n: GraphNode, result: BuildResult): Promise<void> {
     const time = Date.now();
     if (result.action === 'cached') {
-      this.counts.cached++;
-      this.opts.events.emit({ type: 'cached', time, drvPath: n.drvPath, outputs: result.outputs });
+      this.markCached(n);
     } else {
       this.counts.built++;
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });
+      if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
     }
     if (n.phases === 'verify') await this.announceVerification(n);
-    if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
     this.finished.add(n.drvPath);
-    for (const d of this.dependents.get(n.drvPath) ?? []) {
+    this.release(n.drvPath);
+  }
+
+  /** `drvPath`'s outputs are valid: its dependents wait on one input less. */
+  private release(drvPath: string): void {
+    for (const d of this.dependents.get(drvPath) ?? []) {
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
-      if (left === 0) this.enqueue(this.byDrv.get(d)!);
+      if (left === 0 && !this.finished.has(d)) this.enqueue(this.byDrv.get(d)!);
     }
   }
 
@@ -193,16 +224,23 @@ class GraphRun {
     try {
       const { readReport } = await import('../verify/report.js');
       const report = await readReport(reportPath);
-      this.opts.events.emit({ type: 'verified', time: Date.now(), drvPath: n.drvPath, passed: report.passed, total: report.total, reportPath });
+      // The event carries the report: no consumer reads the file again.
+      this.opts.events.emit({ type: 'verified', time: Date.now(), drvPath: n.drvPath, passed: report.passed, total: report.total, reportPath, report });
     } catch {
       // A verification derivation without a readable report is shown as an ordinary build.
     }
   }
 
   private async failed(n: GraphNode, e: unknown): Promise<void> {
-    const failure = e instanceof BuildFailure ? e : new BuildFailure({ kind: 'internal', message: (e as Error).message ?? String(e) });
-    this.failures.push({ drvPath: n.drvPath, name: n.name, failure });
     this.finished.add(n.drvPath);
+    // A build the run itself stopped did not fail on its own: say so, and count it apart.
+    if (this.cancel.signal.aborted && this.stopped?.by === 'failure') {
+      this.cancelled(n.drvPath);
+      return;
+    }
+    let failure = e instanceof BuildFailure ? e : new BuildFailure({ kind: 'internal', message: (e as Error).message ?? String(e) });
+    if (this.stopped?.by === 'signal') failure = new BuildFailure({ kind: 'interrupted', signal: this.stopped.signal }, failure.phase, failure.logPath, failure.keptBuildDir);
+    this.failures.push({ drvPath: n.drvPath, name: n.name, failure });
     this.opts.events.emit({
       type: 'failed',
       time: Date.now(),
@@ -214,15 +252,43 @@ class GraphRun {
     });
     if (n.phases === 'verify' && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
     this.skipDependents(n.drvPath, n.drvPath);
-    if (!this.opts.keepGoing) {
+    if (!this.opts.keepGoing && this.stopped === undefined) {
+      this.stopped = { by: 'failure', drvPath: n.drvPath };
       this.queue.clear();
       this.cancel.abort();
     }
   }
 
+  private markCached(n: GraphNode): void {
+    this.finished.add(n.drvPath);
+    this.counts.cached++;
+    this.opts.events.emit({ type: 'cached', time: Date.now(), drvPath: n.drvPath, outputs: n.outputs });
+    if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = n.outputs;
+  }
+
+  /** A derivation the run ended without reaching. */
+  private unreached(n: GraphNode): void {
+    if (this.allValid(n)) this.markCached(n);
+    else this.cancelled(n.drvPath);
+  }
+
+  private cancelled(drvPath: string): void {
+    this.finished.add(drvPath);
+    this.counts.cancelled++;
+    const becauseOf = this.stopped?.by === 'failure' ? this.stopped.drvPath : undefined;
+    this.opts.events.emit({ type: 'cancelled', time: Date.now(), drvPath, becauseOf });
+  }
+
   private skipDependents(drvPath: string, becauseOf: string): void {
     for (const d of this.dependents.get(drvPath) ?? []) {
       if (this.finished.has(d)) continue;
+      const node = this.byDrv.get(d)!;
+      // Valid outputs need nothing from the failed input: they are results all the same.
+      if (this.allValid(node)) {
+        this.markCached(node);
+        this.release(d);
+        continue;
+      }
       this.skip(d, becauseOf);
       this.skipDependents(d, becauseOf);
     }

@@ -24,6 +24,8 @@ debian_packages=(
   clang lld wasi-libc libclang-rt-14-dev-wasm32
   # tools the builders declare as host tools
   util-linux file binutils patchelf
+  # the build sandbox (src/builder/sandbox.ts)
+  bubblewrap
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -3,7 +3,8 @@
  * outside the closure of the gc roots (src/store/roots.ts) goes. The caller holds the
  * gc lock exclusively, so no process is adding paths meanwhile; processes that use
  * valid paths without the lock (a no-op realize) see the collection in the database's
- * gc generation and take the lock to check again.
+ * gc generation and take the lock to check again. The `.drv` that produced a live path
+ * stays too (Nix's keep-derivations).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,14 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
   if (!opts.dryRun) store.db.beginCollection();
   try {
     const roots = findRoots(store);
-    const live = store.closure(roots.filter((r) => store.isValid(r)));
+    const reached = store.closure(roots.filter((r) => store.isValid(r)));
+    // keep-derivations, Nix's default: a live output keeps the .drv it came from (and the
+    // .drv's own closure: input .drvs and sources), so it can be traced back and rebuilt.
+    const derivers = [...reached].flatMap((p) => {
+      const deriver = store.queryInfo(p)?.deriver;
+      return deriver !== undefined && store.isValid(deriver) ? [deriver] : [];
+    });
+    const live = new Set([...reached, ...store.closure(derivers)]);
     const { valid, damaged } = store.entries();
     const candidates = new Set<string>();
     for (const entry of fs.readdirSync(store.dir)) {

@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { fitWidth } from '../format.js';
+import { fitWidth } from '../../src/run/format.js';
 
 /** The bottom line of every screen: the keys that work there, after any message for the user. */
 export function HelpLine({ keys, status, failed = false, width }: { keys: string; status?: string; failed?: boolean; width: number }) {

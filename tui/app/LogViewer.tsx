@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Box, Text } from 'ink';
 import { useEffect, useReducer, useState } from 'react';
-import { fitWidth, stripControl } from '../format.js';
+import { fitWidth, stripControl } from '../../src/run/format.js';
 import { HelpLine } from './HelpLine.js';
 import { useKeys } from './keys.js';
 import { matchPosition, matches, openLog, reduceLogView, type LogView } from './log-view.js';

@@ -1,8 +1,8 @@
 import { Box, Text } from 'ink';
 import { useSyncExternalStore } from 'react';
 import { RealizeView } from '../components/RealizeView.js';
-import { fitWidth } from '../format.js';
-import { treeRows, type TuiState } from '../state.js';
+import { fitWidth } from '../../src/run/format.js';
+import { treeRows, type TuiState } from '../../src/run/state.js';
 import { defaultFocus, moveFocus } from '../view-model.js';
 import { runHelp, runKey } from './app-state.js';
 import { HelpLine } from './HelpLine.js';

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { BenchPanel } from '../components/BenchPanel.js';
 import { Results } from '../components/Results.js';
-import { fitWidth } from '../format.js';
+import { fitWidth, fitWidthMarked } from '../../src/run/format.js';
 import type { TargetInfo } from './backend.js';
 
 /**
@@ -22,7 +22,7 @@ export function TargetDetail({ target, width, height }: { target: TargetInfo; wi
       {target.report !== undefined ? (
         <Results report={target.report} title={`Verification of ${target.name}`} maxRows={sampleRows} />
       ) : target.reportError !== undefined ? (
-        <Text color="red">{fitWidth(target.reportError, width)}</Text>
+        <Text color="red">{fitWidthMarked(target.reportError, width)}</Text>
       ) : target.verifies ? (
         <Text dimColor>Not verified yet: Enter realizes the target, verification included.</Text>
       ) : (

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fitWidth } from '../format.js';
+import { fitWidth, fitWidthMarked } from '../../src/run/format.js';
 import type { TargetInfo } from './backend.js';
 
 /** How this session's run of a target went, which says more than the store's state. */
@@ -58,7 +58,7 @@ export function TargetList(props: { targets: readonly TargetInfo[]; selected: nu
             {'  '}
             <Text color={result === undefined ? undefined : result.ok ? 'green' : 'red'}>{(result?.text ?? '—').padEnd(resultWidth)}</Text>
             {'  '}
-            <Text dimColor>{fitWidth(t.description, descriptionWidth)}</Text>
+            <Text dimColor>{fitWidthMarked(t.description, descriptionWidth)}</Text>
           </Text>
         );
       })}

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { fitWidth } from '../format.js';
+import { fitWidth } from '../../src/run/format.js';
 import { targetsHelp, targetsKey, type TargetsCommand, type TargetsContext } from './app-state.js';
 import type { TargetInfo } from './backend.js';
 import { HelpLine } from './HelpLine.js';

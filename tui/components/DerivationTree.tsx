@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { fitWidth } from '../format.js';
+import { fitWidthMarked } from '../../src/run/format.js';
 import { STATUS_STYLE } from '../theme.js';
 import type { HiddenRows, RowModel } from '../view-model.js';
 
@@ -28,7 +28,7 @@ interface DerivationRowProps {
 function DerivationRowView(props: DerivationRowProps) {
   const { row, focused, nameWidth, width } = props;
   const finishedOk = row.status === 'built' || row.status === 'substituted' || row.status === 'cached';
-  const quiet = finishedOk || row.status === 'skipped' || row.status === 'planned';
+  const quiet = finishedOk || row.status === 'skipped' || row.status === 'cancelled' || row.status === 'planned';
   const name = row.name.padEnd(Math.max(0, nameWidth - row.prefix.length));
   const elapsed = (row.elapsed ?? '').padStart(6);
   const detailWidth = width - 3 - row.prefix.length - name.length - 1 - elapsed.length - 2;
@@ -45,7 +45,7 @@ function DerivationRowView(props: DerivationRowProps) {
         <Text dimColor>{elapsed}</Text>
         {row.detail !== undefined && detailWidth > 0 ? (
           <Text color={row.status === 'failed' ? 'red' : undefined} dimColor={quiet}>
-            {`  ${fitWidth(row.detail, detailWidth)}`}
+            {`  ${fitWidthMarked(row.detail, detailWidth)}`}
           </Text>
         ) : null}
       </Text>

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import { fitWidth, stripControl } from '../format.js';
-import type { LogLine } from '../log-tail.js';
+import { fitWidth, stripControl } from '../../src/run/format.js';
+import type { LogLine } from '../../src/run/log-tail.js';
 
 /** The last lines of one build, under a header naming it; `hint` says how to switch. */
 export function LogPane(props: { name: string; lines: readonly LogLine[]; totalLines: number; width: number; hint?: string }) {

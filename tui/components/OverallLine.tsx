@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import { formatDuration } from '../format.js';
-import type { Counts, Eta } from '../state.js';
+import { formatDuration } from '../../src/run/format.js';
+import type { Counts, Eta } from '../../src/run/state.js';
 
 /**
  * A bar split by outcome, not just done/undone: green for built or substituted,
@@ -9,7 +9,7 @@ import type { Counts, Eta } from '../state.js';
 export function ProgressBar({ counts, width }: { counts: Counts; width: number }) {
   const scale = (n: number) => (counts.total === 0 ? 0 : Math.round((n / counts.total) * width));
   const ok = scale(counts.built + counts.substituted);
-  const grey = Math.min(width - ok, scale(counts.cached + counts.skipped));
+  const grey = Math.min(width - ok, scale(counts.cached + counts.skipped + counts.cancelled));
   const red = Math.min(width - ok - grey, scale(counts.failed));
   return (
     <Text>

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
-import { lastLines } from '../log-tail.js';
-import { counts, eta, wallMs, type TuiState } from '../state.js';
+import { lastLines } from '../../src/run/log-tail.js';
+import { counts, eta, wallMs, type TuiState } from '../../src/run/state.js';
 import { defaultFocus, failureModels, MAX_LOG_LINES, planLayout, rowModels } from '../view-model.js';
 import { DerivationTree } from './DerivationTree.js';
 import { FailureList } from './FailureList.js';

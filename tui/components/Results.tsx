@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import { formatBytes } from '../format.js';
+import { formatBytes } from '../../src/run/format.js';
 
 /*
  * The report as this panel reads it: the fields it needs of `src/verify/report.ts`'s

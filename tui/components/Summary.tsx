@@ -1,6 +1,6 @@
 import { Text } from 'ink';
-import { formatDuration } from '../format.js';
-import type { RunSummary } from '../state.js';
+import { formatDuration } from '../../src/run/format.js';
+import type { RunSummary } from '../../src/run/state.js';
 
 /** The last line of a run: how it ended, how long it took, and what each derivation came to. */
 export function Summary({ summary }: { summary: RunSummary }) {
@@ -19,6 +19,7 @@ export function Summary({ summary }: { summary: RunSummary }) {
       {', '}
       <Text color={failed ? 'red' : undefined}>{summary.failed} failed</Text>
       {summary.skipped > 0 ? <Text color="gray">{`, ${summary.skipped} skipped`}</Text> : ''}
+      {(summary.cancelled ?? 0) > 0 ? <Text color="yellow">{`, ${summary.cancelled} cancelled`}</Text> : ''}
     </Text>
   );
 }

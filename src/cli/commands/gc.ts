@@ -2,6 +2,7 @@ import { collectGarbage } from '../../store/gc.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { plural } from '../../run/format.js';
 
 const help = `Usage: slime gc [--dry-run] [--store DIR]
 
@@ -12,12 +13,13 @@ recursively). Paths that were never registered (an interrupted build) are delete
 Waits for running \`slime realize\` processes on the store to finish first.
 
 Options:
-      --dry-run        list what would be deleted, delete nothing
-      --store DIR      the store directory`;
+      --dry-run         list what would be deleted, delete nothing
+      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('gc', args, { store: { type: 'string' }, 'dry-run': { type: 'boolean' } });
-  const store = openStore(ctx, values.store);
+  const store = openStore(ctx, values.store, { readOnly: 'collect' });
+  store.init();
   const lock = await acquireLock(store.globalLockFile, {
     onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n'),
   });
@@ -25,7 +27,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const result = await collectGarbage(store, { dryRun: Boolean(values['dry-run']) });
     for (const p of result.deleted) ctx.stdout.write(`${values['dry-run'] ? 'would delete' : 'deleted'} ${p}\n`);
     const mib = (result.bytes / 1048576).toFixed(1);
-    ctx.stderr.write(`${result.deleted.length} store paths ${values['dry-run'] ? 'would be' : ''} deleted, ${mib} MiB freed; ${result.live} paths kept alive by ${result.roots} roots\n`);
+    const dry = Boolean(values['dry-run']);
+    const deleted = `${plural(result.deleted.length, 'store path')} ${dry ? 'would be deleted' : 'deleted'}, ${mib} MiB ${dry ? 'would be ' : ''}freed`;
+    ctx.stderr.write(`${deleted}; ${plural(result.live, 'path')} kept alive by ${plural(result.roots, 'root')}\n`);
     return 0;
   } finally {
     await lock.release();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { SlimeError, UsageError } from '../../errors.js';
 import { allDerivations } from '../../derivation/load.js';
-import { isStorePathIn } from '../../store/paths.js';
+import { looksLikePath, storePathOf } from '../store-arg.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
 
@@ -17,11 +17,13 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('log', args, commonOptions);
   if (positionals.length !== 1) throw new UsageError('slime log takes exactly one DRV');
   const store = openStore(ctx, values.store);
-  const wanted = positionals[0];
-  let drvPath = wanted.endsWith('.drv') ? wanted : isStorePathIn(store.dir, wanted) ? store.queryInfo(wanted)?.deriver : undefined;
+  const wanted = positionals[0]!;
+  // A .drv, an output path, or a link to either (./result).
+  const storePath = looksLikePath(wanted) ? storePathOf(store, wanted) : undefined;
+  let drvPath = storePath?.endsWith('.drv') ? storePath : storePath !== undefined ? store.queryInfo(storePath)?.deriver : undefined;
   if (!drvPath) {
     const mod = await openModule(ctx, store, values.file);
-    drvPath = allDerivations(mod).find((d) => d.name === wanted || Object.values(d.outputs).includes(wanted))?.drvPath;
+    drvPath = allDerivations(mod).find((d) => d.name === wanted || (storePath !== undefined && Object.values(d.outputs).includes(storePath)))?.drvPath;
   }
   if (!drvPath) throw new UsageError(`no derivation named "${wanted}"; give a .drv path, a derivation name or an output path`);
   const file = store.logFile(drvPath);

@@ -1,8 +1,15 @@
 import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
-import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
-import { planGraph } from '../../scheduler/plan.js';
+import { defaultCores } from '../../builder/realize-derivation.js';
+import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
+import { describeFailure } from '../../run/failure.js';
+import { plural } from '../../run/format.js';
+import { planGraph, type GraphNode } from '../../scheduler/plan.js';
+import { graphFromStoreDrvs } from '../../scheduler/drv-graph.js';
+import type { Derivation } from '../../derivation/api.js';
+import { allDerivations, type LoadedModule } from '../../derivation/load.js';
+import { looksLikePath, storePathOf } from '../store-arg.js';
 import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { acquireLock, type Lock } from '../../store/lock.js';
@@ -18,7 +25,10 @@ every output already valid in the store, then prints the output paths on stdout 
 links them as ./result, ./result-2, ... (gc roots while the links exist).
 
 TARGET is a target name (\`slime targets\` lists them), a derivation exported by the
-module, a derivation name, or a .drv store path.
+module, a derivation name, or a store path or a link to one (./result): a .drv is
+built from the store's .drv files without the module (with -f, from the module), a
+valid output path is printed and linked as it is, another output path is built from
+the module's derivation that has it. \`slime realise\` is the same command.
 
 Options:
   -j, --jobs N          builds at once (default: the number of cores)
@@ -30,10 +40,13 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+      --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
+                        "The sandbox" in the README
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
-hash did not match; 130 interrupted; 2 usage error; 1 other errors.`;
+hash did not match; 130, 143, 129 interrupted by SIGINT, SIGTERM, SIGHUP (running builds
+are stopped and nothing partial is kept); 2 usage error; 1 other errors.`;
 
 const options = {
   ...commonOptions,
@@ -45,7 +58,11 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  'no-sandbox': { type: 'boolean' },
 } as const;
+
+/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
 
 type LogFormat = 'tui' | 'plain' | 'json';
 
@@ -75,6 +92,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
   const timeoutMs = values.timeout === undefined ? undefined : positiveInt('--timeout', values.timeout, 0) * 1000;
   const format = logFormatOf(values['log-format'], ctx);
+  const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
   const store = openStore(ctx, values.store);
   // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
@@ -83,10 +101,14 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   let storeLock: Promise<Lock> | undefined;
   const takeLock = () => (storeLock ??= acquireLock(store.globalLockFile, { shared: true }));
   try {
-    const mod = await openModule(ctx, store, values.file);
-    const resolved = positionals.map((t) => resolveTarget(mod, t));
-    const roots = resolved.flatMap((r) => r.derivations);
-    const nodes = planGraph(roots);
+    const wanted = await resolveWanted(ctx, store, positionals, values.file);
+    const roots = wanted.flatMap((w) => (w.kind === 'derivations' ? w.derivations : []));
+    const drvRoots = wanted.flatMap((w) => (w.kind === 'drv' ? [w.drvPath] : []));
+    const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));
+    const rootPaths = [...roots.map((r) => r.drvPath), ...drvRoots];
+    // A sandbox that cannot start is said once, up front, not as a failure of every build.
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
@@ -97,26 +119,32 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       close: () => display.close?.(),
     };
     const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const onSignal = (signal: NodeJS.Signals) => abort.abort(signal);
+    for (const s of Object.keys(SIGNAL_EXIT)) process.on(s, onSignal);
     let summary: RealizeSummary;
     let outPaths: string[] = [];
     const link = (paths: string[]) => {
       if (!values['no-link']) makeResultLinks(store, paths, values['out-link'] ?? 'result', process.cwd());
     };
     try {
+      const collectOutPaths = (sum: RealizeSummary) => {
+        const outputsOf = (drvPath: string) => (sum.results[drvPath] ? Object.values(sum.results[drvPath]) : []);
+        return wanted.flatMap((w) =>
+          w.kind === 'valid' ? [w.path] : w.kind === 'drv' ? outputsOf(w.drvPath) : w.derivations.flatMap((d) => outputsOf(d.drvPath)),
+        );
+      };
       const realizeOnce = (before?: { generation: number }) =>
         realizeGraph(nodes, {
           store,
           events: sink,
           targets: positionals,
-          roots: roots.map((r) => r.drvPath),
+          roots: rootPaths,
           jobs,
           cores,
           keepGoing: Boolean(values['keep-going']),
           keepFailed: Boolean(values['keep-failed']),
           timeoutMs,
+          sandbox,
           signal: abort.signal,
           mayAdd: async () => {
             await takeLock();
@@ -128,7 +156,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       if (before.collecting) await takeLock();
       summary = await realizeOnce(storeLock ? undefined : before);
       if (summary.raced) summary = await realizeOnce();
-      outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+      outPaths = collectOutPaths(summary);
       link(outPaths);
       if (!storeLock) {
         // No lock was held: if a gc ran before the links (roots) existed, check under the lock.
@@ -137,23 +165,27 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           await takeLock();
           if (!store.allValid(outPaths)) {
             summary = await realizeOnce();
-            outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+            outPaths = collectOutPaths(summary);
             link(outPaths);
           }
         }
       }
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
     }
+    const tell = teller(format, ctx);
     if (abort.signal.aborted) {
-      ctx.stderr.write('error: interrupted; running builds were stopped and nothing partial was kept\n');
-      return ExitCode.interrupted;
+      const signal = String(abort.signal.reason);
+      const code = SIGNAL_EXIT[signal] ?? ExitCode.interrupted;
+      tell('error', `interrupted by ${signal}; running builds were stopped and nothing partial was kept`, code);
+      return code;
     }
-    reportFailures(summary, ctx);
+    reportFailures(summary, Boolean(values['keep-going']), tell);
     for (const v of verified) {
-      ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
+      const line = `${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})`;
+      if (format === 'json') tell('note', line);
+      else ctx.stderr.write(`${line}\n`);
     }
     for (const p of outPaths) ctx.stdout.write(p + '\n');
     return exitCodeOf(summary);
@@ -162,23 +194,87 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-function reportFailures(summary: RealizeSummary, ctx: CliContext): void {
+/** What one TARGET argument asks for. */
+type Wanted =
+  | { kind: 'derivations'; derivations: Derivation[] }
+  /** A `.drv` in the store, built from the store's `.drv` files without a module. */
+  | { kind: 'drv'; drvPath: string }
+  /** An output path that is already valid: nothing to do but print and link it. */
+  | { kind: 'valid'; path: string };
+
+/**
+ * Names go to the module; store paths (or links to them, ./result) are taken as Nix
+ * takes them: a `.drv` is built from the store, a valid output is already realized,
+ * an output that is not valid is built from the module's derivation that has it.
+ * The module is loaded only when something needs it.
+ */
+async function resolveWanted(ctx: CliContext, store: Store, targets: string[], file: string | undefined): Promise<Wanted[]> {
+  let mod: LoadedModule | undefined;
+  const module = async () => (mod ??= await openModule(ctx, store, file));
+  const out: Wanted[] = [];
+  for (const t of targets) {
+    if (!looksLikePath(t)) {
+      out.push({ kind: 'derivations', derivations: resolveTarget(await module(), t).derivations });
+      continue;
+    }
+    const storePath = storePathOf(store, t);
+    if (storePath === undefined) {
+      throw new UsageError(`${t} is neither a target name nor a path in (or a link into) the store ${store.dir}; \`slime targets\` lists the targets`);
+    }
+    if (storePath.endsWith('.drv')) {
+      if (file !== undefined) out.push({ kind: 'derivations', derivations: resolveTarget(await module(), storePath).derivations });
+      else out.push({ kind: 'drv', drvPath: storePath });
+    } else if (store.isValid(storePath)) {
+      out.push({ kind: 'valid', path: storePath });
+    } else {
+      const d = allDerivations(await module()).find((x) => Object.values(x.outputs).includes(storePath));
+      if (d === undefined) throw new UsageError(`${storePath} is not valid and no derivation of the module produces it; pass its .drv path, or -f the module that declares it`);
+      out.push({ kind: 'derivations', derivations: [d] });
+    }
+  }
+  return out;
+}
+
+/** Both graphs in dependency order, each derivation once. */
+function mergeNodes(a: GraphNode[], b: GraphNode[]): GraphNode[] {
+  const seen = new Set(a.map((n) => n.drvPath));
+  return [...a, ...b.filter((n) => !seen.has(n.drvPath))];
+}
+
+type Tell = (level: 'error' | 'note', message: string, exitCode?: number) => void;
+
+/** The closing lines: `error: ...` on stderr, or with `--log-format json` one `message` event each, so stderr stays JSON. */
+function teller(format: LogFormat, ctx: CliContext): Tell {
+  return (level, message, exitCode) => {
+    if (format !== 'json') ctx.stderr.write(`${level}: ${message}\n`);
+    else ctx.stderr.write(`${JSON.stringify({ type: 'message', time: Date.now(), level, message, ...(exitCode !== undefined ? { exitCode } : {}) } satisfies SlimeEvent)}\n`);
+  };
+}
+
+function reportFailures(summary: RealizeSummary, keepGoing: boolean, tell: Tell): void {
   for (const f of summary.failed) {
     const where = f.failure.logPath ? `; log: ${f.failure.logPath} (or \`slime log ${f.name}\`)` : '';
     const kept = f.failure.keptBuildDir ? `; build directory kept at ${f.failure.keptBuildDir}` : '';
     const phase = f.failure.phase ? ` during ${f.failure.phase}` : '';
-    ctx.stderr.write(`error: ${f.name} failed${phase}: ${describeFailure(f.failure.reason)}${where}${kept}\n`);
+    tell('error', `${f.name} failed${phase}: ${describeFailure(f.failure.reason)}${where}${kept}`, f.failure.exitCode);
   }
   if (summary.skipped > 0) {
-    ctx.stderr.write(`error: ${summary.skipped} derivation(s) were not built because a dependency failed\n`);
+    tell('error', `${plural(summary.skipped, 'derivation was', 'derivations were')} not built because a dependency failed`);
+  }
+  if (summary.cancelled > 0 && !keepGoing && summary.failed.length > 0) {
+    const n = plural(summary.cancelled, 'derivation was', 'derivations were');
+    tell('note', `${n} cancelled when ${summary.failed[0]!.name} failed; \`slime realize --keep-going\` (-k) builds everything that does not depend on a failure`);
   }
 }
 
-function exitCodeOf(summary: RealizeSummary): number {
-  if (summary.failed.length === 0) return summary.skipped > 0 ? ExitCode.buildFailed : ExitCode.ok;
-  const codes = summary.failed.map((f) => f.failure.exitCode);
-  for (const c of [ExitCode.hashMismatch, ExitCode.timeout, ExitCode.buildFailed]) if (codes.includes(c)) return c;
-  return codes[0];
+/**
+ * The code of the first failure, whatever failed or was cancelled after it: cancelled
+ * builds never count, so a run that stops on one failure always exits with its code.
+ */
+export function exitCodeOf(summary: RealizeSummary): number {
+  const first = summary.failed[0];
+  if (first !== undefined) return first.failure.exitCode;
+  return summary.skipped > 0 || summary.cancelled > 0 ? ExitCode.buildFailed : ExitCode.ok;
 }
 
 /** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */

@@ -1,21 +1,30 @@
 import { UsageError } from '../../errors.js';
 import { addFile } from '../../store/add.js';
 import { acquireLock } from '../../store/lock.js';
+import { formatBytes } from '../../run/format.js';
+import type { PathInfo } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { storePathOf } from '../store-arg.js';
 
-const help = `Usage: slime store SUBCOMMAND [--store DIR]
+const help = `Usage: slime store SUBCOMMAND ARG [options]
 
 Subcommands:
-  add-file FILE [--name NAME]   add FILE to the store by its SHA-256, as
-                                \`nix-store --add-fixed sha256 FILE\`; prints the store path.
-                                A fixed-output source with the same name and hash is then
-                                already realized (useful where no mirror is reachable).
-  path-info PATH                print the registered metadata of a store path as JSON
-                                (NAR hash and size, references, deriver, signatures)`;
+  add-file FILE         add FILE to the store by its SHA-256, as
+                        \`nix-store --add-fixed sha256 FILE\`; prints the store path.
+                        A fixed-output source with the same name and hash is then
+                        already realized (useful where no mirror is reachable).
+  path-info PATH        print the registered metadata of a store path: NAR hash and
+                        size, references, deriver, signatures. PATH may be a link to
+                        a store path (./result) or a path inside one.
+
+Options:
+      --name NAME       add-file: the store name (default: FILE's base name)
+      --json            path-info: print the metadata as JSON
+      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('store', args, { store: { type: 'string' }, name: { type: 'string' } });
+  const { values, positionals } = parseCommandArgs('store', args, { store: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
   const [sub, arg, ...extra] = positionals;
   if (!arg || extra.length) throw new UsageError('slime store takes a subcommand and one argument; see `slime store --help`');
   const store = openStore(ctx, values.store);
@@ -30,15 +39,34 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   if (sub === 'path-info') {
-    const info = store.queryInfo(arg.replace(/\/+$/, ''));
+    const storePath = storePathOf(store, arg);
+    const info = storePath !== undefined ? store.queryInfo(storePath) : undefined;
     if (!info) {
-      ctx.stderr.write(`error: ${arg} is not a valid path in the store ${store.dir}\n`);
+      const why = storePath === undefined ? 'is not (and does not link to) a path in' : 'is not a valid path in';
+      ctx.stderr.write(`error: ${arg} ${why} the store ${store.dir}; pass a store path or a link to one such as ./result\n`);
       return 1;
     }
-    ctx.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    ctx.stdout.write(values.json ? JSON.stringify(info, null, 2) + '\n' : describeInfo(info));
     return 0;
   }
   throw new UsageError(`unknown subcommand "store ${sub}"; use add-file or path-info`);
+}
+
+/** `nix path-info -S`-like text: one field a line, sizes in bytes and binary units. */
+function describeInfo(info: PathInfo): string {
+  const refs = info.references.length === 0 ? ['(none)'] : info.references;
+  const lines = [
+    info.path,
+    `  NAR hash:     ${info.narHash}`,
+    `  NAR size:     ${formatBytes(info.narSize)} (${info.narSize} bytes)`,
+    `  deriver:      ${info.deriver ?? '(none)'}`,
+    ...(info.ca ? [`  content addr: ${info.ca}`] : []),
+    `  registered:   ${new Date(info.registrationTime * (info.registrationTime < 1e12 ? 1000 : 1)).toISOString()}`,
+    `  references:   ${refs[0]}`,
+    ...refs.slice(1).map((r) => `                ${r}`),
+    `  signatures:   ${info.signatures.length === 0 ? '(none)' : info.signatures.join(' ')}`,
+  ];
+  return lines.join('\n') + '\n';
 }
 
 const command: Command = { summary: 'add files to the store and inspect its metadata', help, run };

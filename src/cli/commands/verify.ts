@@ -4,8 +4,9 @@ import { repairProblems } from '../../scheduler/repair.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { plural } from '../../run/format.js';
 
-const help = `Usage: slime verify [--repair] [--store DIR]
+const help = `Usage: slime verify [options]
 
 Reads back every registration and rehashes every valid store path, comparing it with
 the NAR hash recorded when it was registered. Reports each damaged metadata entry and
@@ -19,12 +20,18 @@ Options:
       --repair         fix what was found (see above)
       --store DIR      the store directory
 
+Options:
+      --repair          rebuild (or fetch again) what is corrupt or missing
+      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)
+
 Exit codes: 0 the store is sound (or every problem was repaired); 1 otherwise.`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseCommandArgs('verify', args, { store: { type: 'string' }, repair: { type: 'boolean' } });
-  const store = openStore(ctx, values.store);
+  // --repair rebuilds, so it needs a store it may write; either way a missing one is not "sound".
+  const store = openStore(ctx, values.store, { readOnly: 'verify' });
   const repair = Boolean(values.repair);
+  if (repair) store.init();
   // Repair deletes and replaces paths: as gc, it holds the gc lock exclusively.
   const lock = repair
     ? await acquireLock(store.globalLockFile, { onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n') })
@@ -39,8 +46,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       for (const p of report.problems) ctx.stderr.write(`${p.path}: ${p.problem} — ${p.repaired ? 'repaired: ' : 'NOT repaired: '}${p.hint ?? ''}\n`);
     }
     const repaired = report.problems.filter((p) => p.repaired).length;
-    const advice = !repair && report.problems.length ? '; run `slime verify --repair` to fix them' : '';
-    ctx.stderr.write(`checked ${report.checked} paths: ${report.problems.length} problem(s), ${repaired} repaired${advice}\n`);
+    ctx.stderr.write(`checked ${plural(report.checked, 'path')}: ${plural(report.problems.length, 'problem')}, ${repaired} repaired\n`);
+    if (!repair && report.problems.length > 0) {
+      ctx.stderr.write('note: `slime verify --repair` rebuilds (or fetches again) each corrupt path that a derivation produced\n');
+    }
     return report.problems.every((p) => p.repaired) ? 0 : 1;
   } finally {
     if (repair) store.db.endCollection();

@@ -1,10 +1,11 @@
 /**
- * What the TUI knows about a run, folded from the event stream by a pure reducer.
+ * The model of a run, folded from the event stream by a pure reducer.
  *
  * No React and no terminal here: the plain logger, the TUI and tests share it, and a
- * JSON event log replays into exactly the state the live run had.
+ * JSON event log replays into exactly the state the live run had. `src/run/` imports
+ * only `src/events.ts` (types) and itself; `tui/` imports it, never the reverse.
  */
-import type { FailureReason, PlannedDerivation, SlimeEvent } from '../src/events.js';
+import type { FailureReason, PlannedDerivation, SlimeEvent } from '../events.js';
 import { EMPTY_TAIL, appendInPlace, appendLine, type LogTail, type MutableLogTail } from './log-tail.js';
 
 export type DrvStatus =
@@ -17,10 +18,11 @@ export type DrvStatus =
   | 'substituted'
   | 'cached'
   | 'failed'
-  | 'skipped';
+  | 'skipped'
+  | 'cancelled';
 
 export const ACTIVE_STATUSES: ReadonlySet<DrvStatus> = new Set(['lock-wait', 'fetching', 'building', 'substituting']);
-export const FINISHED_STATUSES: ReadonlySet<DrvStatus> = new Set(['built', 'substituted', 'cached', 'failed', 'skipped']);
+export const FINISHED_STATUSES: ReadonlySet<DrvStatus> = new Set(['built', 'substituted', 'cached', 'failed', 'skipped', 'cancelled']);
 
 export interface Transfer {
   readonly bytes: number;
@@ -64,6 +66,8 @@ export interface DrvState {
   readonly failure?: FailureState;
   /** The failed dependency; absent when the run ended before this was attempted. */
   readonly skippedBecauseOf?: string;
+  /** The failure that stopped the run, for a cancelled derivation; absent after the user's signal. */
+  readonly cancelledBecauseOf?: string;
   readonly verified?: { readonly passed: number; readonly total: number; readonly reportPath: string };
 }
 
@@ -73,6 +77,7 @@ export interface RunSummary {
   readonly substituted: number;
   readonly failed: number;
   readonly skipped: number;
+  readonly cancelled: number;
   readonly wallMs: number;
 }
 
@@ -164,6 +169,16 @@ export class Batch {
 
   finish(): TuiState {
     this.finished = true;
+    return this.next;
+  }
+
+  /**
+   * The state so far, without closing the fold: for a consumer that reads the model
+   * after every event (the plain logger). It changes in place with the next `apply`,
+   * so it must not be kept; in exchange an event costs O(1) (a `planned` or
+   * `finished` O(derivations)), where `reduce` per event copies the whole map.
+   */
+  peek(): TuiState {
     return this.next;
   }
 
@@ -306,6 +321,13 @@ function apply(
       d.skippedBecauseOf = event.becauseOf;
       return;
     }
+    case 'cancelled': {
+      const d = drv(event.drvPath);
+      d.status = 'cancelled';
+      d.endedAt = event.time;
+      d.cancelledBecauseOf = event.becauseOf;
+      return;
+    }
     case 'verified': {
       const d = drv(event.drvPath);
       d.verified = { passed: event.passed, total: event.total, reportPath: event.reportPath };
@@ -319,6 +341,7 @@ function apply(
         substituted: event.substituted,
         failed: event.failed,
         skipped: event.skipped,
+        cancelled: event.cancelled ?? 0,
         wallMs: event.wallMs,
       };
       // Once the run is over nothing may still look like it is running or about to.
@@ -326,7 +349,7 @@ function apply(
         const current = state.derivations[drvPath]!;
         if (FINISHED_STATUSES.has(current.status)) continue;
         const d = drv(drvPath);
-        d.status = 'skipped';
+        d.status = 'cancelled';
         d.endedAt = event.time;
       }
       return;
@@ -366,12 +389,13 @@ export interface Counts {
   readonly substituted: number;
   readonly failed: number;
   readonly skipped: number;
+  readonly cancelled: number;
   readonly active: number;
   readonly planned: number;
 }
 
 export function counts(state: TuiState): Counts {
-  const c = { total: 0, finished: 0, built: 0, cached: 0, substituted: 0, failed: 0, skipped: 0, active: 0, planned: 0 };
+  const c = { total: 0, finished: 0, built: 0, cached: 0, substituted: 0, failed: 0, skipped: 0, cancelled: 0, active: 0, planned: 0 };
   for (const drvPath of state.order) {
     const { status } = state.derivations[drvPath]!;
     c.total++;

@@ -1,9 +1,8 @@
 /**
- * Text for durations, sizes, phases and failures, shared by the TUI and the plain
+ * Text for durations, sizes and phases (failures: `failure.ts`), shared by the TUI and the plain
  * logger so both say the same thing the same way. Pure string functions: the
  * plain logger imports this and must never pull in ink or react.
  */
-import type { FailureReason } from '../src/events.js';
 import type { DrvState, PhaseState, Transfer } from './state.js';
 
 /** `0.4s`, `9.8s`, `42s`, `3m12s`, `1h05m`: short and fixed in shape, as a column needs. */
@@ -15,6 +14,11 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** `1 path`, `2 paths`, `0 paths`: a count and its noun, in the plural unless it is one. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
 }
 
 const UNITS = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -60,29 +64,6 @@ export function activityOf(d: DrvState): string | undefined {
   const moving = d.status === 'fetching' || d.status === 'substituting';
   if (transfer !== undefined && (moving || d.phase === undefined)) return formatTransfer(direction, transfer);
   return d.phase !== undefined ? formatPhase(d.phase, d.recognizer) : undefined;
-}
-
-/** `exit 2`, `SIGKILL`, `timeout after 30m00s`, ...: the status part of a failure line. */
-export function formatReason(reason: FailureReason): string {
-  switch (reason.kind) {
-    case 'exit':
-      if (reason.signal !== null) return `killed by ${reason.signal}`;
-      return reason.exitCode !== null ? `exit ${reason.exitCode}` : 'exited';
-    case 'timeout':
-      return `timeout after ${formatDuration(reason.timeoutMs)}`;
-    case 'hash-mismatch':
-      return `hash mismatch: got ${reason.actual}, expected ${reason.expected}`;
-    case 'fetch':
-      return reason.tried.length === 1
-        ? `fetch failed: ${reason.tried[0]!.error}`
-        : `fetch failed on ${reason.tried.length} mirrors`;
-    case 'no-output':
-      return `no output '${reason.output}'`;
-    case 'interrupted':
-      return `interrupted (${reason.signal})`;
-    case 'internal':
-      return `internal error: ${reason.message}`;
-  }
 }
 
 /**
@@ -137,4 +118,14 @@ export function fitWidth(text: string, width: number): string {
     end += ch.length;
   }
   return text.slice(0, end);
+}
+
+/**
+ * Cuts text to `width` columns like `fitWidth`, but ends a cut text with `…` so a
+ * reader sees that something was left out: for rows and descriptions, not log lines.
+ */
+export function fitWidthMarked(text: string, width: number): string {
+  const cut = fitWidth(text, width);
+  if (cut.length === text.length || width <= 0) return cut;
+  return `${fitWidth(text, width - 1)}…`;
 }

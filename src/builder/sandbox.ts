@@ -1,0 +1,313 @@
+/**
+ * Starts a builder process, in the build sandbox (Linux, bubblewrap) or without it.
+ * The one entry point is `launchBuilder`; the rest of the builder sees the same
+ * child process and the same result either way, and never knows which it got.
+ *
+ * The sandbox (`bwrap`) gives each builder its own user, mount, PID, network, IPC,
+ * UTS and cgroup namespaces, and this file system, built on an empty read-only root:
+ *
+ *   /usr /bin /sbin /lib /lib32 /lib64 /libx32   the host's, read-only (merged-/usr links as links)
+ *   /etc/alternatives, /etc/ld.so.*              the host's, read-only: tool links, the loader cache
+ *   /etc/passwd /etc/group /etc/hosts            written for the build: nixbld (uid 1000, gid 100), localhost
+ *   /etc/resolv.conf /etc/ssl ... /etc/hosts     fixed-output derivations only, with the network: the host's
+ *   <prefix of each host tool outside /usr>      read-only (e.g. a Rust toolchain: <sysroot>/bin/rustc -> <sysroot>)
+ *   /tools                                       read-only: PATH, one link per declared host tool
+ *   /proc, /dev (+ /dev/shm), /tmp               the sandbox's own; /tmp and /dev/shm private and empty
+ *   /build                                       the build directory, read-write, the cwd, TMPDIR, NIX_BUILD_TOP
+ *   <store>                                      read-only and empty but for:
+ *     <store>/<path>                             each path of the inputs' closure, read-only
+ *     <store>/.slime/tmp                         read-write: the build's own staging directory, where the
+ *                                                builder creates its temporary outputs (see Store.tempPathFor)
+ *
+ * The builder runs as uid 1000 / gid 100 with hostname `localhost`, whoever runs
+ * slime, as in Nix's sandbox. Outside the closure nothing of the store is visible;
+ * nothing outside `/build`, the staging directory, `/tmp` and `/dev` is writable.
+ * When the builder exits the PID namespace ends, which kills every process it
+ * started (a `setsid` daemon included); `--die-with-parent` ends the sandbox when
+ * slime dies, even by SIGKILL.
+ *
+ * Without the sandbox the builder runs as the user, in its own process group, with a
+ * watchdog: a `sh` that waits on a pipe from slime and kills the builder's process
+ * group when the pipe closes, that is when slime dies however it dies. A process that
+ * leaves that group (`setsid`) escapes it: only the sandbox can end those.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SlimeError } from '../errors.js';
+import { removeTree } from '../store/store.js';
+
+/** Where the builder sees its build directory and its tools in the sandbox. */
+export const SANDBOX_BUILD_DIR = '/build';
+export const SANDBOX_TOOLS_DIR = '/tools';
+
+/** Nix's build user inside its sandbox. */
+const BUILD_UID = 1000;
+const BUILD_GID = 100;
+
+/** Host directories that hold the system's programs and libraries, bound read-only as they are. */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+/** What a program on the host needs from /etc to start: alternatives links and the loader's cache. */
+const SYSTEM_ETC = ['/etc/alternatives', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
+/** What a fixed-output derivation needs from /etc to use the network (names, TLS roots). */
+const NETWORK_ETC = [
+  '/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/services',
+  '/etc/protocols', '/etc/ssl', '/etc/ca-certificates', '/etc/pki',
+];
+
+const BWRAP_DIRS = ['/usr/bin', '/usr/local/bin', '/bin'];
+
+export interface LaunchRequest {
+  builder: string;
+  args: string[];
+  /** The build directory on the host. */
+  buildDir: string;
+  /** The directory of links that makes up PATH, on the host. */
+  toolsDir: string;
+  /** Absolute paths of the declared host tools (the builder included). */
+  hostTools: string[];
+  storeDir: string;
+  /** Store paths the builder may read: the closure of its inputs. */
+  inputClosure: Iterable<string>;
+  /** Output name -> temporary output path (under `<store>/.slime/tmp/`). */
+  tempOutputs: Record<string, string>;
+  /** Fixed-output derivations may use the network. */
+  network: boolean;
+  sandbox: boolean;
+}
+
+/** How the builder sees its surroundings: these go into its environment. */
+export interface BuilderView {
+  buildTop: string;
+  path: string;
+}
+
+export interface LaunchedBuilder {
+  child: ChildProcess;
+  /**
+   * Called once the builder has exited: puts the outputs where the rest of the
+   * builder expects them, ends the watchdog, removes what the launch made.
+   */
+  finish(): void;
+}
+
+/** Whether builds run in the sandbox: `--no-sandbox` or SLIME_SANDBOX=0 turns it off; on by default on Linux. */
+export function sandboxWanted(noSandboxFlag: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (noSandboxFlag) return false;
+  const v = env.SLIME_SANDBOX;
+  if (v !== undefined && v !== '') {
+    if (['0', 'false', 'no', 'off'].includes(v.toLowerCase())) return false;
+    if (['1', 'true', 'yes', 'on'].includes(v.toLowerCase())) return true;
+    throw new SlimeError(`SLIME_SANDBOX must be 1 or 0, not "${v}"`);
+  }
+  return process.platform === 'linux';
+}
+
+let probed: { ok: true; bwrap: string } | { ok: false; message: string } | undefined;
+
+/**
+ * Checks once per process that a sandbox can start here (bwrap installed, user
+ * namespaces allowed); throws a one-line error that says what to do when not.
+ */
+export function ensureSandboxWorks(): string {
+  probed ??= probe();
+  if (!probed.ok) throw new SlimeError(probed.message);
+  return probed.bwrap;
+}
+
+function probe(): { ok: true; bwrap: string } | { ok: false; message: string } {
+  const off = 'or build without the sandbox: --no-sandbox (or SLIME_SANDBOX=0)';
+  if (process.platform !== 'linux') return { ok: false, message: `the build sandbox needs Linux; ${off}` };
+  const bwrap = BWRAP_DIRS.map((d) => path.join(d, 'bwrap')).find((p) => fs.existsSync(p));
+  if (!bwrap) {
+    return { ok: false, message: `the build sandbox needs bubblewrap, which is not installed: apt-get install bubblewrap, ${off}` };
+  }
+  const r = spawnSync(bwrap, [...namespaceArgs(false), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 30_000,
+  });
+  if (r.status === 0) return { ok: true, bwrap };
+  const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n')[0].replace(/^bwrap: /, '');
+  return {
+    ok: false,
+    message: `the build sandbox cannot start here: user namespaces are unavailable (bwrap: ${why}); allow them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) ${off}`,
+  };
+}
+
+function namespaceArgs(network: boolean): string[] {
+  return [
+    '--unshare-all',
+    '--unshare-user',
+    ...(network ? ['--share-net'] : []),
+    '--uid', String(BUILD_UID),
+    '--gid', String(BUILD_GID),
+    '--hostname', 'localhost',
+    '--die-with-parent',
+    '--new-session',
+  ];
+}
+
+export function launchBuilder(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+  return req.sandbox ? launchSandboxed(req, environment) : launchUnsandboxed(req, environment);
+}
+
+function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+  const child = spawn(req.builder, req.args, {
+    cwd: req.buildDir,
+    env: environment({ buildTop: req.buildDir, path: req.toolsDir }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const watchdog = child.pid ? startWatchdog(child.pid) : undefined;
+  return {
+    child,
+    finish: () => {
+      if (watchdog?.pid) {
+        try {
+          process.kill(watchdog.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    },
+  };
+}
+
+/**
+ * A `sh` in its own process group that reads from a pipe only slime writes to; the
+ * read returns when slime is gone, and the builder's group is killed.
+ */
+function startWatchdog(groupId: number): ChildProcess {
+  const watchdog = spawn('/bin/sh', ['-c', 'read _; kill -KILL "-$1" 2>/dev/null', 'slime-watchdog', String(groupId)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    detached: true,
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.stdin!.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
+  return watchdog;
+}
+
+function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+  const bwrap = ensureSandboxWorks();
+  const stagingDir = stagingDirFor(req);
+  const data = etcFiles(req.network);
+  const args = [...namespaceArgs(req.network), ...mountArgs(req, stagingDir, Object.keys(data)), '--', req.builder, ...req.args];
+  removeTree(stagingDir);
+  fs.mkdirSync(stagingDir, { recursive: true });
+  const child = spawn(bwrap, args, {
+    cwd: req.buildDir,
+    env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
+    // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data).
+    stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const)],
+    detached: true,
+  });
+  Object.values(data).forEach((text, i) => {
+    const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
+    fd?.on('error', () => undefined);
+    fd?.end(text);
+  });
+  return {
+    child,
+    finish: () => {
+      for (const temp of Object.values(req.tempOutputs)) {
+        const staged = path.join(stagingDir, path.basename(temp));
+        if (lexists(staged)) {
+          removeTree(temp);
+          fs.renameSync(staged, temp);
+        }
+      }
+      removeTree(stagingDir);
+    },
+  };
+}
+
+/** The build's own directory beside the temporary outputs (same file system, so outputs move by rename). */
+function stagingDirFor(req: LaunchRequest): string {
+  const temps = Object.values(req.tempOutputs);
+  const tmpDir = temps.length ? path.dirname(temps[0]) : path.join(req.storeDir, '.slime', 'tmp');
+  return path.join(tmpDir, `sandbox-${path.basename(req.buildDir)}`);
+}
+
+function etcFiles(network: boolean): Record<string, string> {
+  const files: Record<string, string> = {
+    '/etc/passwd': `root:x:0:0:Nix build user:/build:/noshell\nnixbld:x:${BUILD_UID}:${BUILD_GID}:Nix build user:/build:/noshell\nnobody:x:65534:65534:Nobody:/:/noshell\n`,
+    '/etc/group': `root:x:0:\nnixbld:!:${BUILD_GID}:\nnogroup:x:65534:\n`,
+  };
+  if (!network) files['/etc/hosts'] = '127.0.0.1 localhost\n::1 localhost\n';
+  return files;
+}
+
+function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]): string[] {
+  // /tmp first: the store or a tool may live under the host's /tmp, and must show through.
+  const a: string[] = ['--proc', '/proc', '--dev', '/dev', '--tmpfs', '/dev/shm', '--tmpfs', '/tmp'];
+  for (const dir of SYSTEM_DIRS) a.push(...bindAsIs(dir));
+  a.push('--perms', '0755', '--dir', '/etc');
+  for (const p of [...SYSTEM_ETC, ...(req.network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) a.push('--ro-bind', p, p);
+  dataFiles.forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
+  for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
+  a.push('--perms', '0755', '--tmpfs', req.storeDir);
+  for (const p of [...new Set(req.inputClosure)].sort()) {
+    if (!lexists(p)) throw new SlimeError(`internal error: input ${p} of the build is not in the store`);
+    a.push('--ro-bind', p, p);
+  }
+  a.push('--bind', stagingDir, path.join(req.storeDir, '.slime', 'tmp'));
+  a.push('--remount-ro', req.storeDir);
+  a.push('--bind', req.buildDir, SANDBOX_BUILD_DIR);
+  a.push('--ro-bind', req.toolsDir, SANDBOX_TOOLS_DIR);
+  a.push('--chdir', SANDBOX_BUILD_DIR);
+  a.push('--remount-ro', '/');
+  return a;
+}
+
+/** A merged-/usr link (`/bin -> usr/bin`) stays a link; a real directory is bound read-only. */
+function bindAsIs(dir: string): string[] {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return [];
+  }
+  if (st.isSymbolicLink()) return ['--symlink', fs.readlinkSync(dir), dir];
+  return st.isDirectory() ? ['--ro-bind', dir, dir] : [];
+}
+
+/**
+ * The installation each host tool outside the system directories belongs to: its
+ * directory, or the directory above when that is a `bin` (a toolchain's sysroot).
+ * Both the declared path and the file it resolves to count.
+ */
+export function toolPrefixes(tools: string[]): string[] {
+  const prefixes = new Set<string>();
+  for (const tool of tools) {
+    const candidates = [tool];
+    try {
+      candidates.push(fs.realpathSync(tool));
+    } catch {
+      // A tool that is gone fails when the builder runs it, with the shell's message.
+    }
+    for (const c of candidates) {
+      if (isUnder(c, [...SYSTEM_DIRS, '/etc'])) continue;
+      const dir = path.dirname(c);
+      prefixes.add(['bin', 'sbin'].includes(path.basename(dir)) ? path.dirname(dir) : dir);
+    }
+  }
+  // A prefix inside another is bound with it.
+  const sorted = [...prefixes].sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && isUnder(p, [q])));
+}
+
+function isUnder(p: string, dirs: string[]): boolean {
+  return dirs.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : d + '/'));
+}
+
+function lexists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

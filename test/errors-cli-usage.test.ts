@@ -1,0 +1,45 @@
+/** Usage errors say what was wrong in slime's voice, and suggest what was meant. */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closest, distance } from '../src/suggest.js';
+import { slime, tempDir, writeModule } from './support/cli.js';
+
+describe('did you mean', () => {
+  it('finds the near names and nothing for far ones', () => {
+    expect(distance('relaize', 'realize')).toBe(1);
+    expect(closest('relize', ['realize', 'graph', 'gc'])).toEqual(['realize']);
+    expect(closest('xyzzy', ['realize', 'graph', 'gc'])).toEqual([]);
+  });
+
+  it('suggests a command, an option and a target', async () => {
+    const cmd = await slime(['relize', 'x']);
+    expect(cmd.code).toBe(2);
+    expect(cmd.stderr).toBe('error: unknown command "relize" (did you mean "realize"?); run `slime --help` for the list of commands\n');
+    const opt = await slime(['realize', '--kep-going', 'x']);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toBe('error: unknown option \'--kep-going\' (did you mean "--keep-going"?); see `slime realize --help`\n');
+    const dir = tempDir();
+    const file = writeModule(dir, 'm.ts', `export const targets = [target('full-x86_64', 'x', [derivation({ name: 'x', builder: '/bin/sh', args: ['-c', 'echo > $out'] })])];\n`);
+    const target = await slime(['realize', 'full-x86-64', '-f', file, '--store', path.join(dir, 'store')], { cwd: dir });
+    expect(target.code).toBe(2);
+    expect(target.stderr).toContain('unknown target "full-x86-64" in');
+    expect(target.stderr).toContain('(did you mean "full-x86_64"?)');
+  });
+
+  it('takes Nix\'s spelling realise, and refuses arguments to targets', async () => {
+    const help = await slime(['realise', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: slime realize TARGET/);
+    const dir = tempDir();
+    const file = writeModule(dir, 'm.ts', `export const targets = [];\n`);
+    const extra = await slime(['targets', 'extra', '-f', file, '--store', path.join(dir, 'store')], { cwd: dir });
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^error: slime targets takes no arguments, not "extra"/);
+  });
+
+  it('never capitalises Node\'s parser errors', async () => {
+    const r = await slime(['gc', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: unknown option '--bogus'; see `slime gc --help`\n$/);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * A store that cannot be one is a clear error, never a stack or a hang; read-only
+ * commands never create a store, and say when it does not exist.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { slime, tempDir, writeModule } from './support/cli.js';
+
+const module = (dir: string) =>
+  writeModule(dir, 'm.ts', `export const targets = [target('t', 'x', [derivation({ name: 'x', builder: '/bin/sh', args: ['-c', 'echo > $out'] })])];\n`);
+
+describe('store directory errors', () => {
+  it('--store naming a file', async () => {
+    const dir = tempDir();
+    const r = await slime(['realize', 't', '-f', module(dir), '--store', '/etc/passwd'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: store /etc/passwd is a file, not a directory; pass --store a directory (it is created if it does not exist)\n');
+  });
+
+  it('--store where no directory can be made returns at once (no mkdir loop under /proc)', async () => {
+    const dir = tempDir();
+    const r = await slime(['realize', 't', '-f', module(dir), '--store', '/proc/nostore'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot create store \/proc\/nostore: mkdir \/proc\/nostore failed \(ENOENT\); pass --store a directory on a writable file system\n$/);
+  });
+
+  it('a store under a directory this user cannot write', async () => {
+    const dir = tempDir();
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked, { mode: 0o555 });
+    // root writes anywhere: run as nobody where the test runs as root.
+    const asNobody = process.getuid?.() === 0;
+    if (asNobody) fs.chmodSync(dir, 0o755);
+    const file = module(dir);
+    const args = ['realize', 't', '-f', file, '--store', path.join(locked, 'store')];
+    const r = asNobody ? await runAs('nobody', args, dir) : await slime(args, { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: cannot create store ${locked}/store: ${locked} is not writable by this user; pass --store a directory you can write to\n`);
+  });
+
+  it('verify, gc --dry-run and targets on a store that does not exist create nothing', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'nothing-here');
+    const verify = await slime(['verify', '--store', store], { cwd: dir });
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/^error: store \S+nothing-here does not exist, so there is nothing to verify; /);
+    const gc = await slime(['gc', '--dry-run', '--store', store], { cwd: dir });
+    expect(gc.code).toBe(1);
+    expect(gc.stderr).toMatch(/does not exist, so there is nothing to collect/);
+    const targets = await slime(['targets', '-f', module(dir), '--store', store], { cwd: dir });
+    expect(targets.code).toBe(0);
+    expect(targets.stdout).toMatch(/^t +not yet +x$/m);
+    expect(targets.stderr).toContain('does not exist yet, so no target is realized');
+    expect(fs.existsSync(store)).toBe(false);
+  });
+});
+
+/** The CLI as another user, through `su`, for what root may do and others may not. */
+async function runAs(user: string, args: string[], cwd: string) {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./support/cli.js');
+  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('su', [user, '-s', '/bin/sh', '-c', `cd '${cwd}' && ${quoted}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { collect } = await import('./support/cli.js');
+  return collect(child);
+}

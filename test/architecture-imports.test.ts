@@ -50,13 +50,7 @@ function layerOf(rel: string): Layer {
  * the lead; an entry that no longer matches anything is simply unused.
  */
 const ALLOWED: readonly { from: string; to: string; why: string }[] = [
-  // The store does not own validity yet: finalizeOutput lives in builder/finalize.ts.
-  { from: 'src/store/add.ts', to: 'src/builder/finalize.ts', why: 'store helper moves finalizeOutput into src/store/' },
-  // Repair rebuilds, so it belongs above the builder, not in the store.
-  { from: 'src/store/verify.ts', to: 'src/builder/realize-derivation.ts', why: 'store helper moves repair above the builder' },
-  { from: 'src/store/verify.ts', to: 'src/builder/hashes.ts', why: 'store helper moves repair above the builder' },
-  // Which source entries enter the store is decided in derivation/; it belongs with addPath.
-  { from: 'src/store/add.ts', to: 'src/derivation/sources.ts', why: 'store helper gives the store addPath' },
+  // None left: the store owns validity (src/store/add-path.ts) and repair is in src/scheduler/repair.ts.
 ];
 
 interface Import {

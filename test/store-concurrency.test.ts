@@ -35,7 +35,8 @@ async function concurrentRuns(n: number, rounds: number): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const store = path.join(dir, `store-${round}`);
     fs.rmSync(path.join(dir, 'ledger'), { force: true });
-    const args = ['realize', 'toy', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
+    // The builders append to a ledger on the host: without the sandbox (which hides it).
+    const args = ['realize', 'toy', '-f', file, '--store', store, '--no-link', '--log-format', 'json', '--no-sandbox'];
     const runs = await Promise.all(Array.from({ length: n }, () => slime(args, { cwd: dir })));
     for (const r of runs) {
       expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('{'))).toEqual([]);
@@ -86,7 +87,9 @@ describe('SIGKILL of the process that holds a derivation lock', () => {
 export const targets = [target('slow', 'one slow build', [slow])];`,
     );
     const store = path.join(dir, 'store');
-    const args = ['realize', 'slow', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
+    // Without the sandbox: the orphan check is what protects an unsandboxed build (in the
+    // sandbox the builder dies with slime, see sandbox-faults.test.ts), and the ledger is on the host.
+    const args = ['realize', 'slow', '-f', file, '--store', store, '--no-link', '--log-format', 'json', '--no-sandbox'];
     const lines = () => (fs.existsSync(ledger) ? fs.readFileSync(ledger, 'utf8').trim().split('\n') : []);
     const holder = startSlime(args, { cwd: dir });
     const holderDone = collect(holder);

@@ -9,11 +9,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { slime, tempDir, writeModule } from './support/cli.js';
 
-// These builders read and write host files on purpose (a hard link to one, a ledger,
-// the host build directory): what the store does with them is tested without the
-// sandbox, which would hide them (test/sandbox-*.test.ts covers that side).
-process.env.SLIME_SANDBOX = '0';
-
 function raceModule(dir: string): string {
   return writeModule(
     dir,
@@ -62,7 +57,7 @@ describe('gc racing verify --repair and realize', () => {
       expect(fs.readFileSync(path.join(dir, `result-${Math.max(1, round - 1)}`), 'utf8')).toMatch(/^shared\n\d+\n$/);
     }
     const verify = await slime(['verify', '--store', store]);
-    expect(verify.stderr).toContain('0 problems');
+    expect(verify.stderr).toMatch(/: 0 problems?,/);
     expect(verify.code).toBe(0);
   }, 1_800_000);
 });

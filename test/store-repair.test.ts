@@ -43,7 +43,7 @@ describe('slime verify --repair', () => {
     const bad = await slime(['verify', '--store', store]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`${lib}: its metadata entry is damaged: its NAR hash "garbage" is not a sha256 hash`);
-    expect(bad.stderr).toContain('`slime verify --repair`');
+    expect(bad.stderr).toContain('run `slime verify --repair`');
     const info = await slime(['store', 'path-info', lib, '--store', store]);
     expect(info.code).toBe(1);
     expect(info.stderr).not.toMatch(/internal error|at /);
@@ -134,10 +134,10 @@ describe('a store made by an older slime (.slime/db/*.json)', () => {
     fs.writeFileSync(appJson, '{"path": "trunc');
 
     const verify = await slime(['verify', '--store', store]);
-    expect(verify.stderr, verify.stderr).toContain(`warning: store metadata not imported: ${appJson}:`);
-    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stderr).toContain(`warning: store metadata not imported: ${appJson}:`);
+    expect(verify.code).toBe(0);
     expect(fs.existsSync(path.join(store, '.slime/db'))).toBe(false);
-    const info = await slime(['store', 'path-info', lib, '--json', '--store', store]);
+    const info = await slime(['store', 'path-info', lib, '--store', store, '--json']);
     expect(JSON.parse(info.stdout).path).toBe(lib);
     const again = await slime(['realize', 'app', '-f', file, '--store', store], { cwd: dir });
     expect(again.code).toBe(0);

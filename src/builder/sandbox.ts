@@ -197,13 +197,20 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   const args = [...namespaceArgs(req.network), ...mountArgs(req, stagingDir, Object.keys(data)), '--', req.builder, ...req.args];
   removeTree(stagingDir);
   fs.mkdirSync(stagingDir, { recursive: true });
-  const child = spawn(bwrap, args, {
-    cwd: req.buildDir,
-    env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
-    // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data).
-    stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const)],
-    detached: true,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(bwrap, args, {
+      cwd: req.buildDir,
+      env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
+      // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data).
+      stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const)],
+      detached: true,
+    });
+  } catch (e) {
+    // spawn refuses at once (an env value with a NUL byte): leave no staging directory.
+    removeTree(stagingDir);
+    throw e;
+  }
   Object.values(data).forEach((text, i) => {
     const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
     fd?.on('error', () => undefined);

@@ -11,6 +11,7 @@ import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
 import { addPath } from '../store/add-path.js';
 import { addSource } from '../store/add.js';
+import { sourceEntries } from '../derivation/sources.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
@@ -99,7 +100,7 @@ export function graphValid(nodes: GraphNode[], store: Store): boolean {
 export async function writeDrvFiles(nodes: GraphNode[], store: Store): Promise<void> {
   for (const n of nodes) {
     if (store.isValid(n.drvPath)) continue;
-    for (const s of n.sources) await addSource(store, s.localPath, s.storePath);
+    for (const s of n.sources) await addSource(store, s.localPath, s.storePath, sourceEntries);
     const text = serializeDrv(n.drv);
     const temp = store.uniqueTempPath(n.drvPath);
     try {

@@ -19,6 +19,7 @@ import type { Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { addSource } from '../store/add.js';
+import { sourceEntries } from '../derivation/sources.js';
 import type { Store } from '../store/store.js';
 import { plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
 
@@ -184,7 +185,7 @@ class GraphRun {
     const { store } = this.opts;
     try {
       if (!store.allValid(n.sources.map((s) => s.storePath)) || !store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
-      for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath);
+      for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath, sourceEntries);
       const result = await realizeDerivation(
         { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
         {

@@ -156,6 +156,9 @@ export class StoreDb {
     return {
       row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
       id: d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
+      refsByPath: d.prepare<[string], { path: string }>(
+        'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference JOIN ValidPaths s ON s.id = r.referrer WHERE s.path = ?',
+      ),
       refs: d.prepare<[number], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference WHERE r.referrer = ? ORDER BY v.path',
       ),
@@ -242,6 +245,11 @@ export class StoreDb {
         return { valid, damaged };
       })(),
     );
+  }
+
+  /** The references registered for `p`, even if its entry is damaged (gc must keep them). */
+  references(p: string): string[] {
+    return this.guard('read', () => this.stmt.refsByPath.all(p).map((r) => r.path));
   }
 
   referrers(p: string): string[] {

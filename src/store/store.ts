@@ -173,7 +173,7 @@ export class Store {
       const p = stack.pop()!;
       if (seen.has(p)) continue;
       seen.add(p);
-      for (const r of this.queryInfo(p)?.references ?? []) stack.push(r);
+      for (const r of this.db.references(p)) stack.push(r);
     }
     return seen;
   }

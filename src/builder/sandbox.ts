@@ -314,8 +314,15 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]):
   for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
   a.push('--perms', '0755', '--tmpfs', req.storeDir);
   for (const p of [...new Set(req.inputClosure)].sort()) {
-    if (!lexists(p)) throw new SlimeError(`internal error: input ${p} of the build is not in the store`);
-    a.push('--ro-bind', p, p);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      throw new SlimeError(`internal error: input ${p} of the build is not in the store; run \`slime verify --repair\``);
+    }
+    // A store path that is a symlink stays one (bwrap would bind what it points to).
+    if (st.isSymbolicLink()) a.push('--symlink', fs.readlinkSync(p), p);
+    else a.push('--ro-bind', p, p);
   }
   a.push('--bind', stagingDir, path.join(req.storeDir, '.slime', 'tmp'));
   a.push('--remount-ro', req.storeDir);

@@ -14,12 +14,13 @@ import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
 import { acquireLock } from '../store/lock.js';
+import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
-import { finalizeOutput, fixedCa } from './finalize.js';
-import { sriOf } from './hashes.js';
 import { recognizerFor } from './phases/index.js';
-import { buildDirFor, runBuilder } from './run-builder.js';
+import { buildDirFor, ensureBuildRoot } from './build-dir.js';
+import { runBuilder } from './run-builder.js';
 import { sandboxWanted } from './sandbox.js';
+import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -29,6 +30,8 @@ export interface BuildRequest {
   inputPaths: string[];
   phases?: string;
   timeoutMs?: number;
+  /** Build even if the outputs are valid, and replace them (`slime verify --repair`). */
+  repair?: boolean;
 }
 
 export interface BuildOptions {
@@ -95,7 +98,7 @@ const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.output
 export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
   const { store } = opts;
   const outputs = outputsOf(req.drv);
-  const allValid = () => Object.values(outputs).every((p) => store.isValid(p));
+  const allValid = () => !req.repair && store.allValid(Object.values(outputs));
   if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
   const lock = await acquireLock(store.lockFile(req.drvPath), {
     signal: opts.signal,
@@ -103,11 +106,17 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   });
   try {
     if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+    // A process that held this lock and died may have left its builder running.
+    await awaitOrphanedBuild(store, req.drvPath);
     const started = Date.now();
     if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
     else await buildOutputs(req, opts);
     const durationMs = Date.now() - started;
-    store.recordDuration(req.name, durationMs);
+    try {
+      store.recordDuration(req.name, durationMs);
+    } catch {
+      // A duration is only for ETAs: a full disk here must not fail a registered build.
+    }
     return { action: 'built', outputs, durationMs };
   } finally {
     await lock.release();
@@ -127,45 +136,103 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
   }
   const buildDir = buildDirFor(req.drvPath);
   const logPath = store.logFile(req.drvPath);
-  const tempOutputs = prepare(req, store, buildDir, logPath);
+  const tempOutputs = prepareOrFail(req, store, buildDir, logPath);
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
   const recognize = recognizerFor(req.phases);
   let phase: string | undefined;
   const started = Date.now();
-  const reason = await runBuilder({
-    drvPath: req.drvPath,
-    drv: req.drv,
-    buildDir,
-    tempOutputs,
-    storeDir: store.dir,
-    inputClosure: store.closure(req.inputPaths),
-    sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
-    cores: opts.cores,
-    logFile: logPath,
-    timeoutMs: opts.timeoutMs ?? req.timeoutMs,
-    signal: opts.signal,
-    onLine: (stream, line) => {
-      opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
-      const update = recognize?.(line);
-      if (update) {
-        phase = update.phase;
-        opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
-      }
-    },
-  });
+  let reason: FailureReason | null;
+  try {
+    reason = await runBuilder({
+      drvPath: req.drvPath,
+      drv: req.drv,
+      buildDir,
+      tempOutputs,
+      storeDir: store.dir,
+      inputClosure: store.closure(req.inputPaths),
+      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
+      cores: opts.cores,
+      logFile: logPath,
+      timeoutMs: opts.timeoutMs ?? req.timeoutMs,
+      signal: opts.signal,
+      onSpawn: (pid) => recordBuildGroup(store, req.drvPath, pid),
+      onLine: (stream, line) => {
+        opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
+        const update = recognize?.(line);
+        if (update) {
+          phase = update.phase;
+          opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
+        }
+      },
+    });
+  } catch (e) {
+    clearBuildGroup(store, req.drvPath);
+    fail({ kind: 'internal', message: `cannot run the builder of ${req.drvPath}: ${(e as Error).message}` }, { logPath, buildDir, tempOutputs, keep: false });
+  }
+  clearBuildGroup(store, req.drvPath);
   const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
   const failure = reason ?? (missing ? { kind: 'no-output' as const, output: missing } : undefined);
   if (failure) {
     keepFailedReport(req, tempOutputs, logPath);
-    fail(failure, { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
+    fail(withDiskNote(failure, store, tempOutputs), { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
   }
-  await finalizeAll(req, opts, tempOutputs, Date.now() - started);
-  discard(buildDir, tempOutputs);
+  try {
+    await finalizeAll(req, opts, tempOutputs, Date.now() - started);
+  } catch (e) {
+    if (e instanceof BuildFailure) throw e;
+    fail({ kind: 'internal', message: (e as Error).message }, { phase, logPath, buildDir, tempOutputs, keep: false });
+  } finally {
+    discard(buildDir, tempOutputs);
+  }
+}
+
+/**
+ * A builder that fails on a full disk says only "exit 1": if the store's file system is
+ * (nearly) full, say so, and how much the outputs had reached.
+ */
+function withDiskNote(reason: FailureReason, store: Store, tempOutputs: Record<string, string>): FailureReason {
+  if (reason.kind !== 'exit') return reason;
+  try {
+    const fsStat = fs.statfsSync(store.dir);
+    const free = fsStat.bavail * fsStat.bsize;
+    if (free > 64 * 1024) return reason;
+    const written = Object.values(tempOutputs).reduce((sum, t) => sum + diskUsage(t), 0);
+    const exit = reason.signal ? `killed by ${reason.signal}` : `exited with code ${reason.exitCode}`;
+    return {
+      kind: 'internal',
+      message: `builder ${exit}; the store's file system (${store.dir}) is full (${free} bytes free) after the outputs reached ${written} bytes; free space and build again`,
+    };
+  } catch {
+    return reason;
+  }
+}
+
+function diskUsage(p: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.size;
+  return fs.readdirSync(p).reduce((sum, e) => sum + diskUsage(`${p}/${e}`), st.size);
+}
+
+/** prepare(), with a full disk (or any failure to set up) said as a build failure that leaves nothing. */
+function prepareOrFail(req: BuildRequest, store: Store, buildDir: string, logPath: string): Record<string, string> {
+  try {
+    return prepare(req, store, buildDir, logPath);
+  } catch (e) {
+    const tempOutputs = Object.fromEntries(Object.entries(req.drv.outputs).map(([n, o]) => [n, store.tempPathFor(o.path)]));
+    discard(buildDir, tempOutputs);
+    throw new BuildFailure({ kind: 'internal', message: `cannot prepare the build of ${req.drvPath}: ${(e as Error).message}` });
+  }
 }
 
 function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: string): Record<string, string> {
+  ensureBuildRoot();
   removeTree(buildDir);
-  fs.mkdirSync(buildDir, { recursive: true });
+  fs.mkdirSync(buildDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(logPath, '');
   const tempOutputs: Record<string, string> = {};
   for (const [name, out] of Object.entries(req.drv.outputs)) {
@@ -221,7 +288,7 @@ async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: R
     if (fixed?.mismatch) {
       fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath), tempOutputs, keep: opts.keepFailed });
     }
-    await finalizeOutput({
+    await addPath({
       store,
       tempPath: tempOutputs[name],
       finalPath: out.path,
@@ -229,6 +296,7 @@ async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: R
       deriver: req.drvPath,
       ca: fixed?.ca,
       buildDurationMs,
+      repair: req.repair,
     });
   }
 }
@@ -240,8 +308,11 @@ async function checkFixedOutput(
   const recursive = out.hashAlgo.startsWith('r:');
   const algo = out.hashAlgo.replace(/^r:/, '');
   const expected = Buffer.from(out.hash, 'hex');
-  const actual = recursive ? (await hashPath(tempPath)).narHash : await hashFile(tempPath, 'sha256');
   const ca = () => fixedCa(recursive ? 'recursive' : 'flat', algo, expected);
+  if (!recursive && !fs.lstatSync(tempPath).isFile()) {
+    return { ca, mismatch: { kind: 'internal', message: `the output of a flat fixed-output derivation must be a regular file, and ${tempPath} is not; write one file to $out, or hash the output recursively` } };
+  }
+  const actual = recursive ? (await hashPath(tempPath)).narHash : await hashFile(tempPath, 'sha256');
   if (algo !== 'sha256') {
     return { ca, mismatch: { kind: 'internal', message: `fixed-output hash algorithm ${algo} is not supported; use sha256` } };
   }
@@ -257,7 +328,7 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
   const out = req.drv.outputs.out;
   const workDir = buildDirFor(req.drvPath);
   const logPath = store.logFile(req.drvPath);
-  const tempOutputs = prepare(req, store, workDir, logPath);
+  const tempOutputs = prepareOrFail(req, store, workDir, logPath);
   const tempPath = tempOutputs.out;
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'fetch', logPath });
   const started = Date.now();
@@ -281,15 +352,20 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
     throw new BuildFailure(fetchFailureReason(e), 'fetch', logPath);
   }
   discard(workDir, {});
-  await finalizeOutput({
-    store,
-    tempPath,
-    finalPath: out.path,
-    referenceCandidates: [],
-    deriver: req.drvPath,
-    ca: () => fixedCa('flat', 'sha256', Buffer.from(out.hash, 'hex')),
-    buildDurationMs: Date.now() - started,
-  });
+  try {
+    await addPath({
+      store,
+      tempPath,
+      finalPath: out.path,
+      referenceCandidates: [],
+      deriver: req.drvPath,
+      ca: () => fixedCa('flat', 'sha256', Buffer.from(out.hash, 'hex')),
+      buildDurationMs: Date.now() - started,
+      repair: req.repair,
+    });
+  } catch (e) {
+    throw new BuildFailure({ kind: 'internal', message: (e as Error).message }, 'fetch', logPath);
+  }
 }
 
 function fetchFailureReason(e: unknown): FailureReason {

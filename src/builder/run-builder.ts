@@ -16,12 +16,7 @@ import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
 export const SOURCE_DATE_EPOCH = '315532800';
 
-/** Where builds run: the path depends only on the derivation, never on a random name. */
-export const BUILD_ROOT = '/tmp/slime-build';
-
-export function buildDirFor(drvPath: string): string {
-  return path.join(BUILD_ROOT, path.basename(drvPath, '.drv'));
-}
+export { buildDirFor } from './build-dir.js';
 
 export interface BuilderRun {
   drvPath: string;
@@ -39,6 +34,8 @@ export interface BuilderRun {
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   timeoutMs?: number;
   signal: AbortSignal;
+  /** Called with the builder's pid (= its process group) once it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** `view`: the build directory and PATH as the builder sees them (`/build` and `/tools` in the sandbox). */
@@ -83,6 +80,7 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
   }
   const { child, finish: finishLaunch } = launched;
   const log = fs.openSync(run.logFile, 'a');
+  if (child.pid) run.onSpawn?.(child.pid);
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);
@@ -102,7 +100,17 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
     ? setTimeout(() => stop({ kind: 'timeout', timeoutMs: run.timeoutMs! }), run.timeoutMs)
     : undefined;
 
-  const pending = [pipeLines(child.stdout!, log, (l) => run.onLine('stdout', l)), pipeLines(child.stderr!, log, (l) => run.onLine('stderr', l))];
+  // A log that cannot be written (full disk, I/O error) ends the build with a clear reason.
+  const logState = { written: 0, error: undefined as NodeJS.ErrnoException | undefined };
+  const onLogError = (e: NodeJS.ErrnoException) => {
+    if (logState.error) return;
+    logState.error = e;
+    stop({ kind: 'internal', message: `cannot write the build log ${run.logFile} after ${logState.written} bytes: ${e.code ?? e.message}${e.code === 'ENOSPC' ? ' (the disk is full; free space and build again)' : ''}` });
+  };
+  const pending = [
+    pipeLines(child.stdout!, log, logState, onLogError, (l) => run.onLine('stdout', l)),
+    pipeLines(child.stderr!, log, logState, onLogError, (l) => run.onLine('stderr', l)),
+  ];
 
   return new Promise((resolve) => {
     const finish = (reason: FailureReason | null) => {
@@ -168,11 +176,24 @@ function signalOf(signal: AbortSignal): string {
 }
 
 /** Copies a stream to the log file and hands each complete line to `onLine`. */
-function pipeLines(stream: NodeJS.ReadableStream, logFd: number, onLine: (line: string) => void): Promise<void> {
+function pipeLines(
+  stream: NodeJS.ReadableStream,
+  logFd: number,
+  state: { written: number; error?: NodeJS.ErrnoException },
+  onError: (e: NodeJS.ErrnoException) => void,
+  onLine: (line: string) => void,
+): Promise<void> {
   let partial = '';
   return new Promise((resolve) => {
     stream.on('data', (chunk: Buffer) => {
-      fs.writeSync(logFd, chunk);
+      if (!state.error) {
+        try {
+          fs.writeSync(logFd, chunk);
+          state.written += chunk.length;
+        } catch (e) {
+          onError(e as NodeJS.ErrnoException);
+        }
+      }
       const text = partial + chunk.toString('utf8');
       const lines = text.split('\n');
       partial = lines.pop()!;

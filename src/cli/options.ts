@@ -1,6 +1,7 @@
 /**
  * Options shared by the commands that read a derivation module and a store.
  */
+import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { defaultModule, loadModule, type LoadedModule } from '../derivation/load.js';
@@ -31,6 +32,11 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
 export function openStore(ctx: CliContext, storeOption: string | undefined): Store {
   const store = new Store(storeDirFrom(storeOption, ctx.env, ctx.cwd));
   store.init();
+  if (store.stateDir && fs.existsSync(`${store.stateDir}/db`)) {
+    // An older slime's JSON metadata: imported now, and what could not be read said by name.
+    store.db.gcState();
+    for (const p of store.migrationProblems) ctx.stderr.write(`warning: store metadata not imported: ${p}\n`);
+  }
   return store;
 }
 

@@ -14,7 +14,7 @@ export interface TargetState {
 export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
   return mod.targets.map((t) => {
     const nodes = planGraph(t.derivations);
-    const valid = nodes.filter((n) => Object.values(n.outputs).every((p) => store.isValid(p))).length;
+    const valid = nodes.filter((n) => store.allValid(Object.values(n.outputs))).length;
     const state = valid === nodes.length ? 'realized' : valid > 0 ? 'partly' : 'not yet';
     return { name: t.name, description: t.description, state, valid, total: nodes.length };
   });

@@ -9,10 +9,11 @@ import type { Derivation, Source } from '../derivation/api.js';
 import { serializeDrv, type DrvData } from '../derivation/aterm.js';
 import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
-import { finalizeOutput } from '../builder/finalize.js';
+import { addPath } from '../store/add-path.js';
+import { addSource } from '../store/add.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
-import { removeTree, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 
 export interface GraphNode {
   drvPath: string;
@@ -73,21 +74,38 @@ export function plannedEvent(nodes: GraphNode[], store: Store): PlannedDerivatio
     outputs: n.outputs,
     inputs: n.inputs,
     fixedOutput: n.fixedOutput,
-    valid: Object.values(n.outputs).every((p) => store.isValid(p)),
+    valid: store.allValid(Object.values(n.outputs)),
     expectedMs: store.expectedDuration(n.name),
     phases: n.phases,
   }));
 }
 
-/** Writes each `.drv` into the store as a valid text path (references: its inputs). */
+/** Whether every `.drv`, source and output of the graph is valid: a run that adds nothing. */
+export function graphValid(nodes: GraphNode[], store: Store): boolean {
+  return nodes.every(
+    (n) => store.isValid(n.drvPath) && store.allValid(n.sources.map((s) => s.storePath)) && store.allValid(Object.values(n.outputs)),
+  );
+}
+
+/**
+ * Writes each `.drv` into the store as a valid text path (references: its inputs),
+ * from a temporary of this process's own, so that concurrent planners never collide.
+ * Its sources are added first: a path is registered only after what it refers to.
+ * The caller holds the gc lock shared.
+ */
 export async function writeDrvFiles(nodes: GraphNode[], store: Store): Promise<void> {
   for (const n of nodes) {
     if (store.isValid(n.drvPath)) continue;
+    for (const s of n.sources) await addSource(store, s.localPath, s.storePath);
     const text = serializeDrv(n.drv);
-    const temp = store.tempPathFor(n.drvPath);
-    removeTree(temp);
-    fs.writeFileSync(temp, text);
-    await finalizeOutput({
+    const temp = store.uniqueTempPath(n.drvPath);
+    try {
+      fs.writeFileSync(temp, text);
+    } catch (e) {
+      fs.rmSync(temp, { force: true });
+      throw new SlimeError(`cannot write ${n.drvPath} to the store: ${(e as Error).message}`, (e as NodeJS.ErrnoException).code === 'ENOSPC' ? 100 : 1);
+    }
+    await addPath({
       store,
       tempPath: temp,
       finalPath: n.drvPath,

@@ -14,6 +14,17 @@ import { addSource } from '../store/add.js';
 import type { Store } from '../store/store.js';
 import { plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
 
+/**
+ * Thrown by `mayAdd` when the run, started without the gc lock because everything was
+ * valid, finds that a gc ran meanwhile: the caller runs again under the lock.
+ */
+export class GcRaceError extends Error {
+  constructor() {
+    super('a gc ran while this run held no lock');
+    this.name = 'GcRaceError';
+  }
+}
+
 export interface RealizeOptions {
   store: Store;
   events: EventSink;
@@ -29,6 +40,12 @@ export interface RealizeOptions {
   sandbox?: boolean;
   /** Aborting ends every build; the reason, a signal name (`SIGHUP`), is what the builds report. */
   signal: AbortSignal;
+  /**
+   * Awaited before the run adds anything to the store (a `.drv`, a source, a build):
+   * the caller takes the gc lock shared there, so a run that only finds valid paths
+   * takes no lock. May throw GcRaceError.
+   */
+  mayAdd?: () => Promise<void>;
 }
 
 export interface RealizeSummary {
@@ -39,6 +56,8 @@ export interface RealizeSummary {
   skipped: number;
   /** Outputs of the roots that were realized. */
   results: Record<string, Record<string, string>>;
+  /** mayAdd threw GcRaceError: nothing of this summary counts; run again under the lock. */
+  raced?: boolean;
 }
 
 export interface BuildFailureRecord {
@@ -50,6 +69,14 @@ export interface BuildFailureRecord {
 export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Promise<RealizeSummary> {
   const { store, events } = opts;
   const began = Date.now();
+  if (!nodes.every((n) => store.isValid(n.drvPath))) {
+    try {
+      await opts.mayAdd?.();
+    } catch (e) {
+      if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, failed: [], skipped: 0, results: {}, raced: true };
+      throw e;
+    }
+  }
   await writeDrvFiles(nodes, store);
   events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store) });
 
@@ -57,6 +84,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   await run.start();
 
   const summary = run.summary();
+  if (summary.raced) return summary;
   events.emit({
     type: 'finished',
     time: Date.now(),
@@ -98,13 +126,16 @@ class GraphRun {
   async start(): Promise<void> {
     for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
     await this.queue.onIdle();
+    if (this.raced) return;
     for (const n of this.nodes) {
       if (!this.finished.has(n.drvPath)) this.skip(n.drvPath, this.failures[0]?.drvPath ?? n.drvPath);
     }
   }
 
+  private raced = false;
+
   summary(): RealizeSummary {
-    return { ...this.counts, failed: this.failures, results: this.results };
+    return { ...this.counts, failed: this.failures, results: this.results, ...(this.raced ? { raced: true } : {}) };
   }
 
   private enqueue(n: GraphNode): void {
@@ -114,7 +145,9 @@ class GraphRun {
   private async realize(n: GraphNode): Promise<void> {
     if (this.cancel.signal.aborted) return;
     const emit = this.opts.events.emit.bind(this.opts.events);
+    const { store } = this.opts;
     try {
+      if (!store.allValid(n.sources.map((s) => s.storePath)) || !store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
       for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath);
       const result = await realizeDerivation(
         { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
@@ -130,6 +163,12 @@ class GraphRun {
       );
       await this.succeeded(n, result);
     } catch (e) {
+      if (e instanceof GcRaceError) {
+        this.raced = true;
+        this.queue.clear();
+        this.cancel.abort();
+        return;
+      }
       await this.failed(n, e);
     }
   }

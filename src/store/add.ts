@@ -1,35 +1,37 @@
 /**
  * Adding local files to the store: sources of derivations (as Nix adds `./path`) and
- * `slime store add-file` (as `nix-store --add-fixed sha256 FILE`). Both copy into the
- * staging area first, so a path appears in the store only complete and registered.
+ * `slime store add-file` (as `nix-store --add-fixed sha256 FILE`). Both copy into a
+ * temporary of their own first, and addPath moves it in, so a path appears in the store
+ * only complete and registered, and concurrent adders of the same path never collide.
+ * The caller holds the store's gc lock shared.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { hashFile } from '../hash/digest.js';
 import { sourceEntries } from '../derivation/sources.js';
-import { finalizeOutput, fixedCa } from '../builder/finalize.js';
+import { addPath, fixedCa } from './add-path.js';
 import { makeFixedOutputPath } from './paths.js';
-import { withLock } from './lock.js';
 import { removeTree, type PathInfo, type Store } from './store.js';
 
 /** Copies a source tree into the store at the path evaluation computed for it. */
 export async function addSource(store: Store, localPath: string, storePath: string): Promise<void> {
   if (store.isValid(storePath)) return;
-  await withLock(store.lockFile(storePath), {}, async () => {
-    if (store.isValid(storePath)) return;
-    const temp = store.tempPathFor(storePath);
-    removeTree(temp);
+  const temp = store.uniqueTempPath(storePath);
+  try {
     copyFiltered(localPath, temp);
-    const info = await finalizeOutput({
-      store,
-      tempPath: temp,
-      finalPath: storePath,
-      referenceCandidates: [],
-      ca: (narHash) => fixedCa('recursive', 'sha256', narHash),
-    });
-    await verifyComputedPath(store, localPath, storePath, info);
+  } catch (e) {
+    removeTree(temp);
+    throw e;
+  }
+  const info = await addPath({
+    store,
+    tempPath: temp,
+    finalPath: storePath,
+    referenceCandidates: [],
+    ca: (narHash) => fixedCa('recursive', 'sha256', narHash),
   });
+  await verifyComputedPath(store, localPath, storePath, info);
 }
 
 /** The copy must hash to what evaluation computed, or the source changed in between. */
@@ -37,8 +39,7 @@ async function verifyComputedPath(store: Store, localPath: string, storePath: st
   const digest = Buffer.from(info.narHash.replace(/^sha256-/, ''), 'base64');
   const actual = makeFixedOutputPath(store.dir, path.basename(storePath).slice(33), { method: 'recursive', algo: 'sha256', digest });
   if (actual !== storePath) {
-    store.invalidate(storePath);
-    removeTree(storePath);
+    store.forget([storePath]);
     throw new SlimeError(`source ${localPath} changed while slime was running (expected ${storePath}, copied ${actual}); run the command again`);
   }
 }
@@ -65,21 +66,17 @@ export async function addFile(store: Store, file: string, name = path.basename(f
     throw new SlimeError(`cannot add ${file} to the store: no such file`);
   }
   if (!st.isFile()) throw new SlimeError(`cannot add ${file} to the store: it is not a regular file (add-file takes one file)`);
-  const digest = await hashFile(file, 'sha256');
-  const storePath = makeFixedOutputPath(store.dir, name, { method: 'flat', algo: 'sha256', digest });
-  if (store.isValid(storePath)) return storePath;
-  await withLock(store.lockFile(storePath), {}, async () => {
-    if (store.isValid(storePath)) return;
-    const temp = store.tempPathFor(storePath);
-    removeTree(temp);
+  // Hash the copy, not the original: what is registered is what was hashed.
+  const temp = store.uniqueTempPath(`/${name}`);
+  try {
     fs.copyFileSync(file, temp);
-    await finalizeOutput({
-      store,
-      tempPath: temp,
-      finalPath: storePath,
-      referenceCandidates: [],
-      ca: () => fixedCa('flat', 'sha256', digest),
-    });
-  });
-  return storePath;
+    const digest = await hashFile(temp, 'sha256');
+    const storePath = makeFixedOutputPath(store.dir, name, { method: 'flat', algo: 'sha256', digest });
+    if (!store.isValid(storePath)) {
+      await addPath({ store, tempPath: temp, finalPath: storePath, referenceCandidates: [], ca: () => fixedCa('flat', 'sha256', digest) });
+    }
+    return storePath;
+  } finally {
+    removeTree(temp);
+  }
 }

@@ -1,13 +1,14 @@
 /**
- * Garbage collection: everything in the store directory outside the closure of the
- * gc roots goes. Roots live in `<store>/.roots/`: a symlink there is a root if it
- * points into the store, or (indirect roots in `.roots/auto/`) points to a symlink that
- * does, such as a `result` link made by `slime realize`. A dangling indirect root is
- * removed. The caller holds the store lock exclusively.
+ * Garbage collection: everything in the store directory (and every registration)
+ * outside the closure of the gc roots (src/store/roots.ts) goes. The caller holds the
+ * gc lock exclusively, so no process is adding paths meanwhile; processes that use
+ * valid paths without the lock (a no-op realize) see the collection in the database's
+ * gc generation and take the lock to check again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { removeTree, type Store } from './store.js';
+import { findRoots } from './roots.js';
 
 export interface GcResult {
   deleted: string[];
@@ -16,68 +17,38 @@ export interface GcResult {
   roots: number;
 }
 
-export function findRoots(store: Store): string[] {
-  const roots: string[] = [];
-  const visit = (p: string) => {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p)) visit(path.join(p, e));
-    } else if (st.isSymbolicLink()) {
-      const target = storePathBehind(store, p);
-      if (target) roots.push(target);
-      else if (path.dirname(p) === path.join(store.rootsDir, 'auto')) fs.rmSync(p, { force: true });
-    }
-  };
-  visit(store.rootsDir);
-  return roots;
-}
-
-/** Follows links (a root link, then maybe a result link) until a store path. */
-function storePathBehind(store: Store, link: string): string | undefined {
-  let p = link;
-  for (let hops = 0; hops < 8; hops++) {
-    let target: string;
-    try {
-      target = path.resolve(path.dirname(p), fs.readlinkSync(p));
-    } catch {
-      return undefined;
-    }
-    if (target.startsWith(store.dir + '/')) {
-      const top = target.slice(store.dir.length + 1).split('/')[0];
-      return top.startsWith('.') ? undefined : path.join(store.dir, top);
-    }
-    p = target;
-  }
-  return undefined;
-}
-
 export async function collectGarbage(store: Store, opts: { dryRun: boolean }): Promise<GcResult> {
-  const roots = findRoots(store);
-  const live = store.closure(roots.filter((r) => store.isValid(r)));
-  const deleted: string[] = [];
-  let bytes = 0;
-  for (const entry of fs.readdirSync(store.dir).sort()) {
-    if (entry.startsWith('.') || entry === 'README.md') continue;
-    const p = path.join(store.dir, entry);
-    if (live.has(p)) continue;
-    bytes += diskUsage(p);
-    deleted.push(p);
-    if (!opts.dryRun) {
-      store.invalidate(p);
-      removeTree(p);
+  if (!opts.dryRun) store.db.beginCollection();
+  try {
+    const roots = findRoots(store);
+    const live = store.closure(roots.filter((r) => store.isValid(r)));
+    const { valid, damaged } = store.entries();
+    const candidates = new Set<string>();
+    for (const entry of fs.readdirSync(store.dir)) {
+      if (entry.startsWith('.') || entry === 'README.md') continue;
+      candidates.add(path.join(store.dir, entry));
     }
+    for (const e of [...valid, ...damaged]) candidates.add(e.path);
+    const dead = [...candidates].filter((p) => !live.has(p)).sort();
+    const bytes = dead.reduce((sum, p) => sum + diskUsage(p), 0);
+    if (!opts.dryRun) {
+      store.forget(dead);
+      removeTree(store.tempDir);
+      fs.mkdirSync(store.tempDir, { recursive: true });
+    }
+    return { deleted: dead, bytes, live: live.size, roots: roots.length };
+  } finally {
+    if (!opts.dryRun) store.db.endCollection();
   }
-  if (!opts.dryRun) removeTree(path.join(store.stateDir, 'tmp'));
-  return { deleted, bytes, live: live.size, roots: roots.length };
 }
 
 function diskUsage(p: string): number {
-  const st = fs.lstatSync(p);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
   if (!st.isDirectory()) return st.size;
   return fs.readdirSync(p).reduce((sum, e) => sum + diskUsage(path.join(p, e)), st.size);
 }

@@ -1,51 +1,41 @@
 /**
  * The store: `<dir>/<hash>-<name>` paths plus slime's state in `<dir>/.slime/`.
  *
- * The one invariant: a store path is valid iff its metadata is registered
- * (`.slime/db/<hash>.json`, written atomically after the path is complete and
- * read-only). Everything else in the store directory — a path whose registration
- * never happened, anything in `.slime/tmp/` — is garbage that a build may delete and
- * `slime gc` does delete.
+ * The one invariant: a store path is valid iff its metadata is registered in the
+ * store database (src/store/db.ts), which happens only after the path is complete,
+ * canonical and read-only (src/store/add-path.ts), in one transaction with its
+ * references. Everything else in the store directory — a path whose registration
+ * never happened, anything in `.slime/tmp/` — is garbage that `slime gc` deletes.
+ * Only this module and add-path.ts change what is valid.
  *
- * `<dir>/.roots/` holds gc roots: symlinks to store paths, or (in `.roots/auto/`) to
- * the `result` links that `slime realize` made, which are roots while they exist.
+ * `<dir>/.roots/` holds gc roots (src/store/roots.ts).
  *
  * Layout of `.slime/`:
- *   db/<hash>.json       PathInfo of each valid path (the narinfo fields)
- *   locks/<hash>.lock    per-derivation build locks; `store.lock` guards gc
- *   tmp/                 build outputs before their atomic rename into the store
- *   durations/<name>     durations of earlier builds of a derivation name, for ETAs
- *   logs/<hash>.log      build logs, kept after the build
- *   cacache/             blobs by integrity (downloaded sources)
- *   tool-cache.json      host tool identities by inode/size/mtime
+ *   db.sqlite (+ -wal, -shm)  the metadata of each valid path, build durations
+ *   locks/<hash>.lock          per-derivation build locks
+ *   locks/<hash>.path.lock     per-path locks, held while a path is moved in and registered
+ *   locks/<hash>.pgid          process group of the builder running under a build lock
+ *   locks/store.lock           the gc lock: gc and repair hold it exclusively, adders shared
+ *   tmp/                       paths being assembled before their atomic rename into the store
+ *   logs/<hash>.log            build logs, kept after the build
+ *   cacache/                   blobs by integrity (downloaded sources)
+ *   tool-cache.json            host tool identities by inode/size/mtime
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import ssri from 'ssri';
+import { randomBytes } from 'node:crypto';
 import { SlimeError } from '../errors.js';
 import { hashPartOf } from './paths.js';
+import { StoreDb, type DamagedEntry, type PathInfo } from './db.js';
 
-/** What the store knows of a valid path: the fields a narinfo carries. */
-export interface PathInfo {
-  path: string;
-  /** SRI form, e.g. `sha256-…`: the hash of the path's NAR serialisation. */
-  narHash: string;
-  narSize: number;
-  /** Store paths this one mentions (found by scanning, as Nix does), itself included if it does. */
-  references: string[];
-  /** The `.drv` that produced it. */
-  deriver?: string;
-  /** Content address of fixed-output and source paths: `fixed:r:sha256:<base32>`, `text:sha256:<base32>`. */
-  ca?: string;
-  registrationTime: number;
-  buildDurationMs?: number;
-  /** `keyname:base64sig` over the narinfo fingerprint, for a binary cache. */
-  signatures: string[];
-}
+export type { DamagedEntry, PathInfo } from './db.js';
 
 export class Store {
   readonly dir: string;
   readonly stateDir: string;
+  private database?: StoreDb;
+  /** JSON metadata files of an older store that could not be imported (named, with why). */
+  migrationProblems: string[] = [];
 
   constructor(dir: string) {
     if (!path.isAbsolute(dir)) throw new SlimeError(`store directory ${dir} must be an absolute path`);
@@ -55,9 +45,24 @@ export class Store {
 
   /** Creates the directories; cheap when they exist. */
   init(): void {
-    for (const d of ['db', 'locks', 'tmp', 'durations', 'logs']) {
+    for (const d of ['locks', 'tmp', 'logs']) {
       fs.mkdirSync(path.join(this.stateDir, d), { recursive: true });
     }
+  }
+
+  /** The metadata database, opened (and an older JSON store imported) on first use. */
+  get db(): StoreDb {
+    if (!this.database) {
+      fs.mkdirSync(this.stateDir, { recursive: true });
+      this.database = new StoreDb(path.join(this.stateDir, 'db.sqlite'));
+      this.migrationProblems = this.database.importJson(this.stateDir);
+    }
+    return this.database;
+  }
+
+  close(): void {
+    this.database?.close();
+    this.database = undefined;
   }
 
   get rootsDir(): string {
@@ -72,16 +77,27 @@ export class Store {
     return path.join(this.stateDir, 'tool-cache.json');
   }
 
+  /** The build lock of a derivation (or of any path: one at a time may make it). */
   lockFile(storePath: string): string {
     return path.join(this.stateDir, 'locks', `${hashPartOf(storePath)}.lock`);
   }
 
+  /** Held only while a finished path is renamed into place and registered. */
+  pathLockFile(storePath: string): string {
+    return path.join(this.stateDir, 'locks', `${hashPartOf(storePath)}.path.lock`);
+  }
+
+  /** The gc lock: exclusive for gc and repair, shared by whoever adds paths. */
   get globalLockFile(): string {
     return path.join(this.stateDir, 'locks', 'store.lock');
   }
 
   logFile(drvPath: string): string {
     return path.join(this.stateDir, 'logs', `${path.basename(drvPath)}.log`);
+  }
+
+  get tempDir(): string {
+    return path.join(this.stateDir, 'tmp');
   }
 
   /** Where an output is assembled before it enters the store: same length as the final path, so hash rewriting keeps every offset. */
@@ -99,44 +115,54 @@ export class Store {
     return temp.slice(this.dir.length + 1, this.dir.length + 1 + 32);
   }
 
-  private infoFile(storePath: string): string {
-    return path.join(this.stateDir, 'db', `${hashPartOf(storePath)}.json`);
+  /** A temporary no other process uses: for paths that do not refer to themselves (.drv files, sources, added files). */
+  uniqueTempPath(finalPath: string): string {
+    fs.mkdirSync(this.tempDir, { recursive: true });
+    return path.join(this.tempDir, `${process.pid}-${randomBytes(6).toString('hex')}-${path.basename(finalPath)}`);
   }
 
   isValid(storePath: string): boolean {
-    return fs.existsSync(this.infoFile(storePath));
+    return this.db.isValid(storePath);
+  }
+
+  allValid(storePaths: Iterable<string>): boolean {
+    for (const p of storePaths) if (!this.isValid(p)) return false;
+    return true;
   }
 
   queryInfo(storePath: string): PathInfo | undefined {
-    try {
-      return JSON.parse(fs.readFileSync(this.infoFile(storePath), 'utf8')) as PathInfo;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new SlimeError(`store metadata for ${storePath} is unreadable (${(e as Error).message}); run \`slime verify --repair\``);
-    }
+    return this.db.queryInfo(storePath);
   }
 
-  /** Makes a complete, read-only path valid. The rename makes the registration atomic. */
+  /** Makes a complete, read-only path valid; only add-path.ts calls this, after the path is in place. */
   register(info: PathInfo): void {
     if (!fs.existsSync(info.path)) {
       throw new SlimeError(`internal error: registering ${info.path}, which does not exist`);
     }
-    if (!ssri.parse(info.narHash)) throw new SlimeError(`internal error: bad narHash ${info.narHash}`);
-    writeFileAtomic(this.infoFile(info.path), JSON.stringify(info, null, 1));
+    this.db.register(info);
   }
 
-  /** Forgets a path; the caller deletes its files. */
-  invalidate(storePath: string): void {
-    fs.rmSync(this.infoFile(storePath), { force: true });
+  /**
+   * Makes paths invalid, then deletes them. The caller holds the gc lock exclusively or
+   * knows the paths are its own. Refuses if a valid path outside `paths` refers to one.
+   */
+  forget(storePaths: string[]): void {
+    this.db.forget(storePaths);
+    for (const p of storePaths) removeTree(p);
+  }
+
+  /** The valid paths that refer to `storePath` (not itself). */
+  referrers(storePath: string): string[] {
+    return this.db.referrers(storePath);
   }
 
   validPaths(): PathInfo[] {
-    const dbDir = path.join(this.stateDir, 'db');
-    if (!fs.existsSync(dbDir)) return [];
-    return fs
-      .readdirSync(dbDir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(fs.readFileSync(path.join(dbDir, f), 'utf8')) as PathInfo);
+    return this.db.entries().valid;
+  }
+
+  /** Every registration: the well-formed ones and the damaged ones. */
+  entries(): { valid: PathInfo[]; damaged: DamagedEntry[] } {
+    return this.db.entries();
   }
 
   /** Every path reachable from `roots` through references. */
@@ -153,18 +179,11 @@ export class Store {
   }
 
   recordDuration(name: string, ms: number): void {
-    const file = path.join(this.stateDir, 'durations', name);
-    const history = this.durations(name);
-    history.push(Math.round(ms));
-    writeFileAtomic(file, JSON.stringify(history.slice(-10)));
+    this.db.recordDuration(name, ms);
   }
 
   durations(name: string): number[] {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.stateDir, 'durations', name), 'utf8'));
-    } catch {
-      return [];
-    }
+    return this.db.durations(name);
   }
 
   /** The median duration of earlier builds of a derivation of this name, if any. */

@@ -1,78 +1,58 @@
 /**
- * `slime verify`: every valid path is rehashed and compared with its registered
- * NAR hash. Repair rebuilds from the path's deriver, read back from its `.drv` file,
- * so it needs no derivation module: the store alone says how to remake what it holds.
+ * `slime verify`: every registration is read back and every valid path rehashed and
+ * compared with its registered NAR hash. This module only finds problems; repairing
+ * (rebuilding from a deriver) is the business of the layer above the builder
+ * (src/scheduler/repair.ts).
  */
 import fs from 'node:fs';
 import { hashPath } from '../nar/hash.js';
-import { parseDrv } from '../derivation/aterm.js';
-import { realizeDerivation } from '../builder/realize-derivation.js';
-import { sriOf } from '../builder/hashes.js';
-import { removeTree, type PathInfo, type Store } from './store.js';
+import { sriOf } from './add-path.js';
+import type { Store } from './store.js';
 
 export interface VerifyProblem {
   path: string;
+  kind: 'damaged-entry' | 'missing' | 'changed';
   problem: string;
+  /** The `.drv` that produced the path, as registered (maybe itself invalid). */
+  deriver?: string;
   repaired: boolean;
+  /** What repair did, or what the user must do. */
   hint?: string;
+  /** Why it could not be rebuilt (filled in by repair). */
+  why?: string;
 }
 
-export async function verifyStore(
-  store: Store,
-  opts: { repair: boolean; cores: number; onProblem: (p: VerifyProblem) => void },
-): Promise<{ checked: number; problems: VerifyProblem[] }> {
+export async function findProblems(store: Store, onProblem: (p: VerifyProblem) => void = () => {}): Promise<{ checked: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
-  const infos = store.validPaths();
-  for (const info of infos) {
-    const problem = await checkPath(info);
-    if (!problem) continue;
-    const p: VerifyProblem = { path: info.path, problem, repaired: false };
-    if (opts.repair) await repair(store, info, p, opts.cores);
+  const report = (p: VerifyProblem) => {
     problems.push(p);
-    opts.onProblem(p);
+    onProblem(p);
+  };
+  const { valid, damaged } = store.entries();
+  for (const d of damaged) {
+    report({ path: d.path, kind: 'damaged-entry', problem: `its metadata entry is damaged: ${d.problem}`, deriver: d.deriver, repaired: false });
   }
-  return { checked: infos.length, problems };
+  for (const info of valid) {
+    const problem = await checkPath(info.path, info.narHash, info.narSize);
+    if (problem) report({ path: info.path, ...problem, deriver: info.deriver, repaired: false });
+  }
+  return { checked: valid.length + damaged.length, problems };
 }
 
-async function checkPath(info: PathInfo): Promise<string | undefined> {
-  if (!fs.existsSync(info.path)) return 'missing from the store directory';
-  const { narHash, narSize } = await hashPath(info.path);
-  const actual = sriOf(narHash);
-  if (actual !== info.narHash || narSize !== info.narSize) {
-    return `contents changed: NAR hash ${actual} (${narSize} bytes), registered ${info.narHash} (${info.narSize} bytes)`;
+async function checkPath(p: string, narHash: string, narSize: number): Promise<Pick<VerifyProblem, 'kind' | 'problem'> | undefined> {
+  try {
+    fs.lstatSync(p);
+  } catch {
+    return { kind: 'missing', problem: 'missing from the store directory' };
+  }
+  try {
+    const actual = await hashPath(p);
+    const sri = sriOf(actual.narHash);
+    if (sri !== narHash || actual.narSize !== narSize) {
+      return { kind: 'changed', problem: `contents changed: NAR hash ${sri} (${actual.narSize} bytes), registered ${narHash} (${narSize} bytes)` };
+    }
+  } catch (e) {
+    return { kind: 'changed', problem: `cannot be serialised: ${(e as Error).message}` };
   }
   return undefined;
-}
-
-async function repair(store: Store, info: PathInfo, p: VerifyProblem, cores: number): Promise<void> {
-  const deriver = info.deriver && store.isValid(info.deriver) ? info.deriver : undefined;
-  if (!deriver) {
-    p.hint = 'it was added, not built: run `slime realize` (sources) or `slime store add-file` again';
-    return;
-  }
-  const drv = parseDrv(fs.readFileSync(deriver, 'utf8'));
-  const inputPaths = [...drv.inputSrcs];
-  for (const [inputDrv, outs] of Object.entries(drv.inputDrvs)) {
-    const input = parseDrv(fs.readFileSync(inputDrv, 'utf8'));
-    for (const o of outs) inputPaths.push(input.outputs[o].path);
-  }
-  const missing = inputPaths.filter((x) => !store.isValid(x));
-  if (missing.length) {
-    p.hint = `its inputs are not all valid (${missing.join(', ')}): run \`slime realize\` for the target`;
-    return;
-  }
-  for (const out of Object.values(drv.outputs)) {
-    store.invalidate(out.path);
-    removeTree(out.path);
-  }
-  const name = drv.env.name ?? 'derivation';
-  try {
-    await realizeDerivation(
-      { drvPath: deriver, name, drv, inputPaths },
-      { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
-    );
-    p.repaired = true;
-  } catch (e) {
-    p.hint = `rebuilding it failed: ${(e as Error).message}; see \`slime log ${deriver}\``;
-  }
 }

@@ -29,7 +29,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 }
 
 function tree(d: Derivation, prefix: string, last: boolean, lines: string[], seen: Set<string>, store: Store): void {
-  const valid = Object.values(d.outputs).every((p) => store.isValid(p)) ? ' ✓' : '';
+  const valid = store.allValid(Object.values(d.outputs)) ? ' ✓' : '';
   const again = seen.has(d.drvPath);
   lines.push(`${prefix}${last ? '└─ ' : '├─ '}${d.name} ${hashPartOf(d.drvPath).slice(0, 8)}${valid}${again ? ' (see above)' : ''}`);
   if (again) return;

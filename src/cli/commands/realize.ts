@@ -1,14 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores, describeFailure } from '../../builder/realize-derivation.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { planGraph } from '../../scheduler/plan.js';
-import { realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
+import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { acquireLock } from '../../store/lock.js';
+import { acquireLock, type Lock } from '../../store/lock.js';
+import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
@@ -87,15 +86,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
   const store = openStore(ctx, values.store);
-  // Shared: many realizes at once; gc takes it exclusively.
-  const storeLock = await acquireLock(store.globalLockFile, { shared: true });
+  // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
+  // when the run adds something; a run that finds everything valid takes no lock and
+  // checks afterwards, through the gc generation, that no gc ran meanwhile.
+  let storeLock: Promise<Lock> | undefined;
+  const takeLock = () => (storeLock ??= acquireLock(store.globalLockFile, { shared: true }));
   try {
     const mod = await openModule(ctx, store, values.file);
     const resolved = positionals.map((t) => resolveTarget(mod, t));
     const roots = resolved.flatMap((r) => r.derivations);
     const nodes = planGraph(roots);
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
-    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !store.allValid(Object.values(n.outputs)));
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const display = await sinkFor(format, ctx);
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
@@ -110,20 +112,48 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const onSignal = (signal: NodeJS.Signals) => abort.abort(signal);
     for (const s of Object.keys(SIGNAL_EXIT)) process.on(s, onSignal);
     let summary: RealizeSummary;
+    let outPaths: string[] = [];
+    const link = (paths: string[]) => {
+      if (!values['no-link']) makeResultLinks(store, paths, values['out-link'] ?? 'result', process.cwd());
+    };
     try {
-      summary = await realizeGraph(nodes, {
-        store,
-        events: sink,
-        targets: positionals,
-        roots: roots.map((r) => r.drvPath),
-        jobs,
-        cores,
-        keepGoing: Boolean(values['keep-going']),
-        keepFailed: Boolean(values['keep-failed']),
-        timeoutMs,
-        sandbox,
-        signal: abort.signal,
-      });
+      const realizeOnce = (before?: { generation: number }) =>
+        realizeGraph(nodes, {
+          store,
+          events: sink,
+          targets: positionals,
+          roots: roots.map((r) => r.drvPath),
+          jobs,
+          cores,
+          keepGoing: Boolean(values['keep-going']),
+          keepFailed: Boolean(values['keep-failed']),
+          timeoutMs,
+          sandbox,
+          signal: abort.signal,
+          mayAdd: async () => {
+            await takeLock();
+            // Started without the lock: what was seen valid may be gone if a gc ran since.
+            if (before && store.db.gcState().generation !== before.generation) throw new GcRaceError();
+          },
+        });
+      const before = store.db.gcState();
+      if (before.collecting) await takeLock();
+      summary = await realizeOnce(storeLock ? undefined : before);
+      if (summary.raced) summary = await realizeOnce();
+      outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+      link(outPaths);
+      if (!storeLock) {
+        // No lock was held: if a gc ran before the links (roots) existed, check under the lock.
+        const after = store.db.gcState();
+        if (after.generation !== before.generation || after.collecting) {
+          await takeLock();
+          if (!store.allValid(outPaths)) {
+            summary = await realizeOnce();
+            outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
+            link(outPaths);
+          }
+        }
+      }
     } finally {
       for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
@@ -137,12 +167,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     for (const v of verified) {
       ctx.stderr.write(`${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})\n`);
     }
-    const outPaths = roots.flatMap((r) => (summary.results[r.drvPath] ? Object.values(summary.results[r.drvPath]) : []));
     for (const p of outPaths) ctx.stdout.write(p + '\n');
-    if (!values['no-link']) makeResultLinks(store, outPaths, values['out-link'] ?? 'result', process.cwd());
     return exitCodeOf(summary);
   } finally {
-    await storeLock.release();
+    await (await storeLock?.catch(() => undefined))?.release();
   }
 }
 
@@ -167,23 +195,7 @@ function exitCodeOf(summary: RealizeSummary): number {
 
 /** `result`, `result-2`, ...: each link is an indirect gc root while it exists. */
 function makeResultLinks(store: Store, outPaths: string[], base: string, dir: string): void {
-  outPaths.forEach((p, i) => {
-    const link = path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`);
-    const tmp = `${link}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { force: true });
-    fs.symlinkSync(p, tmp);
-    fs.renameSync(tmp, link);
-    registerIndirectRoot(store, link);
-  });
-}
-
-export function registerIndirectRoot(store: Store, link: string): void {
-  const autoDir = path.join(store.rootsDir, 'auto');
-  fs.mkdirSync(autoDir, { recursive: true });
-  const name = createHash('sha256').update(link).digest('hex').slice(0, 32);
-  const rootLink = path.join(autoDir, name);
-  fs.rmSync(rootLink, { force: true });
-  fs.symlinkSync(link, rootLink);
+  outPaths.forEach((p, i) => addResultLink(store, p, path.resolve(dir, i === 0 ? base : `${base}-${i + 1}`)));
 }
 
 const command: Command = { summary: 'build targets and link their outputs as ./result', help, run };

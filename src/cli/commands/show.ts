@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../../errors.js';
+import { SlimeError, UsageError } from '../../errors.js';
 import { parseDrv } from '../../derivation/aterm.js';
 import { drvText } from '../../derivation/api.js';
 import { resolveTarget } from '../../derivation/load.js';
@@ -24,6 +24,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const asDrv = path.resolve(positionals[0]);
   if (asDrv.endsWith('.drv') && store.isValid(asDrv)) return showStoredDrv(asDrv, Boolean(values.drv), ctx);
+  if (asDrv.endsWith('.drv') && path.dirname(asDrv) === store.dir) {
+    throw new SlimeError(
+      `${asDrv} is not a valid derivation in the store ${store.dir}; \`slime realize\` or \`slime show TARGET\` writes it, and \`slime verify --repair\` clears a broken one`,
+    );
+  }
   const mod = await openModule(ctx, store, values.file);
   const { derivations } = resolveTarget(mod, positionals[0]);
   if (values.drv) {
@@ -44,7 +49,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 
 /** A `.drv` already in the store needs no derivation module: the file says everything. */
 function showStoredDrv(drvPath: string, aterm: boolean, ctx: CliContext): number {
-  const text = fs.readFileSync(drvPath, 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(drvPath, 'utf8');
+  } catch (e) {
+    throw new SlimeError(`cannot read ${drvPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; the store lost it: run \`slime verify --repair\`, then \`slime realize\` for its target`);
+  }
   if (aterm) {
     ctx.stdout.write(text + '\n');
     return 0;

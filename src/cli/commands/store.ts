@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { addFile } from '../../store/add.js';
+import { acquireLock } from '../../store/lock.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
 
@@ -19,7 +20,13 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!arg || extra.length) throw new UsageError('slime store takes a subcommand and one argument; see `slime store --help`');
   const store = openStore(ctx, values.store);
   if (sub === 'add-file') {
-    ctx.stdout.write((await addFile(store, arg, values.name)) + '\n');
+    // Adding a path: hold the gc lock shared, as builds do.
+    const lock = await acquireLock(store.globalLockFile, { shared: true });
+    try {
+      ctx.stdout.write((await addFile(store, arg, values.name)) + '\n');
+    } finally {
+      await lock.release();
+    }
     return 0;
   }
   if (sub === 'path-info') {

@@ -9,7 +9,7 @@ import { resolveTarget, type LoadedModule } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
 import { realizeGraph } from '../../scheduler/scheduler.js';
 import { acquireLock } from '../../store/lock.js';
-import { removeTree, type Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { readReport } from '../../verify/report.js';
 import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
 import type { CliContext, Command } from '../command.js';
@@ -111,10 +111,7 @@ class StoreBackend implements Backend {
     if (verify === undefined) throw new SlimeError(`target ${target} has no verification step`);
     const lock = await acquireLock(this.store.globalLockFile, { shared: true });
     try {
-      for (const out of Object.values(verify.outputs)) {
-        this.store.invalidate(out);
-        removeTree(out);
-      }
+      this.store.forget(Object.values(verify.outputs));
     } finally {
       await lock.release();
     }

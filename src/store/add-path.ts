@@ -1,23 +1,37 @@
 /**
- * Turns a finished build's temporary output into a valid store path.
+ * `addPath`: turns a finished temporary (a build's output, a `.drv` text, a copied
+ * source) into a valid store path. The store's only door: nothing becomes valid
+ * another way.
  *
  * A build writes to a temporary path of the same length as the final one (see
  * Store.tempPathFor), because the output must not appear in the store before it is
  * complete, yet a CPython prefix or an rpath bakes the path into the files. So:
+ *   0. break hard links: a file linked from outside (`ln /etc/x $out/x`) is copied, so
+ *      neither the rewrite nor canonicalisation ever changes a host file (refusing
+ *      would fail builds that hard-link within $out, which `cp -l` and installers do;
+ *      the NAR has no hard links, so copying changes nothing that is hashed);
  *   1. rewrite every occurrence of the temporary hash part to the final one, in file
  *      contents and symlink targets (same length: offsets, sizes and checksums of
  *      surrounding structures stay valid — Nix rewrites content-addressed outputs so);
  *   2. normalise: mtime 1, read-only, executable bits kept (Nix's canonical form);
  *   3. hash the NAR and scan it for references in one streaming pass;
- *   4. rename into place atomically and register the metadata.
+ *   4. under the path's lock: if another process made the path valid meanwhile, drop
+ *      the temporary and keep theirs (never remove a valid path); else remove any
+ *      unregistered leftover, rename into place atomically and register the metadata
+ *      with the references in one transaction. A failure leaves neither the temporary
+ *      nor an unregistered path behind.
+ * Temporaries made by `uniqueTempPath` (for paths that cannot refer to themselves) are
+ * not rewritten; those made by `tempPathFor` (builds) are.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import ssri from 'ssri';
+import { SlimeError } from '../errors.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { hashPath } from '../nar/hash.js';
-import { hashPartOf } from '../store/paths.js';
-import { removeTree, type PathInfo, type Store } from '../store/store.js';
-import { sriOf } from './hashes.js';
+import { withLock } from './lock.js';
+import { hashPartOf } from './paths.js';
+import { removeTree, type PathInfo, type Store } from './store.js';
 
 const CHUNK = 1 << 20;
 
@@ -100,7 +114,18 @@ async function walk(p: string, visit: Visitor, order: 'pre' | 'post' = 'pre'): P
   if (order === 'post') await visit(p, st);
 }
 
-export interface FinalizeRequest {
+/** Replaces every regular file with more than one link by a copy of itself (step 0). */
+export async function breakHardLinks(root: string): Promise<void> {
+  await walk(root, async (p, st) => {
+    if (!st.isFile() || st.nlink < 2) return;
+    const copy = `${p}.slime-unlink`;
+    fs.copyFileSync(p, copy);
+    fs.chmodSync(copy, st.mode & 0o777);
+    fs.renameSync(copy, p);
+  });
+}
+
+export interface AddPathRequest {
   store: Store;
   tempPath: string;
   finalPath: string;
@@ -110,23 +135,34 @@ export interface FinalizeRequest {
   /** The content address, from the NAR hash when the path is content-addressed by it. */
   ca?: (narHash: Buffer) => string;
   buildDurationMs?: number;
+  /** Replace the path even if it is registered (its contents are corrupt): `verify --repair`. */
+  repair?: boolean;
 }
 
-/** Steps 1-4 above; returns the registered metadata. The temp path is gone afterwards. */
-export async function finalizeOutput(req: FinalizeRequest): Promise<PathInfo> {
+/**
+ * Steps 0-4 above; returns the registered metadata (the other process's, if it won).
+ * The temporary is gone afterwards, whatever happens.
+ */
+export async function addPath(req: AddPathRequest): Promise<PathInfo> {
+  const { tempPath, finalPath } = req;
+  try {
+    return await addPathFrom(req);
+  } catch (e) {
+    throw writeError(e, finalPath);
+  } finally {
+    removeTree(tempPath);
+  }
+}
+
+async function addPathFrom(req: AddPathRequest): Promise<PathInfo> {
   const { store, tempPath, finalPath } = req;
-  await rewriteHashPart(tempPath, store.tempToken(finalPath), hashPartOf(finalPath));
+  await breakHardLinks(tempPath);
+  if (tempPath === store.tempPathFor(finalPath)) await rewriteHashPart(tempPath, store.tempToken(finalPath), hashPartOf(finalPath));
   await canonicalise(tempPath, { skipRootMode: true });
   const candidates = new Map<string, string>();
   for (const c of req.referenceCandidates) candidates.set(hashPartOf(c), c);
   candidates.set(hashPartOf(finalPath), finalPath);
   const { narHash, narSize, found } = await hashPath(tempPath, { scanFor: candidates.keys() });
-  if (fs.existsSync(finalPath)) removeTree(finalPath);
-  fs.renameSync(tempPath, finalPath);
-  const st = fs.lstatSync(finalPath);
-  if (!st.isSymbolicLink()) {
-    fs.chmodSync(finalPath, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
-  }
   const info: PathInfo = {
     path: finalPath,
     narHash: sriOf(narHash),
@@ -138,8 +174,47 @@ export async function finalizeOutput(req: FinalizeRequest): Promise<PathInfo> {
     buildDurationMs: req.buildDurationMs,
     signatures: [],
   };
-  store.register(info);
-  return info;
+  return withLock(store.pathLockFile(finalPath), {}, async () => {
+    if (!req.repair && store.isValid(finalPath)) return store.queryInfo(finalPath)!;
+    // Not valid (or being repaired), and we hold its lock: what is there is a leftover.
+    if (existsNoFollow(finalPath)) removeTree(finalPath);
+    fs.renameSync(tempPath, finalPath);
+    const st = fs.lstatSync(finalPath);
+    if (!st.isSymbolicLink()) {
+      fs.chmodSync(finalPath, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
+    }
+    try {
+      store.register(info);
+    } catch (e) {
+      removeTree(finalPath);
+      throw e;
+    }
+    return info;
+  });
+}
+
+function existsNoFollow(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A full or failing disk, said with the path and what was being done. */
+function writeError(e: unknown, finalPath: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EIO' || code === 'EDQUOT') {
+    const what = code === 'EIO' ? 'an I/O error' : 'the disk is full';
+    return new SlimeError(`cannot add ${finalPath} to the store: ${what} (${(e as Error).message}); nothing was registered; free space or check the disk, then run the command again`, 100);
+  }
+  return e;
+}
+
+/** A SHA-256 digest in the SRI form the store metadata uses (`sha256-<base64>`). */
+export function sriOf(digest: Buffer): string {
+  return ssri.fromHex(digest.toString('hex'), 'sha256').toString();
 }
 
 /** The `ca` field of a fixed-output path, as Nix writes it in narinfo. */

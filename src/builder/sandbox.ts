@@ -204,14 +204,21 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   ];
   removeTree(stagingDir);
   fs.mkdirSync(stagingDir, { recursive: true });
-  const child = spawn(bwrap, args, {
-    cwd: req.buildDir,
-    env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
-    // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data),
-    // then bwrap's --info-fd: the host pid of the sandbox's init.
-    stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const), 'pipe'],
-    detached: true,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(bwrap, args, {
+      cwd: req.buildDir,
+      env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
+      // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data),
+      // then bwrap's --info-fd: the host pid of the sandbox's init.
+      stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const), 'pipe'],
+      detached: true,
+    });
+  } catch (e) {
+    // An environment spawn refuses (a NUL in a value): nothing of the launch stays.
+    removeTree(stagingDir);
+    throw e;
+  }
   Object.values(data).forEach((text, i) => {
     const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
     fd?.on('error', () => undefined);
@@ -318,7 +325,8 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]):
     try {
       st = fs.lstatSync(p);
     } catch {
-      throw new SlimeError(`internal error: input ${p} of the build is not in the store; run \`slime verify --repair\``);
+      // Registered but gone (a damaged store being repaired): absent here as outside.
+      continue;
     }
     // A store path that is a symlink stays one (bwrap would bind what it points to).
     if (st.isSymbolicLink()) a.push('--symlink', fs.readlinkSync(p), p);

@@ -35,7 +35,7 @@ function userHome(): string {
 }
 
 function userStore(): string {
-  return path.join(userHome(), 'slime-store');
+  return path.join(userHome(), 'store');
 }
 
 /** A directory the unprivileged user can write to. */

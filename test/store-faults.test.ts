@@ -9,11 +9,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { slime, storePaths, tempDir, writeModule } from './support/cli.js';
 
-// These builders read and write host files on purpose (a hard link to one, a ledger,
-// the host build directory): what the store does with them is tested without the
-// sandbox, which would hide them (test/sandbox-*.test.ts covers that side).
-process.env.SLIME_SANDBOX = '0';
-
 const buildRoot = `/tmp/slime-build-${process.getuid!()}`;
 const isRoot = process.getuid?.() === 0;
 
@@ -103,7 +98,9 @@ export const linked = derivation({ name: 'linked', builder: '/bin/sh', tools: ['
   args: ['-c', 'mkdir $out; ln ${host} $out/x'] });
 export const targets = [target('linked', 'hard-links a host file', [linked])];`);
     const store = path.join(dir, 'store');
-    // Without the sandbox: inside it, host files are not visible to link.
+    // In the build sandbox the host file is not even there to link to.
+    const sandboxed = await slime(['realize', 'linked', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    expect(sandboxed.code).toBe(100);
     const r = await slime(['realize', 'linked', '-f', file, '--store', store, '--no-link', '--no-sandbox'], { cwd: dir });
     expect(r.code).toBe(0);
     const after = fs.statSync(host);
@@ -146,7 +143,7 @@ export const targets = [target('fifo', '', [fifo]), target('flatdir', '', [flatd
     const file = writeModule(dir, 'where.ts', `
 export const where = derivation({ name: 'where', builder: '/bin/sh', args: ['-c', 'echo $NIX_BUILD_TOP > $out'] });
 export const targets = [target('where', '', [where])];`);
-    // Without the sandbox, the builder sees the host path (in it, /build).
+    // Without the sandbox, which shows the builder its directory as /build.
     const r = await slime(['realize', 'where', '-f', file, '--store', path.join(dir, 'store'), '--no-link', '--no-sandbox'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toMatch(new RegExp(`^${buildRoot}/[0-9a-z]{32}-where\\n$`));

@@ -21,8 +21,8 @@ import { lockSharedBuildDir } from './build-dir-lock.js';
 import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
 import { runBuilder } from './run-builder.js';
-import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
 import { sandboxWanted } from './sandbox.js';
+import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
 
 export interface BuildRequest {
   drvPath: string;

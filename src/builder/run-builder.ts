@@ -119,12 +119,12 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
       // A builder's background children must not outlive it (those that left its
       // process group only the sandbox ends: they may hold its output pipes open).
       killGroup('SIGKILL');
-      void settled(Promise.all(pending), PIPE_GRACE_MS).then(() => {
+      void settled(Promise.all(pending), PIPE_GRACE_MS).then(async () => {
         child.stdout!.destroy();
         child.stderr!.destroy();
         fs.closeSync(log);
         try {
-          finishLaunch();
+          await finishLaunch();
         } catch (e) {
           reason ??= { kind: 'internal', message: `cannot collect the build's outputs: ${(e as Error).message}` };
         }

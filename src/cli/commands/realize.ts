@@ -122,7 +122,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.ok;
     }
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
-    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !store.allValid(Object.values(n.outputs)));
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const substituter = substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');

@@ -15,8 +15,11 @@ type Layer =
   | 'fetch'
   | 'store'
   | 'derivation'
+  | 'cache'
   | 'builder'
   | 'scheduler'
+  | 'check'
+  | 'router'
   | 'logging'
   | 'tui'
   | 'commands';
@@ -29,8 +32,11 @@ const RANK: Record<Exclude<Layer, 'logging' | 'tui'>, number> = {
   fetch: 3,
   store: 4,
   derivation: 5,
+  cache: 5.5,
   builder: 6,
   scheduler: 7,
+  check: 8,
+  router: 8,
   commands: 9,
 };
 
@@ -41,7 +47,7 @@ function layerOf(rel: string): Layer {
   if (top === 'derivation' && file === 'aterm.ts') return 'formats';
   if (top === 'nar') return 'formats';
   if (top === 'cli' || top === 'bench' || top === 'setup') return 'commands';
-  if (['hash', 'fetch', 'store', 'derivation', 'builder', 'scheduler', 'logging'].includes(top!)) return top as Layer;
+  if (['hash', 'fetch', 'store', 'derivation', 'cache', 'builder', 'scheduler', 'check', 'router', 'logging'].includes(top!)) return top as Layer;
   throw new Error(`${rel}: no layer; add its directory to docs/architecture.md and to this test`);
 }
 

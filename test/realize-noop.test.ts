@@ -8,7 +8,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { slime, tempDir, writeModule } from './support/cli.js';
+
+/** The store database's gc state (src/store/db.ts: GcState). */
+function gcState(store: string, set?: { pid: number }): { generation: number; pid: number | null } {
+  const db = new Database(path.join(store, '.slime', 'db.sqlite'));
+  try {
+    if (set) db.prepare('UPDATE GcState SET pid = ? WHERE id = 1').run(set.pid);
+    return db.prepare('SELECT generation, pid FROM GcState WHERE id = 1').get() as { generation: number; pid: number | null };
+  } finally {
+    db.close();
+  }
+}
 
 /** Every entry under `dir` with its mtime and size, to see that nothing was written. */
 function snapshot(dir: string): string[] {
@@ -62,10 +74,11 @@ export const targets = [target('c', 'three builds', [c])];`,
 
     // A gc that is running (or died running) makes the realize wait for the store lock,
     // which needs the lock helper: with no programs on PATH that fails, naming perl.
-    fs.writeFileSync(path.join(store, '.slime', 'gc-generation'), 'running 7');
+    gcState(store, { pid: process.pid });
     const locked = await slime(args, { cwd: dir, env: { PATH: '/nonexistent' } });
     expect(locked.code).toBe(1);
     expect(locked.stderr).toMatch(/lock helper \(perl\)/);
+    gcState(store, { pid: null as unknown as number });
     const normal = await slime(args, { cwd: dir });
     expect(normal.code, normal.stderr).toBe(0);
     expect(normal.stdout.trim()).toBe(out);
@@ -82,17 +95,13 @@ export const targets = [target('a', 'one build', [a])];`,
     const store = path.join(dir, 'store');
     const args = ['realize', 'a', '-f', file, '--store', store];
     expect((await slime(args, { cwd: dir })).code).toBe(0);
-    const generation = path.join(store, '.slime', 'gc-generation');
+    const start = gcState(store).generation;
     const gc = await slime(['gc', '--store', store], { cwd: dir });
     expect(gc.code, gc.stderr).toBe(0);
-    expect(fs.readFileSync(generation, 'utf8')).toBe('idle 1');
+    expect(gcState(store)).toEqual({ generation: start + 1, pid: null });
     expect((await slime(['gc', '--store', store], { cwd: dir })).code).toBe(0);
-    expect(fs.readFileSync(generation, 'utf8')).toBe('idle 2');
-    // The result link kept the output alive; gc took the .drv files, which the next
-    // realize writes again (under the lock); after that a no-op needs no process again.
-    const rewrite = await slime(args, { cwd: dir });
-    expect(rewrite.code, rewrite.stderr).toBe(0);
-    expect(rewrite.stderr).toContain('0 built, 1 cached');
+    expect(gcState(store).generation).toBe(start + 2);
+    // The result link kept the output (and, keep-derivations, its .drv) alive: a no-op needs no process.
     const again = await slime(args, { cwd: dir, env: { PATH: '/nonexistent' } });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('0 built, 1 cached');

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { narRestore } from '../nar/restore.js';
 import { hashPartOf } from '../store/paths.js';
 import { removeTree, type PathInfo, type Store } from '../store/store.js';
+import { placeAndRegister } from '../store/add-path.js';
 import type { BinaryCache } from './binary-cache.js';
 import type { NarInfo } from './narinfo.js';
 import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
@@ -26,16 +27,6 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
     const temp = path.join(tempDir, path.basename(finalPath));
     await narRestore(verifiedNar(cache, info, opts), temp);
     canonicalise(temp);
-    if (store.isValid(finalPath)) return store.queryInfo(finalPath)!;
-    // Something at the final path that is not registered is garbage from an interrupted run.
-    if (fs.existsSync(finalPath) || isSymlink(finalPath)) removeTree(finalPath);
-    try {
-      fs.renameSync(temp, finalPath);
-    } catch (e) {
-      // Another process put the same path in place meanwhile.
-      if (store.isValid(finalPath)) return store.queryInfo(finalPath)!;
-      throw e;
-    }
     const registered: PathInfo = {
       path: finalPath,
       narHash: `sha256-${info.narHash.toString('base64')}`,
@@ -46,18 +37,10 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
       registrationTime: Math.floor(Date.now() / 1000),
       signatures: info.sigs,
     };
-    store.register(registered);
-    return registered;
+    // The store places and registers it under the path's lock, as it does a build's output.
+    return await placeAndRegister(store, temp, registered);
   } finally {
     removeTree(tempDir);
-  }
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return fs.lstatSync(p).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
 

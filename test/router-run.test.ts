@@ -35,6 +35,11 @@ describe('slime run on the Full tier', () => {
 
   it('passes argv (dashes included), stdin, stdout, stderr and the exit status through', async () => {
     const r = await runIn(FIXTURES, ['--tier', 'full', 'argv_stdin_exit.py', '7', '--flag', '-x'], 'hello stdin\n');
+    // sys.argv[0] is the path as typed, relative stays relative (as python3.11 sees it).
+    const dir = tempDir('slime-run-argv0-');
+    fs.mkdirSync(path.join(dir, 'sub'));
+    fs.writeFileSync(path.join(dir, 'sub/argv0.py'), 'import sys\nprint(sys.argv[0])\n');
+    expect((await runIn(dir, ['--tier', 'full', 'sub/argv0.py'])).stdout).toBe('sub/argv0.py\n');
     expect(r.stdout).toBe("argv: ['7', '--flag', '-x']\nstdin: 12 HELLO STDIN\n");
     expect(r.stderr).toBe('to stderr\n');
     expect(r.code).toBe(7);

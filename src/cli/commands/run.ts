@@ -205,7 +205,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     throw new SlimeError(`${opts.script} was not run: ${decision.why}`);
   }
   const tier = decision.tier === 'full' ? full : light!;
-  const command: TierCommand = tier.command(script, opts.scriptArgs);
+  // The script path as the user typed it: the tier runs in the same working directory, and sys.argv[0] must be what python3.11 would see.
+  const command: TierCommand = tier.command(opts.script, opts.scriptArgs);
   const result = await runScript(command, process.cwd());
   appendRunRecord(store, {
     time: Date.now(),

@@ -85,7 +85,8 @@ describe('slime run: routing between the realized tiers', () => {
   it('learns: a script sent to Light that ran over the budget goes to Full next time', async () => {
     const dir = tempDir('slime-router-adaptive-');
     const script = path.join(dir, `slow_${process.pid}_${Date.now()}.py`);
-    fs.copyFileSync(path.join(ROOT, 'test/fixtures/router/loop_bound_from_argv.py'), script);
+    // Profiles are keyed by content: a comment of its own makes this a script never run before.
+    fs.writeFileSync(script, fs.readFileSync(path.join(ROOT, 'test/fixtures/router/loop_bound_from_argv.py'), 'utf8') + `# ${path.basename(script)}\n`);
     const name = path.basename(script);
     expect(JSON.parse((await slimeRun(dir, ['--explain', '--json', name])).stdout).tier).toBe('light');
     const first = await slimeRun(dir, ['--budget-ms', '100', name, '300000']);

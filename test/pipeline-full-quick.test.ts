@@ -25,7 +25,11 @@ const USER = 'slimetest';
 const asRoot = process.getuid?.() === 0 && unprivilegedUserCanReadProject();
 
 function unprivilegedUserCanReadProject(): boolean {
-  execFileSync('bash', [path.join(ROOT, 'src/setup/unprivileged-user.sh'), USER], { stdio: 'inherit' });
+  const made = spawnSync('bash', [path.join(ROOT, 'src/setup/unprivileged-user.sh'), USER], { stdio: 'inherit' });
+  if (made.status !== 0) {
+    console.warn(`note: src/setup/unprivileged-user.sh could not make ${USER}; the pipeline runs as root (in the sandbox) instead`);
+    return false;
+  }
   const ok = spawnSync('runuser', ['-u', USER, '--', 'test', '-r', path.join(ROOT, 'derivations/index.ts')]).status === 0 &&
     spawnSync('runuser', ['-u', USER, '--', 'test', '-r', CLI]).status === 0;
   if (!ok) console.warn(`note: ${USER} cannot read ${ROOT}; the pipeline runs as root (in the sandbox) instead`);

@@ -46,7 +46,7 @@ async function concurrentRuns(n: number, rounds: number): Promise<void> {
     const runs = await Promise.all(Array.from({ length: n }, () => slime(args, { cwd: dir, env: LEDGER_VISIBLE })));
     for (const r of runs) {
       expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('{'))).toEqual([]);
-      expect(r.code).toBe(0);
+      expect(r.code, `round ${round}: ${r.stderr.split('\n').filter((l) => !l.includes('"type":"log"')).slice(-6).join('\n')}`).toBe(0);
       expect(r.stdout).toBe(runs[0].stdout);
     }
     const ledger = fs.readFileSync(path.join(dir, 'ledger'), 'utf8').trim().split('\n').sort();

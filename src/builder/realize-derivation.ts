@@ -20,7 +20,7 @@ import { removeTree, type Store } from '../store/store.js';
 import { lockSharedBuildDir } from './build-dir-lock.js';
 import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
-import { runBuilder } from './run-builder.js';
+import { assertHomelessShelterAbsent, runBuilder } from './run-builder.js';
 import { sandboxWanted } from './sandbox.js';
 import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
 
@@ -104,17 +104,9 @@ async function substitute(req: BuildRequest, opts: BuildOptions, outputs: Record
   });
 }
 
-/** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */
-const HOMELESS = '/homeless-shelter';
-
 async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
-  if (fs.existsSync(HOMELESS)) {
-    throw new BuildFailure({
-      kind: 'internal',
-      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
-    });
-  }
+  assertHomelessShelterAbsent();
   const buildDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, buildDir, logPath);

@@ -13,7 +13,7 @@ import { clearBuildGroup, recordBuildGroup } from '../builder/orphans.js';
 import { sandboxWanted } from '../builder/sandbox.js';
 import { buildDirFor, ensureBuildRoot } from '../builder/build-dir.js';
 import { recognizerFor } from '../builder/phases/index.js';
-import { runBuilder } from '../builder/run-builder.js';
+import { assertHomelessShelterAbsent, runBuilder } from '../builder/run-builder.js';
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
 import { hashPath } from '../nar/hash.js';
@@ -49,8 +49,6 @@ export interface RebuiltOutput {
   narSize: number;
 }
 
-const HOMELESS = '/homeless-shelter';
-
 /** The log of a check's rebuild, beside (never over) the build's own log. */
 export function checkLogFile(store: Store, drvPath: string): string {
   return store.logFile(drvPath).replace(/\.log$/, '.check.log');
@@ -58,12 +56,7 @@ export function checkLogFile(store: Store, drvPath: string): string {
 
 export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promise<Record<string, RebuiltOutput>> {
   const { store } = opts;
-  if (fs.existsSync(HOMELESS)) {
-    throw new BuildFailure({
-      kind: 'internal',
-      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
-    });
-  }
+  assertHomelessShelterAbsent();
   const buildDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = checkLogFile(store, req.drvPath);
   const tempOutputs: Record<string, string> = {};

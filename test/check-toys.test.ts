@@ -32,7 +32,7 @@ export const tarTime = sh('tar-time', 'mkdir $out d; echo payload > d/data; touc
 export const elfSection = sh('elf-section', [
   'mkdir $out',
   'echo "$csrc" > p.c',
-  'gcc -O1 -DRV=$(date +%N) -c p.c -o p.o',
+  'gcc -O1 -DRV=1$(date +%N) -c p.c -o p.o', // the leading 1: a %N like 089… would be a bad octal literal
   'gcc p.o -o $out/prog',
   'ar rcD $out/libp.a p.o',
 ].join('; '), { env: { csrc: '__attribute__((section(".slime_random"), used)) static const unsigned long r = RV; int main(void) { return 0; }' } });

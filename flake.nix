@@ -1,7 +1,14 @@
-# For Nix users: `nix develop` gives a shell with what slime and the SlimePython
+# For Nix users: `nix build` builds slime, `nix run . -- realize full-x86_64-quick`
+# runs it, and `nix develop` gives a shell with what slime and the SlimePython
 # pipeline use (the Debian setup script, `npm run setup`, does the same on bookworm).
 # slime itself does not need Nix; nix is here as the reference implementation its
 # tests compare NAR bytes, .drv files and store paths against.
+#
+# The npm dependencies come from package-lock.json through nixpkgs' importNpmLock:
+# each package is fetched by the `integrity` hash the lock file already records, so
+# there is no separate npmDepsHash to keep in step with the lock. (The hash form,
+# `npmDepsHash = "sha256-...";` in place of npmDeps/npmConfigHook, needs
+# prefetch-npm-deps over the registry; it cannot be computed offline.)
 {
   description = "slime: declarative, content-addressed builds of SlimePython's bit-exact isolate";
 
@@ -11,7 +18,38 @@
     let
       system = "x86_64-linux";
       pkgs = nixpkgs.legacyPackages.${system};
+      slime = pkgs.buildNpmPackage {
+        pname = "slime";
+        version = (builtins.fromJSON (builtins.readFile ./package.json)).version;
+        src = ./.;
+        nodejs = pkgs.nodejs_20;
+        npmDeps = pkgs.importNpmLock { npmRoot = ./.; };
+        npmConfigHook = pkgs.importNpmLock.npmConfigHook;
+        # `npm run build` (tsc) makes dist/; .gitignore leaves dist/ out of `npm pack`,
+        # so install the tree as it is rather than what npm would pack.
+        installPhase = ''
+          runHook preInstall
+          mkdir -p $out/lib/slime $out/bin
+          cp -r dist node_modules package.json derivations samples tui src $out/lib/slime/
+          makeWrapper ${pkgs.nodejs_20}/bin/node $out/bin/slime \
+            --add-flags $out/lib/slime/dist/src/cli/main.js
+          runHook postInstall
+        '';
+        nativeBuildInputs = [ pkgs.makeWrapper ];
+        meta = {
+          description = "Declarative, content-addressed builds with Nix-compatible derivations and store paths";
+          license = pkgs.lib.licenses.mit;
+          mainProgram = "slime";
+        };
+      };
     in {
+      packages.${system}.default = slime;
+
+      apps.${system}.default = {
+        type = "app";
+        program = "${slime}/bin/slime";
+      };
+
       devShells.${system}.default = pkgs.mkShell {
         packages = with pkgs; [
           nodejs_20
@@ -19,6 +57,9 @@
           python311
           gcc gnumake pkg-config
           zlib libffi sqlite bzip2 xz openssl ncurses readline libuuid gdbm
+          # The four CPython's strict build also needs (src/setup/install.sh: tk-dev,
+          # libnsl-dev, libtirpc-dev, libcrypt-dev).
+          tk libnsl libtirpc libxcrypt
           nix tmux nginx
           clang lld wasi-libc
         ];

@@ -4,9 +4,12 @@
  *
  *   source (fixed-output) -> CPython static (quick | pgo-lto) -> PyO3 config
  *   crates (fixed-output cargo vendor) ------------------------> isolate -> verify
+ *                                                                          \-> cpython-tests
  */
+import { createHash } from 'node:crypto';
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
+import { lightTier, rustpython, rustpythonWasm } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -37,6 +40,7 @@ const configureFlags: Record<Variant, string> = {
 };
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
+  if (variant === 'pgo-lto') return cpythonPgo(src, version);
   return derivation({
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
@@ -44,6 +48,38 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
     env: { src, configureFlags: configureFlags[variant] },
     tools: [...shellTools, ...cTools],
     phases: 'cpython',
+  });
+}
+
+/**
+ * PGO+LTO in two derivations (derivations/cpython/pgo.sh): the profile run, which is
+ * not deterministic and is pinned once built, and the optimized build from it, which
+ * is. Both run in one absolute build directory named after the source's hash and the
+ * configure flags, because CPython's extension objects (and so their .gcda files) are
+ * named by absolute path.
+ */
+function cpythonPgo(src: Derivation, version: string): Derivation {
+  const flags = configureFlags['pgo-lto'];
+  const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
+  const shared = {
+    builder: 'sh',
+    tools: [...shellTools, ...cTools],
+    phases: 'cpython',
+  };
+  const common = { src, configureFlags: flags, slimeBuildDir: `cpython-${version}-pgo-${key}` };
+  const script = source(import.meta.url, 'cpython/pgo.sh');
+  const profile = derivation({
+    ...shared,
+    name: `cpython-${version}-pgo-profile`,
+    args: ['-e', script],
+    env: { ...common, pgoStage: 'profile' },
+    nondeterministic: 'PGO profile: the .gcda counters of the PGO task depend on timing and scheduling',
+  });
+  return derivation({
+    ...shared,
+    name: `cpython-${version}-pgo-lto`,
+    args: ['-e', script],
+    env: { ...common, pgoStage: 'optimize', profile, randomSeed: key },
   });
 }
 
@@ -68,12 +104,13 @@ export const isolateCrates = derivation({
   outputHash: { hash: '1q9b5qddv52birw9myyhmcr1wmawagd5df5ksgka7jbjrpvjz2lb', algo: 'sha256', mode: 'recursive' },
 });
 
-function isolate(python: Derivation): Derivation {
+/** `linkArgs`: extra linker arguments, for opt-in variants only (BOLT needs `-Wl,--emit-relocs`). */
+function isolate(python: Derivation, variant: { suffix: string; linkArgs: string } = { suffix: '', linkArgs: '' }): Derivation {
   return derivation({
-    name: `isolate-${python.name.replace(/^cpython-/, '')}`,
+    name: `isolate-${python.name.replace(/^cpython-/, '')}${variant.suffix}`,
     builder: 'sh',
     args: ['-e', source(import.meta.url, 'isolate/build.sh')],
-    env: { python, pyo3Config: pyo3Config(python), vendor: isolateCrates, src: isolateCrate },
+    env: { python, pyo3Config: pyo3Config(python), vendor: isolateCrates, src: isolateCrate, ...(variant.linkArgs ? { linkArgs: variant.linkArgs } : {}) },
     tools: [...shellTools, ...cTools, ...rustTools()],
     phases: 'cargo',
   });
@@ -92,19 +129,78 @@ function verify(python: Derivation, iso: Derivation): Derivation {
   });
 }
 
+const cpythonTestsDir = source(import.meta.url, 'cpython-tests');
+
+/**
+ * CPython's own regression tests as the second verifier: every module of a selection
+ * (a file in derivations/cpython-tests/) through the isolate and through its python3.11,
+ * the same verdict required per module.
+ */
+function cpythonTests(python: Derivation, iso: Derivation, selection: 'quick' | 'all'): Derivation {
+  return derivation({
+    name: `cpython-tests-${selection}-${iso.name}`,
+    builder: 'sh',
+    args: ['-e', `${cpythonTestsDir}/build.sh`],
+    env: { python, isolate: iso, selection: `${selection}.txt` },
+    tools: shellTools,
+    phases: 'cpython-tests',
+  });
+}
+
+const workloads = source(import.meta.url, '../bench/workloads');
+
+/**
+ * Opt-in: the isolate, linked with relocations kept, optimised by BOLT from a profile of
+ * its own instrumented runs of the bench workloads and the samples (derivations/bolt/).
+ */
+function boltIsolate(python: Derivation): Derivation {
+  const relocatable = isolate(python, { suffix: '-relocs', linkArgs: '-Wl,--emit-relocs' });
+  return derivation({
+    name: `isolate-${python.name.replace(/^cpython-/, '')}-bolt`,
+    builder: 'sh',
+    args: ['-e', `${source(import.meta.url, 'bolt')}/build.sh`],
+    env: { isolate: relocatable, python, samples, workloads },
+    tools: [...shellTools, 'readelf', 'llvm-bolt-19'],
+  });
+}
+
 function fullTier(src: Derivation, version: string, variant: Variant) {
   const python = cpython(src, version, variant);
   const iso = isolate(python);
-  return { python, isolate: iso, verification: verify(python, iso) };
+  return {
+    python,
+    isolate: iso,
+    verification: verify(python, iso),
+    cpythonTests: cpythonTests(python, iso, 'quick'),
+    cpythonTestsAll: cpythonTests(python, iso, 'all'),
+  };
 }
 
 export const full = fullTier(cpythonSource311, '3.11.2', 'pgo-lto');
 export const fullQuick = fullTier(cpythonSource311, '3.11.2', 'quick');
 export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 
+const quickBolt = boltIsolate(fullQuick.python);
+/** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
+export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
+
 export const targets = [
   target('full-x86_64', 'Full tier: PGO+LTO static CPython 3.11.2, the isolate, bit-exact verification', [full.isolate, full.verification]),
-  target('full-x86_64-quick', 'Full tier on the quick (no PGO/LTO) CPython 3.11.2: the CI build', [fullQuick.isolate, fullQuick.verification]),
+  // CPython's quick test selection runs in 2 min 24 s on this 2-core machine at load 25-30.
+  target('full-x86_64-quick', "Full tier on the quick (no PGO/LTO) CPython 3.11.2: the CI build; bit-exact samples and CPython's quick test selection", [fullQuick.isolate, fullQuick.verification, fullQuick.cpythonTests]),
   target('full-x86_64-py312', 'Full tier on CPython 3.12.3 (needs python.org; fails fast where it is unreachable)', [full312.isolate, full312.verification]),
+  target('full-x86_64-cpython-tests', "Every CPython regression test module through the quick isolate and its python3.11, the same verdict per module (opt-in: long)", [fullQuick.cpythonTestsAll]),
+  target('full-x86_64-cpython-tests-quick', "CPython's quick selection of regression test modules through the quick isolate and its python3.11", [fullQuick.cpythonTests]),
+  target('full-x86_64-quick-bolt', 'Opt-in: the quick isolate optimised by BOLT (bolt-19, instrumentation profile of the workloads and samples), verified bit-exact', [quickBolt, verify(fullQuick.python, quickBolt)]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
+  target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [
+    light.runners['wasmtime-aot'], light.runners.wasmtime, light.runners.node,
+    light.verification['wasmtime-aot'], light.verification.node,
+  ]),
+  target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
+    light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
+  ]),
+  target('light-rustpython', 'Light tier, opt-in: RustPython 0.5.0 native and for wasm32-wasip1 (declared; the build is not verified yet)', [
+    rustpython, rustpythonWasm,
+  ]),
 ];

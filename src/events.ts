@@ -7,6 +7,7 @@
  * data so that the JSON log can be replayed into the TUI.
  */
 
+import type { FileDifference } from './run/differences.js';
 import type { VerifyReport } from './verify/report.js';
 
 /** A derivation as the consumers need to know it: enough to draw a tree. */
@@ -57,6 +58,12 @@ export type SlimeEvent =
   | { type: 'cached'; time: number; drvPath: string; outputs: Record<string, string> }
   /** The outputs were copied from a binary cache instead of being built. */
   | { type: 'substituted'; time: number; drvPath: string; outputs: Record<string, string>; from: string; durationMs: number }
+  /**
+   * A binary cache could not deliver: a path (`path`, for the derivation `drvPath`) or
+   * anything at all (the cache is unreachable or for another store). slime tries the
+   * next cache, then builds; nothing unverified entered the store.
+   */
+  | { type: 'cache-warning'; time: number; cache: string; drvPath?: string; path?: string; reason: string }
   /** The derivation failed; nothing of it entered the store. */
   | { type: 'failed'; time: number; drvPath: string; reason: FailureReason; phase?: string; logPath?: string; keptBuildDir?: string }
   /** Not attempted, because a derivation it depends on failed. */
@@ -78,6 +85,27 @@ export type SlimeEvent =
    * With `--log-format json` these take the place of plain `error:`/`note:` lines.
    */
   | { type: 'message'; time: number; level: 'error' | 'note'; message: string; exitCode?: number; stack?: string }
+  /** `slime check`: round `round` of `rounds` of rebuilding a valid derivation began (its log: `logPath`). */
+  | { type: 'check-started'; time: number; drvPath: string; round: number; rounds: number; logPath?: string; against?: string }
+  /**
+   * `slime check` of one derivation ended. `verdict`: equal | differs | expected-to-differ
+   * (declared `nondeterministic`) | skipped (declared, not rebuilt) | fixed-output-ok | failed | cache-equal | cache-differs |
+   * not-in-cache (`--against`). Each output: its registered NAR hash, each round's rebuilt
+   * one (or the cache's), and the files that differ.
+   */
+  | {
+      type: 'checked';
+      time: number;
+      drvPath: string;
+      verdict: 'equal' | 'differs' | 'expected-to-differ' | 'skipped' | 'fixed-output-ok' | 'failed' | 'cache-equal' | 'cache-differs' | 'not-in-cache';
+      rounds: number;
+      roundMs: number[];
+      outputs: Record<string, { path: string; narHash: string; rebuilt: string[]; differences?: FileDifference[]; differencesCut?: number; keptAt?: string }>;
+      nondeterministic?: string;
+      against?: string;
+      error?: string;
+      diffoscope?: { text: string; html: string }[];
+    }
   /** The run ended. `cancelled` is absent in logs written before it existed. */
   | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; cancelled?: number; wallMs: number; results: Record<string, Record<string, string>> };
 

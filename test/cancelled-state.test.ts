@@ -1,7 +1,8 @@
 /**
  * Without --keep-going, a failure stops the run: what the run stops is `cancelled`
  * (not failed, not interrupted), what was already valid is `cached` (not skipped),
- * and the exit code is the first failure's, whatever else ends after it.
+ * and the exit code is the first failure's, whatever else ends after it. The builders
+ * signal each other through files in the test's directory, so they run unsandboxed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,11 +40,11 @@ describe('cancelled state', () => {
     const dir = tempDir();
     const file = graph(dir);
     const store = path.join(dir, 'store');
-    const first = await slime(['realize', 'ready', '-f', file, '--store', store], { cwd: dir });
+    const first = await slime(['realize', 'ready', '-f', file, '--store', store, '--no-sandbox'], { cwd: dir });
     expect(first.code).toBe(0);
     for (let i = 0; i < 3; i++) {
       for (const m of ['slow-started', 'failing']) fs.rmSync(path.join(dir, m), { force: true });
-      const r = await slime(['realize', 't', '-f', file, '--store', store, '-j', '3', '--log-format', 'json', '--no-link'], { cwd: dir });
+      const r = await slime(['realize', 't', '-f', file, '--store', store, '--no-sandbox', '-j', '3', '--log-format', 'json', '--no-link'], { cwd: dir });
       const events = eventsOf(r.stderr);
       const byName = (type: string) =>
         events.filter((e) => e.type === type).map((e) => ('drvPath' in e ? path.basename(e.drvPath).replace(/^[0-9a-z]{32}-/, '').replace(/\.drv$/, '') : ''));
@@ -63,7 +64,7 @@ describe('cancelled state', () => {
     const dir = tempDir();
     const file = graph(dir);
     const store = path.join(dir, 'store');
-    const r = await slime(['realize', 't', '-f', file, '--store', store, '-j', '3', '--log-format', 'plain', '--no-link'], { cwd: dir });
+    const r = await slime(['realize', 't', '-f', file, '--store', store, '--no-sandbox', '-j', '3', '--log-format', 'plain', '--no-link'], { cwd: dir });
     expect(r.code).toBe(100);
     expect(r.stderr).toContain('[fails] FAILED (builder exited with code 3)');
     expect(r.stderr).toContain('[slow] cancelled: fails failed');

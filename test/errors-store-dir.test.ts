@@ -50,7 +50,7 @@ describe('store directory errors', () => {
     expect(gc.stderr).toMatch(/does not exist, so there is nothing to collect/);
     const targets = await slime(['targets', '-f', module(dir), '--store', store], { cwd: dir });
     expect(targets.code).toBe(0);
-    expect(targets.stdout).toMatch(/^t +not yet +x$/m);
+    expect(targets.stdout).toMatch(/^t +not yet +not checked +x$/m);
     expect(targets.stderr).toContain('does not exist yet, so no target is realized');
     expect(fs.existsSync(store)).toBe(false);
   });

@@ -37,6 +37,6 @@ export const targets = [target('app', 'x', [app]), target('other', 'y', [other])
     const r = await slime(['verify', '--store', store], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/checked 2 paths: 1 problem, 0 repaired\n/);
-    expect(r.stderr).toContain('note: `slime verify --repair` rebuilds');
+    expect(r.stderr).toContain('note: run `slime verify --repair` to fix them: it rebuilds');
   });
 });

@@ -87,7 +87,7 @@ describe('plainLogger progress', () => {
     const lines = run([plannedEvent(T0), ...[0, 4_000, 9_000, 10_500, 15_000, 21_000].map((ms, i) => tick(ms, (i + 1) * 10 * MiB))])
       .split('\n')
       .filter((l) => l.includes('↓'));
-    expect(lines).toEqual(['[Python-3.11.2.tar.xz] ↓ 40.0 MiB/100.0 MiB 2.0 MiB/s', '[Python-3.11.2.tar.xz] ↓ 60.0 MiB/100.0 MiB 2.0 MiB/s']);
+    expect(lines).toEqual(['[Python-3.11.2.tar.xz] ↓ 40.0 MiB/100.0 MiB 2.0 MiB/s, ETA 30s', '[Python-3.11.2.tar.xz] ↓ 60.0 MiB/100.0 MiB 2.0 MiB/s, ETA 20s']);
     expect(run([plannedEvent(T0), tick(0, MiB), tick(2_000, 2 * MiB)])).not.toContain('↓');
   });
 });

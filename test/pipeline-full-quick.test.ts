@@ -17,7 +17,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, collect, ROOT, tempDir, writeModule, type CliResult } from './support/cli.js';
 
 const USER = 'slimetest';
-const asRoot = process.getuid?.() === 0;
+/**
+ * As root, the pipeline runs as the unprivileged user, who must be able to read the
+ * checkout (a clone under a private home directory is not): where it cannot, the test
+ * says so and runs as root, still in the sandbox.
+ */
+const asRoot = process.getuid?.() === 0 && unprivilegedUserCanReadProject();
+
+function unprivilegedUserCanReadProject(): boolean {
+  const made = spawnSync('bash', [path.join(ROOT, 'src/setup/unprivileged-user.sh'), USER], { stdio: 'inherit' });
+  if (made.status !== 0) {
+    console.warn(`note: src/setup/unprivileged-user.sh could not make ${USER}; the pipeline runs as root (in the sandbox) instead`);
+    return false;
+  }
+  const ok = spawnSync('runuser', ['-u', USER, '--', 'test', '-r', path.join(ROOT, 'derivations/index.ts')]).status === 0 &&
+    spawnSync('runuser', ['-u', USER, '--', 'test', '-r', CLI]).status === 0;
+  if (!ok) console.warn(`note: ${USER} cannot read ${ROOT}; the pipeline runs as root (in the sandbox) instead`);
+  return ok;
+}
 
 /** Runs slime as the unprivileged user (when we are root) on its store, else as ourselves on the project store. */
 function slime(args: string[], opts: { cwd: string }): Promise<CliResult> {
@@ -35,7 +52,7 @@ function userHome(): string {
 }
 
 function userStore(): string {
-  return path.join(userHome(), 'slime-store');
+  return path.join(userHome(), 'store');
 }
 
 /** A directory the unprivileged user can write to. */
@@ -61,7 +78,6 @@ describe('slime realize full-x86_64-quick', () => {
 
   beforeAll(async () => {
     if (asRoot) {
-      execFileSync('bash', [path.join(ROOT, 'src/setup/unprivileged-user.sh'), USER], { stdio: 'inherit' });
       fs.mkdirSync(userStore(), { recursive: true });
       execFileSync('chown', [USER, userStore()]);
     }

@@ -66,6 +66,21 @@ export const targets = [target('secret', 'a path outside the probe\\'s closure',
     expect(fs.readFileSync(path.join(r.stdout.trim(), 'verdict'), 'utf8')).toBe('read\n');
   });
 
+  it('shows an input that is a symlink as the symlink it is', async () => {
+    const dir = tempDir();
+    const file = writeModule(dir, 'link.ts', `
+export const input = derivation({ name: 'input', builder: '/bin/sh', args: ['-c', 'echo through the link > $out'] });
+export const link = derivation({ name: 'link', builder: '/bin/sh', tools: ['ln'], args: ['-c', 'ln -s $input $out'], env: { input } });
+export const user = derivation({ name: 'user', builder: '/bin/sh', tools: ['cat', 'readlink'],
+  args: ['-c', '{ readlink $link; cat $link; } > $out'], env: { link } });
+export const targets = [target('user', 'reads through a symlink input', [user])];`);
+    const store = path.join(dir, 'store');
+    const r = await slime(['realize', 'user', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const input = path.join(store, storePaths(store).find((p) => p.endsWith('-input'))!);
+    expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe(`${input}\nthrough the link\n`);
+  });
+
   it('lets a builder write nowhere in the store but its own output', async () => {
     const dir = tempDir();
     const store = path.join(dir, 'store');

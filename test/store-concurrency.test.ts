@@ -9,6 +9,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, slime, startSlime, tempDir, writeModule } from './support/cli.js';
 
+/**
+ * The builders append to a ledger, a file of the test's, which the build sandbox
+ * hides from them (as it must): these tests run without it. test/sandbox-faults.test.ts
+ * shows the SIGKILLed lock holder's case with the sandbox on, its ledger a TCP server.
+ */
+const LEDGER_VISIBLE = { SLIME_SANDBOX: '0' };
+
 /** A toy graph: a source, a diamond of tiny /bin/sh builds over it, and a fixed-output one. */
 function toyGraph(dir: string): string {
   fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
@@ -36,16 +43,16 @@ async function concurrentRuns(n: number, rounds: number): Promise<void> {
     const store = path.join(dir, `store-${round}`);
     fs.rmSync(path.join(dir, 'ledger'), { force: true });
     const args = ['realize', 'toy', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
-    const runs = await Promise.all(Array.from({ length: n }, () => slime(args, { cwd: dir })));
+    const runs = await Promise.all(Array.from({ length: n }, () => slime(args, { cwd: dir, env: LEDGER_VISIBLE })));
     for (const r of runs) {
       expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('{'))).toEqual([]);
-      expect(r.code).toBe(0);
+      expect(r.code, `round ${round}: ${r.stderr.split('\n').filter((l) => !l.includes('"type":"log"')).slice(-6).join('\n')}`).toBe(0);
       expect(r.stdout).toBe(runs[0].stdout);
     }
     const ledger = fs.readFileSync(path.join(dir, 'ledger'), 'utf8').trim().split('\n').sort();
     expect(ledger, `round ${round}: each derivation built once`).toEqual(['base', 'left', 'right', 'top']);
     const verify = await slime(['verify', '--store', store]);
-    expect(verify.stderr).toContain('0 problem(s)');
+    expect(verify.stderr).toMatch(/: 0 problems?,/);
     expect(verify.code).toBe(0);
     expect(fs.readdirSync(path.join(store, '.slime/tmp'))).toEqual([]);
     fs.rmSync(store, { recursive: true, force: true });
@@ -84,10 +91,10 @@ export const targets = [target('slow', 'one slow build', [slow])];`,
     );
     const store = path.join(dir, 'store');
     const args = ['realize', 'slow', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
-    const holder = startSlime(args, { cwd: dir });
+    const holder = startSlime(args, { cwd: dir, env: LEDGER_VISIBLE });
     const holderDone = collect(holder);
     await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('tick'), 'the first builder runs');
-    const waiter = startSlime(args, { cwd: dir });
+    const waiter = startSlime(args, { cwd: dir, env: LEDGER_VISIBLE });
     let waiterErr = '';
     waiter.stderr!.on('data', (d) => (waiterErr += d));
     const waiterDone = collect(waiter);

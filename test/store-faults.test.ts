@@ -98,7 +98,10 @@ export const linked = derivation({ name: 'linked', builder: '/bin/sh', tools: ['
   args: ['-c', 'mkdir $out; ln ${host} $out/x'] });
 export const targets = [target('linked', 'hard-links a host file', [linked])];`);
     const store = path.join(dir, 'store');
-    const r = await slime(['realize', 'linked', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    // In the build sandbox the host file is not even there to link to.
+    const sandboxed = await slime(['realize', 'linked', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    expect(sandboxed.code).toBe(100);
+    const r = await slime(['realize', 'linked', '-f', file, '--store', store, '--no-link', '--no-sandbox'], { cwd: dir });
     expect(r.code).toBe(0);
     const after = fs.statSync(host);
     expect(after.mode).toBe(before.mode);
@@ -140,7 +143,8 @@ export const targets = [target('fifo', '', [fifo]), target('flatdir', '', [flatd
     const file = writeModule(dir, 'where.ts', `
 export const where = derivation({ name: 'where', builder: '/bin/sh', args: ['-c', 'echo $NIX_BUILD_TOP > $out'] });
 export const targets = [target('where', '', [where])];`);
-    const r = await slime(['realize', 'where', '-f', file, '--store', path.join(dir, 'store'), '--no-link'], { cwd: dir });
+    // Without the sandbox, which shows the builder its directory as /build.
+    const r = await slime(['realize', 'where', '-f', file, '--store', path.join(dir, 'store'), '--no-link', '--no-sandbox'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toMatch(new RegExp(`^${buildRoot}/[0-9a-z]{32}-where\\n$`));
     expect(fs.statSync(buildRoot).mode & 0o777).toBe(0o700);

@@ -137,7 +137,7 @@ describe('a store made by an older slime (.slime/db/*.json)', () => {
     expect(verify.stderr).toContain(`warning: store metadata not imported: ${appJson}:`);
     expect(verify.code).toBe(0);
     expect(fs.existsSync(path.join(store, '.slime/db'))).toBe(false);
-    const info = await slime(['store', 'path-info', lib, '--store', store]);
+    const info = await slime(['store', 'path-info', lib, '--store', store, '--json']);
     expect(JSON.parse(info.stdout).path).toBe(lib);
     const again = await slime(['realize', 'app', '-f', file, '--store', store], { cwd: dir });
     expect(again.code).toBe(0);

@@ -26,9 +26,10 @@ describe('slime realize in a terminal', () => {
 
     expect(screen).toContain('EXIT=100');
     // The tree: every derivation with its state symbol, what it came to, in tree order.
-    expect(screen).toMatch(/ ✔ checks +\d+\.\ds +3\/3 bit-exact\n ✔ ├─ greeting +\d+\.\ds\n ✔ └─ compiler +\d+\.\ds\n ⊘ after +dependency failed\n.✖ └─ broken +\d+\.\ds +exit 3\n/);
+    expect(screen).toMatch(/ ✔ checks +\d+\.\ds +3\/3 bit-exact\n ✔ ├─ greeting +\d+\.\ds\n ✔ └─ compiler +\d+\.\ds\n ⊘ after +dependency failed\n.✖ └─ broken +\d+\.\ds +builder exited with code 3\n/);
     // The failure list names the derivation, how it ended and where its log is.
-    expect(screen).toMatch(new RegExp(`✖ 1 failed\\n  broken  exit 3  ${store}/\\.slime/logs/[0-9a-z]{32}-broken\\.drv\\.log\\n`));
+    // A line too long for the terminal is cut in its middle: the name and the log file stay.
+    expect(screen).toMatch(/✖ 1 failed\n  broken  builder exited with code 3  \/tmp\/slime-tui-e2e-\S*…\S*-broken\.drv\.log\n/);
     // The failed build's own last words.
     expect(screen).toMatch(/── log of broken · 2 lines ──\ncompiling broken\.c\nbroken\.c:3: error: expected ';'\n/);
     expect(screen).toMatch(/✖ Failed after \d+\.\ds: 3 built, 0 cached, 0 substituted, 1 failed, 1 skipped\n/);

@@ -125,7 +125,7 @@ describe('reduce', () => {
       { type: 'progress', time: T0 + 1, drvPath: f, direction: 'download', bytes: 12.3 * 2 ** 20, total: 25.1 * 2 ** 20, bytesPerSecond: 4.2 * 2 ** 20 },
     ]);
     expect(s.derivations[f]!.status).toBe('fetching');
-    expect(activityOf(s.derivations[f]!)).toBe('↓ 12.3 MiB/25.1 MiB 4.2 MiB/s');
+    expect(activityOf(s.derivations[f]!)).toBe('↓ 12.3 MiB/25.1 MiB 4.2 MiB/s, ETA 3.0s');
     const sub = reduce(s, { type: 'substituted', time: T0 + 3000, drvPath: f, outputs: {}, from: 'cache', durationMs: 2000 });
     expect(sub.derivations[f]!.status).toBe('substituted');
     expect(counts(sub).substituted).toBe(1);

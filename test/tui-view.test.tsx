@@ -87,7 +87,7 @@ describe('RealizeView rows', () => {
     expect(lineWith(out, 'cpython-3.11.2-quick')).toMatch(/cpython-3\.11\.2-quick\s+5\.0s {2}profile 12\/44$/);
     expect(lineWith(out, '─ isolate ')).toMatch(/compile 37\/58 crates$/);
     expect(lineWith(out, 'isolate-verify')).toMatch(/verify 30\/55 \(30 ok\)$/);
-    expect(lineWith(out, 'Python-3.11.2.tar.xz')).toMatch(/4\.0s {2}↓ 12\.3 MiB\/25\.1 MiB 4\.2 MiB\/s$/);
+    expect(lineWith(out, 'Python-3.11.2.tar.xz')).toMatch(/4\.0s {2}↓ 12\.3 MiB\/25\.1 MiB 4\.2 MiB\/s, ETA 3\.0s$/);
     expect(lineWith(out, 'lib01')).toContain('waiting for lock (pid 77)');
     expect(lineWith(out, 'lib03')).toMatch(/lib03\s+3\.0s$/);
     expect(lineWith(out, 'lib04')).toContain('from cache.example');

@@ -113,7 +113,7 @@ describe('verify runner on all samples', () => {
     expect(lastPhase(r.stdout)).toEqual({ phase: 'verify', done: total, total, passed: total - 1 });
     expect(r.stderr).toContain('slime-verify: 12_singledispatch (realworld/12_singledispatch.py): stdout differs at line 2\n');
     expect(r.stderr).toContain('slime-verify:     python:  int:+1\nslime-verify:     isolate: INT:+1\n');
-    expect(r.stderr).toContain('1 of 67 samples are not bit-exact: 12_singledispatch;');
+    expect(r.stderr).toMatch(/1 of \d+ samples are not bit-exact: 12_singledispatch;/);
 
     const report = await readReport(path.join(r.out, 'report.json'));
     expect(report.passed).toBe(total - 1);

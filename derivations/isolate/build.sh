@@ -2,7 +2,8 @@
 # as $out/bin/isolate.
 #
 # Run by slime's builder as `/bin/sh -e build.sh`; env contract (python,
-# pyo3Config, vendor, src, and the host tools on PATH) in derivations/README.md.
+# pyo3Config, vendor, src, and the host tools on PATH) in derivations/README.md;
+# optional linkArgs (opt-in variants) below.
 
 : "${python:?env python (the static CPython store path) is not set: the derivation must pass it}"
 : "${pyo3Config:?env pyo3Config (the PYO3_CONFIG_FILE built by derivations/pyo3/config.sh) is not set}"
@@ -50,6 +51,11 @@ export CARGO_BUILD_JOBS="$NIX_BUILD_CORES"
 # GNU ld's linker plugin gives the isolate the same whole-program LTO as
 # python3.11 (see derivations/README.md for the cost).
 export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build --remap-path-prefix=$vendor=/vendor -Clinker-features=-lld"
+# Optional, for opt-in variants only: extra linker arguments, split on spaces
+# (e.g. `-Wl,--emit-relocs`, which BOLT needs to rewrite the binary).
+for arg in ${linkArgs:-}; do
+  RUSTFLAGS="$RUSTFLAGS -Clink-arg=$arg"
+done
 
 # -v prints each rustc command line: src/builder/phases/cargo.ts recognises the
 # final link (the rustc run for the `isolate` bin) from it.

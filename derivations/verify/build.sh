@@ -5,17 +5,26 @@
 # directory added as a source (verify.py is found next to build.sh). Env contract:
 #   python         store path of the static CPython (runs $python/bin/python3.11, or
 #                  the python3.N it holds)
-#   isolate        store path of the isolate (runs $isolate/bin/isolate)
+#   isolate        store path of the isolate (runs $isolate/bin/isolate): the Full tier
+#   runner         instead of isolate, the Light tier: store path of a launcher
+#                  (runs $runner/bin/python3.11, see derivations/light/launcher.sh)
+#   runnerLabel    with runner: how the report names it ("CPython-wasi, wasmtime (AOT)")
 #   samples        store path of the samples/ directory (manifest.json and programs)
 #   out            set by slime: where the reports go
 #   NIX_BUILD_TOP  set by slime: the build directory; the runs happen in verify-work/
 #   verifyTimeout  optional: seconds one sample run may take (default 30)
-# Progress lines, the report format and the exit status (0 all bit-exact, 1 some
-# sample differs, 2 unusable inputs) are verify.py's: see its header. Use
+# Progress lines, the report format, the outcomes and the exit status (0 every sample
+# accepted, 1 some not, 2 unusable inputs) are verify.py's: see its header. Use
 # `phases: 'verify'` so src/builder/phases/verify.ts reads the progress.
 
 : "${python:?env python (the CPython store path) is not set: the verify derivation must pass it}"
-: "${isolate:?env isolate (the isolate store path) is not set: the verify derivation must pass it}"
+if [ -n "${runner:-}" ]; then
+  : "${runnerLabel:?env runnerLabel is not set: a Light tier verify derivation must name its runner}"
+  set -- --runner "$runner" --runner-label "$runnerLabel"
+else
+  : "${isolate:?env isolate (the isolate store path) is not set, nor runner (a Light tier launcher): the verify derivation must pass one}"
+  set -- --isolate "$isolate"
+fi
 : "${samples:?env samples (the samples/ directory as a source) is not set: the verify derivation must pass it}"
 : "${out:?env out is not set: slime sets it to the output path}"
 : "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
@@ -36,5 +45,5 @@ if [ ! -f "$here/verify.py" ]; then
 fi
 
 exec "$interpreter" "$here/verify.py" \
-  --python "$python" --isolate "$isolate" --samples "$samples" --out "$out" \
+  --python "$python" "$@" --samples "$samples" --out "$out" \
   --work "$NIX_BUILD_TOP/verify-work" --timeout "${verifyTimeout:-30}"

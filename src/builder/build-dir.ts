@@ -12,8 +12,19 @@ export function buildRoot(): string {
   return `/tmp/slime-build-${process.getuid?.() ?? 'user'}`;
 }
 
-/** Where the build of `drvPath` runs: the path depends only on the derivation and the user. */
-export function buildDirFor(drvPath: string): string {
+/**
+ * Where the build of `drvPath` runs: the path depends only on the derivation and the
+ * user. `env.slimeBuildDir` (a plain name) lets derivations share one directory: a PGO
+ * profile and the build that uses it must see the same absolute paths.
+ */
+export function buildDirFor(drvPath: string, env?: Record<string, string>): string {
+  const shared = env?.slimeBuildDir;
+  if (shared !== undefined) {
+    if (!/^[A-Za-z0-9+_.=-]+$/.test(shared) || shared.startsWith('.')) {
+      throw new SlimeError(`derivation ${drvPath}: slimeBuildDir "${shared}" must be a plain directory name (letters, digits, + _ . = -, not starting with a dot); fix its env`);
+    }
+    return path.join(buildRoot(), shared);
+  }
   return path.join(buildRoot(), path.basename(drvPath, '.drv'));
 }
 

@@ -13,14 +13,16 @@ import type * as FetchFixed from '../fetch/fetch-fixed.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
 import { hashPath } from '../nar/hash.js';
+import type { Substituter } from '../cache/substituter.js';
 import { acquireLock } from '../store/lock.js';
 import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
+import { lockSharedBuildDir } from './build-dir-lock.js';
 import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
-import { runBuilder } from './run-builder.js';
-import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
+import { assertHomelessShelterAbsent, runBuilder } from './run-builder.js';
 import { sandboxWanted } from './sandbox.js';
+import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -42,11 +44,15 @@ export interface BuildOptions {
   signal: AbortSignal;
   /** Overrides every derivation's own timeout. */
   timeoutMs?: number;
+  /** Binary caches to try before building; absent: always build. */
+  substituter?: Substituter;
   /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
   sandbox?: boolean;
 }
 
-export type BuildResult = { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number };
+export type BuildResult =
+  | { action: 'cached' | 'built'; outputs: Record<string, string>; durationMs: number }
+  | { action: 'substituted'; outputs: Record<string, string>; durationMs: number; from: string };
 
 const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.outputs).map(([k, v]) => [k, v.path]));
 
@@ -64,8 +70,15 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
     // A process that held this lock and died may have left its builder running.
     await awaitOrphanedBuild(store, req.drvPath);
     const started = Date.now();
-    if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
-    else await buildOutputs(req, opts);
+    const from = await substitute(req, opts, outputs);
+    if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
+    const dirLock = await lockSharedBuildDir(store, req.drv.env, opts.signal);
+    try {
+      if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
+      else await buildOutputs(req, opts);
+    } finally {
+      await dirLock?.release();
+    }
     const durationMs = Date.now() - started;
     try {
       store.recordDuration(req.name, durationMs);
@@ -78,18 +91,23 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   }
 }
 
-/** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */
-const HOMELESS = '/homeless-shelter';
+/** Asks the binary caches for the outputs; the cache they came from, or undefined to build. */
+async function substitute(req: BuildRequest, opts: BuildOptions, outputs: Record<string, string>): Promise<string | undefined> {
+  if (!opts.substituter) return undefined;
+  const drvPath = req.drvPath;
+  return opts.substituter.substituteOutputs(Object.values(outputs), {
+    drvPath,
+    signal: opts.signal,
+    onStart: () => opts.emit({ type: 'started', time: Date.now(), drvPath, action: 'substitute' }),
+    onProgress: (p) => opts.emit({ type: 'progress', time: Date.now(), drvPath, direction: 'download', ...p }),
+    warn: (cache, path, reason) => opts.emit({ type: 'cache-warning', time: Date.now(), cache, drvPath, path, reason }),
+  });
+}
 
 async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
-  if (fs.existsSync(HOMELESS)) {
-    throw new BuildFailure({
-      kind: 'internal',
-      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
-    });
-  }
-  const buildDir = buildDirFor(req.drvPath);
+  assertHomelessShelterAbsent();
+  const buildDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, buildDir, logPath);
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
@@ -241,7 +259,7 @@ async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: R
   for (const [name, out] of Object.entries(req.drv.outputs)) {
     const fixed = out.hash ? await checkFixedOutput(tempOutputs[name], out) : undefined;
     if (fixed?.mismatch) {
-      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath), tempOutputs, keep: opts.keepFailed });
+      fail(fixed.mismatch, { logPath: store.logFile(req.drvPath), buildDir: buildDirFor(req.drvPath, req.drv.env), tempOutputs, keep: opts.keepFailed });
     }
     await addPath({
       store,
@@ -281,7 +299,7 @@ async function checkFixedOutput(
 async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void> {
   const { store } = opts;
   const out = req.drv.outputs.out;
-  const workDir = buildDirFor(req.drvPath);
+  const workDir = buildDirFor(req.drvPath, req.drv.env);
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, workDir, logPath);
   const tempPath = tempOutputs.out;
@@ -332,12 +350,14 @@ function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof Fetc
   return { kind: 'internal', message: (e as Error).message };
 }
 
-/** Inverse of the `urls` encoding in src/derivation/api.ts: URLs, and `apt-source:PKG[=VERSION]/FILE`. */
+/** Inverse of the `urls` encoding in src/derivation/api.ts: URLs, `apt-source:PKG[=VERSION]/FILE` and `pip:PKG==VERSION/FILE`. */
 export function parseMirrors(urls: string): Mirror[] {
   return urls
     .split(/\s+/)
     .filter(Boolean)
     .map((u): Mirror => {
+      const pip = /^pip:([^=/]+)==([^/]+)\/(.+)$/.exec(u);
+      if (pip) return { pip: { package: pip[1], version: pip[2], file: pip[3] } };
       const apt = /^apt-source:([^=/]+)(?:=([^/]+))?\/(.+)$/.exec(u);
       return apt ? { aptSource: { package: apt[1], version: apt[2], file: apt[3] } } : { url: u };
     });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
+import { BuildFailure } from '../errors.js';
 import type { FailureReason } from '../events.js';
 import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox.js';
 
@@ -17,6 +18,19 @@ import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox
 export const SOURCE_DATE_EPOCH = '315532800';
 
 export { buildDirFor } from './build-dir.js';
+
+/** Builds see HOME=/homeless-shelter; if it exists, a build could read or write there. */
+const HOMELESS = '/homeless-shelter';
+
+/** Refuses to build while the builders' HOME exists (something wrote there with HOME unset). */
+export function assertHomelessShelterAbsent(): void {
+  if (fs.existsSync(HOMELESS)) {
+    throw new BuildFailure({
+      kind: 'internal',
+      message: `home directory ${HOMELESS} exists, so builds would not be pure (something wrote there with HOME unset); remove it: rm -rf ${HOMELESS}`,
+    });
+  }
+}
 
 export interface BuilderRun {
   drvPath: string;
@@ -45,7 +59,7 @@ export function buildEnvironment(run: BuilderRun, view: BuilderView): Record<str
   return {
     ...env,
     PATH: view.path,
-    HOME: '/homeless-shelter',
+    HOME: HOMELESS,
     TMPDIR: view.buildTop,
     TEMPDIR: view.buildTop,
     TMP: view.buildTop,
@@ -119,12 +133,12 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
       // A builder's background children must not outlive it (those that left its
       // process group only the sandbox ends: they may hold its output pipes open).
       killGroup('SIGKILL');
-      void settled(Promise.all(pending), PIPE_GRACE_MS).then(() => {
+      void settled(Promise.all(pending), PIPE_GRACE_MS).then(async () => {
         child.stdout!.destroy();
         child.stderr!.destroy();
         fs.closeSync(log);
         try {
-          finishLaunch();
+          await finishLaunch();
         } catch (e) {
           reason ??= { kind: 'internal', message: `cannot collect the build's outputs: ${(e as Error).message}` };
         }

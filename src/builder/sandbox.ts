@@ -85,10 +85,11 @@ export interface BuilderView {
 export interface LaunchedBuilder {
   child: ChildProcess;
   /**
-   * Called once the builder has exited: puts the outputs where the rest of the
-   * builder expects them, ends the watchdog, removes what the launch made.
+   * Called once the builder has exited: waits until every process of the build is
+   * gone, puts the outputs where the rest of the builder expects them, ends the
+   * watchdog, removes what the launch made.
    */
-  finish(): void;
+  finish(): Promise<void>;
 }
 
 /** Whether builds run in the sandbox: `--no-sandbox` or SLIME_SANDBOX=0 turns it off; on by default on Linux. */
@@ -162,7 +163,7 @@ function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) 
   const watchdog = child.pid ? startWatchdog(child.pid) : undefined;
   return {
     child,
-    finish: () => {
+    finish: async () => {
       if (watchdog?.pid) {
         try {
           process.kill(watchdog.pid, 'SIGKILL');
@@ -194,24 +195,42 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   const bwrap = ensureSandboxWorks();
   const stagingDir = stagingDirFor(req);
   const data = etcFiles(req.network);
-  const args = [...namespaceArgs(req.network), ...mountArgs(req, stagingDir, Object.keys(data)), '--', req.builder, ...req.args];
+  const infoFd = 3 + Object.keys(data).length;
+  const args = [
+    ...namespaceArgs(req.network),
+    ...mountArgs(req, stagingDir, Object.keys(data)),
+    '--info-fd', String(infoFd),
+    '--', req.builder, ...req.args,
+  ];
   removeTree(stagingDir);
   fs.mkdirSync(stagingDir, { recursive: true });
-  const child = spawn(bwrap, args, {
-    cwd: req.buildDir,
-    env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
-    // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data).
-    stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const)],
-    detached: true,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(bwrap, args, {
+      cwd: req.buildDir,
+      env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
+      // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data),
+      // then bwrap's --info-fd: the host pid of the sandbox's init.
+      stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const), 'pipe'],
+      detached: true,
+    });
+  } catch (e) {
+    // An environment spawn refuses (a NUL in a value): nothing of the launch stays.
+    removeTree(stagingDir);
+    throw e;
+  }
   Object.values(data).forEach((text, i) => {
     const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
     fd?.on('error', () => undefined);
     fd?.end(text);
   });
+  const info = readAll(child.stdio[infoFd] as NodeJS.ReadableStream | null);
   return {
     child,
-    finish: () => {
+    finish: async () => {
+      // bwrap is gone; when it was killed (a timeout, Ctrl-C) its sandbox dies after
+      // it: nothing of the build may still run when its outputs are taken.
+      await untilGone(initPidOf(await withinMs(info, 2000)));
       for (const temp of Object.values(req.tempOutputs)) {
         const staged = path.join(stagingDir, path.basename(temp));
         if (lexists(staged)) {
@@ -222,6 +241,58 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
       removeTree(stagingDir);
     },
   };
+}
+
+function readAll(stream: NodeJS.ReadableStream | null): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.on('data', (d) => (text += d));
+    stream.on('error', () => resolve(text));
+    stream.on('end', () => resolve(text));
+    stream.on('close', () => resolve(text));
+  });
+}
+
+async function withinMs(p: Promise<string>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** bwrap's --info-fd JSON: `{"child-pid": N, ...}`. */
+function initPidOf(info: string): number | undefined {
+  try {
+    const pid = (JSON.parse(info) as { 'child-pid'?: unknown })['child-pid'];
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the sandbox's init has exited: its PID namespace, every process of the
+ * build, ends with it (the kernel kills and reaps them before init's exit completes).
+ * A zombie init counts as gone. Bounded, in case the pid was reused meanwhile.
+ */
+async function untilGone(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    let state: string;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** The build's own directory beside the temporary outputs (same file system, so outputs move by rename). */
@@ -250,8 +321,16 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]):
   for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
   a.push('--perms', '0755', '--tmpfs', req.storeDir);
   for (const p of [...new Set(req.inputClosure)].sort()) {
-    if (!lexists(p)) throw new SlimeError(`internal error: input ${p} of the build is not in the store`);
-    a.push('--ro-bind', p, p);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      // Registered but gone (a damaged store being repaired): absent here as outside.
+      continue;
+    }
+    // A store path that is a symlink stays one (bwrap would bind what it points to).
+    if (st.isSymbolicLink()) a.push('--symlink', fs.readlinkSync(p), p);
+    else a.push('--ro-bind', p, p);
   }
   a.push('--bind', stagingDir, path.join(req.storeDir, '.slime', 'tmp'));
   a.push('--remount-ro', req.storeDir);

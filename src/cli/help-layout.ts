@@ -26,8 +26,9 @@ export function layoutHelp(text: string): string {
     const option = /^\s*(-[A-Za-z], )?(--[a-z][a-z0-9-]*(?:[ =][A-Z][A-Z0-9_.]*)?)\s{2,}(\S.*)$/.exec(line);
     if (option !== null) {
       const flags = `  ${(option[1] ?? '').padEnd(4)}${option[2]}`;
-      const gap = flags.length >= DESCRIPTION_COLUMN - 1 ? '  ' : ' '.repeat(DESCRIPTION_COLUMN - flags.length);
-      out.push(`${flags}${gap}${sentenceCase(option[3]!)}`);
+      // Flags too long for the column get a line of their own, the description under it.
+      if (flags.length > DESCRIPTION_COLUMN - 2) out.push(flags, `${' '.repeat(DESCRIPTION_COLUMN)}${sentenceCase(option[3]!)}`);
+      else out.push(`${flags.padEnd(DESCRIPTION_COLUMN)}${sentenceCase(option[3]!)}`);
       continue;
     }
     const shortOnly = /^\s*(-[A-Za-z])(?:, (--[a-z][a-z-]*))?\s{2,}(\S.*)$/.exec(line);

@@ -23,8 +23,17 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   hash: () => import('./commands/hash.js'),
   bench: () => import('./commands/bench.js'),
   tui: () => import('./commands/tui.js'),
+  cache: () => import('./commands/cache.js'),
+  key: () => import('./commands/key.js'),
+  check: () => import('./commands/check.js'),
+  'why-depends': () => import('./commands/why-depends.js'),
+  diff: () => import('./commands/diff.js'),
+  completion: () => import('./commands/completion.js'),
+  run: () => import('./commands/run.js'),
 };
 
+/** Other spellings users bring along (Nix's `realise`). */
+const aliases: Record<string, string> = { realise: 'realize' };
 /**
  * The commands' one-line summaries, so that `slime --help` loads no command module
  * (each pulls in part of the engine). A command missing here is loaded for its
@@ -43,6 +52,9 @@ export const SUMMARIES: Record<string, string> = {
   hash: 'print the hash of a path (its NAR) or of a file, as nix-hash does',
   bench: 'time the isolate against python3.11 (impure; results kept with a timestamp)',
   tui: 'interactive: pick a target, realize it, read logs, results and benchmarks',
+  'why-depends': 'show the chain of references from one store path to another',
+  diff: 'say why two derivations differ, down to the first differing input',
+  completion: 'print a shell completion script (bash, zsh, fish)',
 };
 
 export const commandNames = (): string[] => Object.keys(commands);
@@ -50,9 +62,6 @@ export const commandNames = (): string[] => Object.keys(commands);
 export async function loadCommand(name: string): Promise<Command | undefined> {
   return (await commands[name]?.())?.default;
 }
-
-/** Other spellings users bring along (Nix's `realise`). */
-const aliases: Record<string, string> = { realise: 'realize' };
 
 const EXIT_CODES = `Exit codes:
   0    success
@@ -74,7 +83,7 @@ export function findProjectRoot(start: string): string {
 
 async function usage(ctx: CliContext): Promise<string> {
   const lines = await Promise.all(
-    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(9)} ${SUMMARIES[name] ?? (await load()).default.summary}`),
+    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(12)} ${SUMMARIES[name] ?? (await load()).default.summary}`),
   );
   return `slime — declarative, content-addressed builds (Nix-compatible derivations and store paths)
 
@@ -90,6 +99,22 @@ Common options:
 
 ${EXIT_CODES}
 `;
+}
+
+/** Every command name and alias, for completion. */
+export function commandAndAliasNames(): string[] {
+  return [...Object.keys(commands), ...Object.keys(aliases)].sort();
+}
+
+/** The options a command's help lists (`--store`, `-f`, ...), for completion. */
+export async function optionsOf(name: string): Promise<string[]> {
+  const load = commands[aliases[name] ?? name];
+  if (load === undefined) return [];
+  const help = (await load()).default.help;
+  // Only the Options block: the prose mentions other programs' flags (nix-store --dump).
+  const block = help.slice(help.indexOf('Options:')).split(/\n\s*\n/)[0]!;
+  const found = help.includes('Options:') ? (block.match(/^\s*(?:-[a-zA-Z], )?--?[a-zA-Z][\w-]*/gm) ?? []).flatMap((l) => l.trim().split(', ')) : [];
+  return [...new Set(found.filter((o) => /^(-[a-zA-Z]|--[a-z][\w-]+)$/.test(o)))].sort();
 }
 
 /** `--debug` anywhere on the line, or SLIME_DEBUG=1: stack traces with errors. */

@@ -62,8 +62,7 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
   // A store that is not there gets no tool cache and no evaluation cache: reading a module creates no store.
   const exists = fs.existsSync(store.stateDir);
-  const cache = exists ? store.toolCacheFile : undefined;
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, cache, exists ? path.join(store.stateDir, 'eval-cache') : undefined);
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, exists ? store.toolCacheFile : undefined, exists ? path.join(store.stateDir, 'eval-cache') : undefined);
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

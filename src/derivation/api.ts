@@ -57,6 +57,8 @@ export interface Derivation {
   readonly phases?: string;
   /** Wall-clock limit of one build attempt, in ms. */
   readonly timeoutMs?: number;
+  /** Why a rebuild is expected to give other bytes; `slime check` reports it and does not fail on it. */
+  readonly nondeterministic?: string;
   /** Hash modulo fixed-output inputs, as Nix's hashDerivationModulo. */
   readonly moduloHash: Buffer;
   toString(): string;
@@ -78,6 +80,11 @@ export interface DerivationSpec {
   outputHash?: { hash: string; algo?: HashAlgo; mode?: 'flat' | 'recursive' };
   phases?: string;
   timeoutMs?: number;
+  /**
+   * The reason this derivation's output is not reproducible (e.g. a PGO profile). Like
+   * `phases`, it rides beside the ATerm: it changes no `.drv` and no output path.
+   */
+  nondeterministic?: string;
 }
 
 export interface Target {
@@ -336,6 +343,7 @@ function finish(spec: DerivationSpec, blank: DrvData, refs: References, fixedOut
     },
     phases: spec.phases,
     timeoutMs: spec.timeoutMs,
+    nondeterministic: spec.nondeterministic,
     moduloHash: hashDerivationModulo(drv, moduloOf),
     toString: () => d.out,
   };
@@ -353,7 +361,7 @@ interface FetchSpec extends DerivationSpec {
  */
 export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[] }): Derivation {
   if (spec.mirrors.length === 0) {
-    throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL or apt-source mirror`);
+    throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL, apt-source or pip mirror`);
   }
   // A mirror that could never work is a mistake in the declaration, not a build failure.
   for (const m of spec.mirrors) checkMirror(m, spec.name);
@@ -369,6 +377,7 @@ export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[
 
 function mirrorUri(m: Mirror): string {
   if ('url' in m) return m.url;
+  if ('pip' in m) return `pip:${m.pip.package}==${m.pip.version}/${m.pip.file}`;
   const { package: pkg, version, file } = m.aptSource;
   return `apt-source:${pkg}${version ? '=' + version : ''}/${file}`;
 }

@@ -59,6 +59,8 @@ interface SavedDerivation {
   fixedOutput?: { mode: FixedOutputSpec['mode']; algo: HashAlgo; digest: string; mirrors?: Mirror[] };
   phases?: string;
   timeoutMs?: number;
+  /** Why the derivation is declared not to rebuild bit for bit (slime check). */
+  nondeterministic?: string;
   moduloHash: string;
 }
 
@@ -199,6 +201,7 @@ function serialize(plan: Plan): SavedDerivation[] {
       },
       phases: d.phases,
       timeoutMs: d.timeoutMs,
+      nondeterministic: d.nondeterministic,
       moduloHash: d.moduloHash.toString('hex'),
     });
   };
@@ -233,6 +236,7 @@ function revive(saved: CacheFile): Plan {
       fixedOutput: x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
       phases: x.phases,
       timeoutMs: x.timeoutMs,
+      nondeterministic: x.nondeterministic,
       moduloHash: Buffer.from(x.moduloHash, 'hex'),
       toString: () => out,
     };

@@ -10,6 +10,7 @@ import { fetchAptSource } from './apt-source.js';
 import { FetchAbortedError, MirrorFailure, throwIfAborted } from './attempt.js';
 import { downloadUrl } from './download-url.js';
 import { checkMirror, describeMirror, type Mirror } from './mirror.js';
+import { fetchPip } from './pip-download.js';
 import { ProgressMeter, type FetchProgress } from './progress.js';
 
 export type { FetchProgress } from './progress.js';
@@ -74,7 +75,7 @@ export interface FetchFixedOptions {
   dest: string;
   /** A cacache directory holding fetched files by integrity. */
   cacheDir: string;
-  /** Scratch space for `apt-get source`; the caller removes it. */
+  /** Scratch space for `apt-get source` and `pip download`; the caller removes it. */
   workDir: string;
   /** At most about ten calls a second per attempt, plus one at the end of each. */
   onProgress?: (p: FetchProgress) => void;
@@ -149,7 +150,9 @@ export async function fetchFixed(opts: FetchFixedOptions): Promise<FetchFixedRes
         digest =
           'url' in mirror
             ? await downloadUrl(mirror.url, tmp, { source, meter, signal, idleTimeoutMs })
-            : await fetchAptSource(mirror.aptSource, tmp, { source, meter, workDir, signal });
+            : 'pip' in mirror
+              ? await fetchPip(mirror.pip, tmp, { source, meter, workDir, signal })
+              : await fetchAptSource(mirror.aptSource, tmp, { source, meter, workDir, signal });
       } catch (err) {
         await rm(tmp, { force: true });
         if (signal?.aborted) throw asAbort(err, name, signal);

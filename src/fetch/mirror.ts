@@ -1,4 +1,5 @@
 import { SlimeError } from '../errors.js';
+import { pipPackageName, pipVersion } from './pip-download.js';
 
 /**
  * One place a fixed-output file can come from. A derivation lists several; the fetcher
@@ -11,11 +12,18 @@ export type Mirror =
    * `apt-get source --download-only PACKAGE[=VERSION]`, then the named file out of what it
    * downloaded (a source package is several files: `.dsc`, orig tarball, debian tarball).
    */
-  | { aptSource: { package: string; version?: string; file: string } };
+  | { aptSource: { package: string; version?: string; file: string } }
+  /**
+   * `pip download --no-deps PACKAGE==VERSION`, then the named wheel or source archive out
+   * of what it downloaded (src/fetch/pip-download.ts): pip's own configuration says which
+   * index it reaches.
+   */
+  | { pip: { package: string; version: string; file: string } };
 
 /** How a mirror is named in progress lines, logs and errors. */
 export function describeMirror(m: Mirror): string {
   if ('url' in m) return m.url;
+  if ('pip' in m) return `pip ${m.pip.package}==${m.pip.version} (${m.pip.file})`;
   const { package: pkg, version, file } = m.aptSource;
   return `apt-source ${version === undefined ? pkg : `${pkg}=${version}`} (${file})`;
 }
@@ -46,8 +54,19 @@ export function checkMirror(m: Mirror, name: string): void {
     }
     return;
   }
+  if ('pip' in m && typeof m.pip === 'object' && m.pip !== null) {
+    const { package: pkg, version, file } = m.pip;
+    if (typeof pkg !== 'string' || !pipPackageName.test(pkg)) bad(`pip package ${JSON.stringify(pkg)} is not a Python project name`);
+    if (typeof version !== 'string' || !pipVersion.test(version)) {
+      bad(`pip version ${JSON.stringify(version)} of ${pkg} must be one exact version such as 1.2.3`);
+    }
+    if (typeof file !== 'string' || file === '' || file.includes('/') || file === '.' || file === '..') {
+      bad(`pip file ${JSON.stringify(file)} of ${pkg} must be a plain file name such as ${pkg.replace(/-/g, '_')}-${version}-py3-none-any.whl`);
+    }
+    return;
+  }
   if (!('aptSource' in m) || typeof m.aptSource !== 'object' || m.aptSource === null) {
-    return bad(`${JSON.stringify(m)} has neither "url" nor "aptSource"`);
+    return bad(`${JSON.stringify(m)} has neither "url", "aptSource" nor "pip"`);
   }
   const { package: pkg, version, file } = m.aptSource;
   if (typeof pkg !== 'string' || !debianPackageName.test(pkg)) {

@@ -22,8 +22,19 @@ export const FAILURE_TAIL_LINES = 25;
 /** A long download says how far it got this often, so a CI log shows it is alive. */
 export const PROGRESS_EVERY_MS = 10_000;
 
-export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolean } = {}): EventSink {
+export interface PlainOptions {
+  /** Every build line as it comes and the already-valid derivations too (`-v`). */
+  verbose?: boolean;
+  /** Every build line as it comes (`-L`, Nix's --print-build-logs). */
+  printBuildLogs?: boolean;
+  /** Failures only (`--quiet`): no progress, no summary. */
+  quiet?: boolean;
+}
+
+export function plainLogger(out: NodeJS.WritableStream, opts: PlainOptions = {}): EventSink {
   const verbose = opts.verbose ?? false;
+  const echo = verbose || (opts.printBuildLogs ?? false);
+  const quiet = opts.quiet ?? false;
   const model = new Batch(initialState(Date.now()));
   let state: TuiState = model.peek();
   const tails = new Map<string, MutableLogTail>();
@@ -37,7 +48,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       if (event.type === 'log') {
         // The hot path: a tail per derivation is all a quiet log needs, so the
         // reducer (which copies the state per call) is not involved.
-        if (verbose) {
+        if (echo) {
           write(`[${nameOf(state, event.drvPath)}] ${event.line}`);
           return;
         }
@@ -46,17 +57,22 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
         appendInPlace(tail, event.stream, event.line, FAILURE_TAIL_LINES);
         return;
       }
+      if (event.type === 'cache-warning') {
+        const where = event.drvPath !== undefined ? `[${nameOf(state, event.drvPath)}] ` : '';
+        write(`${where}warning: cache ${event.cache}${event.path !== undefined ? ` (${event.path})` : ''}: ${event.reason}`);
+        return;
+      }
       // The model changes in place: what the phase was must be read before applying.
-      const phaseBefore = 'drvPath' in event ? state.derivations[event.drvPath]?.phase?.name : undefined;
+      const phaseBefore = 'drvPath' in event && event.drvPath !== undefined ? state.derivations[event.drvPath]?.phase?.name : undefined;
       model.apply(event);
       state = model.peek();
-      describe(event, phaseBefore);
+      if (!quiet || event.type === 'failed' || (event.type === 'message' && event.level === 'error')) describe(event, phaseBefore);
       if (event.type === 'built' || event.type === 'substituted' || event.type === 'failed') tails.delete(event.drvPath);
     },
     close: () => flushed(out),
   };
 
-  function describe(event: Exclude<SlimeEvent, { type: 'log' }>, phaseBefore: string | undefined): void {
+  function describe(event: Exclude<SlimeEvent, { type: 'log' | 'cache-warning' }>, phaseBefore: string | undefined): void {
     if (event.type === 'planned') {
       const c = counts(state);
       const toDo = c.total - c.cached;
@@ -116,7 +132,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
         // A timeout already says how long it ran.
         const after = f.reason.kind === 'timeout' ? undefined : elapsedMs(d, event.time);
         say(d, `FAILED (${describeFailure(f.reason)})${where}${after !== undefined ? ` after ${formatDuration(after)}` : ''}`);
-        if (!verbose) for (const line of lastLines(tails.get(d.drvPath) ?? EMPTY_TAIL, FAILURE_TAIL_LINES)) say(d, `| ${line.text}`);
+        if (!echo) for (const line of lastLines(tails.get(d.drvPath) ?? EMPTY_TAIL, FAILURE_TAIL_LINES)) say(d, `| ${line.text}`);
         if (f.logPath !== undefined) say(d, `full log: ${f.logPath}`);
         if (f.keptBuildDir !== undefined) say(d, `build directory kept: ${f.keptBuildDir}`);
         return;
@@ -127,6 +143,16 @@ export function plainLogger(out: NodeJS.WritableStream, opts: { verbose?: boolea
       case 'cancelled':
         say(d, event.becauseOf !== undefined ? `cancelled: ${nameOf(state, event.becauseOf)} failed` : 'cancelled');
         return;
+      case 'check-started':
+        if (event.against !== undefined) return;
+        say(d, `checking: rebuild ${event.round}/${event.rounds}${event.logPath !== undefined ? ` (log: ${event.logPath})` : ''}`);
+        return;
+      case 'checked': {
+        const files = Object.values(event.outputs).reduce((n, o) => n + (o.differences?.length ?? 0) + (o.differencesCut ?? 0), 0);
+        const what = event.verdict === 'differs' || event.verdict === 'expected-to-differ' ? ` (${files} file${files === 1 ? '' : 's'})` : '';
+        say(d, `check: ${event.verdict.replace(/-/g, ' ')}${what}${event.roundMs.length ? ` in ${event.roundMs.map(formatDuration).join(', ')}` : ''}${event.error !== undefined ? `: ${event.error}` : ''}`);
+        return;
+      }
       case 'verified':
         say(d, `verified ${event.passed}/${event.total}${event.passed === event.total ? ' bit-exact' : ''} (report: ${event.reportPath})`);
         return;

@@ -39,7 +39,8 @@ export function formatBytes(bytes: number): string {
 export function formatTransfer(direction: 'download' | 'upload', t: Transfer): string {
   const arrow = direction === 'download' ? '↓' : '↑';
   const amount = t.total !== undefined ? `${formatBytes(t.bytes)}/${formatBytes(t.total)}` : formatBytes(t.bytes);
-  return `${arrow} ${amount} ${formatBytes(t.bytesPerSecond)}/s`;
+  const left = t.total !== undefined && t.bytesPerSecond > 0 && t.bytes < t.total ? `, ETA ${formatDuration(((t.total - t.bytes) / t.bytesPerSecond) * 1000)}` : '';
+  return `${arrow} ${amount} ${formatBytes(t.bytesPerSecond)}/s${left}`;
 }
 
 /** What a recognizer counts, where the bare numbers would not say. */

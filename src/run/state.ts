@@ -301,6 +301,13 @@ function apply(
       d.substitutedFrom = event.from;
       return;
     }
+    case 'cache-warning': {
+      // Shown where the derivation's output is: the log pane of the TUI.
+      if (event.drvPath === undefined) return;
+      const line = `warning: cache ${event.cache}${event.path !== undefined ? ` (${event.path})` : ''}: ${event.reason}`;
+      apply(state, { type: 'log', time: event.time, drvPath: event.drvPath, stream: 'stderr', line }, drv, ownedTails);
+      return;
+    }
     case 'failed': {
       const d = drv(event.drvPath);
       d.status = 'failed';
@@ -332,6 +339,29 @@ function apply(
       const d = drv(event.drvPath);
       d.verified = { passed: event.passed, total: event.total, reportPath: event.reportPath };
       if (!state.verifiedOrder.includes(event.drvPath)) state.verifiedOrder = [...state.verifiedOrder, event.drvPath];
+      return;
+    }
+    case 'check-started': {
+      // `slime check` (the `c` key): a valid derivation is being built again.
+      const d = drv(event.drvPath);
+      d.status = 'building';
+      d.startedAt = event.time;
+      d.endedAt = undefined;
+      d.phase = undefined;
+      d.failure = undefined;
+      d.logPath = event.logPath ?? d.logPath;
+      return;
+    }
+    case 'checked': {
+      const d = drv(event.drvPath);
+      const files = Object.values(event.outputs).reduce((n, o) => n + (o.differences?.length ?? 0) + (o.differencesCut ?? 0), 0);
+      if (event.verdict === 'differs' || event.verdict === 'cache-differs' || event.verdict === 'failed') {
+        d.status = 'failed';
+        d.endedAt = event.time;
+        d.failure = { reason: { kind: 'internal', message: event.error ?? `not reproducible: ${files} file${files === 1 ? '' : 's'} differ` }, logPath: d.logPath };
+      } else {
+        finish(d, 'built', event.time, event.roundMs.reduce((a, b) => a + b, 0));
+      }
       return;
     }
     case 'finished': {

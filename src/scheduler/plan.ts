@@ -11,6 +11,7 @@ import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
 import { addPath } from '../store/add-path.js';
 import { addSource } from '../store/add.js';
+import { sourceEntries } from '../derivation/sources.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
@@ -28,27 +29,26 @@ export interface GraphNode {
   fixedOutput: boolean;
   phases?: string;
   timeoutMs?: number;
+  /** Why its rebuilds are expected to differ (see DerivationSpec.nondeterministic). */
+  nondeterministic?: string;
 }
 
 /** The closure of `roots`, dependencies before dependents. */
 export function planGraph(roots: Derivation[]): GraphNode[] {
   const order: Derivation[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const trail: string[] = [];
-  const visit = (d: Derivation) => {
+  const visit = (d: Derivation, trail: string[]) => {
     const s = state.get(d.drvPath);
     if (s === 'done') return;
     if (s === 'visiting') {
       throw new SlimeError(`dependency cycle: ${[...trail, d.name].join(' -> ')}; a derivation cannot depend on itself`);
     }
     state.set(d.drvPath, 'visiting');
-    trail.push(d.name);
-    for (const i of d.inputDerivations) visit(i);
-    trail.pop();
+    for (const i of d.inputDerivations) visit(i, [...trail, d.name]);
     state.set(d.drvPath, 'done');
     order.push(d);
   };
-  for (const r of roots) visit(r);
+  for (const r of roots) visit(r, []);
   return order.map(toNode);
 }
 
@@ -67,6 +67,7 @@ function toNode(d: Derivation): GraphNode {
     fixedOutput: Boolean(d.fixedOutput),
     phases: d.phases,
     timeoutMs: d.timeoutMs,
+    nondeterministic: d.nondeterministic,
   };
 }
 
@@ -114,7 +115,7 @@ export function graphValid(nodes: GraphNode[], store: Store): boolean {
 export async function writeDrvFiles(nodes: GraphNode[], store: Store, valid = store.validSet(pathsOf(nodes))): Promise<void> {
   for (const n of nodes) {
     if (valid.has(n.drvPath)) continue;
-    for (const s of n.sources) await addSource(store, s.localPath, s.storePath);
+    for (const s of n.sources) await addSource(store, s.localPath, s.storePath, sourceEntries);
     const text = serializeDrv(n.drv);
     const temp = store.uniqueTempPath(n.drvPath);
     try {

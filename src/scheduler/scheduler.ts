@@ -15,9 +15,11 @@
 import PQueue from 'p-queue';
 import path from 'node:path';
 import { failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+import type { Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { addSource } from '../store/add.js';
+import { sourceEntries } from '../derivation/sources.js';
 import type { Store } from '../store/store.js';
 import { outputsValid, pathsOf, plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
 
@@ -47,6 +49,8 @@ export interface RealizeOptions {
   sandbox?: boolean;
   /** Aborting ends every build; the reason, a signal name (`SIGHUP`), is what the builds report. */
   signal: AbortSignal;
+  /** Binary caches to substitute from before building. */
+  substituter?: Substituter;
   /**
    * Awaited before the run adds anything to the store (a `.drv`, a source, a build):
    * the caller takes the gc lock shared there, so a run that only finds valid paths
@@ -90,6 +94,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   await writeDrvFiles(nodes, store, valid);
   events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store, valid) });
 
+  if (opts.substituter) prefetchNarInfos(nodes, opts, valid);
   const run = new GraphRun(nodes, opts, valid);
   await run.start();
 
@@ -108,6 +113,15 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     results: summary.results,
   });
   return summary;
+}
+
+/** Asks every cache for every output the run may need, in parallel, before the first build starts. */
+function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions, valid: Set<string>): void {
+  const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !valid.has(p));
+  if (wanted.length === 0) return;
+  opts.substituter!.prefetch(wanted, (cache, path, reason) =>
+    opts.events.emit({ type: 'cache-warning', time: Date.now(), cache, path, reason }),
+  );
 }
 
 class GraphRun {
@@ -203,7 +217,7 @@ class GraphRun {
     const { store } = this.opts;
     try {
       if (!store.allValid(n.sources.map((s) => s.storePath)) || !store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
-      for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath);
+      for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath, sourceEntries);
       const result = await realizeDerivation(
         { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
         {
@@ -213,6 +227,7 @@ class GraphRun {
           keepFailed: this.opts.keepFailed,
           signal: this.cancel.signal,
           timeoutMs: this.opts.timeoutMs,
+          substituter: this.opts.substituter,
           sandbox: this.opts.sandbox,
         },
       );
@@ -232,6 +247,11 @@ class GraphRun {
     const time = Date.now();
     if (result.action === 'cached') {
       this.markCached(n);
+    } else if (result.action === 'substituted') {
+      this.counts.substituted++;
+      const { outputs, durationMs, from } = result;
+      this.opts.events.emit({ type: 'substituted', time, drvPath: n.drvPath, outputs, from, durationMs });
+      if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = outputs;
     } else {
       this.counts.built++;
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });

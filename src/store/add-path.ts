@@ -186,8 +186,19 @@ async function addPathFrom(req: AddPathRequest): Promise<PathInfo> {
     buildDurationMs: req.buildDurationMs,
     signatures: [],
   };
+  return placeAndRegister(store, tempPath, info, Boolean(req.repair));
+}
+
+/**
+ * Moves a complete, canonical temporary into place as `info.path` and registers it,
+ * under the path's lock: a path another process made valid meanwhile is kept (its
+ * metadata returned), a leftover that is not registered is replaced. Used by addPath
+ * and by substitution, whose NAR was verified against its narinfo before this.
+ */
+export async function placeAndRegister(store: Store, tempPath: string, info: PathInfo, repair = false): Promise<PathInfo> {
+  const finalPath = info.path;
   return withLock(store.pathLockFile(finalPath), {}, async () => {
-    if (!req.repair && store.isValid(finalPath)) return store.queryInfo(finalPath)!;
+    if (!repair && store.isValid(finalPath)) return store.queryInfo(finalPath)!;
     // Not valid (or being repaired), and we hold its lock: what is there is a leftover.
     if (existsNoFollow(finalPath)) removeTree(finalPath);
     fs.renameSync(tempPath, finalPath);

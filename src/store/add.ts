@@ -9,17 +9,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { hashFile } from '../hash/digest.js';
-import { sourceEntries } from '../derivation/sources.js';
 import { addPath, fixedCa } from './add-path.js';
 import { makeFixedOutputPath } from './paths.js';
 import { removeTree, type PathInfo, type Store } from './store.js';
 
+/** A directory's entries that belong to a source (evaluation's filter: src/derivation/sources.ts). */
+export type EntryFilter = (dir: string) => string[];
+
 /** Copies a source tree into the store at the path evaluation computed for it. */
-export async function addSource(store: Store, localPath: string, storePath: string): Promise<void> {
+export async function addSource(store: Store, localPath: string, storePath: string, entries: EntryFilter): Promise<void> {
   if (store.isValid(storePath)) return;
   const temp = store.uniqueTempPath(storePath);
   try {
-    copyFiltered(localPath, temp);
+    copyFiltered(localPath, temp, entries);
   } catch (e) {
     removeTree(temp);
     throw e;
@@ -44,13 +46,13 @@ async function verifyComputedPath(store: Store, localPath: string, storePath: st
   }
 }
 
-function copyFiltered(from: string, to: string): void {
+function copyFiltered(from: string, to: string, entries: EntryFilter): void {
   const st = fs.lstatSync(from);
   if (st.isSymbolicLink()) {
     fs.symlinkSync(fs.readlinkSync(from), to);
   } else if (st.isDirectory()) {
     fs.mkdirSync(to, { recursive: true });
-    for (const e of sourceEntries(from)) copyFiltered(path.join(from, e), path.join(to, e));
+    for (const e of entries(from)) copyFiltered(path.join(from, e), path.join(to, e), entries);
   } else {
     fs.copyFileSync(from, to);
     fs.chmodSync(to, st.mode & 0o100 ? 0o755 : 0o644);

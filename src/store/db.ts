@@ -128,26 +128,52 @@ function rowProblem(row: Row): string | undefined {
 const require = createRequire(import.meta.url);
 let Database: typeof BetterSqlite3 | undefined;
 
+/**
+ * Opens (and on first use creates) the database. Processes that open a new store at
+ * the same moment race for switching it to WAL and creating the schema; SQLite reports
+ * some of those races as SQLITE_BUSY at once, without waiting in its busy handler (as it
+ * does when a WAL file is being recovered), so the whole opening is retried, for as
+ * long as the busy timeout would have waited.
+ */
+function openWithRetry(file: string): BetterSqlite3.Database {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    let db: BetterSqlite3.Database | undefined;
+    try {
+      db = new Database!(file, { timeout: BUSY_TIMEOUT_MS });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+        const d = db;
+        d.transaction(() => {
+          d.exec(SCHEMA);
+          d.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }).immediate();
+      }
+      return db;
+    } catch (e) {
+      db?.close();
+      const busy = /^SQLITE_BUSY/.test(String((e as { code?: unknown }).code ?? ''));
+      if (!busy || Date.now() > deadline) throw dbError(file, 'open', e);
+      sleepSync(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) + Math.random() * 10);
+    }
+  }
+}
+
+const BUSY_TIMEOUT_MS = 60_000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export class StoreDb {
   private readonly db: BetterSqlite3.Database;
   private readonly stmt: ReturnType<StoreDb['prepare']>;
 
   constructor(readonly file: string) {
     Database ??= require('better-sqlite3') as typeof BetterSqlite3;
-    try {
-      this.db = new Database(file, { timeout: 60_000 });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      if (this.db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
-        this.db.transaction(() => {
-          this.db.exec(SCHEMA);
-          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        }).immediate();
-      }
-    } catch (e) {
-      throw dbError(file, 'open', e);
-    }
+    this.db = openWithRetry(file);
     this.stmt = this.prepare();
   }
 
@@ -156,6 +182,9 @@ export class StoreDb {
     return {
       row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
       id: d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
+      refsByPath: d.prepare<[string], { path: string }>(
+        'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference JOIN ValidPaths s ON s.id = r.referrer WHERE s.path = ?',
+      ),
       refs: d.prepare<[number], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference WHERE r.referrer = ? ORDER BY v.path',
       ),
@@ -242,6 +271,11 @@ export class StoreDb {
         return { valid, damaged };
       })(),
     );
+  }
+
+  /** The references registered for `p`, even if its entry is damaged (gc must keep them). */
+  references(p: string): string[] {
+    return this.guard('read', () => this.stmt.refsByPath.all(p).map((r) => r.path));
   }
 
   referrers(p: string): string[] {

@@ -34,12 +34,6 @@ export class Store {
   readonly dir: string;
   readonly stateDir: string;
   private database?: StoreDb;
-  /**
-   * Metadata read or registered by this process. A valid path's metadata never
-   * changes; it only goes with `forget` (gc, repair: under the exclusive store lock
-   * that builds exclude), which forgets it here too.
-   */
-  private readonly infos = new Map<string, PathInfo>();
   /** JSON metadata files of an older store that could not be imported (named, with why). */
   migrationProblems: string[] = [];
 
@@ -144,11 +138,7 @@ export class Store {
   }
 
   queryInfo(storePath: string): PathInfo | undefined {
-    const known = this.infos.get(storePath);
-    if (known) return known;
-    const info = this.db.queryInfo(storePath);
-    if (info) this.infos.set(storePath, info);
-    return info;
+    return this.db.queryInfo(storePath);
   }
 
   /** Makes a complete, read-only path valid; only add-path.ts calls this, after the path is in place. */
@@ -157,7 +147,6 @@ export class Store {
       throw new SlimeError(`internal error: registering ${info.path}, which does not exist`);
     }
     this.db.register(info);
-    this.infos.set(info.path, info);
   }
 
   /**
@@ -165,7 +154,6 @@ export class Store {
    * knows the paths are its own. Refuses if a valid path outside `paths` refers to one.
    */
   forget(storePaths: string[]): void {
-    for (const p of storePaths) this.infos.delete(p);
     this.db.forget(storePaths);
     for (const p of storePaths) removeTree(p);
   }
@@ -192,7 +180,7 @@ export class Store {
       const p = stack.pop()!;
       if (seen.has(p)) continue;
       seen.add(p);
-      for (const r of this.queryInfo(p)?.references ?? []) stack.push(r);
+      for (const r of this.db.references(p)) stack.push(r);
     }
     return seen;
   }

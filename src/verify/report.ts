@@ -3,15 +3,19 @@
  * and a reader that checks a file really is one before the CLI or the TUI trusts it.
  *
  *   report.json = {
+ *     "tier"?: "light", "runner"?: label,        the Light tier: "isolate" is then the runner's launcher
  *     "python": store path, "isolate": store path, "timeoutSeconds": s,
  *     "total": N, "passed": P,
+ *     "outcomes"?: {"bit-exact": n, "message": n, "unsupported": n, "wrong": n},
  *     "samples": [ {
  *       "name", "category", "file", "args": [..], "expectedExitCode": n,
  *       "exitCode": {"python": n|null, "isolate": n|null},   null: killed by the runner
  *       "signal":   {"python": "SIGINT"|null, "isolate": ...}, exit code is then 128+N
  *       "stdout":   {"python": {"sha256", "bytes"}, "isolate": {...}},
  *       "stderr":   {...},
- *       "pass": bool,
+ *       "pass": bool,                                           outcome == "bit-exact"
+ *       "outcome"?: "bit-exact" | "message" | "unsupported" | "wrong",
+ *       "note"?: what differs (message: which lines) or what is missing (unsupported),
  *       "firstDifference"?: {"stream": "stdout"|"stderr"|"exit", "line"?: n, "python", "isolate"},
  *       "problem"?: why the reference run itself is wrong (timeout, unexpected exit)
  *     } ]
@@ -20,6 +24,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+
+/** How a sample fared (verify.py's header defines them); the Full tier knows only the first and the last. */
+export const OUTCOMES = ['bit-exact', 'message', 'unsupported', 'wrong'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 /** The same thing measured for the reference CPython and for the isolate. */
 export interface PerInterpreter<T> {
@@ -57,6 +65,10 @@ export interface SampleResult {
   stdout: PerInterpreter<StreamDigest>;
   stderr: PerInterpreter<StreamDigest>;
   pass: boolean;
+  /** Absent in reports written before outcomes existed; then it is bit-exact or wrong by `pass`. */
+  outcome?: Outcome;
+  /** For a message difference, the lines; for an unsupported sample, the missing piece; for wrong, why. */
+  note?: string;
   /** Present when the two runs differ: the first difference, stdout before stderr before exit. */
   firstDifference?: FirstDifference;
   /** Present when the reference run itself is wrong: it timed out or exited unlike the manifest says. */
@@ -64,6 +76,12 @@ export interface SampleResult {
 }
 
 export interface VerifyReport {
+  /** `light` for a Light tier runner's report; absent for the Full tier. */
+  tier?: 'light';
+  /** The Light tier runner's name ("CPython-wasi, wasmtime (AOT)"). */
+  runner?: string;
+  /** Samples per outcome. */
+  outcomes?: Record<Outcome, number>;
   /** Store path of the CPython the isolate is compared with. */
   python: string;
   /** Store path of the isolate. */
@@ -112,6 +130,8 @@ export function parseReport(json: unknown, source: string): VerifyReport {
   const top = c.object(json, 'the report');
   const samples = c.array(top.samples, 'samples').map((s, i) => parseSample(c, s, `samples[${i}]`));
   const report: VerifyReport = {
+    ...(top.tier !== undefined ? { tier: c.oneOf(top.tier, 'tier', ['light'] as const) } : {}),
+    ...(top.runner !== undefined ? { runner: c.string(top.runner, 'runner') } : {}),
     python: c.string(top.python, 'python'),
     isolate: c.string(top.isolate, 'isolate'),
     timeoutSeconds: c.number(top.timeoutSeconds, 'timeoutSeconds'),
@@ -126,12 +146,30 @@ export function parseReport(json: unknown, source: string): VerifyReport {
   if (report.passed !== passing) {
     throw new ReportError(source, `passed is ${report.passed} but ${passing} samples have pass: true`);
   }
+  if (top.outcomes !== undefined) {
+    const o = c.object(top.outcomes, 'outcomes');
+    report.outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, c.count(o[k], `outcomes.${k}`)])) as Record<Outcome, number>;
+    for (const k of OUTCOMES) {
+      const n = samples.filter((s) => outcomeOf(s) === k).length;
+      if (report.outcomes[k] !== n) throw new ReportError(source, `outcomes.${k} is ${report.outcomes[k]} but ${n} samples have that outcome`);
+    }
+  }
   const names = new Set<string>();
   for (const s of samples) {
     if (names.has(s.name)) throw new ReportError(source, `sample ${s.name} appears twice`);
     names.add(s.name);
   }
   return report;
+}
+
+/** A sample's outcome, also for reports written before outcomes existed. */
+export function outcomeOf(s: SampleResult): Outcome {
+  return s.outcome ?? (s.pass ? 'bit-exact' : 'wrong');
+}
+
+/** Samples per outcome, counted from the samples. */
+export function countOutcomes(report: VerifyReport): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((k) => [k, report.samples.filter((s) => outcomeOf(s) === k).length])) as Record<Outcome, number>;
 }
 
 function parseSample(c: Checker, json: unknown, at: string): SampleResult {
@@ -150,6 +188,13 @@ function parseSample(c: Checker, json: unknown, at: string): SampleResult {
   };
   if (o.firstDifference !== undefined) sample.firstDifference = parseDifference(c, o.firstDifference, `${at}.firstDifference`);
   if (o.problem !== undefined) sample.problem = c.string(o.problem, `${at}.problem`);
+  if (o.outcome !== undefined) {
+    sample.outcome = c.oneOf(o.outcome, `${at}.outcome`, OUTCOMES);
+    if ((sample.outcome === 'bit-exact') !== sample.pass) {
+      throw new ReportError(c.source, `${at} (${sample.name}) has outcome ${sample.outcome} but pass: ${sample.pass}`);
+    }
+  }
+  if (o.note !== undefined) sample.note = c.string(o.note, `${at}.note`);
   if (sample.pass && (sample.firstDifference || sample.problem)) {
     throw new ReportError(c.source, `${at} (${sample.name}) passes yet records a difference or a problem`);
   }
@@ -216,6 +261,11 @@ class Checker {
   number(v: unknown, at: string): number {
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(at, 'a number', v);
     return v as number;
+  }
+
+  oneOf<T extends string>(v: unknown, at: string, allowed: readonly T[]): T {
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(at, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, v);
+    return v as T;
   }
 
   count(v: unknown, at: string): number {

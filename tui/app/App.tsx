@@ -80,7 +80,12 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
   const status = state.quitting ? (run?.active ? 'stopping the running builds…' : 'quitting…') : undefined;
 
   const selected = targets?.[state.selected];
-  const context: TargetsContext = { running: run?.active === true, hasRun: run !== undefined, verifies: selected?.verifies === true };
+  const context: TargetsContext = {
+    running: run?.active === true,
+    hasRun: run !== undefined,
+    verifies: selected?.verifies === true,
+    ...(backend.check !== undefined ? { checks: true } : {}),
+  };
   const onTargetsCommand = (command: TargetsCommand) => {
     if (command.type === 'select') dispatch({ type: 'select', by: command.by });
     else if (command.type === 'show-run') dispatch({ type: 'show', screen: { kind: 'run' } });

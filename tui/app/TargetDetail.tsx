@@ -11,16 +11,25 @@ import type { TargetInfo } from './backend.js';
  */
 export function TargetDetail({ target, width, height }: { target: TargetInfo; width: number; height: number }) {
   const benchLines = target.bench !== undefined ? 2 + target.bench.rows.length : target.verifies ? 1 : 0;
-  const failures = target.report?.samples.filter((s) => !s.pass).length ?? 0;
-  // Title and "… more passed", plus the two lines of each failure's first difference.
-  const sampleRows = Math.max(1, height - 1 - benchLines - 2 - 2 * failures);
+  const reports = target.report !== undefined ? [target.report, ...(target.moreReports ?? [])] : [];
+  const failures = reports.reduce((n, r) => n + r.samples.filter((s) => !s.pass).length, 0);
+  // Per report its title and "… more passed", plus the two lines of each failure's first difference.
+  const checkLines = target.checked !== undefined ? 1 : 0;
+  const sampleRows = Math.max(1, Math.floor((height - 1 - checkLines - benchLines - 2 * Math.max(1, reports.length) - 2 * failures) / Math.max(1, reports.length)));
   return (
     <Box flexDirection="column" width={width}>
       <Text dimColor wrap="truncate-end">
         {fitWidth(`── ${target.name}: ${target.description} ──`, width)}
       </Text>
+      {target.checked !== undefined ? (
+        <Text color={target.checked.verdict === 'equal' ? 'green' : 'red'} wrap="truncate-end">
+          {fitWidth(`Reproducible? ${target.checked.summary}`, width)}
+        </Text>
+      ) : null}
       {target.report !== undefined ? (
-        <Results report={target.report} title={`Verification of ${target.name}`} maxRows={sampleRows} />
+        reports.map((r, i) => (
+          <Results key={i} report={r} title={r.runner !== undefined ? `Light tier: ${r.runner}` : `Verification of ${target.name}`} maxRows={sampleRows} />
+        ))
       ) : target.reportError !== undefined ? (
         <Text color="red">{fitWidthMarked(target.reportError, width)}</Text>
       ) : target.verifies ? (

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { fitWidth, fitWidthMarked } from '../../src/run/format.js';
+import { summaryOf } from '../components/Results.js';
 import type { TargetInfo } from './backend.js';
 
 /** How this session's run of a target went, which says more than the store's state. */
@@ -27,7 +28,13 @@ function stateText(t: TargetInfo, run: RunMark): string {
 
 function resultText(t: TargetInfo): { text: string; ok: boolean } | undefined {
   if (t.report === undefined) return t.reportError !== undefined ? { text: 'unreadable report', ok: false } : undefined;
-  return { text: `${t.report.passed}/${t.report.total} bit-exact`, ok: t.report.passed === t.report.total };
+  const all = [t.report, ...(t.moreReports ?? [])];
+  if (all.length === 1 && t.report.runner === undefined) {
+    return { text: `${t.report.passed}/${t.report.total} bit-exact`, ok: t.report.passed === t.report.total };
+  }
+  // The Light tier: one report per runner; accepted differences do not make it red.
+  const ok = all.every((r) => summaryOf(r).ok);
+  return { text: all.map((r) => `${r.passed}/${r.total}`).join(' ') + ' bit-exact', ok };
 }
 
 export function TargetList(props: { targets: readonly TargetInfo[]; selected: number; runMarks: Readonly<Record<string, RunMark>>; width: number }) {

@@ -63,15 +63,18 @@ export interface TargetsContext {
   readonly running: boolean;
   readonly hasRun: boolean;
   readonly verifies: boolean;
+  /** The backend can run `slime check` (the `c` key). */
+  readonly checks?: boolean;
 }
 
-export type TargetsCommand = { type: 'select'; by: number } | { type: 'realize' } | { type: 'verify' } | { type: 'show-run' } | { type: 'quit' };
+export type TargetsCommand = { type: 'select'; by: number } | { type: 'realize' } | { type: 'verify' } | { type: 'check' } | { type: 'show-run' } | { type: 'quit' };
 
 export function targetsKey(input: string, key: Key, ctx: TargetsContext): TargetsCommand | undefined {
   if (key.upArrow || input === 'k') return { type: 'select', by: -1 };
   if (key.downArrow || input === 'j') return { type: 'select', by: 1 };
   if (key.return && !ctx.running) return { type: 'realize' };
   if (input === 'v' && ctx.verifies && !ctx.running) return { type: 'verify' };
+  if (input === 'c' && ctx.checks === true && !ctx.running) return { type: 'check' };
   if (key.tab && ctx.hasRun) return { type: 'show-run' };
   if (input === 'q') return { type: 'quit' };
   return undefined;
@@ -82,6 +85,7 @@ export function targetsHelp(ctx: TargetsContext): string {
     '↑↓/jk select',
     ctx.running ? undefined : 'Enter realize',
     ctx.verifies && !ctx.running ? 'v rerun verification' : undefined,
+    ctx.checks === true && !ctx.running ? 'c check: rebuild and compare' : undefined,
     ctx.hasRun ? (ctx.running ? 'Tab running build' : 'Tab last run') : undefined,
     ctx.running ? 'q stop builds and quit' : 'q quit',
   ]

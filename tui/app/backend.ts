@@ -18,8 +18,12 @@ export interface TargetInfo {
   readonly verifies: boolean;
   /** The latest verification report: of the valid output, or the one a failed run left. */
   readonly report?: VerifyReport;
+  /** The reports of the target's other verifications (the Light tier has one per runner). */
+  readonly moreReports?: readonly VerifyReport[];
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
+  /** What the latest `slime check` of the target's derivations found, in words, and whether all was reproducible. */
+  readonly checked?: { readonly verdict: 'equal' | 'differs' | 'failed'; readonly summary: string };
   /** The latest `slime bench` of the target. */
   readonly bench?: { readonly measuredAt: string; readonly reference: string; readonly rows: readonly BenchRow[] };
 }
@@ -39,4 +43,6 @@ export interface Backend {
   /** Realizes the target's verification step again, its output removed first. */
   rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
   logFile(drvPath: string): string;
+  /** `slime check` of the target: builds its derivations again and compares (the `c` key). */
+  check?(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
 }

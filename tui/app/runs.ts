@@ -11,7 +11,7 @@ import type { SlimeEvent } from '../../src/events.js';
 import { paceFrames, TuiStore } from '../realize-view.js';
 import type { Backend, RunOutcome } from './backend.js';
 
-export type RunKind = 'realize' | 'verify';
+export type RunKind = 'realize' | 'verify' | 'check';
 
 export interface Run {
   readonly target: string;
@@ -43,7 +43,12 @@ export class Runs {
     this.set({ target, kind, store, active: true });
     const stopFrames = paceFrames(store, this.clock);
     const events = { emit: (e: SlimeEvent) => store.push(e) };
-    const work = kind === 'verify' ? this.backend.rerunVerification(target, events, abort.signal) : this.backend.realize(target, events, abort.signal);
+    const work =
+      kind === 'verify'
+        ? this.backend.rerunVerification(target, events, abort.signal)
+        : kind === 'check' && this.backend.check !== undefined
+          ? this.backend.check(target, events, abort.signal)
+          : this.backend.realize(target, events, abort.signal);
     this.done = work.then(
       (outcome) => this.end(stopFrames, { outcome }),
       (e: unknown) => this.end(stopFrames, { error: e instanceof Error ? e.message : String(e) }),

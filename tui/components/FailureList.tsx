@@ -11,7 +11,8 @@ export function FailureList({ failures, max }: { failures: readonly FailureModel
         {`✖ ${failures.length} failed`}
       </Text>
       {shown.map((f) => (
-        <Text key={f.drvPath} wrap="truncate-end">
+        // Cut in the middle when it must be: the name in front and the log file at the end stay.
+        <Text key={f.drvPath} wrap="truncate-middle">
           {'  '}
           <Text bold>{f.name.padEnd(nameWidth)}</Text>
           {'  '}

@@ -11,10 +11,17 @@ export interface StreamDigest {
   readonly bytes: number;
 }
 
+/** verify.py's outcomes: the Full tier has only bit-exact and wrong. */
+export type Outcome = 'bit-exact' | 'message' | 'unsupported' | 'wrong';
+
 export interface SampleResult {
   readonly name: string;
   readonly category: string;
   readonly pass: boolean;
+  /** Absent in older reports: then bit-exact or wrong by `pass`. */
+  readonly outcome?: Outcome;
+  /** What differs (message) or is missing (unsupported). */
+  readonly note?: string;
   readonly stdout: { readonly python: StreamDigest; readonly isolate: StreamDigest };
   readonly firstDifference?: {
     readonly stream: string;
@@ -28,12 +35,41 @@ export interface SampleResult {
 }
 
 export interface VerifyReport {
+  /** A Light tier runner's report names the runner. */
+  readonly runner?: string;
+  readonly outcomes?: Readonly<Record<Outcome, number>>;
   readonly total: number;
   readonly passed: number;
   readonly samples: readonly SampleResult[];
 }
 
 const SHA_PREFIX = 12;
+
+function outcomeOf(s: SampleResult): Outcome {
+  return s.outcome ?? (s.pass ? 'bit-exact' : 'wrong');
+}
+
+/** How each outcome is marked: the accepted differences of the Light tier in yellow. */
+const MARKS: Record<Outcome, { text: string; color: 'green' | 'yellow' | 'red' }> = {
+  'bit-exact': { text: 'PASS', color: 'green' },
+  message: { text: 'MSG ', color: 'yellow' },
+  unsupported: { text: 'UNSP', color: 'yellow' },
+  wrong: { text: 'FAIL', color: 'red' },
+};
+
+/** The header's count: `67/67 bit-exact`, or for a Light runner every outcome. */
+export function summaryOf(report: VerifyReport): { text: string; ok: boolean } {
+  const wrong = report.samples.filter((s) => outcomeOf(s) === 'wrong').length;
+  if (report.outcomes === undefined || report.runner === undefined) {
+    const allPass = report.passed === report.total && wrong === 0;
+    return { text: `${report.passed}/${report.total} bit-exact${allPass ? '' : `, ${report.total - report.passed} FAIL`}`, ok: allPass };
+  }
+  const o = report.outcomes;
+  return {
+    text: `${o['bit-exact']}/${report.total} bit-exact, ${o.message} message, ${o.unsupported} unsupported, ${o.wrong} wrong`,
+    ok: wrong === 0,
+  };
+}
 
 /**
  * Per sample: PASS/FAIL, name, category, stdout size and hash prefix; for a FAIL
@@ -43,19 +79,18 @@ const SHA_PREFIX = 12;
 export function Results({ report, title, maxRows }: { report: VerifyReport; title?: string; maxRows?: number }) {
   const failures = report.samples.filter((s) => !s.pass);
   const passes = report.samples.filter((s) => s.pass);
+  const summary = summaryOf(report);
   const passRoom = maxRows === undefined ? passes.length : Math.max(0, maxRows - failures.length);
   const shown = [...failures, ...passes.slice(0, passRoom)];
   const nameWidth = shown.reduce((w, s) => Math.max(w, s.name.length), 4);
   const categoryWidth = shown.reduce((w, s) => Math.max(w, s.category.length), 0);
-  const allPass = report.passed === report.total && failures.length === 0;
   return (
     <>
       <Text wrap="truncate-end">
         <Text bold>{title ?? 'Verification'}</Text>
         {'  '}
-        <Text color={allPass ? 'green' : 'red'} bold>
-          {`${report.passed}/${report.total} bit-exact`}
-          {allPass ? '' : `, ${report.total - report.passed} FAIL`}
+        <Text color={summary.ok ? 'green' : 'red'} bold>
+          {summary.text}
         </Text>
       </Text>
       {shown.map((s) => (
@@ -78,25 +113,34 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
   const diff = sample.firstDifference;
   const indent = ' '.repeat(8);
   const where = diff === undefined ? '' : diff.line !== undefined ? `${diff.stream} line ${diff.line}` : diff.stream;
+  const outcome = outcomeOf(sample);
+  const mark = MARKS[outcome];
+  const accepted = outcome === 'message' || outcome === 'unsupported';
   return (
     <>
       <Text wrap="truncate-end">
         {'  '}
-        <Text color={sample.pass ? 'green' : 'red'} bold={!sample.pass}>
-          {sample.pass ? 'PASS' : 'FAIL'}
+        <Text color={mark.color} bold={!sample.pass}>
+          {mark.text}
         </Text>
         {`  ${sample.name.padEnd(nameWidth)}  `}
         <Text dimColor>{sample.category.padEnd(categoryWidth)}</Text>
         {`  ${sizes.padStart(9)}  `}
         <Text dimColor={sample.pass}>{hashes}</Text>
       </Text>
+      {accepted && sample.note !== undefined ? (
+        <Text wrap="truncate-end">
+          {indent}
+          <Text color="yellow">{sample.note}</Text>
+        </Text>
+      ) : null}
       {!sample.pass && sample.problem !== undefined ? (
         <Text wrap="truncate-end">
           {indent}
           <Text color="red">{sample.problem}</Text>
         </Text>
       ) : null}
-      {!sample.pass && diff !== undefined ? (
+      {!sample.pass && !accepted && diff !== undefined ? (
         <>
           <Text wrap="truncate-end">
             {`${indent}${where}  python : `}

@@ -12,7 +12,9 @@
 //!
 //! `home` cannot come from `PYTHONHOME` instead: that variable would be
 //! visible in `os.environ` and inherited by every child process, which a plain
-//! `python3.11` run does not do.
+//! `python3.11` run does not do. For the same reason the fixed string hash seed
+//! (SlimePython's determinism policy) is set in the configuration
+//! (`use_hash_seed`/`hash_seed`), never as `PYTHONHASHSEED` in the environment.
 //!
 //! `#![no_main]`: Rust's runtime start-up would install SIGSEGV/SIGBUS
 //! handlers on an alternate stack before `main`; `python3.11` has none, and a
@@ -48,20 +50,23 @@ unsafe fn initialize(config: *mut ffi::PyConfig, argc: c_int, argv: *mut *mut c_
     if ffi::PyStatus_Exception(status) != 0 {
         return status;
     }
+    // SlimePython's determinism policy: string hashing (and so set iteration
+    // order) is fixed unless the caller chose a seed. A caller's PYTHONHASHSEED
+    // is left to CPython (use_hash_seed stays -1, "read the environment"), so
+    // that `-E`/`-I` ignore it and a bad value fails exactly as in python3.11.
+    // Without one, the seed is 0 as under `PYTHONHASHSEED=0 python3.11`, with
+    // the same `sys.flags.hash_randomization` (0), but nothing is added to the
+    // environment: `os.environ` and every child process see what python3.11's
+    // would.
+    if std::env::var_os("PYTHONHASHSEED").is_none() {
+        (*config).use_hash_seed = 1;
+        (*config).hash_seed = 0;
+    }
     ffi::Py_InitializeFromConfig(config)
 }
 
 #[no_mangle]
 pub extern "C" fn main(argc: c_int, argv: *mut *mut c_char) -> c_int {
-    // SlimePython's determinism policy: string hashing (and so set iteration
-    // order) is fixed unless the caller chose a seed. Set in the environment,
-    // not in the config, so that the process is indistinguishable from
-    // `PYTHONHASHSEED=0 python3.11`, child interpreters included. No thread
-    // exists yet, so changing the environment is sound.
-    if std::env::var_os("PYTHONHASHSEED").is_none() {
-        std::env::set_var("PYTHONHASHSEED", "0");
-    }
-
     unsafe {
         let mut config = MaybeUninit::<ffi::PyConfig>::uninit();
         ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());

@@ -5,10 +5,11 @@
  */
 import cargo from './cargo.js';
 import cpython from './cpython.js';
+import cpythonTests from './cpython-tests.js';
 import verify from './verify.js';
 import type { PhaseUpdate } from './types.js';
 
-const recognizers: Record<string, () => (line: string) => PhaseUpdate | undefined> = { cpython, cargo, verify };
+const recognizers: Record<string, () => (line: string) => PhaseUpdate | undefined> = { cpython, cargo, verify, 'cpython-tests': cpythonTests };
 
 export function recognizerFor(name: string | undefined): ((line: string) => PhaseUpdate | undefined) | undefined {
   return name ? recognizers[name]?.() : undefined;

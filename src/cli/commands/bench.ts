@@ -3,7 +3,9 @@ import path from 'node:path';
 import { SlimeError, UsageError } from '../../errors.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
-import { formatBenchTable, runBench, saveBench, type Interpreter, type Workload } from '../../bench/run-bench.js';
+import { VALGRIND } from '../../bench/cachegrind.js';
+import { Harness } from '../../bench/harness.js';
+import { benchDir, countInstructions, formatBenchTable, runBench, saveBench, type BenchResult, type CountRow, type Interpreter, type Workload } from '../../bench/run-bench.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 
@@ -11,19 +13,35 @@ const help = `Usage: slime bench TARGET [options]
 
 Times the seed reports' comparison for a realized TARGET (one that verifies an
 isolate, e.g. full-x86_64-quick): the pure int loop (M=3,000,000), the dynamic
-workload (M=1,000,000) and every sample launch-to-exit, under Debian's python3.11,
-the store's python3.11 and the isolate. Runs are interleaved, warm-ups discarded, and
-the median kept; ratios are against Debian's python3.11 measured in the same run.
+workload (M=1,000,000), start-up alone (an empty script) and every sample launch to
+exit, under Debian's python3.11, the store's python3.11 and the isolate. Runs are
+interleaved; warm-ups are discarded. Per workload and interpreter it prints the spread
+of wall time (min / median / max) and the median user+system CPU time of the process
+(from wait4), each median's ratio to Debian's python3.11 measured in the same rounds,
+and a 95% bootstrap interval of that ratio.
 
-Timings are impure, so they never become store outputs: each result is kept with its
-timestamp in <store>/.slime/bench/ (the TUI shows the latest).
+Then it counts instructions with valgrind's cachegrind (simulated CPU: the counts do
+not move with the machine's load), once per interpreter, at smaller sizes (pure int
+loop M=300,000, dynamic workload M=100,000, start-up).
+
+Timings are impure, so they never become store outputs: each result, every run's
+figures included, is kept with its timestamp in <store>/.slime/bench/ (the TUI shows
+the latest); the last cachegrind output files in <store>/.slime/bench/TARGET-cachegrind/.
+
+For a Light tier target (light-wasm32) the isolate's place is taken by each of the
+target's runners (CPython-wasi under wasmtime with and without AOT, under Node);
+samples are left out unless --samples.
 
 Options:
       --reps N          measured runs per workload and interpreter (default 15)
       --warmups N       discarded runs first (default 3)
       --sample-reps N   measured runs per sample (default 5)
       --no-samples      time only the two workloads
+      --no-cachegrind   skip the instruction counts
+      --samples         time every sample too (the default except for Light targets)
       --reference PATH  the reference interpreter (default /usr/bin/python3.11)
+      --also LABEL=PATH another interpreter to compare in the same rounds, e.g.
+                        another isolate (repeatable)
 ${COMMON_HELP}`;
 
 const options = {
@@ -32,7 +50,10 @@ const options = {
   warmups: { type: 'string' },
   'sample-reps': { type: 'string' },
   'no-samples': { type: 'boolean' },
+  'no-cachegrind': { type: 'boolean' },
+  samples: { type: 'boolean' },
   reference: { type: 'string' },
+  also: { type: 'string', multiple: true },
 } as const;
 
 interface Manifest {
@@ -45,10 +66,17 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const targetName = positionals[0];
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
-  const verifyNode = planGraph(resolveTarget(mod, targetName).derivations).find((n) => n.phases === 'verify');
+  const graph = planGraph(resolveTarget(mod, targetName).derivations);
+  const verifyNode = graph.find((n) => n.phases === 'verify' && n.drv.env.samples !== undefined);
   if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
   const { python, isolate, samples } = verifyNode.drv.env;
-  for (const p of [python, isolate]) {
+  // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.
+  const runners = graph.filter((n) => n.drv.env.runnerLabel !== undefined && n.drv.env.runtime !== undefined);
+  const light = isolate === undefined && runners.length > 0;
+  const candidates: Interpreter[] = light
+    ? runners.map((n) => ({ label: n.drv.env.runnerLabel, command: path.join(n.outputs.out, 'bin/python3.11') }))
+    : [{ label: 'isolate', command: path.join(isolate, 'bin/isolate') }];
+  for (const p of [python, ...(light ? runners.map((n) => n.outputs.out) : [isolate])]) {
     if (!store.isValid(p)) throw new SlimeError(`${p} is not built yet; run \`slime realize ${targetName}\` first`);
   }
   const reference = values.reference ?? '/usr/bin/python3.11';
@@ -56,32 +84,73 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const interpreters: Interpreter[] = [
     { label: 'python3.11 (Debian)', command: reference },
     { label: 'python3.11 (store)', command: path.join(python, 'bin/python3.11') },
-    { label: 'isolate', command: path.join(isolate, 'bin/isolate') },
+    ...candidates,
   ];
+  for (const spec of values.also ?? []) {
+    const eq = spec.indexOf('=');
+    const label = spec.slice(0, eq).trim();
+    const command = spec.slice(eq + 1);
+    if (eq < 1 || !label || !path.isAbsolute(command)) throw new UsageError(`--also ${JSON.stringify(spec)} is not LABEL=/absolute/path; e.g. --also 'isolate (BOLT)=/store/...-isolate-3.11.2-quick-bolt/bin/isolate'`);
+    if (interpreters.some((i) => i.label === label)) throw new UsageError(`--also ${JSON.stringify(spec)}: the label ${label} is taken; pick another`);
+    if (!fs.existsSync(command)) throw new SlimeError(`--also ${label}: ${command} does not exist; realize it first`);
+    interpreters.push({ label, command });
+  }
   const workloadsDir = path.join(ctx.cwd, 'bench/workloads');
+  const workload = (name: string, kind: string, file: string, args: string[]): Workload => ({
+    name, kind, script: path.join(workloadsDir, file), args, cwd: workloadsDir, expectStatus: 0,
+  });
+  for (const file of ['pure_int_loop.py', 'dynamic_workload.py', 'startup.py']) {
+    if (!fs.existsSync(path.join(workloadsDir, file))) throw new SlimeError(`${path.join(workloadsDir, file)} does not exist; run slime bench from the project's root directory`);
+  }
   const workloads: Workload[] = [
-    { name: 'pure int loop, M=3,000,000', kind: 'pure', script: path.join(workloadsDir, 'pure_int_loop.py'), args: ['3000000'], cwd: workloadsDir },
-    { name: 'dynamic workload, M=1,000,000', kind: 'dynamic', script: path.join(workloadsDir, 'dynamic_workload.py'), args: ['1000000'], cwd: workloadsDir },
+    workload('pure int loop, M=3,000,000', 'pure', 'pure_int_loop.py', ['3000000']),
+    workload('dynamic workload, M=1,000,000', 'dynamic', 'dynamic_workload.py', ['1000000']),
+    workload('start-up, empty script', 'startup', 'startup.py', []),
   ];
   const reps = positiveInt('--reps', values.reps, 15);
   const warmups = values.warmups === '0' ? 0 : positiveInt('--warmups', values.warmups, 3);
-  const main = await runBench({ target: targetName, interpreters, workloads, warmups, reps, onProgress: (d, t, w) => ctx.stderr.write(`bench: [${d}/${t}] ${w}\n`) });
-  let rows = main.rows;
-  if (!values['no-samples'] && samples && store.isValid(samples)) {
-    const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as Manifest;
-    const sampleWorkloads: Workload[] = manifest.samples.map((s) => ({
-      name: s.name, kind: 'sample', script: path.join(samples, s.file), args: s.args, cwd: path.dirname(path.join(samples, s.file)),
-    }));
-    const sampleReps = positiveInt('--sample-reps', values['sample-reps'], 5);
-    const timed = await runBench({ target: targetName, interpreters, workloads: sampleWorkloads, warmups: 1, reps: sampleReps,
-      onProgress: (d, t, w) => { if (d % 10 === 0 || d === t) ctx.stderr.write(`bench: samples [${d}/${t}] ${w}\n`); } });
-    rows = [...rows, ...timed.rows];
+  const sampleReps = positiveInt('--sample-reps', values['sample-reps'], 5);
+  if (!values['no-cachegrind'] && !fs.existsSync(VALGRIND)) {
+    throw new SlimeError(`${VALGRIND} does not exist: the instruction counts need valgrind; install it (the setup does) or pass --no-cachegrind`);
   }
-  const result = { ...main, rows };
-  const file = saveBench(store, result);
-  ctx.stdout.write(formatBenchTable(result));
-  ctx.stderr.write(`kept in ${file}\n`);
-  return 0;
+  const harness = new Harness();
+  try {
+    const main = await runBench({ target: targetName, interpreters, workloads, warmups, reps, harness, onProgress: (d, t, w) => ctx.stderr.write(`bench: [${d}/${t}] ${w}\n`) });
+    let rows = main.rows;
+    let timedSamples = false;
+    const timeSamples = light ? Boolean(values.samples) : !values['no-samples'];
+    if (timeSamples && samples && store.isValid(samples)) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as Manifest;
+      const sampleWorkloads: Workload[] = manifest.samples.map((s) => ({
+        name: s.name, kind: 'sample', script: path.join(samples, s.file), args: s.args, cwd: path.dirname(path.join(samples, s.file)),
+      }));
+      const timed = await runBench({ target: targetName, interpreters, workloads: sampleWorkloads, warmups: 1, reps: sampleReps, harness,
+        onProgress: (d, t, w) => { if (d % 10 === 0 || d === t) ctx.stderr.write(`bench: samples [${d}/${t}] ${w}\n`); } });
+      rows = [...rows, ...timed.rows];
+      timedSamples = true;
+    }
+    let counts: CountRow[] | undefined;
+    if (!values['no-cachegrind']) {
+      counts = await countInstructions({
+        interpreters,
+        workloads: [
+          workload('pure int loop, M=300,000', 'pure', 'pure_int_loop.py', ['300000']),
+          workload('dynamic workload, M=100,000', 'dynamic', 'dynamic_workload.py', ['100000']),
+          workload('start-up, empty script', 'startup', 'startup.py', []),
+        ],
+        harness,
+        workDir: path.join(benchDir(store), `${targetName}-cachegrind`),
+        onProgress: (d, t, w) => ctx.stderr.write(`bench: cachegrind [${d}/${t}] ${w}\n`),
+      });
+    }
+    const result: BenchResult = { ...main, rows, ...(timedSamples ? { sampleReps } : {}), ...(counts ? { counts } : {}) };
+    const file = saveBench(store, result);
+    ctx.stdout.write(formatBenchTable(result));
+    ctx.stderr.write(`kept in ${file}\n`);
+    return 0;
+  } finally {
+    harness.close();
+  }
 }
 
 const command: Command = { summary: 'time the isolate against python3.11 (impure; results kept with a timestamp)', help, run };

@@ -1,20 +1,24 @@
 import fs from 'node:fs';
+import readline from 'node:readline';
 import { SlimeError, UsageError } from '../../errors.js';
 import { allDerivations } from '../../derivation/load.js';
 import { looksLikePath, storePathOf } from '../store-arg.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 
 const help = `Usage: slime log DRV [options]
 
 Prints the build log of a derivation, kept after its build (also after a failure).
-DRV is a .drv store path, a derivation name, or an output path.
+DRV is a .drv store path, a derivation name, an output path, or a link to a store
+path (./result).
 
 Options:
+  -n, --tail N          print only the last N lines
 ${COMMON_HELP}`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('log', args, commonOptions);
+  const { values, positionals } = parseCommandArgs('log', args, { ...commonOptions, tail: { type: 'string', short: 'n' } });
+  const tail = values.tail === undefined ? undefined : positiveInt('--tail', values.tail, 1);
   if (positionals.length !== 1) throw new UsageError('slime log takes exactly one DRV');
   const store = openStore(ctx, values.store);
   const wanted = positionals[0]!;
@@ -30,10 +34,25 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!fs.existsSync(file)) {
     throw new SlimeError(`no build log for ${drvPath}: it was never built in this store (it may have been fetched or substituted)`);
   }
+  if (tail !== undefined) {
+    for (const line of await lastLinesOf(file, tail)) ctx.stdout.write(`${line}\n`);
+    return 0;
+  }
   await new Promise<void>((resolve, reject) => {
     fs.createReadStream(file).on('error', reject).on('end', resolve).pipe(ctx.stdout, { end: false });
   });
   return 0;
+}
+
+/** The last `n` lines of a file, read as a stream: a log can be far larger than memory should hold. */
+async function lastLinesOf(file: string, n: number): Promise<string[]> {
+  // A ring of the last n lines: constant work per line however long the log.
+  const ring: string[] = new Array(n);
+  let count = 0;
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) ring[count++ % n] = line;
+  const start = Math.max(0, count - n);
+  return Array.from({ length: count - start }, (_, i) => ring[(start + i) % n]!);
 }
 
 const command: Command = { summary: 'print the build log of a derivation', help, run };

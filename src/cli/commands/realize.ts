@@ -4,7 +4,7 @@ import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { describeFailure } from '../../run/failure.js';
-import { plural } from '../../run/format.js';
+import { formatBytes, formatDuration, plural } from '../../run/format.js';
 import { planGraph, type GraphNode } from '../../scheduler/plan.js';
 import { graphFromStoreDrvs } from '../../scheduler/drv-graph.js';
 import type { Derivation } from '../../derivation/api.js';
@@ -17,6 +17,7 @@ import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -40,8 +41,13 @@ Options:
                         one event per line; logs go to stderr, output paths to stdout
       --out-link NAME   name of the result link (default: result)
       --no-link         make no result links
+      --dry-run         say what would be built, fetched and reused, and do nothing
+  -L, --print-build-logs  plain log: every line the builds write, as they write it
+  -v, --verbose         plain log: build lines, and what was already valid
+  -q, --quiet           plain log: failures only
       --no-sandbox      run builders without the build sandbox (also SLIME_SANDBOX=0); see
                         "The sandbox" in the README
+${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 all built; 100 a build failed; 101 a build timed out; 102 a fixed-output
@@ -58,7 +64,12 @@ const options = {
   'log-format': { type: 'string' },
   'out-link': { type: 'string' },
   'no-link': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  'print-build-logs': { type: 'boolean', short: 'L' },
+  verbose: { type: 'boolean', short: 'v' },
+  quiet: { type: 'boolean', short: 'q' },
   'no-sandbox': { type: 'boolean' },
+  ...substitutionOptions,
 } as const;
 
 /** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
@@ -76,9 +87,9 @@ function logFormatOf(value: string | undefined, ctx: CliContext): LogFormat {
 }
 
 /** Loggers are loaded on demand: plain and json runs never load Ink or React. */
-async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
+async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../logging/plain.js').PlainOptions = {}): Promise<EventSink> {
   if (format === 'json') return (await import('../../logging/json.js')).jsonLogger(ctx.stderr);
-  if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr);
+  if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr, plain);
   // React's development build costs ~40% more CPU per frame; slime ships the TUI, not a dev session.
   process.env.NODE_ENV ??= 'production';
   const { startTui } = await import('../../../tui/realize-view.js');
@@ -86,7 +97,7 @@ async function sinkFor(format: LogFormat, ctx: CliContext): Promise<EventSink> {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('realize', args, options);
+  const { values, positionals } = parseCommandArgs('realize', gatherListArgs(args), options);
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
   const cores = positiveInt('--cores', values.cores, defaultCores());
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
@@ -106,10 +117,22 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const drvRoots = wanted.flatMap((w) => (w.kind === 'drv' ? [w.drvPath] : []));
     const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));
     const rootPaths = [...roots.map((r) => r.drvPath), ...drvRoots];
+    if (values['dry-run']) {
+      ctx.stderr.write(dryRun(store, nodes));
+      return ExitCode.ok;
+    }
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
-    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => store.isValid(p)));
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !store.allValid(Object.values(n.outputs)));
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
-    const display = await sinkFor(format, ctx);
+    const substituter = substituterFor(values, ctx, store);
+    if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
+    // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.
+    const plainWanted = values.quiet || values.verbose || values['print-build-logs'];
+    const display = await sinkFor(plainWanted && values['log-format'] === undefined ? 'plain' : format, ctx, {
+      verbose: values.verbose,
+      printBuildLogs: values['print-build-logs'],
+      quiet: values.quiet,
+    });
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
       emit: (e) => {
@@ -146,6 +169,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           timeoutMs,
           sandbox,
           signal: abort.signal,
+          substituter,
           mayAdd: async () => {
             await takeLock();
             // Started without the lock: what was seen valid may be gone if a gc ran since.
@@ -192,6 +216,32 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     await (await storeLock?.catch(() => undefined))?.release();
   }
+}
+
+/**
+ * `--dry-run`: what a realize would do, grouped as Nix groups it, with what is known
+ * beforehand: how long the last builds of the same name took, and the size of what is
+ * already valid. A download's size is not known before it starts.
+ */
+function dryRun(store: Store, nodes: GraphNode[]): string {
+  const valid = (n: GraphNode) => Object.values(n.outputs).every((p) => store.isValid(p));
+  const todo = nodes.filter((n) => !valid(n));
+  const fetch = todo.filter((n) => n.fixedOutput);
+  const build = todo.filter((n) => !n.fixedOutput);
+  const reused = nodes.filter(valid);
+  const lines: string[] = [];
+  const took = (n: GraphNode) => {
+    const ms = store.expectedDuration(n.name);
+    return ms !== undefined ? `  (about ${formatDuration(ms)}, as before)` : '';
+  };
+  if (build.length > 0) lines.push(`${plural(build.length, 'derivation')} would be built:`, ...build.map((n) => `  ${n.drvPath}${took(n)}`));
+  if (fetch.length > 0) lines.push(`${plural(fetch.length, 'file')} would be fetched:`, ...fetch.map((n) => `  ${n.outputs.out ?? Object.values(n.outputs)[0]}`));
+  if (reused.length > 0) {
+    const bytes = reused.flatMap((n) => Object.values(n.outputs)).reduce((sum, p) => sum + (store.queryInfo(p)?.narSize ?? 0), 0);
+    lines.push(`${plural(reused.length, 'derivation is', 'derivations are')} already valid (${formatBytes(bytes)}), nothing to do for them`);
+  }
+  if (todo.length === 0) lines.push('nothing to build or fetch');
+  return lines.join('\n') + '\n';
 }
 
 /** What one TARGET argument asks for. */

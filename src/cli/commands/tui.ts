@@ -14,7 +14,10 @@ import { readReport } from '../../verify/report.js';
 import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
-import { targetStates } from '../target-state.js';
+import { describeTargetCheck, targetStates } from '../target-state.js';
+import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
+import type { Substituter } from '../../cache/substituter.js';
+import { checkGraph } from '../../check/check.js';
 
 const help = `Usage: slime tui [options]
 
@@ -22,7 +25,8 @@ An interactive terminal UI: lists the targets with their state and latest
 verification, realizes the one you pick (Enter) with the live view of
 \`slime realize\`, opens any derivation's full log (scroll, / to search, n for the
 next match), shows the target's verification results and latest \`slime bench\`,
-and reruns the verification (v). The bottom line always lists the keys; q quits,
+reruns the verification (v), and checks that the target rebuilds bit for bit (c,
+as \`slime check\`). The bottom line always lists the keys; q quits,
 and Ctrl-C stops running builds before quitting.
 
 Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
@@ -30,6 +34,7 @@ Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
 Options:
   -j, --jobs N          builds at once (default: the number of cores)
       --cores N         cores each build may use (default: all)
+${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
 Exit codes: 0 quit; 130 interrupted (Ctrl-C or a signal); 2 usage error; 1 other errors.`;
@@ -38,20 +43,30 @@ const options = {
   ...commonOptions,
   jobs: { type: 'string', short: 'j' },
   cores: { type: 'string' },
+  ...substitutionOptions,
 } as const;
 
 /** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
 function verifyStep(roots: Derivation[]): Derivation | undefined {
+  return verifySteps(roots)[0];
+}
+
+/**
+ * Every verification of a target, in the order the target lists them: one for the
+ * Full tier's isolate, one per runner for the Light tier.
+ */
+function verifySteps(roots: Derivation[]): Derivation[] {
   const seen = new Set<string>();
-  const stack = [...roots];
+  const found: Derivation[] = [];
+  const stack = [...roots].reverse();
   while (stack.length > 0) {
     const d = stack.pop()!;
     if (seen.has(d.drvPath)) continue;
     seen.add(d.drvPath);
-    if (d.phases === 'verify') return d;
-    stack.push(...d.inputDerivations);
+    if (d.phases === 'verify') found.push(d);
+    else stack.push(...[...d.inputDerivations].reverse());
   }
-  return undefined;
+  return found;
 }
 
 /** The app's view of a real store and derivation module. */
@@ -62,7 +77,7 @@ class StoreBackend implements Backend {
   constructor(
     private readonly store: Store,
     private readonly mod: LoadedModule,
-    private readonly build: { jobs: number; cores: number; cwd: string },
+    private readonly build: { jobs: number; cores: number; cwd: string; substituter?: Substituter },
   ) {
     const relative = path.relative(build.cwd, mod.file);
     this.moduleName = relative.startsWith('..') ? mod.file : relative;
@@ -72,12 +87,15 @@ class StoreBackend implements Backend {
   async targets(): Promise<TargetInfo[]> {
     return Promise.all(
       targetStates(this.mod, this.store).map(async (s) => {
-        const verify = verifyStep(resolveTarget(this.mod, s.name).derivations);
+        const [verify, ...others] = verifySteps(resolveTarget(this.mod, s.name).derivations);
         const bench = latestBench(this.store, s.name);
+        const more = (await Promise.all(others.map((d) => this.latestReport(d)))).flatMap((r) => (r.report ? [r.report] : []));
         return {
           ...s,
           verifies: verify !== undefined,
+          ...(s.check !== undefined ? { checked: { verdict: s.check.verdict, summary: describeTargetCheck(s.check) } } : {}),
           ...(verify !== undefined ? await this.latestReport(verify) : {}),
+          ...(more.length > 0 ? { moreReports: more } : {}),
           // The per-sample rows are the verification's business; the panel shows the workloads.
           bench: bench && { measuredAt: bench.measuredAt, reference: bench.reference, rows: bench.rows.filter((r) => r.kind !== 'sample') },
         };
@@ -122,6 +140,29 @@ class StoreBackend implements Backend {
     return this.store.logFile(drvPath);
   }
 
+  /** `slime check TARGET`, one round: the verdicts land in the store, where targets() reads them. */
+  async check(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    const roots = resolveTarget(this.mod, target).derivations;
+    const lock = await acquireLock(this.store.globalLockFile, { shared: true });
+    try {
+      const summary = await checkGraph(planGraph(roots), {
+        store: this.store,
+        events,
+        targets: [target],
+        roots: roots.map((r) => r.drvPath),
+        rounds: 1,
+        keepFailed: false,
+        jobs: this.build.jobs,
+        cores: this.build.cores,
+        signal,
+      });
+      const bad = summary.records.filter((r) => r.verdict === 'differs' || r.verdict === 'failed').length;
+      return { failed: summary.realize.failed.length + bad, interrupted: summary.interrupted };
+    } finally {
+      await lock.release();
+    }
+  }
+
   private async run(target: string, roots: Derivation[], events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
     const lock = await acquireLock(this.store.globalLockFile, { shared: true });
     try {
@@ -135,6 +176,7 @@ class StoreBackend implements Backend {
         keepGoing: false,
         keepFailed: false,
         signal,
+        substituter: this.build.substituter,
       });
       return { failed: summary.failed.length, interrupted: signal.aborted };
     } finally {
@@ -144,7 +186,7 @@ class StoreBackend implements Backend {
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs('tui', args, options);
+  const { values, positionals } = parseCommandArgs('tui', gatherListArgs(args), options);
   if (positionals.length > 0) throw new UsageError(`slime tui takes no arguments (got ${positionals.join(' ')}); pick the target in the list`);
   const stdout = ctx.stdout as NodeJS.WriteStream;
   const stdin = ctx.stdin as NodeJS.ReadStream;
@@ -156,7 +198,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const { runTuiApp } = await import('../../../tui/app/start.js');
-  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd }), { stdout, stdin });
+  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: substituterFor(values, ctx, store) }), { stdout, stdin });
   return reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
 }
 

@@ -17,11 +17,7 @@ file, a source, an added file, a path whose .drv is gone) is forgotten and delet
 the paths that refer to it, and the message says what to run to make it again.
 
 Options:
-      --repair         fix what was found (see above)
-      --store DIR      the store directory
-
-Options:
-      --repair          rebuild (or fetch again) what is corrupt or missing
+      --repair          fix what was found (see above)
       --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)
 
 Exit codes: 0 the store is sound (or every problem was repaired); 1 otherwise.`;
@@ -48,7 +44,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const repaired = report.problems.filter((p) => p.repaired).length;
     ctx.stderr.write(`checked ${plural(report.checked, 'path')}: ${plural(report.problems.length, 'problem')}, ${repaired} repaired\n`);
     if (!repair && report.problems.length > 0) {
-      ctx.stderr.write('note: `slime verify --repair` rebuilds (or fetches again) each corrupt path that a derivation produced\n');
+      ctx.stderr.write('note: run `slime verify --repair` to fix them: it rebuilds (or fetches again) each corrupt path that a derivation produced\n');
     }
     return report.problems.every((p) => p.repaired) ? 0 : 1;
   } finally {

@@ -1,0 +1,95 @@
+# A PGO+LTO static CPython 3.11, bit for bit, in two derivations:
+#
+#   pgoStage=profile   configure, `make profile-run-stamp` (instrumented build and
+#                      CPython's PGO task), then $out is the tree of .gcda files,
+#                      by their paths relative to the source directory. The
+#                      counters depend on timing: this one is nondeterministic.
+#   pgoStage=optimize  pristine source, the same configure, the .gcda tree of
+#                      $profile restored, `touch profile-run-stamp`, then the
+#                      optimized (-fprofile-use, LTO) build and `make altinstall`
+#                      into $out, with CFLAGS_NODIST=-frandom-seed=$randomSeed so
+#                      that GCC's random LTO section names are fixed.
+#
+# Both stages must run in the same absolute build directory (setup.py compiles the
+# extension modules by absolute path; a profile taken elsewhere is rejected with
+# -Werror=coverage-mismatch or silently ignored): the derivations share
+# `slimeBuildDir`, a function of the source and the configure flags, which the
+# builder turns into /tmp/slime-build/$slimeBuildDir (NIX_BUILD_TOP).
+#
+# Run by slime's builder as `/bin/sh -e pgo.sh`; the rest of the env contract is
+# cpython/build.sh's (derivations/README.md).
+
+: "${src:?env src (the Python-3.11.x.tgz source tarball) is not set: the derivation must pass it}"
+: "${out:?env out is not set: slime sets it to the output path}"
+: "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
+: "${pgoStage:?env pgoStage is not set: profile or optimize}"
+: "${NIX_BUILD_CORES:=1}"
+
+case "$pgoStage" in
+  profile) ;;
+  optimize)
+    : "${profile:?env profile (the .gcda tree of the pgo-profile derivation) is not set for pgoStage=optimize}"
+    : "${randomSeed:?env randomSeed is not set for pgoStage=optimize}"
+    ;;
+  *)
+    echo "slime: error: pgoStage must be profile or optimize, not \"$pgoStage\"" >&2
+    exit 1
+    ;;
+esac
+
+export PYTHONHASHSEED=0
+export PYTHONSTRICTEXTENSIONBUILD=1
+
+echo "slime: phase unpack"
+cd "$NIX_BUILD_TOP"
+tar -xzf "$src"
+cd Python-3.11.*/
+
+echo "slime: phase configure"
+# shellcheck disable=SC2086
+./configure --prefix="$out" --disable-shared --with-ensurepip=no $configureFlags
+
+if [ "$pgoStage" = profile ]; then
+  echo "slime: phase make"
+  if ! make -j"$NIX_BUILD_CORES" profile-run-stamp; then
+    echo "slime: error: the instrumented build or the PGO task failed; see the log above" >&2
+    exit 1
+  fi
+  echo "slime: phase install"
+  count=$(find . -name '*.gcda' | wc -l)
+  if [ "$count" -eq 0 ]; then
+    echo "slime: error: the PGO task wrote no .gcda files; was CPython configured with --enable-optimizations?" >&2
+    exit 1
+  fi
+  mkdir -p "$out"
+  find . -name '*.gcda' | sort | tar -cf - -T - | (cd "$out" && tar -xf -)
+  echo "slime: kept $count .gcda files"
+  exit 0
+fi
+
+# As in cpython/build.sh: unchecked-hash pycs (see there for why).
+expected=6
+found=$(grep -c 'compileall.py \\$' Makefile)
+if [ "$found" != "$expected" ]; then
+  echo "slime: error: expected $expected compileall invocations in the generated Makefile, found $found;" \
+    "this CPython's install rules changed: update the unchecked-hash substitution in derivations/cpython/pgo.sh" >&2
+  exit 1
+fi
+sed -i 's|compileall.py \\$|compileall.py --invalidation-mode unchecked-hash \\|' Makefile
+
+echo "slime: restoring the profile from $profile"
+(cd "$profile" && tar -cf - .) | tar -xf -
+chmod -R u+w .
+touch profile-run-stamp
+
+echo "slime: phase make"
+# CONFIGURE_CFLAGS_NODIST keeps configure's flags (-flto ...); CFLAGS_NODIST is ours.
+if ! make -j"$NIX_BUILD_CORES" CFLAGS_NODIST="-frandom-seed=$randomSeed"; then
+  echo "slime: error: the optimized build failed. A coverage-mismatch error means the profile was taken" \
+    "from other sources or another build directory than this one ($PWD)" >&2
+  exit 1
+fi
+
+echo "slime: phase install"
+# altinstall re-enters the build (libinstall: all): the same flags, or it recompiles.
+make altinstall CFLAGS_NODIST="-frandom-seed=$randomSeed"

@@ -1,0 +1,58 @@
+# Builds RustPython 0.5.0 (the crate beside this script: its Cargo.lock pins every
+# dependency) from vendored crates, offline, into $out/bin/rustpython: natively with
+# the project's Rust toolchain, or for wasm32-wasip1 with Debian's rustc-web and
+# `-Zbuild-std` (no rustup target is downloadable here).
+#
+# Run by slime's builder as `/bin/sh -e <src>/build.sh`. Env contract:
+#   src        this directory (Cargo.toml, Cargo.lock, src/main.rs)
+#   vendor     the crates of Cargo.lock (rustpython-0.5.0-crates, fixed-output)
+#   target     empty (native) or wasm32-wasip1
+#   stdVendor  (wasm32-wasip1) the standard library's crates (rust-std-crates, fixed-output)
+#   wasiLib    (wasm32-wasip1) wasi-libc's libraries (default /usr/lib/wasm32-wasi)
+#   out, NIX_BUILD_TOP, NIX_BUILD_CORES  from the builder
+# Host tools: cargo rustc (native: the rustup toolchain's; wasm: Debian's 1.96
+# rustc-web/cargo-web), cc (native link), wasm-ld (wasm link), cp chmod mkdir.
+
+: "${src:?env src (the rustpython crate directory) is not set: the derivation must pass it}"
+: "${vendor:?env vendor (the vendored crates) is not set: the derivation must pass it}"
+: "${out:?env out is not set: slime sets it to the output path}"
+: "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
+: "${NIX_BUILD_CORES:=1}"
+: "${target:=}"
+: "${wasiLib:=/usr/lib/wasm32-wasi}"
+
+crate="$NIX_BUILD_TOP/crate"
+cp -R "$src" "$crate"
+chmod -R u+w "$crate"
+export CARGO_HOME="$NIX_BUILD_TOP/cargo-home"
+mkdir -p "$crate/.cargo"
+cat > "$crate/.cargo/config.toml" <<CONFIG
+[source.crates-io]
+replace-with = "vendored-sources"
+
+[source.vendored-sources]
+directory = "$NIX_BUILD_TOP/all-crates"
+CONFIG
+# One directory source for the crates of both lock files (versioned names do not clash).
+mkdir -p "$NIX_BUILD_TOP/all-crates"
+for d in "$vendor"/* ${stdVendor:+"$stdVendor"/*}; do
+  ln -sfn "$d" "$NIX_BUILD_TOP/all-crates/$(basename "$d")"
+done
+
+export CARGO_INCREMENTAL=0 CARGO_BUILD_JOBS="$NIX_BUILD_CORES"
+cd "$crate"
+echo "slime: $(grep -c '^name = ' Cargo.lock) crates"
+if [ -z "$target" ]; then
+  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build --remap-path-prefix=$vendor=/vendor"
+  cargo build --release --offline --frozen -v
+  mkdir -p "$out/bin"
+  cp target/release/rustpython "$out/bin/rustpython"
+else
+  : "${stdVendor:?env stdVendor (the standard library's vendored crates) is not set: a $target build needs it}"
+  # -Zbuild-std on a stable compiler, linked with wasm-ld against Debian's wasi-libc.
+  export RUSTC_BOOTSTRAP=1
+  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build -C linker=wasm-ld -C link-self-contained=no -L $wasiLib -C link-arg=$wasiLib/crt1-command.o"
+  cargo build --release --offline --frozen -v -Zbuild-std=std,panic_abort --target "$target"
+  mkdir -p "$out/bin"
+  cp "target/$target/release/rustpython.wasm" "$out/bin/rustpython.wasm"
+fi

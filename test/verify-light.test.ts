@@ -1,0 +1,173 @@
+/**
+ * The Light tier's use of derivations/verify (build.sh with `runner`, verify.py with
+ * --runner): a stand-in runner (Debian's python3.11 behind a wrapper) that lacks a
+ * module, rewords one message and gets one answer wrong, and the outcome each sample
+ * is given: bit-exact, message (naming the line), unsupported (naming the module, read
+ * from the run) or wrong. The Light tier's report is its product: wrong samples are
+ * named, and the build still succeeds.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import verifyPhases from '../src/builder/phases/verify.js';
+import { countOutcomes, outcomeOf, readReport, type VerifyReport } from '../src/verify/report.js';
+
+const PYTHON = '/usr/bin/python3.11';
+const root = path.resolve(import.meta.dirname, '..');
+const buildSh = path.join(root, 'derivations/verify/build.sh');
+
+// Each sample's file name tells the stand-in runner what to do differently.
+const crafted: Record<string, { code: string; exitCode?: number; signal?: string }> = {
+  same: { code: 'print("hello")' },
+  needs_zlib: { code: 'print("before")\nimport zlib\nprint(zlib.crc32(b"x"))' },
+  needs_zlib_late: { code: 'print("computed", 6 * 7)\nimport zlib' },
+  reworded: { code: 'print("caught" , end=": ")\ntry:\n    {}["k"]\nexcept KeyError as e:\n    print("KeyError:", e)\nraise TypeError("one thing")', exitCode: 1 },
+  wrong_answer: { code: 'print("answer", 6 * 7)' },
+  falls_back: { code: 'try:\n    import zlib\n    print("crc", zlib.crc32(b"x"))\nexcept ImportError:\n    print("crc unavailable")' },
+  interrupted: { code: 'print("stop")\nraise KeyboardInterrupt', exitCode: 130, signal: 'SIGINT' },
+  where_loaded: { code: 'print("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")\nprint("same after")' },
+};
+
+// The stand-in: python3.11 with zlib hidden (a finder that says it does not exist, as a
+// wasm build without zlib would), messages reworded after the fact, one answer changed.
+const standIn = `#!${PYTHON}
+import os, subprocess, sys
+here = os.path.dirname(os.path.abspath(__file__))
+env = dict(os.environ, PYTHONPATH=os.path.join(here, "..", "lib"))
+r = subprocess.run([${JSON.stringify(PYTHON)}, *sys.argv[1:]], capture_output=True, env=env)
+out, err = r.stdout, r.stderr
+if sys.argv[1] == "reworded.py":
+    out = out.replace(b"KeyError: 'k'", b"KeyError: k")
+    err = err.replace(b"TypeError: one thing", b"TypeError: another thing")
+if sys.argv[1] == "wrong_answer.py":
+    out = out.replace(b"42", b"41")
+if sys.argv[1] == "where_loaded.py":
+    out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in")
+if sys.argv[1] == "needs_zlib_late.py":
+    out = out.replace(b"42", b"43")
+sys.stdout.buffer.write(out)
+sys.stderr.buffer.write(err)
+# A platform without signals: a death by SIGINT becomes a plain exit status 130.
+sys.exit(128 - r.returncode if r.returncode < 0 else r.returncode)
+`;
+const hideZlib = `import sys
+class _NoZlib:
+    def find_spec(self, name, path=None, target=None):
+        if name == "zlib":
+            raise ModuleNotFoundError("No module named 'zlib'", name="zlib")
+sys.meta_path.insert(0, _NoZlib())
+`;
+
+let tmp: string;
+let run: { status: number | null; stdout: string; stderr: string };
+let report: VerifyReport;
+const sample = (name: string) => report.samples.find((s) => s.name === name)!;
+
+function build(env: Record<string, string>, name: string) {
+  const buildDir = path.join(tmp, `${name}-build`);
+  const out = path.join(tmp, `${name}-out`);
+  fs.mkdirSync(buildDir);
+  const r = spawnSync('/bin/sh', ['-e', buildSh], {
+    cwd: buildDir,
+    env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: '/usr', out, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, out };
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-verify-light-'));
+  const samples = path.join(tmp, 'samples');
+  fs.mkdirSync(samples);
+  for (const [name, s] of Object.entries(crafted)) fs.writeFileSync(path.join(samples, `${name}.py`), s.code + '\n');
+  fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify({
+    samples: Object.entries(crafted).map(([name, s]) => ({
+      name, file: `${name}.py`, category: 'crafted', exitCode: s.exitCode ?? 0, args: [], ...(s.signal ? { signal: s.signal } : {}),
+    })),
+  }));
+  const runner = path.join(tmp, 'runner');
+  fs.mkdirSync(path.join(runner, 'bin'), { recursive: true });
+  fs.mkdirSync(path.join(runner, 'lib'));
+  fs.writeFileSync(path.join(runner, 'bin/python3.11'), standIn, { mode: 0o755 });
+  fs.writeFileSync(path.join(runner, 'lib/sitecustomize.py'), hideZlib);
+  const r = build({ runner, runnerLabel: 'stand-in runner', samples }, 'crafted');
+  run = r;
+  report = await readReport(r.out);
+}, 150_000);
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('verify with a Light tier runner', () => {
+  it('gives every sample an outcome, names the wrong ones, and still keeps the report', () => {
+    expect(Object.fromEntries(report.samples.map((s) => [s.name, outcomeOf(s)]))).toEqual({
+      same: 'bit-exact',
+      needs_zlib: 'unsupported',
+      needs_zlib_late: 'wrong',
+      reworded: 'message',
+      wrong_answer: 'wrong',
+      falls_back: 'unsupported',
+      where_loaded: 'unsupported',
+      interrupted: 'unsupported',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('2 of 8 samples are wrong: needs_zlib_late, wrong_answer; see report.txt');
+    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 4, wrong: 2 });
+    expect(countOutcomes(report)).toEqual(report.outcomes);
+    expect(report.passed).toBe(1);
+  });
+
+  it('names the runner and marks the report as the Light tier', () => {
+    expect(report.tier).toBe('light');
+    expect(report.runner).toBe('stand-in runner');
+    expect(report.isolate).toBe(path.join(tmp, 'runner'));
+  });
+
+  it('names the missing module from the run, and which lines only reword a message', () => {
+    expect(sample('needs_zlib').note).toBe("needs module zlib: ModuleNotFoundError: No module named 'zlib'");
+    expect(sample('reworded').note).toBe('message text differs at stdout line 1; stderr line 4');
+    expect(sample('needs_zlib_late').note).toMatch(/missing module zlib, but its output before that already differs/);
+    expect(sample('wrong_answer').note).toBe('stdout differs at line 1');
+    // Caught and worked around: found by tracing python3.11's imports and probing the runner.
+    expect(sample('falls_back').note).toBe('needs module zlib: imported under python3.11, missing here');
+    expect(sample('interrupted').note).toBe('needs signals: python3.11 dies by SIGINT, here it exits 130');
+    expect(sample('where_loaded').note).toBe('needs dynamic loading: 1 line(s) name a lib-dynload module that is built in here, all else is identical');
+  });
+
+  it('prints the outcomes for the phase reader and report.txt, and counts bit-exact as passed', () => {
+    const read = verifyPhases();
+    let last;
+    for (const line of run.stdout.split('\n')) last = read(line) ?? last;
+    expect(last).toEqual({ phase: 'verify', done: 8, total: 8, passed: 1 });
+    expect(run.stdout).toContain('slime-verify: outcomes: 1 bit-exact, 1 message, 4 unsupported, 2 wrong\n');
+    expect(run.stdout).toContain('slime-verify: [2/8] fail needs_zlib: unsupported: needs module zlib');
+  });
+
+  it('writes report.txt with the outcome marks and counts', async () => {
+    const samples = path.join(tmp, 'fine');
+    fs.mkdirSync(samples);
+    for (const name of ['same', 'needs_zlib', 'reworded']) fs.copyFileSync(path.join(tmp, 'samples', `${name}.py`), path.join(samples, `${name}.py`));
+    fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify({
+      samples: ['same', 'needs_zlib', 'reworded'].map((name) => ({ name, file: `${name}.py`, category: 'crafted', exitCode: crafted[name].exitCode ?? 0, args: [] })),
+    }));
+    const r = build({ runner: path.join(tmp, 'runner'), runnerLabel: 'stand-in runner', samples }, 'fine');
+    // The accepted differences are still shown in the build log, and nothing is called wrong.
+    expect(r.stderr).toContain('runner:  caught: KeyError: k');
+    expect(r.stderr).not.toMatch(/wrong/);
+    expect(r.status).toBe(0);
+    const fine = await readReport(r.out);
+    expect(fine.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 1, wrong: 0 });
+    const text = fs.readFileSync(path.join(r.out, 'report.txt'), 'utf8');
+    expect(text).toMatch(/^slime verify: the Light tier's stand-in runner against CPython$/m);
+    expect(text).toMatch(/^UNSP  crafted\/needs_zlib +unsupported: needs module zlib/m);
+    expect(text).toMatch(/^MSG   crafted\/reworded +message: message text differs/m);
+  }, 120_000);
+
+  it('stops, naming the variable, when a runner comes without its label', () => {
+    const r = build({ runner: path.join(tmp, 'runner'), samples: path.join(tmp, 'samples') }, 'nolabel');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/runnerLabel is not set/);
+  });
+});

@@ -27,9 +27,10 @@
  * slime dies, even by SIGKILL.
  *
  * Without the sandbox the builder runs as the user, in its own process group, with a
- * watchdog: a `sh` that waits on a pipe from slime and kills the builder's process
- * group when the pipe closes, that is when slime dies however it dies. A process that
- * leaves that group (`setsid`) escapes it: only the sandbox can end those.
+ * watchdog: one process per slime process (see Watchdog) that waits on a pipe from
+ * slime and kills the builders' process groups when the pipe closes, that is when
+ * slime dies however it dies. A process that leaves its group (`setsid`) escapes it:
+ * only the sandbox can end those.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -160,36 +161,56 @@ function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) 
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  const watchdog = child.pid ? startWatchdog(child.pid) : undefined;
+  const group = child.pid;
+  if (group) watchdog().watch(group);
   return {
     child,
     finish: async () => {
-      if (watchdog?.pid) {
-        try {
-          process.kill(watchdog.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
+      if (group) watchdog().unwatch(group);
     },
   };
 }
 
 /**
- * A `sh` in its own process group that reads from a pipe only slime writes to; the
- * read returns when slime is gone, and the builder's group is killed.
+ * The watchdog of every builder this process runs without the sandbox, started once:
+ * a perl process in its own process group that reads `+PGID` and `-PGID` lines from
+ * a pipe only slime writes to, and kills every group still listed when the pipe
+ * closes, that is when slime is gone however it died. One process for the whole run
+ * rather than one per build: a build starts only its builder.
  */
-function startWatchdog(groupId: number): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', 'read _; kill -KILL "-$1" 2>/dev/null', 'slime-watchdog', String(groupId)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  watchdog.on('error', () => undefined);
-  watchdog.stdin!.on('error', () => undefined);
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void }).unref?.();
-  return watchdog;
+class Watchdog {
+  private readonly child: ChildProcess;
+  private dead = false;
+
+  constructor() {
+    const script = `$| = 1; my %g;
+while (my $l = <STDIN>) { if ($l =~ /^([+-])(\d+)$/) { if ($1 eq '+') { $g{$2} = 1 } else { delete $g{$2} } } }
+kill 'KILL', map { -$_ } keys %g;`;
+    this.child = spawn('perl', ['-e', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    this.child.on('error', () => (this.dead = true));
+    this.child.on('exit', () => (this.dead = true));
+    this.child.stdin!.on('error', () => (this.dead = true));
+    // It must not keep slime alive: it lives as long as slime does, and no longer.
+    this.child.unref();
+    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+
+  watch(group: number): void {
+    this.send(`+${group}`);
+  }
+
+  unwatch(group: number): void {
+    this.send(`-${group}`);
+  }
+
+  private send(line: string): void {
+    if (this.dead) return;
+    this.child.stdin!.write(`${line}\n`);
+  }
 }
+
+let theWatchdog: Watchdog | undefined;
+const watchdog = (): Watchdog => (theWatchdog ??= new Watchdog());
 
 function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
   const bwrap = ensureSandboxWorks();

@@ -55,6 +55,10 @@ export const SUMMARIES: Record<string, string> = {
   'why-depends': 'show the chain of references from one store path to another',
   diff: 'say why two derivations differ, down to the first differing input',
   completion: 'print a shell completion script (bash, zsh, fish)',
+  cache: 'push to, serve, inspect and verify binary caches (Nix format)',
+  key: 'make a key pair for signing a binary cache',
+  check: 'rebuild and compare: is every output reproducible?',
+  run: 'run a Python script on the tier the router picks (Full or Light)',
 };
 
 export const commandNames = (): string[] => Object.keys(commands);

@@ -46,12 +46,18 @@ export const BLOCK_SIZE = 1 << 20;
  * shorter): the walk is synchronous, tokens are copied into the buffer and file
  * contents are read straight into it, so hashing a tree costs one read(2) per MiB or
  * per small file and one digest update per MiB, with no promise per piece. Each
- * block is `buffer` itself: use it before asking for the next. The consumer decides
- * when to let the event loop run (between blocks).
+ * block is `buffer` itself: use it before asking for the next, or hand the walk
+ * another buffer of the same size with `next(other)` and keep the block (a hash on
+ * another thread does so). The consumer decides when to let the event loop run
+ * (between blocks).
  */
-export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void, undefined> {
+export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void, Buffer | undefined> {
   const cap = buffer.length;
   if (cap < 64 * 1024) throw new Error('internal error: narBlocks needs a buffer of at least 64 KiB');
+  const take = (next: Buffer | undefined): Buffer => {
+    if (next !== undefined && next.length !== cap) throw new Error('internal error: narBlocks was handed a buffer of another size');
+    return next ?? buffer;
+  };
   let pos = 0;
   /** Copies a small piece (tokens, a name, a symlink target: never more than a few KiB). */
   const put = (piece: Buffer): void => {
@@ -77,7 +83,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
         const target = encodeStr(readlinkSyncOf(p));
         const n = SYMLINK_HEAD.length + target.length + CLOSE.length;
         if (full(n)) {
-          yield buffer.subarray(0, pos);
+          buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
         put(SYMLINK_HEAD);
@@ -87,7 +93,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
         // Nix calls a file executable when its owner may execute it.
         const head = st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
         if (full(head.length + 8)) {
-          yield buffer.subarray(0, pos);
+          buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
         put(head);
@@ -98,7 +104,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
           // even if the file grows meanwhile; a file that shrank cannot be archived.
           for (let read = 0; read < st.size; ) {
             if (pos === cap) {
-              yield buffer;
+              buffer = take(yield buffer);
               pos = 0;
             }
             const n = readSyncOf(fd, p, buffer, pos, Math.min(cap - pos, st.size - read));
@@ -111,14 +117,14 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
         }
         const pad = padLength(st.size);
         if (full(pad + CLOSE.length)) {
-          yield buffer.subarray(0, pos);
+          buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
         put(ZERO_PADDING.subarray(0, pad));
         put(CLOSE);
       } else if (st.isDirectory()) {
         if (full(DIRECTORY_HEAD.length)) {
-          yield buffer.subarray(0, pos);
+          buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
         put(DIRECTORY_HEAD);
@@ -133,7 +139,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       // A file or symlink is complete: close its directory entry, if it is in one.
       if (stack.length === 0) break;
       if (full(CLOSE.length)) {
-        yield buffer.subarray(0, pos);
+        buffer = take(yield buffer.subarray(0, pos));
         pos = 0;
       }
       put(CLOSE);
@@ -144,7 +150,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       stack.pop();
       const n = stack.length > 0 ? 2 * CLOSE.length : CLOSE.length;
       if (full(n)) {
-        yield buffer.subarray(0, pos);
+        buffer = take(yield buffer.subarray(0, pos));
         pos = 0;
       }
       put(CLOSE);
@@ -155,7 +161,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
     const name = top.names[top.next++];
     const entryName = encodeStr(name);
     if (full(ENTRY_HEAD.length + entryName.length + NODE.length)) {
-      yield buffer.subarray(0, pos);
+      buffer = take(yield buffer.subarray(0, pos));
       pos = 0;
     }
     put(ENTRY_HEAD);

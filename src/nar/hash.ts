@@ -2,12 +2,13 @@
  * One streaming pass over a path's NAR: its sha256, its size, and which store path
  * hash parts occur in it (Nix's reference scanning, as `RefScanSink`).
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SlimeError } from '../errors.js';
 import { isNixBase32Char } from '../hash/base32.js';
 import type { HashAlgo } from '../hash/digest.js';
 import { BLOCK_SIZE, narBlocks } from './dump.js';
+import { remoteHash, type RemoteHash } from './hash-thread.js';
 
 /** Hashing runs synchronously in blocks; other work (a TUI, other builds' logs) gets a turn this often. */
 const YIELD_EVERY_BYTES = 32 * BLOCK_SIZE;
@@ -24,39 +25,76 @@ export interface PathHash {
 }
 
 export async function hashPath(path: string, opts: { scanFor?: Iterable<string> } = {}): Promise<PathHash> {
-  const sha = createHash('sha256');
   const scanner = new RefScanner(opts.scanFor ?? []);
-  const narSize = await feedNar(path, sha, scanner);
-  return { narHash: sha.digest(), narSize, found: scanner.found() };
+  const { digest, size } = await feedNar(path, 'sha256', scanner);
+  return { narHash: digest, narSize: size, found: scanner.found() };
 }
 
 /** The hash of a path's NAR with any algorithm, as `nix-hash --type ALGO PATH`. */
 export async function hashNar(path: string, algo: HashAlgo): Promise<Buffer> {
-  const h = createHash(algo);
-  await feedNar(path, h);
-  return h.digest();
+  return (await feedNar(path, algo)).digest;
 }
 
-/** Feeds the NAR of `path` to `hash` (and `scanner`) block by block; returns its size. */
-async function feedNar(path: string, hash: Hash, scanner?: RefScanner): Promise<number> {
-  const buffer = buffers.pop() ?? Buffer.allocUnsafeSlow(BLOCK_SIZE);
+/**
+ * Blocks one hash may have read and not yet hashed. A NAR that fits in them is hashed
+ * here, on the main thread; a bigger one on the hashing thread (./hash-thread.ts)
+ * while the walk reads on: the blocks go there and come back, never copied.
+ */
+const BLOCKS_IN_FLIGHT = 4;
+
+/** Walks the NAR of `path` block by block into `algo` (and `scanner`); its digest and size. */
+async function feedNar(path: string, algo: HashAlgo, scanner?: RefScanner): Promise<{ digest: Buffer; size: number }> {
+  const free: Buffer[] = [];
+  while (free.length < BLOCKS_IN_FLIGHT) free.push(buffers.pop() ?? Buffer.allocUnsafeSlow(BLOCK_SIZE));
+  /** Read, not hashed yet, while the NAR may still fit in the blocks in flight. */
+  const held: Buffer[] = [];
+  let remote: RemoteHash | undefined;
+  let waiting: ((buf: Buffer) => void) | undefined;
+  const returned = (buf: Buffer) => {
+    if (waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w(buf);
+    } else free.push(buf);
+  };
   let size = 0;
   let sinceYield = 0;
   try {
-    for (const block of narBlocks(path, buffer)) {
-      hash.update(block);
+    const walk = narBlocks(path, free.pop()!);
+    for (let r = walk.next(); !r.done; ) {
+      const block = r.value;
       scanner?.feed(block);
       size += block.length;
       sinceYield += block.length;
-      if (sinceYield >= YIELD_EVERY_BYTES) {
+      if (remote) remote.update(block);
+      else held.push(block);
+      let next = free.pop();
+      if (next === undefined && !remote) {
+        remote = remoteHash(algo, buffers, returned);
+        for (const b of held.splice(0)) remote.update(b);
+      }
+      if (next === undefined) {
+        next = free.pop() ?? (await new Promise<Buffer>((resolve) => (waiting = resolve)));
+        sinceYield = 0;
+      } else if (sinceYield >= YIELD_EVERY_BYTES) {
         sinceYield = 0;
         await yieldToLoop();
       }
+      r = walk.next(next);
     }
+    if (remote) {
+      const digest = await remote.digest();
+      remote = undefined;
+      return { digest, size };
+    }
+    const hash = createHash(algo);
+    for (const b of held) hash.update(b);
+    return { digest: hash.digest(), size };
   } finally {
-    buffers.push(buffer);
+    remote?.drop();
+    // Blocks still on the hashing thread come back to `buffers` there (a dropped hash's included).
+    for (const b of [...free, ...held]) buffers.push(b.length === BLOCK_SIZE ? b : Buffer.from(b.buffer));
   }
-  return size;
 }
 
 /**

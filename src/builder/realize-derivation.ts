@@ -5,7 +5,6 @@
  * A failure leaves nothing in the store.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { BuildFailure } from '../errors.js';
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
@@ -363,4 +362,4 @@ export function parseMirrors(urls: string): Mirror[] {
     });
 }
 
-export const defaultCores = (): number => os.availableParallelism?.() ?? os.cpus().length;
+export { defaultCores } from './cores.js';

@@ -2,7 +2,7 @@
  * The options of `slime realize` and `slime tui` that choose binary caches to
  * substitute from (see src/cache/settings.ts for the lookup order).
  */
-import { Substituter } from '../cache/substituter.js';
+import type { Substituter } from '../cache/substituter.js';
 import { substitutionSettings } from '../cache/settings.js';
 import type { Store } from '../store/store.js';
 import type { CliContext } from './command.js';
@@ -47,16 +47,18 @@ export function gatherListArgs(args: string[]): string[] {
   return out;
 }
 
-export function substituterFor(
+/** The cache client is loaded only when caches are configured: a run without them loads none of it. */
+export async function substituterFor(
   values: { substituters?: string[]; 'trusted-public-keys'?: string[]; 'no-substitute'?: boolean },
   ctx: CliContext,
   store: Store,
-): Substituter | undefined {
+): Promise<Substituter | undefined> {
   const settings = substitutionSettings(
     { substituters: values.substituters, trustedPublicKeys: values['trusted-public-keys'], noSubstitute: values['no-substitute'] },
     ctx.cwd,
     ctx.env,
   );
   if (!settings.enabled) return undefined;
+  const { Substituter } = await import('../cache/substituter.js');
   return new Substituter(store, settings.substituters, settings.trustedPublicKeys, ctx.env);
 }

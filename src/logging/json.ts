@@ -5,11 +5,30 @@
 import type { EventSink, SlimeEvent } from '../events.js';
 
 export function jsonLogger(out: NodeJS.WritableStream): EventSink {
+  // The lines of one turn of the event loop go out in one write: a no-op run emits an
+  // event per derivation at once, and a write (a system call on a terminal or a file) each
+  // cost more than the run itself.
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out.write(text);
+  };
   return {
     emit(event: SlimeEvent): void {
-      out.write(`${JSON.stringify(event)}\n`);
+      pending.push(`${JSON.stringify(event)}\n`);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
     },
-    close: () => flushed(out),
+    close: () => {
+      flush();
+      return flushed(out);
+    },
   };
 }
 

@@ -9,8 +9,6 @@ import type { Derivation, Source } from '../derivation/api.js';
 import { serializeDrv, type DrvData } from '../derivation/aterm.js';
 import type { PlannedDerivation } from '../events.js';
 import { SlimeError } from '../errors.js';
-import { addPath } from '../store/add-path.js';
-import { addSource } from '../store/add.js';
 import { sourceEntries } from '../derivation/sources.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { createHash } from 'node:crypto';
@@ -37,18 +35,22 @@ export interface GraphNode {
 export function planGraph(roots: Derivation[]): GraphNode[] {
   const order: Derivation[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (d: Derivation, trail: string[]) => {
+  /** The names on the way down: one array for the whole walk (a copy per step grew with the square of the depth). */
+  const trail: string[] = [];
+  const visit = (d: Derivation) => {
     const s = state.get(d.drvPath);
     if (s === 'done') return;
     if (s === 'visiting') {
       throw new SlimeError(`dependency cycle: ${[...trail, d.name].join(' -> ')}; a derivation cannot depend on itself`);
     }
     state.set(d.drvPath, 'visiting');
-    for (const i of d.inputDerivations) visit(i, [...trail, d.name]);
+    trail.push(d.name);
+    for (const i of d.inputDerivations) visit(i);
+    trail.pop();
     state.set(d.drvPath, 'done');
     order.push(d);
   };
-  for (const r of roots) visit(r, []);
+  for (const r of roots) visit(r);
   return order.map(toNode);
 }
 
@@ -115,6 +117,8 @@ export function graphValid(nodes: GraphNode[], store: Store): boolean {
 export async function writeDrvFiles(nodes: GraphNode[], store: Store, valid = store.validSet(pathsOf(nodes))): Promise<void> {
   for (const n of nodes) {
     if (valid.has(n.drvPath)) continue;
+    // Loaded only when a .drv is missing: a no-op loads no adder (nor the NAR code under it).
+    const [{ addSource }, { addPath }] = await Promise.all([import('../store/add.js'), import('../store/add-path.js')]);
     for (const s of n.sources) await addSource(store, s.localPath, s.storePath, sourceEntries);
     const text = serializeDrv(n.drv);
     const temp = store.uniqueTempPath(n.drvPath);

@@ -14,11 +14,11 @@
  */
 import PQueue from 'p-queue';
 import path from 'node:path';
-import { failedReportPath, realizeDerivation, type BuildResult } from '../builder/realize-derivation.js';
+// The builder, the store's adders and what they import are loaded only when something is built: a no-op loads none.
+import type { BuildResult } from '../builder/realize-derivation.js';
 import type { Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
-import { addSource } from '../store/add.js';
 import { sourceEntries } from '../derivation/sources.js';
 import type { Store } from '../store/store.js';
 import { outputsValid, pathsOf, plannedEvent, writeDrvFiles, type GraphNode } from './plan.js';
@@ -82,15 +82,16 @@ export interface BuildFailureRecord {
 export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Promise<RealizeSummary> {
   const { store, events } = opts;
   const began = Date.now();
-  if (!nodes.every((n) => store.isValid(n.drvPath))) {
+  let valid = store.validSet(pathsOf(nodes));
+  if (!nodes.every((n) => valid.has(n.drvPath))) {
     try {
       await opts.mayAdd?.();
     } catch (e) {
       if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, cancelled: 0, failed: [], skipped: 0, results: {}, raced: true };
       throw e;
     }
+    valid = store.validSet(pathsOf(nodes));
   }
-  const valid = store.validSet(pathsOf(nodes));
   await writeDrvFiles(nodes, store, valid);
   events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store, valid) });
 
@@ -217,6 +218,7 @@ class GraphRun {
     const { store } = this.opts;
     try {
       if (!store.allValid(n.sources.map((s) => s.storePath)) || !store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
+      const [{ addSource }, { realizeDerivation }] = await Promise.all([import('../store/add.js'), import('../builder/realize-derivation.js')]);
       for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath, sourceEntries);
       const result = await realizeDerivation(
         { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
@@ -301,7 +303,10 @@ class GraphRun {
       logPath: failure.logPath,
       keptBuildDir: failure.keptBuildDir,
     });
-    if (n.phases === 'verify' && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
+    if (n.phases === 'verify' && failure.logPath) {
+      const { failedReportPath } = await import('../builder/realize-derivation.js');
+      await this.announceVerification(n, failedReportPath(failure.logPath));
+    }
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing && this.stopped === undefined) {
       this.stopped = { by: 'failure', drvPath: n.drvPath };

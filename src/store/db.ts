@@ -181,6 +181,7 @@ export class StoreDb {
     const d = this.db;
     return {
       row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
+      rowsAmong: d.prepare<[string], Row>('SELECT v.* FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value'),
       id: d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
       refsByPath: d.prepare<[string], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference JOIN ValidPaths s ON s.id = r.referrer WHERE s.path = ?',
@@ -229,6 +230,12 @@ export class StoreDb {
   isValid(p: string): boolean {
     const row = this.guard('read', () => this.stmt.row.get(p));
     return row !== undefined && rowProblem(row) === undefined;
+  }
+
+  /** Which of `paths` are valid, in one query: a realize asks this of its whole graph. */
+  validAmong(paths: string[]): Set<string> {
+    const rows = this.guard('read', () => this.stmt.rowsAmong.all(JSON.stringify(paths)));
+    return new Set(rows.filter((row) => rowProblem(row) === undefined).map((row) => row.path));
   }
 
   /** Whether `p` has a row at all, well-formed or not. */

@@ -132,9 +132,7 @@ export class Store {
 
   /** Which of `storePaths` are valid: what a realize asks of its whole graph at once. */
   validSet(storePaths: Iterable<string>): Set<string> {
-    const valid = new Set<string>();
-    for (const p of storePaths) if (this.isValid(p)) valid.add(p);
-    return valid;
+    return this.db.validAmong([...storePaths]);
   }
 
   queryInfo(storePath: string): PathInfo | undefined {

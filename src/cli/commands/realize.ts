@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
-import { defaultCores } from '../../builder/realize-derivation.js';
+import { defaultCores } from '../../builder/cores.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { describeFailure } from '../../run/failure.js';
 import { formatBytes, formatDuration, plural } from '../../run/format.js';
@@ -122,9 +122,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.ok;
     }
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
-    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !store.allValid(Object.values(n.outputs)));
+    const validOutputs = store.validSet(nodes.flatMap((n) => Object.values(n.outputs)));
+    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => validOutputs.has(p)));
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
-    const substituter = substituterFor(values, ctx, store);
+    const substituter = await substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
     // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.
     const plainWanted = values.quiet || values.verbose || values['print-build-logs'];

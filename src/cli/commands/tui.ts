@@ -198,7 +198,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const { runTuiApp } = await import('../../../tui/app/start.js');
-  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: substituterFor(values, ctx, store) }), { stdout, stdin });
+  const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: await substituterFor(values, ctx, store) }), { stdout, stdin });
   return reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
 }
 

@@ -1,7 +1,9 @@
 /**
  * The 1000-derivation graph, in slime and in Nix: each `d[i]` depends on `d[i-1]` and
  * `d[i/2]`, and its builder is `/bin/sh -c 'echo $deps > $out'`. Figures:
- *   - building the whole graph from an empty store: `slime realize` vs `nix-build`;
+ *   - building the whole graph from an empty store: `slime realize --no-sandbox` vs
+ *     `nix-build` (both without a sandbox: the target's figure), and `slime realize` in
+ *     its build sandbox (bubblewrap, one per build) vs the same `nix-build`;
  *   - a no-op realize with every output valid: the same two;
  *   - the scheduler's overhead per node: the no-op's wall time over Node's bare start,
  *     divided by the number of derivations.
@@ -80,8 +82,8 @@ export const graphBenchmark: Benchmark = {
       let round = 0;
       const slimeStore = () => path.join(work, `slime-${round}`);
       const nixDir = () => path.join(work, `nix-${round}`);
-      const slimeRealize = (store: string, format = 'plain') =>
-        measure(...slimeArgs('realize', 'graph', '-f', moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs), {
+      const slimeRealize = (store: string, format = 'plain', sandbox = false) =>
+        measure(...slimeArgs('realize', 'graph', '-f', moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs, ...(sandbox ? [] : ['--no-sandbox'])), {
           cwd: work,
           env: { ...process.env, CI: '1' },
         });
@@ -89,13 +91,18 @@ export const graphBenchmark: Benchmark = {
         measure('nix-build', [...NIX_OPTIONS, '--max-jobs', jobs, '--no-out-link', nixFile], { cwd: work, env: nixStore(dir).env });
 
       log(`graph: building ${n} derivations from empty stores (${buildRounds} round(s) each)`);
-      const builds: { a: Measured[]; b: Measured[] } = { a: [], b: [] };
+      const builds: { a: Measured[]; sandboxed: Measured[]; b: Measured[] } = { a: [], sandboxed: [], b: [] };
       for (round = 0; round < buildRounds; round++) {
         builds.a.push(slimeRealize(slimeStore()));
         builds.b.push(nixBuild(nixDir()));
+        // Sandboxed into a store of its own, removed at once: the no-op below uses slime-${round}.
+        const sandboxStore = path.join(work, `slime-sandboxed-${round}`);
+        builds.sandboxed.push(slimeRealize(sandboxStore, 'plain', true));
+        removeTree(sandboxStore);
       }
       round = buildRounds - 1;
       const build = { a: summarize(builds.a), b: summarize(builds.b) };
+      const sandboxed = summarize(builds.sandboxed);
       const slimeOut = build.a.stdout.trim();
       const nixOut = build.b.stdout.trim();
       if (!slimeOut.endsWith(`-d${n - 1}`) || !nixOut.endsWith(`-d${n - 1}`)) {
@@ -115,13 +122,23 @@ export const graphBenchmark: Benchmark = {
 
       const figures: Figure[] = [
         {
-          name: `graph: build ${n} derivations from an empty store`,
+          name: `graph: build ${n} derivations from an empty store, --no-sandbox`,
           unit: 's',
           slime: build.a.ms / 1000,
           slimeRssMb: build.a.rssMb,
           slimeCpuMs: build.a.cpuMs,
           reference: { label: 'nix-build', value: build.b.ms / 1000, rssMb: build.b.rssMb, cpuMs: build.b.cpuMs },
           target: { ratio: 1 },
+          note: 'like with like: nix-build here runs without its sandbox too',
+        },
+        {
+          name: `graph: build ${n} derivations from an empty store, sandboxed`,
+          unit: 's',
+          slime: sandboxed.ms / 1000,
+          slimeRssMb: sandboxed.rssMb,
+          slimeCpuMs: sandboxed.cpuMs,
+          reference: { label: 'nix-build (no sandbox)', value: build.b.ms / 1000, rssMb: build.b.rssMb, cpuMs: build.b.cpuMs },
+          note: "slime's default: one bubblewrap sandbox per build; the reference is unsandboxed",
         },
         {
           name: `graph: no-op realize of ${n} valid derivations`,

@@ -166,5 +166,9 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     const drvHash = path.join(copy, 'dist', 'src', 'derivation', 'drv-hash.js');
     fs.appendFileSync(drvHash, '\n// changed\n');
     expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
+    // Its dependencies (tsx transpiles the module) change with its lock file.
+    await primed(p, { cli });
+    fs.writeFileSync(path.join(copy, 'package-lock.json'), fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+    expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
   });
 });

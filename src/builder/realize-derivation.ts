@@ -114,6 +114,8 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
   let phase: string | undefined;
   const started = Date.now();
   let reason: FailureReason | null;
+  // What the builder may see and what its outputs may refer to: asked of the store once.
+  const inputClosure = store.closure(req.inputPaths);
   try {
     reason = await runBuilder({
       drvPath: req.drvPath,
@@ -121,7 +123,7 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
       buildDir,
       tempOutputs,
       storeDir: store.dir,
-      inputClosure: store.closure(req.inputPaths),
+      inputClosure,
       sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
       cores: opts.cores,
       logFile: logPath,
@@ -149,7 +151,7 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
     fail(withDiskNote(failure, store, tempOutputs), { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
   }
   try {
-    await finalizeAll(req, opts, tempOutputs, Date.now() - started);
+    await finalizeAll(req, opts, tempOutputs, Date.now() - started, inputClosure);
   } catch (e) {
     if (e instanceof BuildFailure) throw e;
     fail({ kind: 'internal', message: (e as Error).message }, { phase, logPath, buildDir, tempOutputs, keep: false });
@@ -251,10 +253,16 @@ function discard(buildDir: string, tempOutputs: Record<string, string>, keepBuil
   removeTree(`${buildDir}.tools`);
 }
 
-async function finalizeAll(req: BuildRequest, opts: BuildOptions, tempOutputs: Record<string, string>, buildDurationMs: number): Promise<void> {
+async function finalizeAll(
+  req: BuildRequest,
+  opts: BuildOptions,
+  tempOutputs: Record<string, string>,
+  buildDurationMs: number,
+  inputClosure: Set<string>,
+): Promise<void> {
   const { store } = opts;
   // The inputs' closure and the outputs themselves: the only paths an output can refer to.
-  const candidates = [...store.closure(req.inputPaths), ...Object.values(req.drv.outputs).map((o) => o.path)];
+  const candidates = [...inputClosure, ...Object.values(req.drv.outputs).map((o) => o.path)];
   for (const [name, out] of Object.entries(req.drv.outputs)) {
     const fixed = out.hash ? await checkFixedOutput(tempOutputs[name], out) : undefined;
     if (fixed?.mismatch) {

@@ -15,7 +15,8 @@
  *     file it leads to and that file's stamp (host-tools.ts);
  *   - files and environment variables the module declared with `evaluationInput` /
  *     `evaluationEnv`;
- *   - the store directory, and slime itself: its version and a stamp of its code.
+ *   - the store directory, and slime itself: its version, a stamp of its code and of
+ *     its package-lock.json (the dependencies, tsx among them), and Node's version.
  * A module that reads anything else (an undeclared file, the clock, the network)
  * must declare it, or run with SLIME_EVAL_CACHE=0.
  *
@@ -316,13 +317,17 @@ export function selfStamp(): string {
   if (self !== undefined) return self;
   const code = path.resolve(import.meta.dirname, '..');
   let version = 'unknown';
+  let lock = 'missing';
   for (let dir = code; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg)) {
       version = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version ?? 'unknown';
+      // The dependencies an evaluation runs through (tsx transpiles the module) change only with the lock file.
+      lock = stampOf(path.join(dir, 'package-lock.json')).stamp;
       break;
     }
   }
-  self = `${FORMAT} ${version} ${stampOf(code).stamp}`;
+  // Node itself evaluates the module: another Node may evaluate it otherwise.
+  self = `${FORMAT} ${version} node ${process.version} lock ${lock} ${stampOf(code).stamp}`;
   return self;
 }

@@ -182,6 +182,14 @@ export class StoreDb {
     return {
       row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
       rowsAmong: d.prepare<[string], Row>('SELECT v.* FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value'),
+      // UNION, not UNION ALL: each row once, so a cycle (a self-reference) ends the recursion.
+      closure: d.prepare<[string], { path: string }>(
+        `WITH RECURSIVE c(id) AS (
+           SELECT v.id FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value
+           UNION
+           SELECT r.reference FROM Refs r JOIN c ON r.referrer = c.id)
+         SELECT v.path FROM c JOIN ValidPaths v ON v.id = c.id`,
+      ),
       id: d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
       refsByPath: d.prepare<[string], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference JOIN ValidPaths s ON s.id = r.referrer WHERE s.path = ?',
@@ -283,6 +291,14 @@ export class StoreDb {
   /** The references registered for `p`, even if its entry is damaged (gc must keep them). */
   references(p: string): string[] {
     return this.guard('read', () => this.stmt.refsByPath.all(p).map((r) => r.path));
+  }
+
+  /**
+   * The registered paths reachable from `roots` through registered references (those of
+   * a damaged entry too), in one query: a build asks this of its inputs.
+   */
+  closure(roots: string[]): string[] {
+    return this.guard('read', () => this.stmt.closure.all(JSON.stringify(roots)).map((r) => r.path));
   }
 
   referrers(p: string): string[] {

@@ -172,15 +172,9 @@ export class Store {
 
   /** Every path reachable from `roots` through references. */
   closure(roots: Iterable<string>): Set<string> {
-    const seen = new Set<string>();
-    const stack = [...roots];
-    while (stack.length) {
-      const p = stack.pop()!;
-      if (seen.has(p)) continue;
-      seen.add(p);
-      for (const r of this.db.references(p)) stack.push(r);
-    }
-    return seen;
+    const start = [...roots];
+    // The roots themselves belong to it, registered or not.
+    return new Set([...start, ...this.db.closure(start)]);
   }
 
   recordDuration(name: string, ms: number): void {

@@ -113,13 +113,22 @@ export class HostToolResolver {
     );
   }
 
+  /** Keeps what was resolved; a cache that cannot be written (no space, a read-only home) is only not kept. */
   save(): void {
     if (!this.cacheFile || !this.dirty) return;
-    fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.cache));
-    fs.renameSync(tmp, this.cacheFile);
-    this.dirty = false;
+    try {
+      fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
+      fs.writeFileSync(tmp, JSON.stringify(this.cache));
+      fs.renameSync(tmp, this.cacheFile);
+      this.dirty = false;
+    } catch {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // Nothing was kept either way.
+      }
+    }
   }
 }
 

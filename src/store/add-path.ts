@@ -15,7 +15,8 @@
  *      surrounding structures stay valid — Nix rewrites content-addressed outputs so);
  *   2. normalise: mtime 1, read-only, executable bits kept (Nix's canonical form);
  *   3. hash the NAR and scan it for references in one streaming pass;
- *   4. under the path's lock: if another process made the path valid meanwhile, drop
+ *   4. in one write transaction of the store database (no other process can be in one
+ *      at the same time: it serves as the path's lock): if another process made the path valid meanwhile, drop
  *      the temporary and keep theirs (never remove a valid path); else remove any
  *      unregistered leftover, rename into place atomically and register the metadata
  *      with the references in one transaction. A failure leaves neither the temporary
@@ -29,7 +30,6 @@ import ssri from 'ssri';
 import { SlimeError } from '../errors.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { hashPath } from '../nar/hash.js';
-import { withLock } from './lock.js';
 import { hashPartOf } from './paths.js';
 import { removeTree, type PathInfo, type Store } from './store.js';
 
@@ -191,13 +191,15 @@ async function addPathFrom(req: AddPathRequest): Promise<PathInfo> {
 
 /**
  * Moves a complete, canonical temporary into place as `info.path` and registers it,
- * under the path's lock: a path another process made valid meanwhile is kept (its
- * metadata returned), a leftover that is not registered is replaced. Used by addPath
- * and by substitution, whose NAR was verified against its narinfo before this.
+ * inside one write transaction of the store database, which no other process can
+ * hold meanwhile (it is the path lock: a few system calls long): a path another
+ * process made valid meanwhile is kept (its metadata returned), a leftover that is
+ * not registered is replaced. Used by addPath and by substitution, whose NAR was
+ * verified against its narinfo before this.
  */
 export async function placeAndRegister(store: Store, tempPath: string, info: PathInfo, repair = false): Promise<PathInfo> {
   const finalPath = info.path;
-  return withLock(store.pathLockFile(finalPath), {}, async () => {
+  return store.db.exclusively(() => {
     if (!repair && store.isValid(finalPath)) return store.queryInfo(finalPath)!;
     // Not valid (or being repaired), and we hold its lock: what is there is a leftover.
     if (existsNoFollow(finalPath)) removeTree(finalPath);

@@ -306,6 +306,29 @@ export class StoreDb {
   }
 
   /**
+   * Runs `fn` in a write (IMMEDIATE) transaction: no other process writes the database
+   * until it returns, so it serves as a lock around a few file operations and their
+   * registration (add-path.ts). A throw rolls back what `fn` registered.
+   */
+  exclusively<T>(fn: () => T): T {
+    let running = false;
+    try {
+      return this.db
+        .transaction(() => {
+          running = true;
+          const result = fn();
+          running = false;
+          return result;
+        })
+        .immediate();
+    } catch (e) {
+      // fn's own failure (a full disk while renaming) passes as it is; the database's is said as such.
+      if (running || e instanceof SlimeError) throw e;
+      throw dbError(this.file, 'register', e);
+    }
+  }
+
+  /**
    * Registers `info` (or replaces the registration of the same path, as a repair does)
    * with its references, in one transaction. Each reference must be valid or the path
    * itself.

@@ -13,7 +13,6 @@
  * Layout of `.slime/`:
  *   db.sqlite (+ -wal, -shm)  the metadata of each valid path, build durations
  *   locks/<hash>.lock          per-derivation build locks
- *   locks/<hash>.path.lock     per-path locks, held while a path is moved in and registered
  *   locks/<hash>.pgid          process group of the builder running under a build lock
  *   locks/store.lock           the gc lock: gc and repair hold it exclusively, adders shared
  *   tmp/                       paths being assembled before their atomic rename into the store
@@ -80,11 +79,6 @@ export class Store {
   /** The build lock of a derivation (or of any path: one at a time may make it). */
   lockFile(storePath: string): string {
     return path.join(this.stateDir, 'locks', `${hashPartOf(storePath)}.lock`);
-  }
-
-  /** Held only while a finished path is renamed into place and registered. */
-  pathLockFile(storePath: string): string {
-    return path.join(this.stateDir, 'locks', `${hashPartOf(storePath)}.path.lock`);
   }
 
   /** The gc lock: exclusive for gc and repair, shared by whoever adds paths. */

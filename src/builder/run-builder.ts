@@ -73,6 +73,9 @@ export function buildEnvironment(run: BuilderRun, view: BuilderView): Record<str
   };
 }
 
+/** PATH of an unsandboxed build that declares no host tools: a directory that does not exist. */
+const NO_TOOLS = '/path-not-set';
+
 /** PATH for the build: a directory of links to exactly the declared host tools. */
 export function makeToolsDir(buildDir: string, drv: DrvData): string {
   const dir = `${buildDir}.tools`;
@@ -84,7 +87,9 @@ export function makeToolsDir(buildDir: string, drv: DrvData): string {
 
 /** Resolves with null on success, or the reason the builder failed. */
 export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
-  const toolsDir = makeToolsDir(run.buildDir, run.drv);
+  // Without the sandbox and without declared tools, PATH names no directory, as Nix's
+  // /path-not-set: a build then makes and removes no directory for it.
+  const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : makeToolsDir(run.buildDir, run.drv);
   let launched: LaunchedBuilder;
   try {
     launched = startBuilder(run, toolsDir);

@@ -28,6 +28,26 @@ export interface TargetInfo {
   readonly bench?: { readonly measuredAt: string; readonly reference: string; readonly rows: readonly BenchRow[] };
 }
 
+/**
+ * One run of `slime run`, as the store recorded it (`src/store/run-records.ts`): the
+ * tier the router picked and why, how long the script ran and how it ended.
+ */
+export interface RecentRun {
+  /** When the run ended, ms since the epoch. */
+  readonly time: number;
+  /** The script as the user would name it: relative to the working directory when inside it. */
+  readonly script: string;
+  readonly scriptHash: string;
+  readonly tier: 'full' | 'light';
+  readonly requested: 'auto' | 'full' | 'light';
+  /** The router's reasons, in its words: `needs-full` and `prefers-full` sent the script to Full. */
+  readonly reasons: readonly { readonly kind: string; readonly effect: string; readonly detail: string; readonly line?: number }[];
+  readonly wallMs: number;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly budgetMs: number;
+}
+
 export interface RunOutcome {
   readonly failed: number;
   readonly interrupted: boolean;
@@ -43,6 +63,10 @@ export interface Backend {
   /** Realizes the target's verification step again, its output removed first. */
   rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
   logFile(drvPath: string): string;
+  /** The runs of `slime run` recorded in the store, newest first (the `r` key). */
+  recentRuns?(): Promise<readonly RecentRun[]>;
+  /** Calls `onChange` whenever a run is recorded (by any process); returns the unsubscribe. */
+  watchRecentRuns?(onChange: () => void): () => void;
   /** `slime check` of the target: builds its derivations again and compares (the `c` key). */
   check?(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
 }

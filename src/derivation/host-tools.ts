@@ -7,10 +7,10 @@
  * Names resolve in fixed system directories, never in the caller's PATH, so that the
  * same derivation module gives the same hashes whoever runs it.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execaSync } from 'execa';
 import { SlimeError } from '../errors.js';
 
 export const HOST_TOOL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
@@ -159,36 +159,51 @@ function versionOf(p: string): string {
   return packageVersionOf(p) ?? '';
 }
 
+/**
+ * How long a query about a tool (`--version`, dpkg) may take. The answer goes into
+ * every derivation's hash, so a query that runs out of time is an error, never an
+ * empty version: with a 5 s limit, 8 processes evaluating at once on a loaded machine
+ * (load ~25) recorded `dash 0.5.12-2` in some and nothing in others, and so
+ * different store paths for the same module (test/store-concurrency.test.ts).
+ */
+export const TOOL_QUERY_TIMEOUT_MS = 120_000;
+
+/** Runs a query about a tool; its stdout, and stderr, whether it succeeded, but never a query cut short by the clock. */
+function query(file: string, args: string[], env?: Record<string, string>): { ok: boolean; stdout: string; stderr: string } {
+  const r = execaSync(file, args, {
+    reject: false,
+    stdin: 'ignore',
+    timeout: TOOL_QUERY_TIMEOUT_MS,
+    stripFinalNewline: false,
+    ...(env !== undefined ? { env, extendEnv: false } : {}),
+  });
+  if (r.timedOut) {
+    throw new SlimeError(
+      `\`${[file, ...args].join(' ')}\` did not answer in ${TOOL_QUERY_TIMEOUT_MS / 1000} s; a host tool's identity is part of every derivation's hash, so slime does not guess it: check that the command works, then run slime again`,
+    );
+  }
+  return { ok: !r.failed, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
 /** `dash 0.5.12-2` for a file a Debian package installed (under its /usr-merged name too). */
 export function packageVersionOf(p: string): string | undefined {
   const real = fs.realpathSync(p);
   const candidates = [...new Set([real, real.replace(/^\/usr\/(s?bin|lib)\//, '/$1/'), p])];
   for (const file of candidates) {
-    try {
-      const owner = execFileSync('dpkg-query', ['-S', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      const pkg = owner.split(':')[0]!.trim();
-      const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      if (pkg !== '' && version !== '') return `${pkg} ${version}`;
-    } catch {
-      continue;
-    }
+    // Not owned by a package (exit 1), or no dpkg on this machine: the next name, else no version.
+    const owner = query('dpkg-query', ['-S', file]);
+    if (!owner.ok) continue;
+    const pkg = owner.stdout.split(':')[0]!.trim();
+    const version = query('dpkg-query', ['-W', '-f', '${Version}', pkg]);
+    if (version.ok && pkg !== '' && version.stdout !== '') return `${pkg} ${version.stdout}`;
   }
   return undefined;
 }
 
 function versionLine(p: string): string {
-  let text: string;
-  try {
-    text = execFileSync(p, ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 5000,
-      env: { PATH: HOST_TOOL_DIRS.join(':'), LC_ALL: 'C' },
-    });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    text = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-  }
+  const r = query(p, ['--version'], { PATH: HOST_TOOL_DIRS.join(':'), LC_ALL: 'C' });
+  // A tool that refuses the flag says why on stderr: that text is what versionOf looks at.
+  const text = r.ok ? r.stdout : `${r.stdout}${r.stderr}`;
   return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
 }
 

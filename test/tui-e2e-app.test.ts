@@ -39,7 +39,8 @@ async function expectTerminalRestored(term: Tmux): Promise<void> {
   expect(term.display('alternate=#{alternate_on} cursor=#{cursor_flag}')).toBe('alternate=0 cursor=1');
 }
 
-describe('slime tui in a terminal', () => {
+// Each test drives a real terminal through several screens: minutes, not seconds, on a loaded machine.
+describe('slime tui in a terminal', { timeout: 600_000 }, () => {
   let term: Tmux | undefined;
   afterEach(() => {
     term?.kill();

@@ -7,10 +7,10 @@
  * Names resolve in fixed system directories, never in the caller's PATH, so that the
  * same derivation module gives the same hashes whoever runs it.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execaSync } from 'execa';
 import { SlimeError } from '../errors.js';
 
 export const HOST_TOOL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
@@ -168,21 +168,26 @@ function versionOf(p: string): string {
  */
 export const TOOL_QUERY_TIMEOUT_MS = 120_000;
 
-/** Runs a query about a tool; its stdout, and stderr, whether it succeeded, but never a query cut short by the clock. */
+/**
+ * Runs a query about a tool: its stdout and stderr and whether it succeeded, but never
+ * a query cut short by the clock. (node:child_process, not execa: this module is in
+ * the derivation API's import closure, which a CommonJS derivation module loads with
+ * require(), and execa is ESM only: docs/architecture.md.)
+ */
 function query(file: string, args: string[], env?: Record<string, string>): { ok: boolean; stdout: string; stderr: string } {
-  const r = execaSync(file, args, {
-    reject: false,
-    stdin: 'ignore',
+  const r = spawnSync(file, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: TOOL_QUERY_TIMEOUT_MS,
-    stripFinalNewline: false,
-    ...(env !== undefined ? { env, extendEnv: false } : {}),
+    maxBuffer: 16 * 1024 * 1024,
+    ...(env !== undefined ? { env } : {}),
   });
-  if (r.timedOut) {
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
     throw new SlimeError(
       `\`${[file, ...args].join(' ')}\` did not answer in ${TOOL_QUERY_TIMEOUT_MS / 1000} s; a host tool's identity is part of every derivation's hash, so slime does not guess it: check that the command works, then run slime again`,
     );
   }
-  return { ok: !r.failed, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  return { ok: r.error === undefined && r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** `dash 0.5.12-2` for a file a Debian package installed (under its /usr-merged name too). */

@@ -126,6 +126,7 @@ function verify(python: Derivation, iso: Derivation): Derivation {
     env: { python, isolate: iso, samples },
     tools: shellTools,
     phases: 'verify',
+    comparesSamples: true,
   });
 }
 

@@ -105,6 +105,7 @@ function verifyLight(python: Derivation, run: Derivation, runner: Runner): Deriv
     env: { python, runner: run, runnerLabel: runnerLabels[runner], samples, verifyTimeout: 120 },
     tools: shellTools,
     phases: 'verify',
+    comparesSamples: true,
   });
 }
 

@@ -163,7 +163,7 @@ for name in sys.argv[1:]:
     const file = writeModule(dir, 'odd.ts', `
 import { shellTools } from ${JSON.stringify(path.join(ROOT, 'derivations/toolchains.ts'))};
 import { fullQuick } from ${JSON.stringify(path.join(ROOT, 'derivations/index.ts'))};
-export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'verify', tools: shellTools,
+export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'verify', comparesSamples: true, tools: shellTools,
   args: ['-e', source(${JSON.stringify(path.join(ROOT, 'derivations/verify'))}) + '/build.sh'],
   env: { python: fullQuick.python, isolate: fullQuick.isolate, samples: source(${JSON.stringify(samples)}) } });
 export const targets = [target('odd', 'one sample differs', [check])];`);

@@ -31,6 +31,8 @@ export interface BuildRequest {
   /** Store paths of the inputs: sources and the input derivations' outputs. */
   inputPaths: string[];
   phases?: string;
+  /** Writes a sample comparison's report.json, which a failed build keeps beside its log. */
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /** Build even if the outputs are valid, and replace them (`slime verify --repair`). */
   repair?: boolean;
@@ -221,7 +223,7 @@ function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: str
  */
 function keepFailedReport(req: BuildRequest, tempOutputs: Record<string, string>, logPath: string): void {
   const report = tempOutputs.out && `${tempOutputs.out}/report.json`;
-  if (req.phases === 'verify' && report && fs.existsSync(report)) fs.copyFileSync(report, failedReportPath(logPath));
+  if (req.comparesSamples === true && report && fs.existsSync(report)) fs.copyFileSync(report, failedReportPath(logPath));
 }
 
 export function failedReportPath(logPath: string): string {

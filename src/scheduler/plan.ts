@@ -28,6 +28,8 @@ export interface GraphNode {
   outputs: Record<string, string>;
   fixedOutput: boolean;
   phases?: string;
+  /** Writes a sample comparison's report.json (DerivationSpec.comparesSamples). */
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /** Why its rebuilds are expected to differ (see DerivationSpec.nondeterministic). */
   nondeterministic?: string;
@@ -66,6 +68,7 @@ function toNode(d: Derivation): GraphNode {
     outputs: d.outputs,
     fixedOutput: Boolean(d.fixedOutput),
     phases: d.phases,
+    ...(d.comparesSamples === true ? { comparesSamples: true } : {}),
     timeoutMs: d.timeoutMs,
     nondeterministic: d.nondeterministic,
   };
@@ -81,6 +84,7 @@ export function plannedEvent(nodes: GraphNode[], store: Store): PlannedDerivatio
     valid: store.allValid(Object.values(n.outputs)),
     expectedMs: store.expectedDuration(n.name),
     phases: n.phases,
+    ...(n.comparesSamples === true ? { comparesSamples: true } : {}),
   }));
 }
 

@@ -187,7 +187,7 @@ class GraphRun {
       if (!store.allValid(n.sources.map((s) => s.storePath)) || !store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
       for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath, sourceEntries);
       const result = await realizeDerivation(
-        { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
+        { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, comparesSamples: n.comparesSamples, timeoutMs: n.timeoutMs },
         {
           store: this.opts.store,
           emit,
@@ -225,7 +225,7 @@ class GraphRun {
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });
       if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
     }
-    if (n.phases === 'verify') await this.announceVerification(n);
+    if (n.comparesSamples === true) await this.announceVerification(n);
     this.finished.add(n.drvPath);
     this.release(n.drvPath);
   }
@@ -269,7 +269,7 @@ class GraphRun {
       logPath: failure.logPath,
       keptBuildDir: failure.keptBuildDir,
     });
-    if (n.phases === 'verify' && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
+    if (n.comparesSamples === true && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing && this.stopped === undefined) {
       this.stopped = { by: 'failure', drvPath: n.drvPath };

@@ -67,7 +67,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const graph = planGraph(resolveTarget(mod, targetName).derivations);
-  const verifyNode = graph.find((n) => n.phases === 'verify' && n.drv.env.samples !== undefined);
+  const verifyNode = graph.find((n) => n.comparesSamples === true && n.drv.env.samples !== undefined);
   if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
   const { python, isolate, samples } = verifyNode.drv.env;
   // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.

@@ -48,7 +48,7 @@ const options = {
   ...substitutionOptions,
 } as const;
 
-/** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
+/** The derivation of a target that compares its samples (`comparesSamples`), if it has one. */
 function verifyStep(roots: Derivation[]): Derivation | undefined {
   return verifySteps(roots)[0];
 }
@@ -65,7 +65,7 @@ function verifySteps(roots: Derivation[]): Derivation[] {
     const d = stack.pop()!;
     if (seen.has(d.drvPath)) continue;
     seen.add(d.drvPath);
-    if (d.phases === 'verify') found.push(d);
+    if (d.comparesSamples === true) found.push(d);
     else stack.push(...[...d.inputDerivations].reverse());
   }
   return found;

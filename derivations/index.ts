@@ -122,10 +122,10 @@ function verify(python: Derivation, iso: Derivation): Derivation {
   return derivation({
     name: `verify-${iso.name}`,
     builder: 'sh',
-    args: ['-e', `${source(import.meta.url, 'verify')}/build.sh`],
+    args: ['-e', `${source(import.meta.url, 'compare-samples')}/build.sh`],
     env: { python, isolate: iso, samples },
     tools: shellTools,
-    phases: 'verify',
+    phases: 'sample-comparison',
     comparesSamples: true,
   });
 }

@@ -101,10 +101,10 @@ function verifyLight(python: Derivation, run: Derivation, runner: Runner): Deriv
   return derivation({
     name: `verify-light-${run.name}`,
     builder: 'sh',
-    args: ['-e', `${source(import.meta.url, 'verify')}/build.sh`],
+    args: ['-e', `${source(import.meta.url, 'compare-samples')}/build.sh`],
     env: { python, runner: run, runnerLabel: runnerLabels[runner], samples, verifyTimeout: 120 },
     tools: shellTools,
-    phases: 'verify',
+    phases: 'sample-comparison',
     comparesSamples: true,
   });
 }

@@ -1,7 +1,7 @@
 /**
  * `phases` names only the reader of a build's output; `comparesSamples` says a
  * derivation writes a sample comparison's report.json, which slime then announces in a
- * `verified` event (issue 8: `phases: 'verify'` doubled as that role). Also through the
+ * `verified` event (issue 8: `phases: 'sample-comparison'` doubled as that role). Also through the
  * evaluation cache, which once dropped a field that rides beside the ATerm.
  */
 import path from 'node:path';
@@ -32,7 +32,7 @@ describe('comparesSamples', () => {
 const writeReport = 'mkdir $out; cat > $out/report.json <<' + "'JSON'\\n" + ${JSON.stringify(REPORT)} + '\\nJSON\\n';
 const step = (name: string, extra: object) => derivation({ name, builder: '/bin/sh', args: ['-c', writeReport], tools: ['mkdir', 'cat'], ...extra });
 export const compares = step('compares', { comparesSamples: true });
-export const readerOnly = step('reader-only', { phases: 'verify' });
+export const readerOnly = step('reader-only', { phases: 'sample-comparison' });
 export const targets = [target('t', 'two reports, one comparison', [compares, readerOnly])];`);
     const args = ['realize', 't', '-f', file, '--store', path.join(dir, 'store'), '--log-format', 'json', '--no-link'];
     const first = await slime(args, { cwd: dir });

@@ -10,14 +10,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readReport, outcomeOf, type VerifyReport } from '../src/verify/report.js';
+import { readReport, outcomeOf, type ComparisonReport } from '../src/comparison/report.js';
 import { ROOT, slime, tempDir } from './support/cli.js';
 
 const BUILD_TIMEOUT = 60 * 60_000;
 
 describe('slime realize light-wasm32-wasmtime', () => {
   let launcher = '';
-  let report: VerifyReport;
+  let report: ComparisonReport;
   let wasi = '';
   let stderr = '';
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TargetDetail } from '../tui/app/TargetDetail.js';
 import { TargetList } from '../tui/app/TargetList.js';
 import type { TargetInfo } from '../tui/app/backend.js';
-import type { SampleResult, VerifyReport } from '../tui/components/Results.js';
+import type { SampleResult, ComparisonReport } from '../tui/components/Results.js';
 
 afterEach(cleanup);
 
@@ -26,7 +26,7 @@ function sample(name: string, outcome: SampleResult['outcome'], note?: string): 
   };
 }
 
-function lightReport(runner: string, wrong: number): VerifyReport {
+function lightReport(runner: string, wrong: number): ComparisonReport {
   const samples = [
     sample('01_hello', 'bit-exact'),
     sample('06_ctypes_libc', 'unsupported', "needs module _ctypes: ModuleNotFoundError: No module named '_ctypes'"),

@@ -1,5 +1,5 @@
 /**
- * The Light tier's use of derivations/verify (build.sh with `runner`, verify.py with
+ * The Light tier's use of derivations/compare-samples (build.sh with `runner`, compare.py with
  * --runner): a stand-in runner (Debian's python3.11 behind a wrapper) that lacks a
  * module, rewords one message and gets one answer wrong, and the outcome each sample
  * is given: bit-exact, message (naming the line), unsupported (naming the module, read
@@ -11,12 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import verifyPhases from '../src/builder/phases/verify.js';
-import { countOutcomes, outcomeOf, readReport, type VerifyReport } from '../src/verify/report.js';
+import verifyPhases from '../src/builder/phases/sample-comparison.js';
+import { countOutcomes, outcomeOf, readReport, type ComparisonReport } from '../src/comparison/report.js';
 
 const PYTHON = '/usr/bin/python3.11';
 const root = path.resolve(import.meta.dirname, '..');
-const buildSh = path.join(root, 'derivations/verify/build.sh');
+const buildSh = path.join(root, 'derivations/compare-samples/build.sh');
 
 // Each sample's file name tells the stand-in runner what to do differently.
 const crafted: Record<string, { code: string; exitCode?: number; signal?: string }> = {
@@ -62,7 +62,7 @@ sys.meta_path.insert(0, _NoZlib())
 
 let tmp: string;
 let run: { status: number | null; stdout: string; stderr: string };
-let report: VerifyReport;
+let report: ComparisonReport;
 const sample = (name: string) => report.samples.find((s) => s.name === name)!;
 
 function build(env: Record<string, string>, name: string) {
@@ -140,9 +140,9 @@ describe('verify with a Light tier runner', () => {
     const read = verifyPhases();
     let last;
     for (const line of run.stdout.split('\n')) last = read(line) ?? last;
-    expect(last).toEqual({ phase: 'verify', done: 8, total: 8, passed: 1 });
-    expect(run.stdout).toContain('slime-verify: outcomes: 1 bit-exact, 1 message, 4 unsupported, 2 wrong\n');
-    expect(run.stdout).toContain('slime-verify: [2/8] fail needs_zlib: unsupported: needs module zlib');
+    expect(last).toEqual({ phase: 'compare', done: 8, total: 8, passed: 1 });
+    expect(run.stdout).toContain('slime-compare: outcomes: 1 bit-exact, 1 message, 4 unsupported, 2 wrong\n');
+    expect(run.stdout).toContain('slime-compare: [2/8] fail needs_zlib: unsupported: needs module zlib');
   });
 
   it('writes report.txt with the outcome marks and counts', async () => {

@@ -55,7 +55,7 @@ export interface Derivation {
   readonly fixedOutput?: FixedOutputSpec;
   /** Which phase recognizer reads this build's output (see src/builder/phases/). */
   readonly phases?: string;
-  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/verify): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
+  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/compare-samples): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
   readonly comparesSamples?: boolean;
   /** Wall-clock limit of one build attempt, in ms. */
   readonly timeoutMs?: number;
@@ -81,7 +81,7 @@ export interface DerivationSpec {
   /** A fixed-output derivation: its output must have this hash, and it may use the network. */
   outputHash?: { hash: string; algo?: HashAlgo; mode?: 'flat' | 'recursive' };
   phases?: string;
-  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/verify): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
+  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/compare-samples): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
   comparesSamples?: boolean;
   timeoutMs?: number;
   /**

@@ -241,7 +241,7 @@ class GraphRun {
 
   private async announceVerification(n: GraphNode, reportPath = path.join(n.outputs.out, 'report.json')): Promise<void> {
     try {
-      const { readReport } = await import('../verify/report.js');
+      const { readReport } = await import('../comparison/report.js');
       const report = await readReport(reportPath);
       // The event carries the report: no consumer reads the file again.
       this.opts.events.emit({ type: 'verified', time: Date.now(), drvPath: n.drvPath, passed: report.passed, total: report.total, reportPath, report });

@@ -5,7 +5,7 @@
  */
 import type { EventSink } from '../../src/events.js';
 import type { BenchRow } from '../components/BenchPanel.js';
-import type { VerifyReport } from '../components/Results.js';
+import type { ComparisonReport } from '../components/Results.js';
 
 export interface TargetInfo {
   readonly name: string;
@@ -17,9 +17,9 @@ export interface TargetInfo {
   /** The target has a verification step, so `v` can run it again. */
   readonly verifies: boolean;
   /** The latest verification report: of the valid output, or the one a failed run left. */
-  readonly report?: VerifyReport;
+  readonly report?: ComparisonReport;
   /** The reports of the target's other verifications (the Light tier has one per runner). */
-  readonly moreReports?: readonly VerifyReport[];
+  readonly moreReports?: readonly ComparisonReport[];
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
   /** What the latest `slime check` of the target's derivations found, in words, and whether all was reproducible. */

@@ -10,7 +10,7 @@ import { planGraph } from '../../scheduler/plan.js';
 import { realizeGraph } from '../../scheduler/scheduler.js';
 import { acquireLock } from '../../store/lock.js';
 import type { Store } from '../../store/store.js';
-import { readReport } from '../../verify/report.js';
+import { readReport } from '../../comparison/report.js';
 import type { Backend, RecentRun, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
 import { readRunRecords, watchRunRecords } from '../../store/run-records.js';
 import type { CliContext, Command } from '../command.js';

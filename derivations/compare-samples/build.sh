@@ -1,8 +1,8 @@
-# Builder of the verify derivation: runs verify.py, which sits beside this script,
+# Builder of the verify derivation: runs compare.py, which sits beside this script,
 # under the CPython being verified, and leaves report.json and report.txt in $out.
 #
 # Run by slime's builder as `/bin/sh -e <src>/build.sh`, where src is this whole
-# directory added as a source (verify.py is found next to build.sh). Env contract:
+# directory added as a source (compare.py is found next to build.sh). Env contract:
 #   python         store path of the static CPython (runs $python/bin/python3.11, or
 #                  the python3.N it holds)
 #   isolate        store path of the isolate (runs $isolate/bin/isolate): the Full tier
@@ -14,8 +14,8 @@
 #   NIX_BUILD_TOP  set by slime: the build directory; the runs happen in verify-work/
 #   verifyTimeout  optional: seconds one sample run may take (default 30)
 # Progress lines, the report format, the outcomes and the exit status (0 every sample
-# accepted, 1 some not, 2 unusable inputs) are verify.py's: see its header. Use
-# `phases: 'verify'` so src/builder/phases/verify.ts reads the progress.
+# accepted, 1 some not, 2 unusable inputs) are compare.py's: see its header. Use
+# `phases: 'sample-comparison'` so src/builder/phases/sample-comparison.ts reads the progress.
 
 : "${python:?env python (the CPython store path) is not set: the verify derivation must pass it}"
 if [ -n "${runner:-}" ]; then
@@ -34,16 +34,16 @@ for candidate in "$python"/bin/python3.[0-9] "$python"/bin/python3.[0-9][0-9]; d
   if [ -x "$candidate" ]; then interpreter=$candidate; fi
 done
 if [ -z "$interpreter" ]; then
-  echo "slime-verify: error: $python/bin holds no python3.N; the python input must be a CPython install prefix" >&2
+  echo "slime-compare: error: $python/bin holds no python3.N; the python input must be a CPython install prefix" >&2
   exit 2
 fi
 
 here=$(dirname "$0")
-if [ ! -f "$here/verify.py" ]; then
-  echo "slime-verify: error: verify.py is not beside $0; add the whole derivations/verify directory as the source and run build.sh from it" >&2
+if [ ! -f "$here/compare.py" ]; then
+  echo "slime-compare: error: compare.py is not beside $0; add the whole derivations/compare-samples directory as the source and run build.sh from it" >&2
   exit 2
 fi
 
-exec "$interpreter" "$here/verify.py" \
+exec "$interpreter" "$here/compare.py" \
   --python "$python" "$@" --samples "$samples" --out "$out" \
   --work "$NIX_BUILD_TOP/verify-work" --timeout "${verifyTimeout:-30}"

@@ -1,5 +1,5 @@
 /**
- * The report the verify derivation writes (derivations/verify/verify.py), as types,
+ * The report the verify derivation writes (derivations/compare-samples/compare.py), as types,
  * and a reader that checks a file really is one before the CLI or the TUI trusts it.
  *
  *   report.json = {
@@ -25,7 +25,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 
-/** How a sample fared (verify.py's header defines them); the Full tier knows only the first and the last. */
+/** How a sample fared (compare.py's header defines them); the Full tier knows only the first and the last. */
 export const OUTCOMES = ['bit-exact', 'message', 'unsupported', 'wrong'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -75,7 +75,7 @@ export interface SampleResult {
   problem?: string;
 }
 
-export interface VerifyReport {
+export interface ComparisonReport {
   /** `light` for a Light tier runner's report; absent for the Full tier. */
   tier?: 'light';
   /** The Light tier runner's name ("CPython-wasi, wasmtime (AOT)"). */
@@ -95,7 +95,7 @@ export interface VerifyReport {
 /** A file that is not a verify report, or one that contradicts itself. */
 export class ReportError extends SlimeError {
   constructor(source: string, cause: string) {
-    super(`verify report ${source}: ${cause}; it was not written by derivations/verify/verify.py or is damaged: realize the verify target again`);
+    super(`verify report ${source}: ${cause}; it was not written by derivations/compare-samples/compare.py or is damaged: realize the verify target again`);
     this.name = 'ReportError';
   }
 }
@@ -104,7 +104,7 @@ export class ReportError extends SlimeError {
  * Reads and checks a report. `file` is report.json itself or the verify
  * derivation's output directory that holds it.
  */
-export async function readReport(file: string): Promise<VerifyReport> {
+export async function readReport(file: string): Promise<ComparisonReport> {
   let target = file;
   let text: string;
   try {
@@ -125,11 +125,11 @@ export async function readReport(file: string): Promise<VerifyReport> {
 }
 
 /** Checks that `json` is a verify report; `source` names it in errors. */
-export function parseReport(json: unknown, source: string): VerifyReport {
+export function parseReport(json: unknown, source: string): ComparisonReport {
   const c = new Checker(source);
   const top = c.object(json, 'the report');
   const samples = c.array(top.samples, 'samples').map((s, i) => parseSample(c, s, `samples[${i}]`));
-  const report: VerifyReport = {
+  const report: ComparisonReport = {
     ...(top.tier !== undefined ? { tier: c.oneOf(top.tier, 'tier', ['light'] as const) } : {}),
     ...(top.runner !== undefined ? { runner: c.string(top.runner, 'runner') } : {}),
     python: c.string(top.python, 'python'),
@@ -168,7 +168,7 @@ export function outcomeOf(s: SampleResult): Outcome {
 }
 
 /** Samples per outcome, counted from the samples. */
-export function countOutcomes(report: VerifyReport): Record<Outcome, number> {
+export function countOutcomes(report: ComparisonReport): Record<Outcome, number> {
   return Object.fromEntries(OUTCOMES.map((k) => [k, report.samples.filter((s) => outcomeOf(s) === k).length])) as Record<Outcome, number>;
 }
 

@@ -9,7 +9,7 @@ stdout bytes, stderr bytes and the way the process ended.
 
 Usage (build.sh maps the derivation's environment onto these options):
 
-    python3.11 verify.py --python DIR (--isolate DIR | --runner DIR --runner-label TEXT)
+    python3.11 compare.py --python DIR (--isolate DIR | --runner DIR --runner-label TEXT)
                          --samples DIR --out DIR --work DIR [--timeout SECONDS]
 
 Every sample gets an outcome (report.json: "outcome", with a "note" for the last three):
@@ -52,19 +52,19 @@ that is broken on this python (say, a missing extension module raising ImportErr
 both) would pass without testing anything.
 
 Outputs:
-    OUT/report.json  the machine-readable report (read by src/verify/report.ts);
+    OUT/report.json  the machine-readable report (read by src/comparison/report.ts);
                      deterministic: no times, no temporary paths
     OUT/report.txt   the same for people, ending with a line `P/N bit-exact`
     WORK/report.json a copy: when a sample fails, this script exits 1, and a failed
                      build's OUT is never kept in the store; the build directory can be
                      kept, and the differences are also printed on stderr.
 
-Progress on stdout, one line per event, read by src/builder/phases/verify.ts:
-    slime-verify: N samples
-    slime-verify: [I/N] pass NAME
-    slime-verify: [I/N] fail NAME: REASON          (Light tier: REASON starts with the outcome)
-    slime-verify: outcomes: B bit-exact, M message, U unsupported, W wrong   (Light tier)
-    slime-verify: P/N bit-exact
+Progress on stdout, one line per event, read by src/builder/phases/sample-comparison.ts:
+    slime-compare: N samples
+    slime-compare: [I/N] pass NAME
+    slime-compare: [I/N] fail NAME: REASON          (Light tier: REASON starts with the outcome)
+    slime-compare: outcomes: B bit-exact, M message, U unsupported, W wrong   (Light tier)
+    slime-compare: P/N bit-exact
 
 Exit status: 0 when every sample passed (the Light tier: always, once the report is
 written), 1 when any failed (after writing the report),
@@ -87,7 +87,7 @@ import subprocess
 import sys
 import time
 
-PROGRESS = "slime-verify:"
+PROGRESS = "slime-compare:"
 # What the report calls the interpreter compared with python: "isolate" or "runner".
 CANDIDATE = "isolate"
 # How much of a differing line the report quotes: enough to see the difference in

@@ -28,8 +28,9 @@ verification, realizes the one you pick (Enter) with the live view of
 next match), shows the target's verification results and latest \`slime bench\`,
 reruns the verification (v), checks that the target rebuilds bit for bit (c,
 as \`slime check\`), and lists the recent runs of \`slime run\` with the tier the
-router picked, its reasons, the wall time and the exit status (r). The bottom line always lists the keys; q quits,
-and Ctrl-C stops running builds before quitting.
+router picked, its reasons, the wall time and the exit status (r). The bottom
+line always lists the keys; q quits, and Ctrl-C stops running builds before
+quitting.
 
 Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
 

@@ -60,6 +60,18 @@ describe('canonical NAR restore', () => {
     expect(fs.readFileSync(path.join(dest, 'lib', 'big.a')).equals(fs.readFileSync(path.join(tree, 'lib', 'big.a')))).toBe(true);
   });
 
+  it('makes the canonical modes whatever the umask (077 here)', () => {
+    const dest = path.join(work, 'umask-077');
+    const script = `import { narRestore } from ${JSON.stringify(path.resolve('dist/src/nar/restore.js'))};
+import { narDump } from ${JSON.stringify(path.resolve('dist/src/nar/dump.js'))};
+await narRestore(narDump(${JSON.stringify(tree)}), ${JSON.stringify(dest)}, { canonical: true });`;
+    const r = spawnSync('sh', ['-c', `umask 077 && exec ${JSON.stringify(process.execPath)} --input-type=module -e "$0"`, script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.statSync(path.join(dest, 'run')).mode & 0o777).toBe(0o555);
+    expect(fs.statSync(path.join(dest, 'lib', 'big.a')).mode & 0o777).toBe(0o444);
+    expect(fs.statSync(path.join(dest, 'lib', 'small-001.py')).mode & 0o777).toBe(0o444);
+  });
+
   it('leaves nothing, read-only directories included, when the NAR breaks off midway', async () => {
     const nar: Buffer[] = [];
     for await (const c of narDump(tree)) nar.push(c as Buffer);

@@ -222,7 +222,11 @@ class Writer {
   private failure: unknown;
   private static readonly FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-  constructor(readonly canonical: boolean) {}
+  private readonly umask: number;
+
+  constructor(readonly canonical: boolean) {
+    this.umask = canonical ? currentUmask() : 0;
+  }
 
   /** Waits until `size` more bytes may be pending; throws the first failure of a write. */
   async admit(size: number): Promise<void> {
@@ -315,14 +319,24 @@ class Writer {
 
   private async finishFile(fd: number, executable: boolean): Promise<void> {
     if (this.canonical) {
-      // The mode exactly, whatever the umask took from it; then mtime 1, as Nix leaves store files.
-      await call((cb) => fs.fchmod(fd, this.mode(executable), cb));
+      // The mode exactly, where the umask took from it; then mtime 1, as Nix leaves store files.
+      if (this.umask & 0o555) await call((cb) => fs.fchmod(fd, this.mode(executable), cb));
       await call((cb) => fs.futimes(fd, 1, 1, cb));
     } else if (executable) {
       // As Nix: whoever may read an executable may also run it.
       const st = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
       await call((cb) => fs.fchmod(fd, st.mode | 0o111, cb));
     }
+  }
+}
+
+/** The process's umask, read where reading it does not change it (Linux); else assume it strips everything. */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? parseInt(m[1], 8) : 0o777;
+  } catch {
+    return 0o777;
   }
 }
 

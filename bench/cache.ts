@@ -10,7 +10,7 @@
  * bind-mounts an empty directory over the store dir, so slime pulls into an empty
  * store with the same store dir while the real one stays untouched), Debian's nix 2.8
  * and nginx with its dav module. Without them the benchmark says what is missing and
- * measures nothing.
+ * measures nothing. SLIME_BENCH_CACHE_PART=transfer or =closure runs one half only.
  *
  * Figures (medians of alternating rounds, slime first):
  *   push file://   slime cache push file://A P        | nix copy --to file://B?compression=zstd (from a Nix store holding P)
@@ -138,9 +138,12 @@ export const cacheBenchmark: Benchmark = {
     try {
       log(`cache: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${rounds} round(s), load ${os.loadavg()[0].toFixed(1)}`);
       // Not timed: the caches both tools pull from, and a Nix store holding the path for Nix's pushes.
-      slime('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', key);
-      slime('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', key);
-      nix('copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p);
+      const part = process.env.SLIME_BENCH_CACHE_PART;
+      if (part !== 'closure') {
+        slime('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', key);
+        slime('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', key);
+        nix('copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p);
+      }
       const steps: [string, () => Measured, () => Measured, number | undefined][] = [
         [
           'push file://',
@@ -169,13 +172,15 @@ export const cacheBenchmark: Benchmark = {
         ],
       ];
       const clean = () => {
+        // Nix's narinfo disk cache too: it would remember that a cache emptied since holds the path, and skip the push.
+        removeTree(env.XDG_CACHE_HOME!);
         for (const d of ['s-push', 'n-push', 'n-pull']) {
           removeTree(path.join(work, d));
           removeTree(path.join(webroot, d));
         }
         resetEmpty();
       };
-      for (const [name, a, b, target] of steps) {
+      for (const [name, a, b, target] of part === 'closure' ? [] : steps) {
         const as: Measured[] = [];
         const bs: Measured[] = [];
         for (let i = 0; i < rounds; i++) {
@@ -188,7 +193,7 @@ export const cacheBenchmark: Benchmark = {
         figures.push(figure(`cache: ${name} CPython quick (${(narSize / 1e6).toFixed(0)} MB NAR)`, as, 'nix copy', bs, target));
       }
       clean();
-      figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 2, slime, slimeInEmptyStore, nix, trust, resetEmpty, log));
+      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 2, slime, slimeInEmptyStore, nix, trust, resetEmpty, log));
       return figures;
     } finally {
       nginx.stop();

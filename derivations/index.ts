@@ -204,7 +204,7 @@ export const targets = [
   ]),
   target('light-rustpython', 'Light tier, opt-in (~20-40 min): RustPython 0.5.0 native and for wasm32-wasip1 under wasmtime (AOT), verified against python3.11 and wasm against native', [
     rustpython, rustpythonWasm,
-    lightRust.runners.native, lightRust.runners['wasmtime-aot'], lightRust.runners.wasmtime,
+    lightRust.runners.native, lightRust.runners['wasmtime-aot'],
     lightRust.verification.native, lightRust.verification['wasmtime-aot'],
   ]),
 ];

@@ -69,7 +69,7 @@ function precompiled(wasm: Derivation, modulePath: string, cwasmName: string, ru
 }
 
 type Runner = 'wasmtime-aot' | 'wasmtime' | 'node';
-type RustPythonRunner = 'native' | 'wasmtime-aot' | 'wasmtime';
+type RustPythonRunner = 'native' | 'wasmtime-aot';
 
 /** Human names of the runners, as reports and `slime bench` print them. */
 export const runnerLabels: Record<Runner, string> = {
@@ -81,7 +81,6 @@ export const runnerLabels: Record<Runner, string> = {
 export const rustpythonLabels: Record<RustPythonRunner, string> = {
   native: 'RustPython, native',
   'wasmtime-aot': 'RustPython-wasm32, wasmtime (AOT)',
-  wasmtime: 'RustPython-wasm32, wasmtime (JIT)',
 };
 
 /**
@@ -214,8 +213,8 @@ export function rustpythonTier(python: Derivation) {
     launcher({ name: `${rustpython.name}-${runner}`, label: rustpythonLabels[runner], runtime, module });
   const runners = {
     native: run('native', 'native', `${rustpython.out}/bin/rustpython`),
+    // No JIT launcher: Cranelift takes ~9 s (idle) to compile the 24 MB module on every start.
     'wasmtime-aot': run('wasmtime-aot', 'wasmtime', `${cwasm.out}/rustpython.cwasm`),
-    wasmtime: run('wasmtime', 'wasmtime', `${rustpythonWasm.out}/bin/rustpython.wasm`),
   } satisfies Record<RustPythonRunner, Derivation>;
   const verification = {
     native: verifyLight(python, runners.native, rustpythonLabels.native),

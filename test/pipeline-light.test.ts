@@ -58,6 +58,44 @@ describe('slime realize light-wasm32-wasmtime', () => {
     expect(stderr).toContain(`${report.passed}/${report.total} bit-exact`);
   });
 
+  it("recurses as deep as python3.11: C recursions end in RecursionError at the same depth, never in a trap", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'deep.py'), `import json, sys
+depth = 0
+def count():
+    global depth
+    depth += 1
+def dive():
+    count()
+    dive()
+class G:
+    def __getattr__(self, name):
+        count()
+        return getattr(G(), name)
+def by_key(x):
+    count()
+    return sorted([1, 2], key=by_key)
+nested = []
+for _ in range(100000):
+    nested = [nested]
+for name, f in [("python", dive), ("getattr", lambda: G().x), ("sorted", lambda: by_key(0)),
+                ("repr", lambda: repr(nested)), ("json", lambda: json.dumps(nested))]:
+    depth = 0
+    try:
+        f()
+    except RecursionError as e:
+        print(name, depth, e)
+print(sys.getrecursionlimit(), sys.path[0] == sys.argv[1])
+`);
+    const args = ['deep.py', fs.realpathSync(dir)];
+    const env = { PATH: '/usr/bin:/bin', PYTHONHASHSEED: '0' };
+    const native = spawnSync(path.join(report.python, 'bin/python3.11'), args, { cwd: dir, encoding: 'utf8', env });
+    const wasm = spawnSync(path.join(launcher, 'bin/python3.11'), args, { cwd: dir, encoding: 'utf8', env });
+    expect(native.stdout).toMatch(/^python 99\d maximum recursion depth exceeded\n/);
+    expect(native.stdout).toMatch(/\n1000 True\n$/);
+    expect({ stdout: wasm.stdout, stderr: wasm.stderr, status: wasm.status }).toEqual({ stdout: native.stdout, stderr: '', status: 0 });
+  });
+
   it('runs a program in the directory it was started in, and keeps the rest of the host out of reach', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'data.txt'), 'from the host\n');

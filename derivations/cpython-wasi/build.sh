@@ -58,9 +58,22 @@ config_site=$NIX_BUILD_TOP/config.site
 cp Tools/wasm/config.site-wasm32-wasi "$config_site"
 chmod u+w "$config_site"
 printf '%s\n' 'ac_cv_func_clock_nanosleep=no' 'ac_cv_lib_rt_clock_nanosleep=no' >>"$config_site"
-# wasi-libc declares realpath() but lacks it: slime_wasi_realpath.c (below) provides
-# it, so that sys.path[0] is the script's absolute directory as in python3.11.
+# A cross build cannot run configure's alignment test and assumes aligned access is
+# required, which selects the FNV string hash. wasm loads and stores may be unaligned:
+# with this python.wasm hashes strings with python3.11's siphash13, truncated to its
+# 32-bit Py_hash_t, so the low bits, and with them the iteration order of a set of
+# strings, are python3.11's (for a given PYTHONHASHSEED).
+printf '%s\n' 'ac_cv_aligned_required=no' >>"$config_site"
+# wasi-libc lacks realpath() (its <stdlib.h> hides the declaration: "WASI has no
+# absolute paths"): slime_wasi_realpath.c (below) provides it, so that sys.path[0] is
+# the script's absolute directory as in python3.11. Its one caller, fileutils.c, gets
+# the declaration as its first line.
 printf '%s\n' 'ac_cv_func_realpath=yes' >>"$config_site"
+if [ "$(grep -c '= realpath(' Python/fileutils.c)" != 1 ]; then
+  echo "slime: error: Python/fileutils.c should call realpath() exactly once; update the realpath declaration in derivations/cpython-wasi/build.sh" >&2
+  exit 1
+fi
+sed -i '1i char *realpath(const char *path, char *resolved); /* slime: derivations/cpython-wasi/slime_wasi_realpath.c */' Python/fileutils.c
 export CONFIG_SITE=$config_site
 
 export CC="clang --target=wasm32-wasi --sysroot=$sysroot"

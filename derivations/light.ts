@@ -179,11 +179,26 @@ export const rustStdCrates = derivation({
   outputHash: { hash: '1l2ny9zmvdkna2d2pzcqw1fy9ijwwkf6m7h72yszjy7h6kpv2l9q', algo: 'sha256', mode: 'recursive' },
 });
 
+/**
+ * The native build's crate and crates: RustPython 0.5.0's own published Cargo.lock
+ * (see derivations/rustpython-native/Cargo.toml for why it is not the wasm build's).
+ */
+const rustpythonNativeCrate = source(import.meta.url, 'rustpython-native');
+
+export const rustpythonNativeCrates = derivation({
+  name: 'rustpython-0.5.0-native-crates',
+  builder: 'sh',
+  args: ['-e', source(import.meta.url, 'isolate/vendor.sh')],
+  env: { src: rustpythonNativeCrate },
+  tools: [...shellTools, ...rustTools()],
+  outputHash: { hash: '10iy8jxjrl0xkxyir4hm4pyx96ifmg2gmlhd4kl6yc01akw2mm61', algo: 'sha256', mode: 'recursive' },
+});
+
 export const rustpython = derivation({
   name: 'rustpython-0.5.0',
   builder: 'sh',
   args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
-  env: { src: rustpythonCrate, vendor: rustpythonCrates, target: '' },
+  env: { src: rustpythonNativeCrate, vendor: rustpythonNativeCrates, target: '' },
   tools: [...shellTools, ...cTools, ...rustTools()],
   phases: 'cargo',
 });

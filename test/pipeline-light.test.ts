@@ -48,13 +48,18 @@ describe('slime realize light-wasm32-wasmtime', () => {
     expect(report.runner).toBe('CPython-wasi, wasmtime (AOT)');
     expect(report.total).toBe(manifest.samples.length);
     const by = (o: string) => report.samples.filter((s) => outcomeOf(s) === o).map((s) => s.name).sort();
-    // wasm32 differences no module explains: sys.path[0] stays relative without realpath
-    // (and str hashes are 32-bit); CPython's WASI build sets the recursion limit to 600.
-    expect(by('wrong')).toEqual(['08_argv_path_file', '13_recursion_depth']);
+    // Nothing is wrong: sys.path[0] is absolute (slime's realpath) and the recursion limit
+    // is python3.11's; what wasm32 cannot print is hash(), 32 bits wide there.
+    expect(by('wrong')).toEqual([]);
     expect(by('message')).toEqual([]);
+    const outcome = (name: string) => report.samples.find((s) => s.name === name)!;
+    expect(outcomeOf(outcome('13_recursion_depth'))).toBe('bit-exact');
+    expect(outcome('08_argv_path_file').note).toMatch(/^needs a 64-bit hash\(\): stdout line 11 follow hash values .* 32 bits wide here$/);
+    // Only the line naming where _pickle was loaded from differs, though _hashlib is missing too.
+    expect(outcome('11_pickle_accelerated').note).toMatch(/^needs dynamic loading: 1 line/);
     for (const s of report.samples.filter((x) => outcomeOf(x) === 'unsupported')) expect(s.note).toMatch(/^needs /);
     expect(report.samples.find((s) => s.name === '06_ctypes_libc')!.note).toMatch(/^needs module _ctypes/);
-    expect(report.passed).toBeGreaterThanOrEqual(50);
+    expect(report.passed).toBeGreaterThanOrEqual(51);
     expect(stderr).toContain(`${report.passed}/${report.total} bit-exact`);
   });
 

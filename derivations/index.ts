@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
-import { lightTier, rustpython, rustpythonWasm } from './light.js';
+import { lightTier, rustpython, rustpythonTier, rustpythonWasm } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -183,6 +183,8 @@ export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 const quickBolt = boltIsolate(fullQuick.python);
 /** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
 export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
+/** RustPython 0.5.0's runners, verified against the same python3.11. */
+export const lightRust = rustpythonTier(fullQuick.python);
 
 export const targets = [
   target('full-x86_64', 'Full tier: PGO+LTO static CPython 3.11.2, the isolate, bit-exact verification', [full.isolate, full.verification]),
@@ -200,7 +202,9 @@ export const targets = [
   target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
     light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
   ]),
-  target('light-rustpython', 'Light tier, opt-in: RustPython 0.5.0 native and for wasm32-wasip1 (declared; the build is not verified yet)', [
+  target('light-rustpython', 'Light tier, opt-in (~20-40 min): RustPython 0.5.0 native and for wasm32-wasip1 under wasmtime (AOT), verified against python3.11 and wasm against native', [
     rustpython, rustpythonWasm,
+    lightRust.runners.native, lightRust.runners['wasmtime-aot'],
+    lightRust.verification.native, lightRust.verification['wasmtime-aot'],
   ]),
 ];

@@ -1,7 +1,7 @@
 /**
  * `phases` names only the reader of a build's output; `comparesSamples` says a
  * derivation writes a sample comparison's report.json, which slime then announces in a
- * `verified` event (issue 8: `phases: 'sample-comparison'` doubled as that role). Also through the
+ * `verified` event (issue 8: the phase reader's name doubled as that role). Also through the
  * evaluation cache, which once dropped a field that rides beside the ATerm.
  */
 import path from 'node:path';

@@ -64,6 +64,19 @@ describe('the results panel for the Light tier', () => {
     expect(frame).toContain('stdout line 1  python : "limit 1000"');
   });
 
+  it("shows a wasm runner's agreement with its native twin, and the samples where they part", () => {
+    const wasm = lightReport('RustPython-wasm32, wasmtime (AOT)', 0);
+    const twinned: ComparisonReport = {
+      ...wasm,
+      native: { runner: 'RustPython, native', same: 1, differs: ['06_ctypes_libc'] },
+      samples: wasm.samples.map((s) => ({ ...s, native: s.name === '06_ctypes_libc' ? ('differs' as const) : ('same' as const) })),
+    };
+    const { lastFrame } = render(<TargetDetail target={{ ...target, name: 'light-rustpython', report: twinned, moreReports: [] }} width={140} height={40} />);
+    const frame = lastFrame()!;
+    expect(frame).toContain('RustPython-wasm32, wasmtime (AOT)  1/2 bit-exact, 0 message, 1 unsupported, 0 wrong; same as native 1/2');
+    expect(frame).toContain('not the same as the native build');
+  });
+
   it('sums up every runner in the target list, red only for a wrong sample', () => {
     const { lastFrame } = render(<TargetList targets={[target]} selected={0} runMarks={{}} width={120} />);
     expect(lastFrame()).toContain('1/3 1/2 bit-exact');

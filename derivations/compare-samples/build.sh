@@ -9,6 +9,9 @@
 #   runner         instead of isolate, the Light tier: store path of a launcher
 #                  (runs $runner/bin/python3.11, see derivations/light/launcher.sh)
 #   runnerLabel    with runner: how the report names it ("CPython-wasi, wasmtime (AOT)")
+#   native         optional, with runner: a launcher of the same interpreter built
+#                  natively; each sample then records whether the runner did the same
+#   nativeLabel    with native: how the report names it
 #   samples        store path of the samples/ directory (manifest.json and programs)
 #   out            set by slime: where the reports go
 #   NIX_BUILD_TOP  set by slime: the build directory; the runs happen in verify-work/
@@ -21,6 +24,10 @@
 if [ -n "${runner:-}" ]; then
   : "${runnerLabel:?env runnerLabel is not set: a Light tier verify derivation must name its runner}"
   set -- --runner "$runner" --runner-label "$runnerLabel"
+  if [ -n "${native:-}" ]; then
+    : "${nativeLabel:?env nativeLabel is not set: a verify derivation with a native twin must name it}"
+    set -- "$@" --native "$native" --native-label "$nativeLabel"
+  fi
 else
   : "${isolate:?env isolate (the isolate store path) is not set, nor runner (a Light tier launcher): the verify derivation must pass one}"
   set -- --isolate "$isolate"

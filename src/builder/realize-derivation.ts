@@ -93,6 +93,32 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
   }
 }
 
+/**
+ * Substitution alone, before the derivation's inputs are valid (a substitute needs
+ * its references, which the substituter fetches, not the build's inputs): under the
+ * derivation's lock, the outputs from a cache, or undefined when no cache delivered
+ * them all (the caller builds once the inputs are there).
+ */
+export async function substituteDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult | undefined> {
+  const { store } = opts;
+  const outputs = outputsOf(req.drv);
+  const allValid = () => store.allValid(Object.values(outputs));
+  if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+  const lock = await acquireLock(store.lockFile(req.drvPath), {
+    signal: opts.signal,
+    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
+  });
+  try {
+    if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+    await awaitOrphanedBuild(store, req.drvPath);
+    const started = Date.now();
+    const from = await substitute(req, opts, outputs);
+    return from === undefined ? undefined : { action: 'substituted', outputs, durationMs: Date.now() - started, from };
+  } finally {
+    await lock.release();
+  }
+}
+
 /** Asks the binary caches for the outputs; the cache they came from, or undefined to build. */
 async function substitute(req: BuildRequest, opts: BuildOptions, outputs: Record<string, string>): Promise<string | undefined> {
   if (!opts.substituter) return undefined;

@@ -7,6 +7,8 @@
  *     "python": store path, "isolate": store path, "timeoutSeconds": s,
  *     "total": N, "passed": P,
  *     "outcomes"?: {"bit-exact": n, "message": n, "unsupported": n, "wrong": n},
+ *     "native"?: {"runner": label, "report": launcher store path, "same": n, "differs": [names]},
+ *                                                   a wasm runner against its native twin
  *     "samples": [ {
  *       "name", "category", "file", "args": [..], "expectedExitCode": n,
  *       "exitCode": {"python": n|null, "isolate": n|null},   null: killed by the runner
@@ -16,6 +18,7 @@
  *       "pass": bool,                                           outcome == "bit-exact"
  *       "outcome"?: "bit-exact" | "message" | "unsupported" | "wrong",
  *       "note"?: what differs (message: which lines) or what is missing (unsupported),
+ *       "native"?: "same" | "differs",                    with the report's "native"
  *       "firstDifference"?: {"stream": "stdout"|"stderr"|"exit", "line"?: n, "python", "isolate"},
  *       "problem"?: why the reference run itself is wrong (timeout, unexpected exit)
  *     } ]
@@ -73,6 +76,19 @@ export interface SampleResult {
   firstDifference?: FirstDifference;
   /** Present when the reference run itself is wrong: it timed out or exited unlike the manifest says. */
   problem?: string;
+  /** A wasm runner with a native twin: whether this sample ran the same (stdout, stderr, exit) on both. */
+  native?: 'same' | 'differs';
+}
+
+/** A wasm runner's agreement with the same interpreter built natively. */
+export interface NativeAgreement {
+  /** The native runner's label. */
+  runner: string;
+  /** Store path of the native launcher (run beside the runner on every sample). */
+  report: string;
+  same: number;
+  /** Names of the samples that ran differently. */
+  differs: string[];
 }
 
 export interface ComparisonReport {
@@ -82,6 +98,8 @@ export interface ComparisonReport {
   runner?: string;
   /** Samples per outcome. */
   outcomes?: Record<Outcome, number>;
+  /** A wasm runner against its native twin. */
+  native?: NativeAgreement;
   /** Store path of the CPython the isolate is compared with. */
   python: string;
   /** Store path of the isolate. */
@@ -154,6 +172,17 @@ export function parseReport(json: unknown, source: string): ComparisonReport {
       if (report.outcomes[k] !== n) throw new ReportError(source, `outcomes.${k} is ${report.outcomes[k]} but ${n} samples have that outcome`);
     }
   }
+  if (top.native !== undefined) {
+    const n = c.object(top.native, 'native');
+    report.native = {
+      runner: c.string(n.runner, 'native.runner'),
+      report: c.string(n.report, 'native.report'),
+      same: c.count(n.same, 'native.same'),
+      differs: c.array(n.differs, 'native.differs').map((d, i) => c.string(d, `native.differs[${i}]`)),
+    };
+    const same = samples.filter((s) => s.native === 'same').length;
+    if (report.native.same !== same) throw new ReportError(source, `native.same is ${report.native.same} but ${same} samples have native: same`);
+  }
   const names = new Set<string>();
   for (const s of samples) {
     if (names.has(s.name)) throw new ReportError(source, `sample ${s.name} appears twice`);
@@ -195,6 +224,7 @@ function parseSample(c: Checker, json: unknown, at: string): SampleResult {
     }
   }
   if (o.note !== undefined) sample.note = c.string(o.note, `${at}.note`);
+  if (o.native !== undefined) sample.native = c.oneOf(o.native, `${at}.native`, ['same', 'differs'] as const);
   if (sample.pass && (sample.firstDifference || sample.problem)) {
     throw new ReportError(c.source, `${at} (${sample.name}) passes yet records a difference or a problem`);
   }

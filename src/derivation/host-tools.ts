@@ -32,24 +32,28 @@ interface CacheEntry {
 /**
  * Resolves tools and remembers their identity keyed by the file's inode, size and
  * mtime, so that a no-op `slime realize` does not rehash gcc or run `--version` again.
+ *
+ * Two such memories: the store's (`cacheFile`), and the user's (`userCacheFile`,
+ * see userToolCacheFile), which a new, empty store on the same machine starts from,
+ * so that its first evaluation (substituting a whole build from a cache, say) does
+ * not hash and run some eighty tools again. An entry is used only while the file's
+ * inode, size and mtime are those it was taken from, whichever memory holds it.
  */
 export class HostToolResolver {
   private cache: Record<string, CacheEntry> = {};
+  private userCache: Record<string, CacheEntry> = {};
   private dirty = false;
+  private userDirty = false;
   /** What this evaluation resolved, by the name or path it was asked for. */
   private readonly resolved = new Map<string, HostTool>();
 
   constructor(
     private readonly cacheFile?: string,
     private readonly extraDirs: string[] = [],
+    private readonly userCacheFile?: string,
   ) {
-    if (cacheFile) {
-      try {
-        this.cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-      } catch {
-        this.cache = {};
-      }
-    }
+    if (cacheFile) this.cache = readCache(cacheFile);
+    if (userCacheFile) this.userCache = readCache(userCacheFile);
   }
 
   resolve(nameOrPath: string): HostTool {
@@ -63,9 +67,14 @@ export class HostToolResolver {
     const key = `v2:${st.ino}:${st.size}:${st.mtimeMs}`;
     let entry = this.cache[real];
     if (!entry || entry.key !== key) {
-      entry = { key, sha256: sha256File(real), version: versionOf(found) };
+      const known = this.userCache[real];
+      entry = known?.key === key && typeof known.sha256 === 'string' && typeof known.version === 'string' ? known : { key, sha256: sha256File(real), version: versionOf(found) };
       this.cache[real] = entry;
       this.dirty = true;
+    }
+    if (this.userCacheFile && this.userCache[real]?.key !== key) {
+      this.userCache[real] = entry;
+      this.userDirty = true;
     }
     const tool = { name, path: found, sha256: entry.sha256, version: entry.version };
     this.resolved.set(nameOrPath, tool);
@@ -114,13 +123,47 @@ export class HostToolResolver {
   }
 
   save(): void {
-    if (!this.cacheFile || !this.dirty) return;
-    fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
-    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.cache));
-    fs.renameSync(tmp, this.cacheFile);
-    this.dirty = false;
+    if (this.cacheFile && this.dirty) {
+      writeCache(this.cacheFile, this.cache);
+      this.dirty = false;
+    }
+    if (this.userCacheFile && this.userDirty) {
+      try {
+        // Merged with what another process saved meanwhile; only a speed-up, so a read-only home is no error.
+        writeCache(this.userCacheFile, { ...readCache(this.userCacheFile), ...this.userCache });
+      } catch {
+        // Left unsaved.
+      }
+      this.userDirty = false;
+    }
   }
+}
+
+/**
+ * The user's memory of host tool identities: $SLIME_TOOL_CACHE, else
+ * $XDG_CACHE_HOME/slime/tool-cache.json (default ~/.cache/slime/tool-cache.json);
+ * none when SLIME_TOOL_CACHE is empty or no home is known.
+ */
+export function userToolCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SLIME_TOOL_CACHE !== undefined) return env.SLIME_TOOL_CACHE === '' ? undefined : path.resolve(env.SLIME_TOOL_CACHE);
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'slime', 'tool-cache.json') : undefined;
+}
+
+function readCache(file: string): Record<string, CacheEntry> {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, CacheEntry>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeCache(file: string, cache: Record<string, CacheEntry>): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(cache));
+  fs.renameSync(tmp, file);
 }
 
 function realpathOf(found: string, asked: string): string {

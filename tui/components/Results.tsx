@@ -32,12 +32,16 @@ export interface SampleResult {
   };
   /** Why the reference run itself is wrong (timed out, exited unlike the manifest says). */
   readonly problem?: string;
+  /** A wasm runner with a native twin: whether this sample ran the same on both. */
+  readonly native?: 'same' | 'differs';
 }
 
 export interface ComparisonReport {
   /** A Light tier runner's report names the runner. */
   readonly runner?: string;
   readonly outcomes?: Readonly<Record<Outcome, number>>;
+  /** A wasm runner against the same interpreter built natively. */
+  readonly native?: { readonly runner: string; readonly same: number; readonly differs: readonly string[] };
   readonly total: number;
   readonly passed: number;
   readonly samples: readonly SampleResult[];
@@ -65,8 +69,9 @@ export function summaryOf(report: ComparisonReport): { text: string; ok: boolean
     return { text: `${report.passed}/${report.total} bit-exact${allPass ? '' : `, ${report.total - report.passed} FAIL`}`, ok: allPass };
   }
   const o = report.outcomes;
+  const native = report.native === undefined ? '' : `; same as native ${report.native.same}/${report.total}`;
   return {
-    text: `${o['bit-exact']}/${report.total} bit-exact, ${o.message} message, ${o.unsupported} unsupported, ${o.wrong} wrong`,
+    text: `${o['bit-exact']}/${report.total} bit-exact, ${o.message} message, ${o.unsupported} unsupported, ${o.wrong} wrong${native}`,
     ok: wrong === 0,
   };
 }
@@ -132,6 +137,12 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
         <Text wrap="truncate-end">
           {indent}
           <Text color="yellow">{sample.note}</Text>
+        </Text>
+      ) : null}
+      {sample.native === 'differs' ? (
+        <Text wrap="truncate-end">
+          {indent}
+          <Text color="red">not the same as the native build</Text>
         </Text>
       ) : null}
       {!sample.pass && sample.problem !== undefined ? (

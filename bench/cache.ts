@@ -1,22 +1,25 @@
 /**
- * Benchmark: slime's binary cache against `nix copy` on the CPython quick output
- * (a 321 MB NAR), side by side in one run, and substitution of the whole
- * full-x86_64-quick build against building it.
+ * The binary cache against `nix copy`, side by side in one run, on the CPython quick
+ * output (a 321 MB NAR); and substitution of the whole full-x86_64-quick closure into
+ * an empty store against building it.
  *
- *   npm run build && node dist/bench/cache.js [--store DIR] [--path STORE-PATH] [--runs N] [--no-closure | --closure-only] [--keep]
+ *   npm run bench -- --only cache            (or: node dist/bench/cache.js [--quick])
  *
- * Needs root (a private mount namespace: `unshare -m` bind-mounts an empty directory
- * over the store dir, so slime can pull into an empty store with the same store dir
- * while the real store stays untouched), Debian's nix 2.8, nginx with its dav module,
- * and the path built in the store (default /work/slime-store-shared).
+ * The store: $SLIME_BENCH_STORE (default /work/slime-store-shared), holding the
+ * realized full-x86_64-quick. Needs root (a private mount namespace: `unshare -m`
+ * bind-mounts an empty directory over the store dir, so slime pulls into an empty
+ * store with the same store dir while the real one stays untouched), Debian's nix 2.8
+ * and nginx with its dav module. Without them the benchmark says what is missing and
+ * measures nothing. SLIME_BENCH_CACHE_PART=transfer or =closure runs one half only.
  *
- * Measured for each step: wall time and peak RSS of the process doing it (GNU time):
- *   push file://   slime cache push file://A P      |  nix copy --to file://B?compression=zstd
- *   pull file://   slime cache pull file://A P      |  nix copy --from file://A  (the same bytes)
- *   push http://   slime cache push http://nginx/s  |  nix copy --to http://nginx/n (netrc)
- *   pull http://   slime cache pull http://nginx/s  |  nix copy --from http://nginx/s
- *   substitution   slime realize full-x86_64-quick --substituters file://C into an empty store,
- *                  against the sum of the recorded build durations of its derivations.
+ * Figures (medians of alternating rounds, slime first):
+ *   push file://   slime cache push file://A P        | nix copy --to file://B?compression=zstd (from a Nix store holding P)
+ *   pull file://   slime cache pull file://C P        | nix copy --from file://C (the same bytes, slime's cache)
+ *   push http://   slime cache push http://nginx/A P  | nix copy --to http://nginx/B (netrc), nginx WebDAV on loopback
+ *   pull http://   slime cache pull http://nginx/C P  | nix copy --from http://nginx/C
+ *   closure        slime realize full-x86_64-quick --substituters file://D into an empty store (whole process:
+ *                  evaluation included), against nix copy --from file://D of the same closure into an empty
+ *                  Nix store, and against the recorded build durations of those very outputs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,47 +27,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
+import { CLI, measure, median, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const NIX = ['--extra-experimental-features', 'nix-command'];
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-interface Measured {
-  seconds: number;
-  peakRssMb: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command under GNU time; in a mount namespace with `hideStore` bind-mounted over the store dir if given. */
-function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv, hide?: { empty: string; storeDir: string }): Promise<Measured> {
-  const timeFile = path.join(os.tmpdir(), `slime-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const inner = [cmd, ...args].map(shellQuote).join(' ');
-  const script = hide ? `mount --bind ${shellQuote(hide.empty)} ${shellQuote(hide.storeDir)} && exec ${inner}` : `exec ${inner}`;
-  const full = ['/usr/bin/time', '-f', '%e %M', '-o', timeFile, ...(hide ? ['unshare', '-m', 'sh', '-c', script] : ['sh', '-c', script])];
-  return new Promise((resolve, reject) => {
-    const child = spawn(full[0], full.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => {
-      const [secs, rss] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ');
-      fs.rmSync(timeFile, { force: true });
-      if (code !== 0) reject(new Error(`${inner} failed (${code}):\n${stderr.slice(-3000)}`));
-      else resolve({ seconds: Number(secs), peakRssMb: Number(rss) / 1024, stdout, stderr });
-    });
-  });
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_\-./:=@%+,]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+const TARGET = 'full-x86_64-quick';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -93,7 +59,7 @@ http {
 `,
   );
   const child = spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1', () => (s.end(), r(true)));
       s.on('error', () => r(false));
@@ -104,155 +70,219 @@ http {
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-function ratio(slime: number, nix: number): string {
-  return (slime / nix).toFixed(2);
+const q = (s: string): string => (/^[A-Za-z0-9_\-./:=@%+,]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** What the benchmark cannot run without, or undefined. */
+function missing(storeDir: string): string | undefined {
+  if (process.getuid?.() !== 0 || spawnSync('unshare', ['-m', 'true']).status !== 0) return 'root and unshare -m (an empty store mounted over the store dir)';
+  if (spawnSync('nix', ['--version']).status !== 0) return "Debian's nix (nix copy is the reference)";
+  if (!fs.existsSync('/usr/lib/nginx/modules/ngx_http_dav_ext_module.so')) return 'nginx with its dav module (nginx-light, libnginx-mod-http-dav-ext)';
+  if (!fs.existsSync(path.join(storeDir, '.slime', 'db.sqlite'))) return `a store at ${storeDir} (set SLIME_BENCH_STORE)`;
+  return undefined;
 }
 
-async function main(): Promise<void> {
-  const storeDir = arg('--store') ?? '/work/slime-store-shared';
-  const store = new Store(storeDir);
-  const target = store.validPaths().find((i) => i.path.endsWith('-cpython-3.11.2-quick'));
-  const p = arg('--path') ?? target?.path;
-  if (!p || !store.isValid(p)) throw new Error(`no valid CPython quick output in ${storeDir}; build it (slime realize cpython-quick --store ${storeDir}) or pass --path`);
-  const narSize = store.queryInfo(p)!.narSize;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-bench-cache-'));
-  const empty = path.join(work, 'empty-store');
-  const hide = { empty, storeDir };
-  const resetEmpty = () => {
-    spawnSync('chmod', ['-R', 'u+w', empty]);
-    fs.rmSync(empty, { recursive: true, force: true });
-    fs.mkdirSync(empty);
-  };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NIX_STORE_DIR: storeDir,
-    NIX_STATE_DIR: path.join(work, 'nixstate'),
-    NIX_LOG_DIR: path.join(work, 'nixlog'),
-    NIX_CONF_DIR: path.join(work, 'nixconf'),
-    NIX_CONFIG: 'build-users-group =',
-    XDG_CACHE_HOME: path.join(work, 'xdgcache'),
-    NETRC: path.join(work, 'netrc'),
-    SLIME_CACHE_TIMEOUT: '120',
-  };
-  fs.mkdirSync(env.NIX_CONF_DIR!, { recursive: true });
-  const key = path.join(work, 'bench-1');
-  spawnSync(process.execPath, [CLI, 'key', 'generate', 'bench-1', '--dir', work]);
-  const pub = fs.readFileSync(`${key}.pub`, 'utf8').trim();
-  const trust = ['--option', 'trusted-public-keys', pub];
-  const webroot = path.join(work, 'www');
-  fs.mkdirSync(webroot);
-  const nginx = await startNginx(work, webroot);
-  fs.writeFileSync(env.NETRC!, `machine 127.0.0.1 login bench password bench-pass\n`);
-  const http = `http://127.0.0.1:${nginx.port}`;
-  const runs = Number(arg('--runs') ?? 3);
-  const steps = ['push file://', 'pull file://', 'push http://', 'pull http://'];
-  const results = new Map<string, { slime: Measured[]; nix: Measured[] }>(steps.map((s) => [s, { slime: [], nix: [] }]));
-  const record = (step: string, who: 'slime' | 'nix', m: Measured) => {
-    results.get(step)![who].push(m);
-    log(`${who} ${step} ${m.seconds.toFixed(2)} s, peak RSS ${m.peakRssMb.toFixed(0)} MB`);
-  };
-  const log = (s: string) => process.stderr.write(`${s}\n`);
-  log(`bench: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${runs} runs, work dir ${work}`);
-  const slimeCli = (...a: string[]) => [CLI, ...a];
-  try {
-    const closureOnly = process.argv.includes('--closure-only');
-    // Setup, not timed: the cache both tools pull from, and a Nix store holding the path for Nix's pushes.
-    if (!closureOnly) await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
-    if (!closureOnly) await measure(process.execPath, slimeCli('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', `${key}.sec`), env);
-    if (!closureOnly) await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p], env);
-    for (let i = 0; i < (closureOnly ? 0 : runs); i++) {
-      // Each run alternates the tools step by step, so that a change in the machine's load hits both.
-      record('push file://', 'slime', await measure(process.execPath, slimeCli('cache', 'push', `file://${work}/slime-push-${i}`, p, '--store', storeDir, '--key', `${key}.sec`), env));
-      record('push file://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `local?root=${work}/nixroot`, '--to', `file://${work}/nix-push-${i}?compression=zstd&secret-key=${key}.sec`, p], env));
-      resetEmpty();
-      record('pull file://', 'slime', await measure(process.execPath, slimeCli('cache', 'pull', `file://${work}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub), env, hide));
-      record('pull file://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot-file-${i}`, ...trust, p], env));
-      record('push http://', 'slime', await measure(process.execPath, slimeCli('cache', 'push', `${http}/slime-push-${i}`, p, '--store', storeDir, '--key', `${key}.sec`), env));
-      record(
-        'push http://',
-        'nix',
-        await measure('nix', [...NIX, 'copy', '--option', 'netrc-file', env.NETRC!, '--from', `local?root=${work}/nixroot`, '--to', `${http}/nix-push-${i}?compression=zstd&secret-key=${key}.sec`, p], env),
-      );
-      resetEmpty();
-      record('pull http://', 'slime', await measure(process.execPath, slimeCli('cache', 'pull', `${http}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub), env, hide));
-      record('pull http://', 'nix', await measure('nix', [...NIX, 'copy', '--from', `${http}/pull-from`, '--to', `local?root=${work}/nixroot-http-${i}`, ...trust, p], env));
-      for (const d of [`${work}/nixroot-file-${i}`, `${work}/nixroot-http-${i}`, `${work}/slime-push-${i}`, `${work}/nix-push-${i}`, `${webroot}/slime-push-${i}`, `${webroot}/nix-push-${i}`]) {
-        spawnSync('chmod', ['-R', 'u+w', d]);
-        fs.rmSync(d, { recursive: true, force: true });
+export const cacheBenchmark: Benchmark = {
+  name: 'cache',
+  description: 'binary cache push/pull vs nix copy (file://, http:// nginx) on the CPython quick NAR; full-x86_64-quick substituted vs built',
+  async run({ quick, log }) {
+    const storeDir = process.env.SLIME_BENCH_STORE ?? '/work/slime-store-shared';
+    const lack = missing(storeDir);
+    if (lack) {
+      log(`cache: needs ${lack}; nothing measured`);
+      return [];
+    }
+    const store = new Store(storeDir);
+    const p = store.validPaths().filter((i) => i.path.endsWith('-cpython-3.11.2-quick')).sort((a, b) => b.registrationTime - a.registrationTime)[0]?.path;
+    if (!p) {
+      log(`cache: no CPython quick output is valid in ${storeDir} (slime realize ${TARGET} --store ${storeDir}); nothing measured`);
+      return [];
+    }
+    const narSize = store.queryInfo(p)!.narSize;
+    const rounds = quick ? 1 : 3;
+    const work = tempDir('slime-bench-cache-');
+    const empty = path.join(work, 'empty-store');
+    const resetEmpty = () => {
+      removeTree(empty);
+      fs.mkdirSync(empty);
+    };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CI: '1',
+      NIX_STORE_DIR: storeDir,
+      NIX_STATE_DIR: path.join(work, 'nixstate'),
+      NIX_LOG_DIR: path.join(work, 'nixlog'),
+      NIX_CONF_DIR: path.join(work, 'nixconf'),
+      NIX_CONFIG: 'build-users-group =',
+      XDG_CACHE_HOME: path.join(work, 'xdgcache'),
+      NETRC: path.join(work, 'netrc'),
+      SLIME_CACHE_TIMEOUT: '300',
+    };
+    fs.mkdirSync(env.NIX_CONF_DIR!, { recursive: true });
+    const run = (cmd: string, args: string[]): Measured => measure(cmd, args, { env, cwd: ROOT });
+    const slime = (...args: string[]): Measured => run(process.execPath, [CLI, ...args]);
+    /** slime in a mount namespace where the store dir is the empty directory. */
+    const slimeInEmptyStore = (...args: string[]): Measured =>
+      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && exec ${[process.execPath, CLI, ...args].map(q).join(' ')}`]);
+    const nix = (...args: string[]): Measured => run('nix', [...NIX, ...args]);
+
+    slime('key', 'generate', 'bench-1', '--dir', work);
+    const key = path.join(work, 'bench-1.sec');
+    const pub = fs.readFileSync(path.join(work, 'bench-1.pub'), 'utf8').trim();
+    const trust = ['--option', 'trusted-public-keys', pub];
+    const webroot = path.join(work, 'www');
+    fs.mkdirSync(webroot);
+    const nginx = await startNginx(work, webroot);
+    fs.writeFileSync(env.NETRC!, 'machine 127.0.0.1 login bench password bench-pass\n');
+    const http = `http://127.0.0.1:${nginx.port}`;
+    const figures: Figure[] = [];
+    try {
+      log(`cache: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${rounds} round(s), load ${os.loadavg()[0].toFixed(1)}`);
+      // Not timed: the caches both tools pull from, and a Nix store holding the path for Nix's pushes.
+      const part = process.env.SLIME_BENCH_CACHE_PART;
+      if (part !== 'closure') {
+        slime('cache', 'push', `file://${work}/pull-from`, p, '--store', storeDir, '--key', key);
+        slime('cache', 'push', `${http}/pull-from`, p, '--store', storeDir, '--key', key);
+        nix('copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/nixroot`, ...trust, p);
       }
+      const steps: [string, () => Measured, () => Measured, number | undefined][] = [
+        [
+          'push file://',
+          () => slime('cache', 'push', `file://${work}/s-push`, p, '--store', storeDir, '--key', key),
+          () => nix('copy', '--from', `local?root=${work}/nixroot`, '--to', `file://${work}/n-push?compression=zstd&secret-key=${key}`, p),
+          undefined,
+        ],
+        [
+          'pull file://',
+          () => (resetEmpty(), slimeInEmptyStore('cache', 'pull', `file://${work}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub)),
+          () => nix('copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${work}/n-pull`, ...trust, p),
+          1,
+        ],
+        [
+          'push http://',
+          () => slime('cache', 'push', `${http}/s-push`, p, '--store', storeDir, '--key', key),
+          () =>
+            nix('copy', '--option', 'netrc-file', env.NETRC!, '--from', `local?root=${work}/nixroot`, '--to', `${http}/n-push?compression=zstd&secret-key=${key}`, p),
+          1,
+        ],
+        [
+          'pull http://',
+          () => (resetEmpty(), slimeInEmptyStore('cache', 'pull', `${http}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub)),
+          () => nix('copy', '--from', `${http}/pull-from`, '--to', `local?root=${work}/n-pull`, ...trust, p),
+          1,
+        ],
+      ];
+      const clean = () => {
+        // Nix's narinfo disk cache too: it would remember that a cache emptied since holds the path, and skip the push.
+        removeTree(env.XDG_CACHE_HOME!);
+        for (const d of ['s-push', 'n-push', 'n-pull']) {
+          removeTree(path.join(work, d));
+          removeTree(path.join(webroot, d));
+        }
+        resetEmpty();
+      };
+      for (const [name, a, b, target] of part === 'closure' ? [] : steps) {
+        const as: Measured[] = [];
+        const bs: Measured[] = [];
+        for (let i = 0; i < rounds; i++) {
+          clean();
+          as.push(a());
+          clean();
+          bs.push(b());
+          log(`cache: ${name} round ${i + 1}: slime ${(as[i].ms / 1000).toFixed(2)} s, nix copy ${(bs[i].ms / 1000).toFixed(2)} s`);
+        }
+        figures.push(figure(`cache: ${name} CPython quick (${(narSize / 1e6).toFixed(0)} MB NAR)`, as, 'nix copy', bs, target));
+      }
+      clean();
+      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 2, slime, slimeInEmptyStore, nix, trust, resetEmpty, log));
+      return figures;
+    } finally {
+      nginx.stop();
+      removeTree(work);
     }
-    if (!closureOnly) report();
-    if (!process.argv.includes('--no-closure')) await closure(storeDir, store, work, env, key, pub, hide, resetEmpty, log);
-  } finally {
-    nginx.stop();
-    if (!process.argv.includes('--keep')) {
-      spawnSync('chmod', ['-R', 'u+w', work]);
-      fs.rmSync(work, { recursive: true, force: true });
-    }
-  }
+  },
+};
 
-  function report(): void {
-    const median = (ms: Measured[], f: (m: Measured) => number) => ms.map(f).sort((a, b) => a - b)[Math.floor(ms.length / 2)];
-    process.stdout.write(`\nCPython quick output: ${(narSize / 1e6).toFixed(1)} MB NAR, zstd; median of ${runs} alternating runs (load average at the end: ${os.loadavg()[0].toFixed(1)})\n`);
-    process.stdout.write(`${'step'.padEnd(14)} ${'slime s'.padStart(8)} ${'nix s'.padStart(8)} ${'slime/nix'.padStart(9)} ${'slime RSS MB'.padStart(12)} ${'nix RSS MB'.padStart(10)}  all runs (slime | nix)\n`);
-    for (const step of steps) {
-      const r = results.get(step)!;
-      const [s, n] = [median(r.slime, (m) => m.seconds), median(r.nix, (m) => m.seconds)];
-      process.stdout.write(
-        `${step.padEnd(14)} ${s.toFixed(2).padStart(8)} ${n.toFixed(2).padStart(8)} ${ratio(s, n).padStart(9)} ` +
-          `${Math.max(...r.slime.map((m) => m.peakRssMb)).toFixed(0).padStart(12)} ${Math.max(...r.nix.map((m) => m.peakRssMb)).toFixed(0).padStart(10)}  ` +
-          `${r.slime.map((m) => m.seconds.toFixed(1)).join(' ')} | ${r.nix.map((m) => m.seconds.toFixed(1)).join(' ')}\n`,
-      );
-    }
-
-  }
+function figure(name: string, as: Measured[], label: string, bs: Measured[], ratio: number | undefined): Figure {
+  const secs = (ms: Measured[]) => median(ms.map((m) => m.ms)) / 1000;
+  return {
+    name,
+    unit: 's',
+    slime: secs(as),
+    slimeRssMb: Math.max(...as.map((m) => m.rssMb)),
+    slimeCpuMs: median(as.map((m) => m.cpuMs)),
+    reference: { label, value: secs(bs), rssMb: Math.max(...bs.map((m) => m.rssMb)), cpuMs: median(bs.map((m) => m.cpuMs)) },
+    ...(ratio === undefined ? {} : { target: { ratio } }),
+    note: `rounds: slime ${as.map((m) => (m.ms / 1000).toFixed(2)).join(' ')} | ${label} ${bs.map((m) => (m.ms / 1000).toFixed(2)).join(' ')}`,
+  };
 }
 
-/** The whole full-x86_64-quick build from a cache into an empty store, against its recorded build time. */
-async function closure(
+/** The whole full-x86_64-quick from a cache into an empty store. */
+function closure(
   storeDir: string,
   store: Store,
   work: string,
-  env: NodeJS.ProcessEnv,
   key: string,
   pub: string,
-  hide: { empty: string; storeDir: string },
+  rounds: number,
+  slime: (...a: string[]) => Measured,
+  slimeInEmptyStore: (...a: string[]) => Measured,
+  nix: (...a: string[]) => Measured,
+  trust: string[],
   resetEmpty: () => void,
   log: (s: string) => void,
-): Promise<void> {
-  const t = 'full-x86_64-quick';
-  const push = await measure(process.execPath, [CLI, 'cache', 'push', `file://${work}/closure-cache`, t, '--store', storeDir, '--key', `${key}.sec`], env);
-  log(`slime push ${t} closure: ${push.seconds} s`);
-  resetEmpty();
-  const sub = await measure(
-    process.execPath,
-    [CLI, 'realize', t, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', `file://${work}/closure-cache`, '--trusted-public-keys', pub],
-    env,
-    hide,
-  );
-  const events = sub.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; drvPath?: string });
-  const planned = events.find((e) => e.type === 'planned') as unknown as { derivations: { name: string }[] };
-  const names = planned.derivations.map((d) => d.name);
-  let buildMs = 0;
-  const missing: string[] = [];
-  for (const n of names) {
-    const d = store.expectedDuration(n);
-    if (d === undefined) missing.push(n);
-    else buildMs += d;
+): Figure[] {
+  const cache = `file://${work}/closure-cache`;
+  slime('cache', 'push', cache, TARGET, '--store', storeDir, '--key', key);
+  const pushed = fs.readdirSync(path.join(work, 'closure-cache')).filter((f) => f.endsWith('.narinfo'));
+  const paths = pushed.map((f) => /^StorePath: (.*)$/m.exec(fs.readFileSync(path.join(work, 'closure-cache', f), 'utf8'))![1]);
+  const subs: Measured[] = [];
+  const nixes: Measured[] = [];
+  let events: { type: string; wallMs?: number; derivations?: unknown[] }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    resetEmpty();
+    const m = slimeInEmptyStore('realize', TARGET, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', pub);
+    subs.push(m);
+    events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    resetEmpty();
+    removeTree(path.join(work, 'n-closure'));
+    nixes.push(nix('copy', '--from', cache, '--to', `local?root=${work}/n-closure`, ...trust, ...paths));
+    log(`cache: ${TARGET} from a cache round ${i + 1}: slime realize ${(m.ms / 1000).toFixed(2)} s, nix copy ${(nixes[i].ms / 1000).toFixed(2)} s`);
   }
+  removeTree(path.join(work, 'n-closure'));
   const count = (type: string) => events.filter((e) => e.type === type).length;
-  const finished = events.find((e) => e.type === 'finished') as unknown as { wallMs: number };
-  const substitutingMs = events.filter((e) => e.type === 'substituted').reduce((a, e) => a + (e as unknown as { durationMs: number }).durationMs, 0);
-  process.stdout.write(
-    `\n${t}: ${names.length} derivations; substituted ${count('substituted')}, built ${count('built')}, cached ${count('cached')}\n` +
-      `  slime realize, whole process (evaluation and host tool hashing in an empty store included): ${sub.seconds.toFixed(2)} s, peak RSS ${sub.peakRssMb.toFixed(0)} MB\n` +
-      `  the run itself (planned -> finished): ${(finished.wallMs / 1000).toFixed(2)} s; substitutions alone: ${(substitutingMs / 1000).toFixed(2)} s\n` +
-      `  recorded build durations (median per derivation, summed): ${(buildMs / 1000).toFixed(1)} s${missing.length ? ` (no record for ${missing.join(', ')})` : ''}\n` +
-      `  build / substitution: ${(buildMs / 1000 / sub.seconds).toFixed(1)}x (whole process), ${(buildMs / finished.wallMs).toFixed(1)}x (the run)\n`,
-  );
+  const planned = events.find((e) => e.type === 'planned')?.derivations?.length ?? 0;
+  const run = events.find((e) => e.type === 'finished')?.wallMs ?? NaN;
+  // What building them took: the recorded build time of each output pushed (median over the derivation's name where it has none).
+  let buildMs = 0;
+  const unknown: string[] = [];
+  for (const sp of paths) {
+    const info = store.queryInfo(sp);
+    const name = path.basename(sp).slice(33);
+    const ms = info?.buildDurationMs ?? store.expectedDuration(name);
+    if (ms === undefined) unknown.push(name);
+    else buildMs += ms;
+  }
+  const wall = median(subs.map((m) => m.ms));
+  const note =
+    `${planned} derivations: ${count('substituted')} substituted, ${count('built')} built; the run itself (planned -> finished) ${(run / 1000).toFixed(2)} s; ` +
+    `build: the recorded build durations of the ${paths.length} outputs, ${(buildMs / 1000).toFixed(1)} s${unknown.length ? ` (none for ${unknown.join(', ')})` : ''}`;
+  const first: Figure = {
+    name: `cache: ${TARGET} substituted into an empty store vs built`,
+    unit: 's',
+    slime: wall / 1000,
+    slimeRssMb: Math.max(...subs.map((m) => m.rssMb)),
+    slimeCpuMs: median(subs.map((m) => m.cpuMs)),
+    reference: { label: 'building it (recorded)', value: buildMs / 1000 },
+    target: { ratio: 0.01 },
+    note,
+  };
+  return [first, figure(`cache: ${TARGET} closure from a file:// cache into an empty store`, subs, 'nix copy --from', nixes, 1)];
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench/cache: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-});
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await cacheBenchmark.run({ quick: process.argv.includes('--quick'), log: (l) => process.stderr.write(`  ${l}\n`) });
+  for (const f of figures) {
+    const r = f.reference ? ` | ${f.reference.label} ${f.reference.value.toFixed(2)} ${f.unit} | ratio ${(f.slime / f.reference.value).toFixed(3)}` : '';
+    process.stdout.write(`${f.name}: ${f.slime.toFixed(2)} ${f.unit}${r}${f.note ? `\n    ${f.note}` : ''}\n`);
+  }
+}

@@ -7,7 +7,8 @@
  * other, alternating (slime, reference, slime, reference, ...), so that a slow moment
  * of a shared machine falls on both.
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,20 +55,25 @@ export interface Measured {
 }
 
 /** Runs `cmd args` under GNU time; throws with its stderr if it fails (unless `allowFail`). */
-export function measure(cmd: string, args: string[], opts: SpawnSyncOptions & { allowFail?: boolean } = {}): Measured {
+export function measure(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; allowFail?: boolean } = {}): Measured {
   const timeFile = path.join(os.tmpdir(), `slime-bench-time-${process.pid}`);
   const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', cmd, ...args], {
-    encoding: 'utf8',
+  const r = execaSync('/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', cmd, ...args], {
+    reject: false,
+    stdin: 'ignore',
+    stripFinalNewline: false,
     maxBuffer: 64 << 20,
-    ...opts,
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    // An env given is the whole environment, as the reference commands get it.
+    ...(opts.env !== undefined ? { env: opts.env, extendEnv: false } : {}),
   });
   const ms = performance.now() - start;
   const [kb, user, sys] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   fs.rmSync(timeFile, { force: true });
-  const out: Measured = { ms, rssMb: kb / 1024, cpuMs: (user + sys) * 1000, code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
-  if (r.status !== 0 && !opts.allowFail) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}:\n${out.stderr.slice(-2000)}`);
+  const code = r.exitCode ?? null;
+  const out: Measured = { ms, rssMb: kb / 1024, cpuMs: (user + sys) * 1000, code, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  if (code !== 0 && !opts.allowFail) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${code ?? r.signal}:\n${out.stderr.slice(-2000)}`);
   }
   return out;
 }

@@ -18,6 +18,7 @@ import type { Benchmark, Figure } from './lib.js';
 process.env.NODE_ENV ??= 'production';
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  cache: async () => (await import('./cache.js')).cacheBenchmark,
   cli: async () => (await import('./cli-start.js')).cliStartBenchmark,
   graph: async () => (await import('./graph.js')).graphBenchmark,
   hash: async () => (await import('./hash.js')).hashBenchmark,

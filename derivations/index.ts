@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { derivation, fetchFile, source, target, type Derivation } from '../src/derivation/api.js';
 import { cTools, rustTools, shellTools } from './toolchains.js';
-import { lightTier, rustpython, rustpythonWasm } from './light.js';
+import { lightTier, rustpython, rustpythonTier, rustpythonWasm } from './light.js';
 
 const PYTHON_ORG = 'https://www.python.org/ftp/python';
 
@@ -30,13 +30,16 @@ export const cpythonSource312 = fetchFile({
   mirrors: [{ url: `${PYTHON_ORG}/3.12.3/Python-3.12.3.tgz` }],
 });
 
-type Variant = 'quick' | 'pgo-lto';
+type Variant = 'quick' | 'pgo-lto' | 'quick-noplt';
 
 const configureFlags: Record<Variant, string> = {
   quick: '',
   // The seed's production recipe. The profile run and the LTO relink are recognised
   // by the cpython phase reader.
   'pgo-lto': '--enable-optimizations --with-lto',
+  // Opt-in lever (issue 14): calls into libc through the GOT instead of the PLT. Given
+  // to configure, which exports it; CPython's own flags stay, only this is added.
+  'quick-noplt': 'CFLAGS_NODIST=-fno-plt',
 };
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
@@ -122,10 +125,11 @@ function verify(python: Derivation, iso: Derivation): Derivation {
   return derivation({
     name: `verify-${iso.name}`,
     builder: 'sh',
-    args: ['-e', `${source(import.meta.url, 'verify')}/build.sh`],
+    args: ['-e', `${source(import.meta.url, 'compare-samples')}/build.sh`],
     env: { python, isolate: iso, samples },
     tools: shellTools,
-    phases: 'verify',
+    phases: 'sample-comparison',
+    comparesSamples: true,
   });
 }
 
@@ -149,18 +153,32 @@ function cpythonTests(python: Derivation, iso: Derivation, selection: 'quick' | 
 
 const workloads = source(import.meta.url, '../bench/workloads');
 
+const boltScripts = source(import.meta.url, 'bolt');
+
 /**
- * Opt-in: the isolate, linked with relocations kept, optimised by BOLT from a profile of
- * its own instrumented runs of the bench workloads and the samples (derivations/bolt/).
+ * Opt-in: the isolate, linked with relocations kept, optimised by BOLT (derivations/bolt/)
+ * in two derivations, as the PGO build is split: the profile of its own instrumented runs
+ * of the bench workloads and the samples (declared nondeterministic, pinned once built),
+ * and the optimisation from that profile (deterministic).
  */
 function boltIsolate(python: Derivation): Derivation {
   const relocatable = isolate(python, { suffix: '-relocs', linkArgs: '-Wl,--emit-relocs' });
-  return derivation({
-    name: `isolate-${python.name.replace(/^cpython-/, '')}-bolt`,
+  const name = `isolate-${python.name.replace(/^cpython-/, '')}-bolt`;
+  const tools = [...shellTools, 'readelf', 'llvm-bolt-19'];
+  const profile = derivation({
+    name: `${name}-profile`,
     builder: 'sh',
-    args: ['-e', `${source(import.meta.url, 'bolt')}/build.sh`],
+    args: ['-e', `${boltScripts}/profile.sh`],
     env: { isolate: relocatable, python, samples, workloads },
-    tools: [...shellTools, 'readelf', 'llvm-bolt-19'],
+    tools,
+    nondeterministic: 'BOLT profile: the branch counts of the training run depend on addresses (objects hashed by id), the garbage collector and timing',
+  });
+  return derivation({
+    name,
+    builder: 'sh',
+    args: ['-e', `${boltScripts}/build.sh`],
+    env: { isolate: relocatable, profile },
+    tools,
   });
 }
 
@@ -181,8 +199,12 @@ export const fullQuick = fullTier(cpythonSource311, '3.11.2', 'quick');
 export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 
 const quickBolt = boltIsolate(fullQuick.python);
+const quickNoPlt = fullTier(cpythonSource311, '3.11.2', 'quick-noplt');
+const pgoBolt = boltIsolate(full.python);
 /** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
 export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
+/** RustPython 0.5.0's runners, verified against the same python3.11. */
+export const lightRust = rustpythonTier(fullQuick.python);
 
 export const targets = [
   target('full-x86_64', 'Full tier: PGO+LTO static CPython 3.11.2, the isolate, bit-exact verification', [full.isolate, full.verification]),
@@ -192,6 +214,8 @@ export const targets = [
   target('full-x86_64-cpython-tests', "Every CPython regression test module through the quick isolate and its python3.11, the same verdict per module (opt-in: long)", [fullQuick.cpythonTestsAll]),
   target('full-x86_64-cpython-tests-quick', "CPython's quick selection of regression test modules through the quick isolate and its python3.11", [fullQuick.cpythonTests]),
   target('full-x86_64-quick-bolt', 'Opt-in: the quick isolate optimised by BOLT (bolt-19, instrumentation profile of the workloads and samples), verified bit-exact', [quickBolt, verify(fullQuick.python, quickBolt)]),
+  target('full-x86_64-bolt', 'Opt-in: the PGO+LTO isolate optimised by BOLT (bolt-19, pinned instrumentation profile of the workloads and samples), verified bit-exact', [pgoBolt, verify(full.python, pgoBolt)]),
+  target('full-x86_64-quick-noplt', 'Opt-in lever: the quick CPython and isolate compiled with -fno-plt (libc calls through the GOT), verified bit-exact', [quickNoPlt.isolate, quickNoPlt.verification]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
   target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [
     light.runners['wasmtime-aot'], light.runners.wasmtime, light.runners.node,
@@ -200,7 +224,9 @@ export const targets = [
   target('light-wasm32-wasmtime', 'Light tier, wasmtime only: CPython 3.11.2 for wasm32-wasi, AOT-compiled, verified (the CI build)', [
     light.runners['wasmtime-aot'], light.verification['wasmtime-aot'],
   ]),
-  target('light-rustpython', 'Light tier, opt-in: RustPython 0.5.0 native and for wasm32-wasip1 (declared; the build is not verified yet)', [
+  target('light-rustpython', 'Light tier, opt-in (~20-40 min): RustPython 0.5.0 native and for wasm32-wasip1 under wasmtime (AOT), verified against python3.11 and wasm against native', [
     rustpython, rustpythonWasm,
+    lightRust.runners.native, lightRust.runners['wasmtime-aot'],
+    lightRust.verification.native, lightRust.verification['wasmtime-aot'],
   ]),
 ];

@@ -58,17 +58,18 @@ function cpythonWasi(src: Derivation, buildPython: Derivation, version: string):
  */
 const aotFlags = '--target x86_64-unknown-linux-gnu -Ccranelift-has-sse3 -Ccranelift-has-ssse3 -Ccranelift-has-sse41 -Ccranelift-has-sse42 -Ccranelift-has-popcnt';
 
-function precompiled(python: Derivation, runtime: Derivation): Derivation {
+function precompiled(wasm: Derivation, modulePath: string, cwasmName: string, runtime: Derivation): Derivation {
   return derivation({
-    name: `${python.name}-cwasm`,
+    name: `${wasm.name}-cwasm`,
     builder: 'sh',
     args: ['-e', source(import.meta.url, 'wasmtime/compile.sh')],
-    env: { wasmtime: runtime, module: `${python.out}/bin/python.wasm`, cwasmName: 'python.cwasm', compileFlags: aotFlags },
+    env: { wasmtime: runtime, module: modulePath, cwasmName, compileFlags: aotFlags },
     tools: ['mkdir'],
   });
 }
 
 type Runner = 'wasmtime-aot' | 'wasmtime' | 'node';
+type RustPythonRunner = 'native' | 'wasmtime-aot';
 
 /** Human names of the runners, as reports and `slime bench` print them. */
 export const runnerLabels: Record<Runner, string> = {
@@ -77,49 +78,74 @@ export const runnerLabels: Record<Runner, string> = {
   node: "CPython-wasi, Node's node:wasi",
 };
 
-function launcher(python: Derivation, runner: Runner, aot: Derivation, runtime: Derivation): Derivation {
+export const rustpythonLabels: Record<RustPythonRunner, string> = {
+  native: 'RustPython, native',
+  'wasmtime-aot': 'RustPython-wasm32, wasmtime (AOT)',
+};
+
+/**
+ * The wasm stack a runtime gives the module, in bytes: python.wasm's C recursion to
+ * python3.11's recursion limit (1000, see cpython-wasi/build.sh) needs more than
+ * wasmtime's default 512 KiB, and RustPython recurses on its stack for every Python call.
+ */
+const wasmStack = 8 * 1024 * 1024;
+
+interface LauncherSpec {
+  name: string;
+  label: string;
+  runtime: 'wasmtime' | 'node' | 'native';
+  /** The module (.wasm, or .cwasm for wasmtime), or for `native` the program. */
+  module: string;
+  /** A prefix the module reads at run time (CPython's stdlib), preopened under its own path. */
+  prefix?: Derivation;
+}
+
+function launcher(spec: LauncherSpec): Derivation {
   // runnerLabel is for readers of the .drv (slime bench finds the runners by it).
-  const common = { python, runtime: runner === 'node' ? 'node' : 'wasmtime', runnerLabel: runnerLabels[runner] };
+  const common = { runtime: spec.runtime, runnerLabel: spec.label, module: spec.module, ...(spec.prefix ? { python: spec.prefix } : {}) };
   const env =
-    runner === 'wasmtime-aot'
-      ? { ...common, wasmtime: runtime, module: `${aot.out}/python.cwasm` }
-      : runner === 'wasmtime'
-        ? { ...common, wasmtime: runtime, module: `${python.out}/bin/python.wasm` }
-        : { ...common, node: '/usr/bin/node', module: `${python.out}/bin/python.wasm` };
+    spec.runtime === 'wasmtime'
+      ? { ...common, wasmtime, wasmStack: String(wasmStack) }
+      : spec.runtime === 'node'
+        ? { ...common, node: '/usr/bin/node', wasmStack: String(wasmStack) }
+        : common;
   return derivation({
-    name: `${python.name}-${runner}`,
+    name: spec.name,
     builder: 'sh',
     args: ['-e', `${source(import.meta.url, 'light')}/launcher.sh`],
     env,
-    tools: ['cat', 'chmod', 'cp', 'mkdir', 'dirname', ...(runner === 'node' ? ['node'] : [])],
+    tools: ['cat', 'chmod', 'cp', 'mkdir', 'dirname', ...(spec.runtime === 'node' ? ['node'] : [])],
   });
 }
 
 const samples = source(import.meta.url, '../samples');
 
-function verifyLight(python: Derivation, run: Derivation, runner: Runner): Derivation {
+function verifyLight(python: Derivation, run: Derivation, runnerLabel: string, native?: { runner: Derivation; label: string }): Derivation {
   return derivation({
     name: `verify-light-${run.name}`,
     builder: 'sh',
-    args: ['-e', `${source(import.meta.url, 'verify')}/build.sh`],
-    env: { python, runner: run, runnerLabel: runnerLabels[runner], samples, verifyTimeout: 120 },
+    args: ['-e', `${source(import.meta.url, 'compare-samples')}/build.sh`],
+    env: { python, runner: run, runnerLabel, samples, verifyTimeout: 120, ...(native ? { native: native.runner, nativeLabel: native.label } : {}) },
     tools: shellTools,
-    phases: 'verify',
+    phases: 'sample-comparison',
+    comparesSamples: true,
   });
 }
 
 /** The Light tier on a given source, with a native CPython of the same version as build python and reference. */
 export function lightTier(src: Derivation, python: Derivation, version: string) {
   const wasi = cpythonWasi(src, python, version);
-  const cwasm = precompiled(wasi, wasmtime);
+  const cwasm = precompiled(wasi, `${wasi.out}/bin/python.wasm`, 'python.cwasm', wasmtime);
+  const run = (runner: Runner, runtime: LauncherSpec['runtime'], module: string) =>
+    launcher({ name: `${wasi.name}-${runner}`, label: runnerLabels[runner], runtime, module, prefix: wasi });
   const runners = {
-    'wasmtime-aot': launcher(wasi, 'wasmtime-aot', cwasm, wasmtime),
-    wasmtime: launcher(wasi, 'wasmtime', cwasm, wasmtime),
-    node: launcher(wasi, 'node', cwasm, wasmtime),
+    'wasmtime-aot': run('wasmtime-aot', 'wasmtime', `${cwasm.out}/python.cwasm`),
+    wasmtime: run('wasmtime', 'wasmtime', `${wasi.out}/bin/python.wasm`),
+    node: run('node', 'node', `${wasi.out}/bin/python.wasm`),
   } satisfies Record<Runner, Derivation>;
   const verification = {
-    'wasmtime-aot': verifyLight(python, runners['wasmtime-aot'], 'wasmtime-aot'),
-    node: verifyLight(python, runners.node, 'node'),
+    'wasmtime-aot': verifyLight(python, runners['wasmtime-aot'], runnerLabels['wasmtime-aot']),
+    node: verifyLight(python, runners.node, runnerLabels.node),
   };
   return { wasi, cwasm, runners, verification };
 }
@@ -154,11 +180,26 @@ export const rustStdCrates = derivation({
   outputHash: { hash: '1l2ny9zmvdkna2d2pzcqw1fy9ijwwkf6m7h72yszjy7h6kpv2l9q', algo: 'sha256', mode: 'recursive' },
 });
 
+/**
+ * The native build's crate and crates: RustPython 0.5.0's own published Cargo.lock
+ * (see derivations/rustpython-native/Cargo.toml for why it is not the wasm build's).
+ */
+const rustpythonNativeCrate = source(import.meta.url, 'rustpython-native');
+
+export const rustpythonNativeCrates = derivation({
+  name: 'rustpython-0.5.0-native-crates',
+  builder: 'sh',
+  args: ['-e', source(import.meta.url, 'isolate/vendor.sh')],
+  env: { src: rustpythonNativeCrate },
+  tools: [...shellTools, ...rustTools()],
+  outputHash: { hash: '10iy8jxjrl0xkxyir4hm4pyx96ifmg2gmlhd4kl6yc01akw2mm61', algo: 'sha256', mode: 'recursive' },
+});
+
 export const rustpython = derivation({
   name: 'rustpython-0.5.0',
   builder: 'sh',
   args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
-  env: { src: rustpythonCrate, vendor: rustpythonCrates, target: '' },
+  env: { src: rustpythonNativeCrate, vendor: rustpythonNativeCrates, target: '' },
   tools: [...shellTools, ...cTools, ...rustTools()],
   phases: 'cargo',
 });
@@ -167,7 +208,33 @@ export const rustpythonWasm = derivation({
   name: 'rustpython-0.5.0-wasm32-wasip1',
   builder: 'sh',
   args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
-  env: { src: rustpythonCrate, vendor: rustpythonCrates, stdVendor: rustStdCrates, target: 'wasm32-wasip1' },
-  tools: [...shellTools, ...rustWebTools, 'wasm-ld', 'wasm-ld-14'],
+  env: {
+    src: rustpythonCrate, vendor: rustpythonCrates, stdVendor: rustStdCrates, target: 'wasm32-wasip1',
+    cwdSource: source(import.meta.url, 'cpython-wasi/slime_wasi_cwd.c'),
+  },
+  // cc: the build scripts run on the host; clang: the cwd object; wasm-ld-19: LLVM 22's objects.
+  tools: [...shellTools, ...cTools, ...rustWebTools, 'clang', 'wasm-ld-19'],
   phases: 'cargo',
 });
+
+/**
+ * RustPython's runners (the stdlib is frozen into the binary: nothing to preopen) and
+ * their verification against the Full tier's python3.11 (the reference of `python`):
+ * the wasm runner's verification also runs the native one on every sample and says
+ * whether the two did the same.
+ */
+export function rustpythonTier(python: Derivation) {
+  const cwasm = precompiled(rustpythonWasm, `${rustpythonWasm.out}/bin/rustpython.wasm`, 'rustpython.cwasm', wasmtime);
+  const run = (runner: RustPythonRunner, runtime: LauncherSpec['runtime'], module: string) =>
+    launcher({ name: `${rustpython.name}-${runner}`, label: rustpythonLabels[runner], runtime, module });
+  const runners = {
+    native: run('native', 'native', `${rustpython.out}/bin/rustpython`),
+    // No JIT launcher: Cranelift takes ~9 s (idle) to compile the 24 MB module on every start.
+    'wasmtime-aot': run('wasmtime-aot', 'wasmtime', `${cwasm.out}/rustpython.cwasm`),
+  } satisfies Record<RustPythonRunner, Derivation>;
+  const verification = {
+    native: verifyLight(python, runners.native, rustpythonLabels.native),
+    'wasmtime-aot': verifyLight(python, runners['wasmtime-aot'], rustpythonLabels['wasmtime-aot'], { runner: runners.native, label: rustpythonLabels.native }),
+  };
+  return { cwasm, runners, verification };
+}

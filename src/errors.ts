@@ -23,6 +23,9 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
+export const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
+
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class SlimeError extends Error {

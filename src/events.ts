@@ -8,7 +8,7 @@
  */
 
 import type { FileDifference } from './run/differences.js';
-import type { VerifyReport } from './verify/report.js';
+import type { ComparisonReport } from './comparison/report.js';
 
 /** A derivation as the consumers need to know it: enough to draw a tree. */
 export interface PlannedDerivation {
@@ -78,7 +78,7 @@ export type SlimeEvent =
    * A derivation's verification results were recorded: the whole report travels in the
    * event (the scheduler read it once), `reportPath` says where it is kept.
    */
-  | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string; report: VerifyReport }
+  | { type: 'verified'; time: number; drvPath: string; passed: number; total: number; reportPath: string; report: ComparisonReport }
   /**
    * A line for the user that is about the run or the command, not one derivation: the
    * closing errors and notes of `slime realize`, or the error that stopped a command.

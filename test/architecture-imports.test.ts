@@ -43,7 +43,7 @@ const RANK: Record<Exclude<Layer, 'logging' | 'tui'>, number> = {
 function layerOf(rel: string): Layer {
   if (rel.startsWith('tui/')) return 'tui';
   const [, top, file] = rel.split('/');
-  if (['errors.ts', 'events.ts', 'suggest.ts'].includes(top!) || top === 'run' || top === 'verify') return 'foundation';
+  if (['errors.ts', 'events.ts', 'suggest.ts'].includes(top!) || top === 'run' || top === 'comparison') return 'foundation';
   if (top === 'derivation' && file === 'aterm.ts') return 'formats';
   if (top === 'nar') return 'formats';
   if (top === 'cli' || top === 'bench' || top === 'setup') return 'commands';

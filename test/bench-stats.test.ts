@@ -146,7 +146,7 @@ describe('formatBenchTable', () => {
       ['python3.11 (Debian)', [100, 101, 99, 102, 98].map(run)],
       ['isolate', [90, 91, 89, 92, 88].map(run)],
     ]);
-    const rows = rowsOf({ name: 'pure int loop, M=3,000,000', kind: 'pure' }, interpreters, runs);
+    const rows = rowsOf({ name: 'pure int loop, M=3,000,000', kind: 'pure' }, interpreters, runs).map((r) => ({ ...r, load: [12.25, 14] as [number, number] }));
     expect(rows[1]).toMatchObject({ minMs: 88, medianMs: 90, maxMs: 92, ratio: 0.9 });
     expect(rows[1].ratioCi!.low).toBeLessThanOrEqual(0.9);
     expect(rows[1].cpuRatio).toBeCloseTo(0.9, 12);
@@ -159,6 +159,7 @@ describe('formatBenchTable', () => {
     };
     const text = formatBenchTable(result);
     expect(text).toContain('88.0 / 90.0 / 92.0');
+    expect(text).toContain('#### pure int loop, M=3,000,000 #### (load average 12.3 -> 14.0)');
     expect(text).toMatch(/isolate\s+88\.0 \/ 90\.0 \/ 92\.0\s+0\.900\s+\[0\.\d{3}, 0\.\d{3}\]\s+85\.5\s+0\.900/);
     expect(text).toMatch(/isolate\s+1,900,000\s+0\.950\s+9\s+6\s+105\s+7/);
     expect(text).toContain('95% bootstrap of the median ratio, resampling rounds');

@@ -243,6 +243,30 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
     await expectRejected(url, /describes .*11111111111111111111111111111111-lone, another path/);
   });
 
+  it('a cache for another store dir (its nix-cache-info)', async () => {
+    const url = variant(() => undefined);
+    fs.writeFileSync(path.join(url.replace('file://', ''), 'nix-cache-info'), 'StoreDir: /nix/store\n');
+    await expectRejected(url, /it is for store dir \/nix\/store, not /);
+  });
+
+  it('a malformed narinfo', async () => {
+    const url = variant(() => undefined);
+    fs.writeFileSync(path.join(url.replace('file://', ''), narinfoName()), 'this is not a narinfo\n\u0000garbage');
+    await expectRejected(url, /malformed narinfo: line "this is not a narinfo" is not "Field: value"/);
+  });
+
+  it('a narinfo whose NAR is missing (404)', async () => {
+    const url = variant(() => undefined);
+    const root = url.replace('file://', '');
+    for (const f of fs.readdirSync(path.join(root, 'nar'))) fs.rmSync(path.join(root, 'nar', f));
+    await expectRejected(url, /its NAR nar\/.* is missing from the cache/);
+  });
+
+  it('a NAR URL that leaves the cache', async () => {
+    const url = variant((v) => (v.info.url = '../good/nar/x.nar'));
+    await expectRejected(url, /its URL "\.\.\/good\/nar\/x\.nar" leaves the cache/);
+  });
+
   it('a decompression bomb', async () => {
     const bomb = execFileSync('sh', ['-c', 'head -c 300000000 /dev/zero | zstd -q -1 -c'], { maxBuffer: 64 << 20 });
     expect(bomb.length).toBeLessThan(1 << 20);

@@ -150,3 +150,36 @@ describe('slime cache serve', () => {
   });
 });
 
+
+describe('slime cache serve --trusted-public-keys', () => {
+  it('takes only narinfos signed by a trusted key: unsigned and other-signed pushes are refused, nothing becomes visible', async () => {
+    const signedDir = path.join(dir, 'served-signed');
+    const other = await slime(['key', 'generate', 'serve-other-1', '--dir', dir], { cwd: dir });
+    expect(other.code, other.stderr).toBe(0);
+    const s = startSlime(['cache', 'serve', signedDir, '--port', '0', '--token-file', path.join(dir, 'token'), '--trusted-public-keys', pub], { cwd: dir });
+    try {
+      const signedUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        s.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        s.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}`)));
+      });
+      const env = { SLIME_CACHE_TOKEN: token };
+      const narinfos = () => fs.readdirSync(signedDir).filter((f) => f.endsWith('.narinfo'));
+      const unsigned = await slime(['cache', 'push', signedUrl, top, '--store', store], { cwd: dir, env });
+      expect(unsigned.code).not.toBe(0);
+      expect(unsigned.stderr).toMatch(/no valid signature by a key this server trusts \(serve-test-1\); it is not signed/);
+      const wrong = await slime(['cache', 'push', signedUrl, top, '--store', store, '--key', path.join(dir, 'serve-other-1.sec')], { cwd: dir, env });
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toMatch(/it is signed by serve-other-1/);
+      expect(narinfos()).toEqual([]);
+      const good = await slime(['cache', 'push', signedUrl, top, '--store', store, '--key', path.join(dir, 'serve-test-1.sec')], { cwd: dir, env });
+      expect(good.code, good.stderr).toBe(0);
+      expect(narinfos()).toHaveLength(2);
+    } finally {
+      s.kill('SIGTERM');
+    }
+  });
+});

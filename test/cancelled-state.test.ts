@@ -20,13 +20,13 @@ const sh = (name: string, script: string, extra: object = {}) =>
   derivation({ name, builder: '/bin/sh', args: ['-c', script], tools: ['sleep'], ...extra });
 // Already valid when the failing run starts: it must be reported cached.
 export const ready = sh('ready', 'echo ready > $out');
-// Running when the failure happens: it must be reported cancelled.
-const slow = sh('slow', 'echo > ' + ${mark('slow-started')} + '; sleep 600; echo > $out');
+// Running when the failure happens: it must be reported cancelled. It says when slime stopped it.
+const slow = sh('slow', "trap 'echo > " + ${mark('slow-stopped')} + "; exit 143' TERM; echo > " + ${mark('slow-started')} + '; sleep 600; echo > $out');
 // Fails once slow runs (a condition, not a clock), after telling 'late' it is about to.
 const fails = sh('fails', 'while [ ! -e ' + ${mark('slow-started')} + ' ]; do sleep 0.05; done; echo > ' + ${mark('failing')} + '; exit 3');
-// Ignores the cancellation and ends with a wrong fixed-output hash after the failure:
-// it ends after the run stopped, so it is cancelled and its code (102) never wins.
-const late = sh('late', "trap '' TERM; while [ ! -e " + ${mark('failing')} + " ]; do sleep 0.05; done; sleep 0.2; echo wrong > $out",
+// Ignores the cancellation and ends with a wrong fixed-output hash once slime has
+// stopped the run (slow says so): it is cancelled, and its code (102) never wins.
+const late = sh('late', "trap '' TERM; while [ ! -e " + ${mark('slow-stopped')} + " ]; do sleep 0.05; done; echo wrong > $out",
   { outputHash: { hash: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', mode: 'flat' } });
 export const targets = [target('ready', 'valid beforehand', [ready]), target('t', 'one failure', [fails, slow, late, ready])];`,
   );
@@ -43,7 +43,7 @@ describe('cancelled state', () => {
     const first = await slime(['realize', 'ready', '-f', file, '--store', store, '--no-sandbox'], { cwd: dir });
     expect(first.code).toBe(0);
     for (let i = 0; i < 3; i++) {
-      for (const m of ['slow-started', 'failing']) fs.rmSync(path.join(dir, m), { force: true });
+      for (const m of ['slow-started', 'slow-stopped', 'failing']) fs.rmSync(path.join(dir, m), { force: true });
       const r = await slime(['realize', 't', '-f', file, '--store', store, '--no-sandbox', '-j', '3', '--log-format', 'json', '--no-link'], { cwd: dir });
       const events = eventsOf(r.stderr);
       const byName = (type: string) =>

@@ -16,7 +16,7 @@ describe('slime tui and slime check', () => {
     expect(targetsKey('c', noKey, { running: true, hasRun: true, verifies: true, checks: true })).toBeUndefined();
     expect(targetsKey('c', noKey, { running: false, hasRun: false, verifies: true })).toBeUndefined();
     expect(targetsHelp({ running: false, hasRun: false, verifies: true, checks: true })).toBe(
-      '↑↓/jk select · Enter realize · v rerun verification · c check: rebuild and compare · q quit',
+      '↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · q quit',
     );
   });
 

@@ -163,8 +163,8 @@ for name in sys.argv[1:]:
     const file = writeModule(dir, 'odd.ts', `
 import { shellTools } from ${JSON.stringify(path.join(ROOT, 'derivations/toolchains.ts'))};
 import { fullQuick } from ${JSON.stringify(path.join(ROOT, 'derivations/index.ts'))};
-export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'verify', tools: shellTools,
-  args: ['-e', source(${JSON.stringify(path.join(ROOT, 'derivations/verify'))}) + '/build.sh'],
+export const check = derivation({ name: 'verify-odd', builder: 'sh', phases: 'sample-comparison', comparesSamples: true, tools: shellTools,
+  args: ['-e', source(${JSON.stringify(path.join(ROOT, 'derivations/compare-samples'))}) + '/build.sh'],
   env: { python: fullQuick.python, isolate: fullQuick.isolate, samples: source(${JSON.stringify(samples)}) } });
 export const targets = [target('odd', 'one sample differs', [check])];`);
     const r = await slime(['realize', 'odd', '-f', file, '--log-format', 'plain', '--no-link'], { cwd: ROOT });

@@ -10,7 +10,9 @@ import { collect, slime, startSlime, storePaths, tempDir, writeModule } from './
  */
 const LEDGER_VISIBLE = { SLIME_SANDBOX: '0' };
 
-function slowChain(dir: string, seconds: number): string {
+/** `first` holds for `seconds`, or, given a file, until that file exists. */
+function slowChain(dir: string, seconds: number | { until: string }): string {
+  const hold = typeof seconds === 'number' ? `sleep ${seconds}` : `until [ -e ${seconds.until} ]; do sleep 0.05; done`;
   return writeModule(
     dir,
     'chain.ts',
@@ -18,7 +20,8 @@ function slowChain(dir: string, seconds: number): string {
 const sh = (name: string, script: string, env: Record<string, unknown> = {}) =>
   derivation({ name, builder: '/bin/sh', args: ['-c', 'echo ' + name + ' >> $LEDGER; ' + script],
     env: { LEDGER: ledger, ...env } as never, tools: ['cat', 'echo', 'mkdir', 'sleep', 'seq'] });
-const first = sh('first', 'mkdir $out; for i in $(seq 1 20); do echo $i > $out/f$i; done; sleep ${seconds}; echo done > $out/last');
+const first = sh('first', 'mkdir $out; for i in $(seq 1 20); do echo $i > $out/f$i; done; echo > $WRITTEN; ${hold}; echo done > $out/last',
+  { WRITTEN: ${JSON.stringify(path.join(dir, 'partly-written'))} });
 const second = sh('second', 'cat $first/last > $out', { first });
 export const targets = [target('chain', 'two slow builds', [second])];`,
   );
@@ -35,10 +38,19 @@ const waitFor = async (cond: () => boolean, ms: number) => {
 describe('several slime processes on one store', () => {
   it('two concurrent realizes build each derivation exactly once and both succeed', async () => {
     const dir = tempDir();
-    const file = slowChain(dir, 1);
+    // The first build holds until the other process is seen waiting for its lock: the
+    // two overlap by construction, not because a sleep outlasted the other's start.
+    const gate = path.join(dir, 'gate');
+    const file = slowChain(dir, { until: gate });
     const store = path.join(dir, 'store');
     const args = ['realize', 'chain', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
-    const [a, b] = await Promise.all([slime(args, { cwd: dir, env: LEDGER_VISIBLE }), slime(args, { cwd: dir, env: LEDGER_VISIBLE })]);
+    const children = [0, 1].map(() => startSlime(args, { cwd: dir, env: LEDGER_VISIBLE }));
+    let seen = '';
+    for (const c of children) c.stderr!.on('data', (d) => (seen += d));
+    const results = Promise.all(children.map((c) => collect(c)));
+    await waitFor(() => seen.includes('"type":"lock-wait"'), 120_000);
+    fs.writeFileSync(gate, '');
+    const [a, b] = await results;
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
@@ -56,8 +68,8 @@ describe('several slime processes on one store', () => {
     const store = path.join(dir, 'store');
     const child = startSlime(['realize', 'chain', '-f', file, '--store', store, '--log-format', 'json'], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
-    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // Killed with part of its output written, whatever the machine's load.
+    await waitFor(() => fs.existsSync(path.join(dir, 'partly-written')), 120_000);
     child.kill('SIGKILL');
     await done;
     const outputs = storePaths(store).filter((p) => !p.endsWith('.drv'));
@@ -75,7 +87,7 @@ describe('several slime processes on one store', () => {
     const store = path.join(dir, 'store');
     const child = startSlime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
-    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 20_000);
+    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 120_000);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);

@@ -76,18 +76,24 @@ export const targets = [target('t', 'fails in the middle', [after])];`);
 
   it('with --keep-going builds everything that does not depend on the failure', async () => {
     const dir = tempDir();
-    const file = graphModule(dir, `
-const broken = sh('broken', 'exit 1');
-const slow = sh('slow', 'sleep 1; echo slow > $out');
+    // Ordered by a file, not by a clock: slow goes on only once broken has run (and failed).
+    // Without --keep-going, slow then never ends by itself: slime must stop it.
+    const branches = (slowEnd: string) => `
+const mark = ${JSON.stringify(path.join(dir, 'broken-ran'))};
+const broken = sh('broken', 'echo > ' + mark + '; exit 1');
+const slow = sh('slow', 'until [ -e ' + mark + ' ]; do sleep 0.05; done; ${slowEnd}echo slow > $out');
 const after = sh('after', 'cat $slow > $out', { slow });
 const doomed = sh('doomed', 'cat $broken > $out', { broken });
-export const targets = [target('t', 'two branches', [after, doomed])];`);
+export const targets = [target('t', 'two branches', [after, doomed])];`;
+    let file = graphModule(dir, branches('sleep 3600; '));
     const store = path.join(dir, 'store');
     const stopped = await slime(['realize', 't', '-f', file, '--store', store, '-j', '2'], { cwd: dir, env: LEDGER_VISIBLE });
     expect(stopped.code).toBe(100);
-    expect(ledger(dir)).not.toContain('after');
+    expect(ledger(dir).sort()).toEqual(['broken', 'slow']);
 
     fs.rmSync(path.join(dir, 'ledger'));
+    fs.rmSync(path.join(dir, 'broken-ran'));
+    file = graphModule(dir, branches(''));
     const going = await slime(['realize', 't', '-f', file, '--store', store, '-j', '2', '--keep-going'], { cwd: dir, env: LEDGER_VISIBLE });
     expect(going.code).toBe(100);
     expect(ledger(dir).sort()).toEqual(['after', 'broken', 'slow']);

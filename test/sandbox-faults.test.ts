@@ -56,7 +56,7 @@ export const targets = [target('held', 'runs until the test answers', [held])];`
 
     holder.kill('SIGKILL');
     expect((await holderDone).code).toBe(null);
-    await waitFor(() => server!.connections[0].closed !== undefined, 20_000, 'the first builder dies with its slime');
+    await waitFor(() => server!.connections[0].closed !== undefined, 60_000, 'the first builder dies with its slime');
     await waitFor(() => server!.connections.length === 2, 60_000, 'the second process builds');
     server.answer(payload);
     const r = await waiterDone;

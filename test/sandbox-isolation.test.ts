@@ -162,7 +162,7 @@ export const targets = [target('daemon', 'leaves a process', [daemon])];`);
     const r = await slime(['realize', 'daemon', '-f', daemonModule(dir, marker), '--store', path.join(dir, 'store'), '--no-link'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('running\n');
-    await waitFor(() => processesWithArg(marker).length === 0, 10_000, 'the daemon ends');
+    await waitFor(() => processesWithArg(marker).length === 0, 60_000, 'the daemon ends');
   });
 
   it('(control) without the sandbox a setsid daemon outlives the build', async () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
+import { effectsFlushed, until } from './support/until.js';
 import type { SlimeEvent } from '../src/events.js';
 import { RealizeApp, startTui, TuiStore } from '../tui/realize-view.js';
 import { plannedEvent, syntheticDrvPath as p, syntheticLogLine } from '../tui/synthetic.js';
@@ -9,13 +10,9 @@ import { plannedEvent, syntheticDrvPath as p, syntheticLogLine } from '../tui/sy
 const T0 = 1_700_000_000_000;
 afterEach(() => cleanup());
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
-
-/** Key presses reach React asynchronously: poll the frame (up to 2 s on a loaded machine). */
+/** Key presses reach React asynchronously: wait until the pane shows `name` (or fail with what it shows). */
 async function paneBecomes(lastFrame: () => string | undefined, name: string): Promise<string> {
-  for (let waited = 0; waited < 2000 && paneTitle(lastFrame()) !== name; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await until(() => expect(paneTitle(lastFrame())).toBe(name));
   return paneTitle(lastFrame());
 }
 
@@ -38,6 +35,7 @@ describe('RealizeApp', () => {
     const store = new TuiStore(T0);
     threeBuilds(store);
     const { lastFrame, stdin } = render(<RealizeApp store={store} width={100} height={30} />);
+    await effectsFlushed();
     // Tree order: isolate, its input pgo, then quick.
     expect(paneTitle(lastFrame())).toBe('isolate');
     expect(lastFrame()).toContain('hello from isolate');
@@ -59,13 +57,13 @@ describe('RealizeApp', () => {
     const store = new TuiStore(T0);
     threeBuilds(store);
     const { lastFrame, stdin } = render(<RealizeApp store={store} width={100} height={30} />);
+    await effectsFlushed();
     stdin.write('\t');
     expect(await paneBecomes(lastFrame, 'cpython-3.11.2-pgo')).toBe('cpython-3.11.2-pgo');
     // Unpinned, the newest build would take the pane.
     store.push({ type: 'started', time: T0 + 10, drvPath: p('cargo-vendor'), action: 'fetch' });
     store.publish(T0 + 1100);
-    for (let waited = 0; waited < 2000 && !/↓ .*cargo-vendor/.test(lastFrame() ?? ''); waited += 10) await settle();
-    expect(lastFrame()).toMatch(/↓ .*cargo-vendor/);
+    await until(() => expect(lastFrame()).toMatch(/↓ .*cargo-vendor/));
     expect(paneTitle(lastFrame())).toBe('cpython-3.11.2-pgo');
   });
 
@@ -75,11 +73,11 @@ describe('RealizeApp', () => {
     const { frames, lastFrame } = render(<RealizeApp store={store} width={100} height={30} />);
     const before = frames.length;
     for (let i = 0; i < 20_000; i++) store.push({ type: 'log', time: T0, drvPath: p('isolate'), stream: 'stdout', line: `line ${i}` });
-    await settle();
+    // Nothing to wait for: React had every turn of the loop it wanted, and drew nothing.
+    await effectsFlushed();
     expect(frames.length).toBe(before);
     store.publish(T0 + 2000);
-    for (let waited = 0; waited < 2000 && frames.length === before; waited += 10) await settle();
-    await settle();
+    await until(() => expect(frames.length).toBeGreaterThan(before));
     expect(frames.length).toBe(before + 1);
     expect(lastFrame()).toContain('line 19999');
     expect(lastFrame()).toContain('20001 lines');
@@ -132,6 +130,8 @@ describe('startTui', () => {
     sink.emit(plannedEvent(T0));
     sink.emit({ type: 'started', time: T0, drvPath: verify, action: 'build' });
     for (let i = 0; i < 50_000; i++) sink.emit({ type: 'log', time: T0, drvPath: verify, stream: 'stdout', line: syntheticLogLine(i) });
+    // Time for a pacer that drew per event to show it. Not a wait for something to
+    // happen: load only makes fewer frames, so this cannot fail because the machine is busy.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(screen.writes).toBeLessThan(10);
     advance(65_000);

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, ROOT, slime, tempDir } from './support/cli.js';
 import { Tmux } from './fixtures/tui/tmux.js';
+import { appendRunRecord } from '../src/store/run-records.js';
+import { Store } from '../src/store/store.js';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/tui/demo.ts');
 
@@ -37,7 +39,8 @@ async function expectTerminalRestored(term: Tmux): Promise<void> {
   expect(term.display('alternate=#{alternate_on} cursor=#{cursor_flag}')).toBe('alternate=0 cursor=1');
 }
 
-describe('slime tui in a terminal', () => {
+// Each test drives a real terminal through several screens: minutes, not seconds, on a loaded machine.
+describe('slime tui in a terminal', { timeout: 600_000 }, () => {
   let term: Tmux | undefined;
   afterEach(() => {
     term?.kill();
@@ -54,7 +57,7 @@ describe('slime tui in a terminal', () => {
     expect(screen).toMatch(/   ○ broken +not yet 0\/3 +— +fails in the middle\n/);
     expect(screen).toContain('Not verified yet: Enter realizes the target, verification included.');
     // The help line is the last line of the frame and offers only what works here.
-    expect(screen.trimEnd().split('\n').at(-1)).toBe('↑↓/jk select · Enter realize · v rerun verification · c check: rebuild and compare · q quit');
+    expect(screen.trimEnd().split('\n').at(-1)).toBe('↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · r runs · q quit');
 
     term.keys('Enter');
     // The run is over once the help line no longer offers to stop it.
@@ -108,7 +111,7 @@ describe('slime tui in a terminal', () => {
     screen = await term.waitFor(/ › ✔ good +realized 3\/3 +3\/3 bit-exact/);
     expect(screen).toMatch(/Verification of good  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n/);
     expect(screen).toContain('No benchmark yet: `slime bench good` measures one.');
-    expect(screen).toContain('↑↓/jk select · Enter realize · v rerun verification · c check: rebuild and compare · Tab last run · q quit');
+    expect(screen).toContain('↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · Tab last run · r runs · q quit');
     expect(term.colourOf('✔ good')).toBe('green');
 
     // v builds the verification again, and only it.
@@ -152,16 +155,57 @@ describe('slime tui in a terminal', () => {
     await expectTerminalRestored(term);
   });
 
-  it('stops a running build on SIGTERM too, and gives the terminal back', async () => {
+  // As a shell reports a process a signal ended (128 + its number), and as `slime realize` exits.
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`stops a running build on ${signal} too, exits ${code}, and gives the terminal back`, async () => {
+      const dir = tempDir('slime-tui-e2e-');
+      const store = path.join(dir, 'store');
+      term = new Tmux(120, 40, dir);
+      await startSlowBuild(term, store);
+      // This test's slime is the node process whose arguments name this test's store.
+      const pid = Number(execFileSync('pgrep', ['-f', `${CLI} tui -f ${FIXTURE} --store ${store}`], { encoding: 'utf8' }).trim());
+      process.kill(pid, signal);
+      await term.waitFor(new RegExp(`^EXIT=${code}$`, 'm'));
+      expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain('sleep 987');
+      await expectTerminalRestored(term);
+    });
+  }
+
+  it('lists the runs of slime run recorded in the store, and one recorded while it is shown', async () => {
     const dir = tempDir('slime-tui-e2e-');
-    const store = path.join(dir, 'store');
+    const store = new Store(path.join(dir, 'store'));
+    store.init();
+    const record = (time: number, tier: 'full' | 'light', wallMs: number, exitCode: number) =>
+      appendRunRecord(store, {
+        time,
+        scriptHash: 'c0ffee'.padEnd(64, '0'),
+        script: path.join(dir, 'loop.py'),
+        tier,
+        requested: 'auto',
+        reasons: tier === 'full' ? [{ kind: 'profile', effect: 'prefers-full', detail: 'learned: an earlier Light run took 859 ms, over the 500 ms budget' }] : [],
+        wallMs,
+        exitCode,
+        signal: null,
+        budgetMs: 500,
+      });
+    const t0 = new Date(2026, 11, 2, 1, 22, 5).getTime();
+    record(t0, 'light', 859.2, 0);
     term = new Tmux(120, 40, dir);
-    await startSlowBuild(term, store);
-    // This test's slime is the node process whose arguments name this test's store.
-    const pid = Number(execFileSync('pgrep', ['-f', `${CLI} tui -f ${FIXTURE} --store ${store}`], { encoding: 'utf8' }).trim());
-    process.kill(pid, 'SIGTERM');
-    await term.waitFor(/^EXIT=130$/m);
-    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain('sleep 987');
+    await startApp(term, store.dir);
+    term.keys('r');
+    let screen = await term.waitFor('WHEN');
+    expect(screen).toMatch(/^ › ✔ 2026-12-02 01:22:05  light  859 ms  exit 0  loop\.py$/m);
+    expect(screen).toContain('over its 500 ms budget on Light: an auto run with that budget goes to Full next time');
+    // Another terminal's `slime run` appends a record: it appears without a key, picked as the newest.
+    record(t0 + 4000, 'full', 295.4, 2);
+    screen = await term.waitFor(/^ › ✖ 2026-12-02 01:22:09  full   295 ms  exit 2  loop\.py$/m);
+    expect(screen).toMatch(/^   ✔ 2026-12-02 01:22:05  light  859 ms  exit 0  loop\.py$/m);
+    expect(screen).toContain('  > profile: learned: an earlier Light run took 859 ms, over the 500 ms budget');
+    expect(term.colourOf('exit 2')).toBe('red');
+    term.keys('Escape');
+    await term.waitFor('TARGET');
+    term.keys('q');
+    await term.waitFor(/^EXIT=0$/m);
     await expectTerminalRestored(term);
   });
 
@@ -169,7 +213,7 @@ describe('slime tui in a terminal', () => {
     const dir = tempDir('slime-tui-e2e-');
     term = new Tmux(120, 40, dir);
     let screen = await startApp(term, path.join(dir, 'store'));
-    const help = '↑↓/jk select · Enter realize · v rerun verification · c check: rebuild and compare · q quit';
+    const help = '↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · r runs · q quit';
     // One line short of the screen, as a frame the screen's full height makes Ink clear it each time.
     expect(screen.split('\n').indexOf(help)).toBe(38);
     term.resize(100, 24);

@@ -10,7 +10,8 @@ import { Tmux } from './fixtures/tui/tmux.js';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/tui/demo.ts');
 
-describe('slime realize in a terminal', () => {
+// Each test drives a real terminal through a whole run: minutes, not seconds, on a loaded machine.
+describe('slime realize in a terminal', { timeout: 600_000 }, () => {
   let term: Tmux | undefined;
   afterEach(() => {
     term?.kill();

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TargetDetail } from '../tui/app/TargetDetail.js';
 import { TargetList } from '../tui/app/TargetList.js';
 import type { TargetInfo } from '../tui/app/backend.js';
-import type { SampleResult, VerifyReport } from '../tui/components/Results.js';
+import type { SampleResult, ComparisonReport } from '../tui/components/Results.js';
 
 afterEach(cleanup);
 
@@ -26,7 +26,7 @@ function sample(name: string, outcome: SampleResult['outcome'], note?: string): 
   };
 }
 
-function lightReport(runner: string, wrong: number): VerifyReport {
+function lightReport(runner: string, wrong: number): ComparisonReport {
   const samples = [
     sample('01_hello', 'bit-exact'),
     sample('06_ctypes_libc', 'unsupported', "needs module _ctypes: ModuleNotFoundError: No module named '_ctypes'"),
@@ -62,6 +62,19 @@ describe('the results panel for the Light tier', () => {
     expect(frame).toContain("needs module _ctypes: ModuleNotFoundError: No module named '_ctypes'");
     expect(frame).toMatch(/FAIL  13_recursion_depth/);
     expect(frame).toContain('stdout line 1  python : "limit 1000"');
+  });
+
+  it("shows a wasm runner's agreement with its native twin, and the samples where they part", () => {
+    const wasm = lightReport('RustPython-wasm32, wasmtime (AOT)', 0);
+    const twinned: ComparisonReport = {
+      ...wasm,
+      native: { runner: 'RustPython, native', same: 1, differs: ['06_ctypes_libc'] },
+      samples: wasm.samples.map((s) => ({ ...s, native: s.name === '06_ctypes_libc' ? ('differs' as const) : ('same' as const) })),
+    };
+    const { lastFrame } = render(<TargetDetail target={{ ...target, name: 'light-rustpython', report: twinned, moreReports: [] }} width={140} height={40} />);
+    const frame = lastFrame()!;
+    expect(frame).toContain('RustPython-wasm32, wasmtime (AOT)  1/2 bit-exact, 0 message, 1 unsupported, 0 wrong; same as native 1/2');
+    expect(frame).toContain('not the same as the native build');
   });
 
   it('sums up every runner in the target list, red only for a wrong sample', () => {

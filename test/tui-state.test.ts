@@ -214,7 +214,7 @@ describe('format', () => {
   it('formats durations, sizes, phases and reasons', () => {
     expect([400, 9_849, 42_000, 192_000, 3_900_000].map(formatDuration)).toEqual(['0.4s', '9.8s', '42s', '3m12s', '1h05m']);
     expect([812, 1536, 12.3 * 2 ** 20].map(formatBytes)).toEqual(['812 B', '1.5 KiB', '12.3 MiB']);
-    expect(formatPhase({ name: 'verify', done: 30, total: 55, passed: 30 }, 'verify')).toBe('verify 30/55 (30 ok)');
+    expect(formatPhase({ name: 'compare', done: 30, total: 55, passed: 30 }, 'sample-comparison')).toBe('compare 30/55 (30 ok)');
     expect(formatPhase({ name: 'make' })).toBe('make');
     expect(describeFailure({ kind: 'exit', exitCode: null, signal: 'SIGKILL' })).toBe('builder killed by SIGKILL');
     expect(describeFailure({ kind: 'timeout', timeoutMs: 1_800_000 })).toBe('timed out after 30m00s');

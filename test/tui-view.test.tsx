@@ -5,7 +5,7 @@ import { cleanup } from 'ink-testing-library';
 import type { SlimeEvent } from '../src/events.js';
 import { BenchPanel, ratioBar } from '../tui/components/BenchPanel.js';
 import { RealizeView, RunRecord } from '../tui/components/RealizeView.js';
-import { Results, type VerifyReport } from '../tui/components/Results.js';
+import { Results, type ComparisonReport } from '../tui/components/Results.js';
 import { initialState, reduceAll, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
 
@@ -49,7 +49,7 @@ const everyState: SlimeEvent[] = [
   { type: 'started', time: T0, drvPath: p('isolate'), action: 'build' },
   { type: 'phase', time: T0, drvPath: p('isolate'), phase: 'compile', done: 37, total: 58 },
   { type: 'started', time: T0, drvPath: p('isolate-verify'), action: 'build' },
-  { type: 'phase', time: T0, drvPath: p('isolate-verify'), phase: 'verify', done: 30, total: 55, passed: 30 },
+  { type: 'phase', time: T0, drvPath: p('isolate-verify'), phase: 'compare', done: 30, total: 55, passed: 30 },
 ];
 
 describe('RealizeView rows', () => {
@@ -86,7 +86,7 @@ describe('RealizeView rows', () => {
   it('shows elapsed time and the phase of each running build', () => {
     expect(lineWith(out, 'cpython-3.11.2-quick')).toMatch(/cpython-3\.11\.2-quick\s+5\.0s {2}profile 12\/44$/);
     expect(lineWith(out, '─ isolate ')).toMatch(/compile 37\/58 crates$/);
-    expect(lineWith(out, 'isolate-verify')).toMatch(/verify 30\/55 \(30 ok\)$/);
+    expect(lineWith(out, 'isolate-verify')).toMatch(/compare 30\/55 \(30 ok\)$/);
     expect(lineWith(out, 'Python-3.11.2.tar.xz')).toMatch(/4\.0s {2}↓ 12\.3 MiB\/25\.1 MiB 4\.2 MiB\/s, ETA 3\.0s$/);
     expect(lineWith(out, 'lib01')).toContain('waiting for lock (pid 77)');
     expect(lineWith(out, 'lib03')).toMatch(/lib03\s+3\.0s$/);
@@ -159,7 +159,7 @@ describe('RealizeView on a short terminal', () => {
 });
 
 describe('RealizeView at the end of a run', () => {
-  const report: VerifyReport = {
+  const report: ComparisonReport = {
     total: 3,
     passed: 2,
     samples: [
@@ -238,7 +238,7 @@ describe('RealizeView at the end of a run', () => {
 
     it('says how a run exited when that is the difference, and why a reference run is wrong', () => {
       const digest = { sha256: '0'.repeat(64), bytes: 0 };
-      const odd: VerifyReport = {
+      const odd: ComparisonReport = {
         total: 2,
         passed: 0,
         samples: [
@@ -253,7 +253,7 @@ describe('RealizeView at the end of a run', () => {
     });
 
     it('says bit-exact when all pass, and cuts passes before failures', () => {
-      const allPass: VerifyReport = { total: 41, passed: 41, samples: report.samples.filter((s) => s.pass) };
+      const allPass: ComparisonReport = { total: 41, passed: 41, samples: report.samples.filter((s) => s.pass) };
       expect(frame(<Results report={allPass} />).split('\n')[0]).toBe('Verification  41/41 bit-exact');
       const cut = frame(<Results report={report} maxRows={2} />);
       expect(cut).toContain('FAIL  float_repr');

@@ -1,5 +1,5 @@
 /**
- * The Light tier's use of derivations/verify (build.sh with `runner`, verify.py with
+ * The Light tier's use of derivations/compare-samples (build.sh with `runner`, compare.py with
  * --runner): a stand-in runner (Debian's python3.11 behind a wrapper) that lacks a
  * module, rewords one message and gets one answer wrong, and the outcome each sample
  * is given: bit-exact, message (naming the line), unsupported (naming the module, read
@@ -11,12 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import verifyPhases from '../src/builder/phases/verify.js';
-import { countOutcomes, outcomeOf, readReport, type VerifyReport } from '../src/verify/report.js';
+import verifyPhases from '../src/builder/phases/sample-comparison.js';
+import { countOutcomes, outcomeOf, readReport, type ComparisonReport } from '../src/comparison/report.js';
 
 const PYTHON = '/usr/bin/python3.11';
 const root = path.resolve(import.meta.dirname, '..');
-const buildSh = path.join(root, 'derivations/verify/build.sh');
+const buildSh = path.join(root, 'derivations/compare-samples/build.sh');
 
 // Each sample's file name tells the stand-in runner what to do differently.
 const crafted: Record<string, { code: string; exitCode?: number; signal?: string }> = {
@@ -28,6 +28,10 @@ const crafted: Record<string, { code: string; exitCode?: number; signal?: string
   falls_back: { code: 'try:\n    import zlib\n    print("crc", zlib.crc32(b"x"))\nexcept ImportError:\n    print("crc unavailable")' },
   interrupted: { code: 'print("stop")\nraise KeyboardInterrupt', exitCode: 130, signal: 'SIGINT' },
   where_loaded: { code: 'print("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")\nprint("same after")' },
+  // Imports a module the runner lacks, but the only difference is where _json was loaded from.
+  where_loaded_zlib: { code: 'try:\n    import zlib\nexcept ImportError:\n    pass\nprint("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")' },
+  hash_shown: { code: 'print("hash", hash("slime"), sorted({"b", "a"}))\nprint("same after")' },
+  hash_and_wrong: { code: 'print("hash", hash("slime"))\nprint("answer", 6 * 7)' },
 };
 
 // The stand-in: python3.11 with zlib hidden (a finder that says it does not exist, as a
@@ -45,8 +49,17 @@ if sys.argv[1] == "wrong_answer.py":
     out = out.replace(b"42", b"41")
 if sys.argv[1] == "where_loaded.py":
     out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in")
+if sys.argv[1] == "where_loaded_zlib.py":
+    out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in")
 if sys.argv[1] == "needs_zlib_late.py":
     out = out.replace(b"42", b"43")
+# A 32-bit platform: hash() is as wide as a wasm32 pointer.
+if sys.argv[1:3] == ["-c", "import sys\\nprint(sys.hash_info.width)\\n"]:
+    out = b"32\\n"
+if sys.argv[1] in ("hash_shown.py", "hash_and_wrong.py"):
+    import re
+    out = re.sub(rb"hash (-?[0-9]+)", lambda m: b"hash %d" % ((int(m.group(1)) + 2**31) % 2**32 - 2**31), out)
+    out = out.replace(b"42", b"41")
 sys.stdout.buffer.write(out)
 sys.stderr.buffer.write(err)
 # A platform without signals: a death by SIGINT becomes a plain exit status 130.
@@ -62,7 +75,7 @@ sys.meta_path.insert(0, _NoZlib())
 
 let tmp: string;
 let run: { status: number | null; stdout: string; stderr: string };
-let report: VerifyReport;
+let report: ComparisonReport;
 const sample = (name: string) => report.samples.find((s) => s.name === name)!;
 
 function build(env: Record<string, string>, name: string) {
@@ -111,10 +124,13 @@ describe('verify with a Light tier runner', () => {
       falls_back: 'unsupported',
       where_loaded: 'unsupported',
       interrupted: 'unsupported',
+      where_loaded_zlib: 'unsupported',
+      hash_shown: 'unsupported',
+      hash_and_wrong: 'wrong',
     });
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('2 of 8 samples are wrong: needs_zlib_late, wrong_answer; see report.txt');
-    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 4, wrong: 2 });
+    expect(run.stderr).toContain('3 of 11 samples are wrong: needs_zlib_late, wrong_answer, hash_and_wrong; see report.txt');
+    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 6, wrong: 3 });
     expect(countOutcomes(report)).toEqual(report.outcomes);
     expect(report.passed).toBe(1);
   });
@@ -136,13 +152,25 @@ describe('verify with a Light tier runner', () => {
     expect(sample('where_loaded').note).toBe('needs dynamic loading: 1 line(s) name a lib-dynload module that is built in here, all else is identical');
   });
 
+  it('prefers the explanation that accounts for every differing line to a module the runner lacks', () => {
+    expect(sample('where_loaded_zlib').note).toBe('needs dynamic loading: 1 line(s) name a lib-dynload module that is built in here, all else is identical');
+  });
+
+  it('calls hash values a narrower platform cannot print unsupported, found by reseeding python3.11', () => {
+    expect(sample('hash_shown').note).toBe(
+      'needs a 64-bit hash(): stdout line 1 follow hash values (python3.11 prints them differently under PYTHONHASHSEED=1), and hash() is 32 bits wide here',
+    );
+    // A line that no hash seed changes differs too: that is wrong, whatever the hash width.
+    expect(sample('hash_and_wrong').note).toBe('stdout differs at line 1');
+  });
+
   it('prints the outcomes for the phase reader and report.txt, and counts bit-exact as passed', () => {
     const read = verifyPhases();
     let last;
     for (const line of run.stdout.split('\n')) last = read(line) ?? last;
-    expect(last).toEqual({ phase: 'verify', done: 8, total: 8, passed: 1 });
-    expect(run.stdout).toContain('slime-verify: outcomes: 1 bit-exact, 1 message, 4 unsupported, 2 wrong\n');
-    expect(run.stdout).toContain('slime-verify: [2/8] fail needs_zlib: unsupported: needs module zlib');
+    expect(last).toEqual({ phase: 'compare', done: 11, total: 11, passed: 1 });
+    expect(run.stdout).toContain('slime-compare: outcomes: 1 bit-exact, 1 message, 6 unsupported, 3 wrong\n');
+    expect(run.stdout).toContain('slime-compare: [2/11] fail needs_zlib: unsupported: needs module zlib');
   });
 
   it('writes report.txt with the outcome marks and counts', async () => {
@@ -164,6 +192,26 @@ describe('verify with a Light tier runner', () => {
     expect(text).toMatch(/^UNSP  crafted\/needs_zlib +unsupported: needs module zlib/m);
     expect(text).toMatch(/^MSG   crafted\/reworded +message: message text differs/m);
   }, 120_000);
+
+  it('runs a native twin beside the runner and says per sample whether they did the same (native)', async () => {
+    const runner = path.join(tmp, 'runner');
+    const twin = build({ runner, runnerLabel: 'stand-in wasm', native: runner, nativeLabel: 'stand-in native', samples: path.join(tmp, 'samples') }, 'twin');
+    expect(twin.status).toBe(0);
+    const same = await readReport(twin.out);
+    expect(same.native).toEqual({ runner: 'stand-in native', report: runner, same: 11, differs: [] });
+    expect(twin.stdout).toContain('slime-compare: same as stand-in native: 11/11\n');
+    // A second stand-in that differs from the first on one sample.
+    fs.mkdirSync(path.join(tmp, 'runner2/bin'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'runner2/bin/python3.11'), `#!/bin/sh\nif [ "$1" = same.py ]; then echo "hello, differently"; exit 0; fi\nexec ${runner}/bin/python3.11 "$@"\n`, { mode: 0o755 });
+    const apart = build({ runner: path.join(tmp, 'runner2'), runnerLabel: 'stand-in wasm', native: runner, nativeLabel: 'stand-in native', samples: path.join(tmp, 'samples') }, 'apart');
+    const differs = await readReport(apart.out);
+    expect(differs.native).toMatchObject({ same: 10, differs: ['same'] });
+    expect(differs.samples.find((s) => s.name === 'same')!.native).toBe('differs');
+    expect(fs.readFileSync(path.join(apart.out, 'report.txt'), 'utf8')).toContain('same as stand-in native: 10/11 (differs: same)\n');
+    const unnamed = build({ runner, runnerLabel: 'stand-in wasm', native: runner, samples: path.join(tmp, 'samples') }, 'unnamed');
+    expect(unnamed.status).not.toBe(0);
+    expect(unnamed.stderr).toMatch(/nativeLabel is not set/);
+  }, 240_000);
 
   it('stops, naming the variable, when a runner comes without its label', () => {
     const r = build({ runner: path.join(tmp, 'runner'), samples: path.join(tmp, 'samples') }, 'nolabel');

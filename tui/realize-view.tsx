@@ -16,7 +16,7 @@ import { render, Static, useInput, useStdin, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { EventSink, SlimeEvent } from '../src/events.js';
 import { RealizeView, RunRecord } from './components/RealizeView.js';
-import type { VerifyReport } from './components/Results.js';
+import type { ComparisonReport } from './components/Results.js';
 import { Summary } from './components/Summary.js';
 import { Batch, counts, initialState, type TuiState } from '../src/run/state.js';
 import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
@@ -31,7 +31,7 @@ const TICK_MS = 1000;
 export interface Snapshot {
   readonly state: TuiState;
   readonly now: number;
-  readonly reports: Readonly<Record<string, VerifyReport>>;
+  readonly reports: Readonly<Record<string, ComparisonReport>>;
   /** The last snapshot: the run is over and every report is in. */
   readonly closed: boolean;
 }
@@ -44,7 +44,7 @@ export interface Snapshot {
 export class TuiStore {
   private state: TuiState;
   private batch: Batch | undefined;
-  private reports: Record<string, VerifyReport> = {};
+  private reports: Record<string, ComparisonReport> = {};
   private snapshot: Snapshot;
   private closed = false;
   private readonly listeners = new Set<() => void>();
@@ -61,7 +61,7 @@ export class TuiStore {
     this.dirty = true;
   }
 
-  addReport(drvPath: string, report: VerifyReport): void {
+  addReport(drvPath: string, report: ComparisonReport): void {
     this.reports = { ...this.reports, [drvPath]: report };
     this.dirty = true;
   }

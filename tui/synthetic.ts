@@ -27,7 +27,7 @@ const ISOLATE_GRAPH: Spec[] = [
   { name: 'cpython-3.11.2-quick', inputs: ['Python-3.11.2.tar.xz'], expectedMs: 95_000, phases: 'cpython' },
   { name: 'cpython-3.11.2-pgo', inputs: ['Python-3.11.2.tar.xz'], expectedMs: 420_000, phases: 'cpython' },
   { name: 'isolate', inputs: ['cpython-3.11.2-pgo', 'cargo-vendor'], expectedMs: 140_000, phases: 'cargo' },
-  { name: 'isolate-verify', inputs: ['isolate', 'python3.11', 'cpython-3.11.2-quick'], expectedMs: 30_000, phases: 'verify' },
+  { name: 'isolate-verify', inputs: ['isolate', 'python3.11', 'cpython-3.11.2-quick'], expectedMs: 30_000, phases: 'sample-comparison' },
 ];
 
 /** The isolate graph plus `extra` independent leaf builds under the target, for wide trees. */

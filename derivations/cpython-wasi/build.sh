@@ -58,6 +58,22 @@ config_site=$NIX_BUILD_TOP/config.site
 cp Tools/wasm/config.site-wasm32-wasi "$config_site"
 chmod u+w "$config_site"
 printf '%s\n' 'ac_cv_func_clock_nanosleep=no' 'ac_cv_lib_rt_clock_nanosleep=no' >>"$config_site"
+# A cross build cannot run configure's alignment test and assumes aligned access is
+# required, which selects the FNV string hash. wasm loads and stores may be unaligned:
+# with this python.wasm hashes strings with python3.11's siphash13, truncated to its
+# 32-bit Py_hash_t, so the low bits, and with them the iteration order of a set of
+# strings, are python3.11's (for a given PYTHONHASHSEED).
+printf '%s\n' 'ac_cv_aligned_required=no' >>"$config_site"
+# wasi-libc lacks realpath() (its <stdlib.h> hides the declaration: "WASI has no
+# absolute paths"): slime_wasi_realpath.c (below) provides it, so that sys.path[0] is
+# the script's absolute directory as in python3.11. Its one caller, fileutils.c, gets
+# the declaration as its first line.
+printf '%s\n' 'ac_cv_func_realpath=yes' >>"$config_site"
+if [ "$(grep -c '= realpath(' Python/fileutils.c)" != 1 ]; then
+  echo "slime: error: Python/fileutils.c should call realpath() exactly once; update the realpath declaration in derivations/cpython-wasi/build.sh" >&2
+  exit 1
+fi
+sed -i '1i char *realpath(const char *path, char *resolved); /* slime: derivations/cpython-wasi/slime_wasi_realpath.c */' Python/fileutils.c
 export CONFIG_SITE=$config_site
 
 export CC="clang --target=wasm32-wasi --sysroot=$sysroot"
@@ -66,8 +82,13 @@ export LDSHARED=wasm-ld AR=llvm-ar RANLIB=llvm-ranlib
 # pkg-config must not offer the host's libraries (zlib, ffi, ...) to a wasm build.
 export PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$sysroot/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$sysroot
 
+# python3.11's recursion limit, 1000, instead of CPython's 600 for WASI (chosen for
+# wasmtime's default 512 KiB wasm stack and a 512 KiB C stack): python.wasm gets the
+# 8 MiB C stack of a native main thread (LINKFORSHARED below) and the launchers give
+# the runtime a wasm stack to match (derivations/light/launcher.sh).
 ./configure --prefix="$out" --host=wasm32-unknown-wasi --build="$build_triple" \
-  --with-build-python="$build_python" --with-ensurepip=no --disable-test-modules
+  --with-build-python="$build_python" --with-ensurepip=no --disable-test-modules \
+  CFLAGS_NODIST="-DPy_DEFAULT_RECURSION_LIMIT=1000"
 
 # unchecked-hash pycs, for the reasons given in cpython/build.sh.
 expected=6
@@ -88,25 +109,35 @@ if ! grep -q '^	      -DGITVERSION=' Makefile; then
 fi
 sed -i 's|^	      -DGITVERSION=|	      -DDATE="\\"Jan  1 1980\\"" -DTIME="\\"00:00:00\\"" -DGITVERSION=|' Makefile
 
-# The one addition to CPython's own code: start in the launcher's directory (see
-# slime_wasi_cwd.c beside this script), linked into python.wasm through
-# LINKFORSHARED, which CPython leaves empty for WASI.
-# The object sits in the source tree and is named relative to it, so no build
+# The two additions to CPython's own code, linked into python.wasm through
+# LINKFORSHARED, which CPython leaves empty for WASI: start in the launcher's
+# directory (slime_wasi_cwd.c beside this script) and realpath() (slime_wasi_realpath.c).
+# The objects sit in the source tree and are named relative to it, so no build
 # directory path reaches the installed Makefile.
+# The same link options raise the C stack (CPython's configure gives 512 KiB, first in
+# memory: an overflow traps instead of overwriting data) to 8 MiB, and the initial
+# memory to hold it; wasm-ld takes the last value of each.
 here=$(dirname "$0")
-if [ ! -f "$here/slime_wasi_cwd.c" ]; then
-  echo "slime: error: slime_wasi_cwd.c is not beside $0; add the whole derivations/cpython-wasi directory as the source" >&2
-  exit 1
-fi
-# $CC is the compiler and its target flags: split on spaces on purpose.
-# shellcheck disable=SC2086
-$CC -O2 -c "$here/slime_wasi_cwd.c" -o Modules/slime_wasi_cwd.o
+for c in slime_wasi_cwd.c slime_wasi_realpath.c; do
+  if [ ! -f "$here/$c" ]; then
+    echo "slime: error: $c is not beside $0; add the whole derivations/cpython-wasi directory as the source" >&2
+    exit 1
+  fi
+  # $CC is the compiler and its target flags: split on spaces on purpose.
+  # shellcheck disable=SC2086
+  $CC -O2 -c "$here/$c" -o "Modules/${c%.c}.o"
+done
 if ! grep -q '^LINKFORSHARED=[[:space:]]*$' Makefile; then
   echo "slime: error: the generated Makefile's LINKFORSHARED is not empty: $(grep '^LINKFORSHARED=' Makefile);" \
     "update derivations/cpython-wasi/build.sh" >&2
   exit 1
 fi
-sed -i 's|^LINKFORSHARED=.*|LINKFORSHARED=Modules/slime_wasi_cwd.o|' Makefile
+if ! grep -q -- '-z stack-size=524288 -Wl,--stack-first -Wl,--initial-memory=10485760' Makefile; then
+  echo "slime: error: the generated Makefile does not set CPython's WASI stack (-z stack-size=524288 ... --initial-memory=10485760);" \
+    "update the stack options in derivations/cpython-wasi/build.sh" >&2
+  exit 1
+fi
+sed -i 's|^LINKFORSHARED=.*|LINKFORSHARED=Modules/slime_wasi_cwd.o Modules/slime_wasi_realpath.o -Wl,-z,stack-size=8388608 -Wl,--initial-memory=16777216|' Makefile
 
 echo "slime: phase make"
 make -j"$NIX_BUILD_CORES"

@@ -47,7 +47,8 @@ cd Python-3.11.*/
 
 echo "slime: phase configure"
 # shellcheck disable=SC2086
-./configure --prefix="$out" --disable-shared --with-ensurepip=no $configureFlags
+# ac_cv_broken_nice=no: see cpython/build.sh (the answer followed the builder's niceness).
+./configure --prefix="$out" --disable-shared --with-ensurepip=no ac_cv_broken_nice=no $configureFlags
 
 if [ "$pgoStage" = profile ]; then
   echo "slime: phase make"

@@ -9,9 +9,16 @@
 #   target     empty (native) or wasm32-wasip1
 #   stdVendor  (wasm32-wasip1) the standard library's crates (rust-std-crates, fixed-output)
 #   wasiLib    (wasm32-wasip1) wasi-libc's libraries (default /usr/lib/wasm32-wasi)
+#   wasiInclude (wasm32-wasip1) wasi-libc's headers (default /usr/include/wasm32-wasi)
+#   cwdSource  (wasm32-wasip1) slime_wasi_cwd.c (derivations/cpython-wasi): linked in so
+#              that the module starts in the launcher's directory, as python.wasm does
+#   stackSize  (wasm32-wasip1) bytes of linear-memory stack (default 8 MiB, a native
+#              main thread's: RustPython recurses on the Rust stack for every Python call)
 #   out, NIX_BUILD_TOP, NIX_BUILD_CORES  from the builder
 # Host tools: cargo rustc (native: the rustup toolchain's; wasm: Debian's 1.96
-# rustc-web/cargo-web), cc (native link), wasm-ld (wasm link), cp chmod mkdir.
+# rustc-web/cargo-web), cc (native link, and build scripts in both), clang (wasm: the
+# cwd object), wasm-ld-19 (wasm link: rustc 1.96's LLVM 22 objects are too new for
+# wasm-ld 14), cp chmod mkdir.
 
 : "${src:?env src (the rustpython crate directory) is not set: the derivation must pass it}"
 : "${vendor:?env vendor (the vendored crates) is not set: the derivation must pass it}"
@@ -20,6 +27,8 @@
 : "${NIX_BUILD_CORES:=1}"
 : "${target:=}"
 : "${wasiLib:=/usr/lib/wasm32-wasi}"
+: "${wasiInclude:=/usr/include/wasm32-wasi}"
+: "${stackSize:=8388608}"
 
 crate="$NIX_BUILD_TOP/crate"
 cp -R "$src" "$crate"
@@ -50,8 +59,21 @@ if [ -z "$target" ]; then
 else
   : "${stdVendor:?env stdVendor (the standard library's vendored crates) is not set: a $target build needs it}"
   # -Zbuild-std on a stable compiler, linked with wasm-ld against Debian's wasi-libc.
+  : "${cwdSource:?env cwdSource (slime_wasi_cwd.c) is not set: a $target build needs it}"
+  for f in "$wasiInclude/stdio.h" "$wasiLib/libc.a" "$wasiLib/crt1-command.o"; do
+    if [ ! -f "$f" ]; then
+      echo "slime: error: $f is missing: install Debian's wasi-libc (npm run setup does)" >&2
+      exit 1
+    fi
+  done
+  # clang-14 with a private sysroot of two links, as in cpython-wasi/build.sh.
+  sysroot=$NIX_BUILD_TOP/wasi-sysroot
+  mkdir -p "$sysroot/include" "$sysroot/lib"
+  ln -s "$wasiInclude" "$sysroot/include/wasm32-wasi"
+  ln -s "$wasiLib" "$sysroot/lib/wasm32-wasi"
+  clang --target=wasm32-wasi --sysroot="$sysroot" -O2 -c "$cwdSource" -o "$NIX_BUILD_TOP/slime_wasi_cwd.o"
   export RUSTC_BOOTSTRAP=1
-  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build -C linker=wasm-ld -C link-self-contained=no -L $wasiLib -C link-arg=$wasiLib/crt1-command.o"
+  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build -C linker=wasm-ld-19 -C link-self-contained=no -L $wasiLib -C link-arg=$wasiLib/crt1-command.o -C link-arg=$NIX_BUILD_TOP/slime_wasi_cwd.o -C link-arg=-zstack-size=$stackSize"
   cargo build --release --offline --frozen -v -Zbuild-std=std,panic_abort --target "$target"
   mkdir -p "$out/bin"
   cp "target/$target/release/rustpython.wasm" "$out/bin/rustpython.wasm"

@@ -21,6 +21,7 @@
  *   <store>/.slime/bench/<target>-latest.json                             the last one
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { writeFileAtomic, type Store } from '../store/store.js';
@@ -73,6 +74,8 @@ export interface BenchRow {
   cpuRatioCi?: { low: number; high: number };
   /** Every measured run, in round order (warm-ups left out). */
   runs?: RunFigures[];
+  /** The machine's 1-minute load average when the workload's runs began and ended (os.loadavg). */
+  load?: [number, number];
 }
 
 /** One cachegrind run: the workload at its counting size under one interpreter. */
@@ -164,6 +167,7 @@ export async function runBench(opts: {
   let done = 0;
   for (const w of workloads) {
     const runs = new Map<string, RunFigures[]>(interpreters.map((i) => [i.label, []]));
+    const loadBefore = os.loadavg()[0];
     for (let round = 0; round < warmups + reps; round++) {
       const order = interpreters.map((_, k) => interpreters[(k + round) % interpreters.length]);
       for (const interp of order) {
@@ -171,7 +175,8 @@ export async function runBench(opts: {
         if (round >= warmups) runs.get(interp.label)!.push({ wallMs: m.wallMs, userMs: m.userMs, sysMs: m.sysMs });
       }
     }
-    rows.push(...rowsOf(w, interpreters, runs));
+    const load: [number, number] = [round2(loadBefore), round2(os.loadavg()[0])];
+    rows.push(...rowsOf(w, interpreters, runs).map((row) => ({ ...row, load })));
     opts.onProgress?.(++done, workloads.length, w.name);
   }
   return {
@@ -221,6 +226,8 @@ export async function countInstructions(opts: {
   return rows;
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 export function benchDir(store: Store): string {
   return path.join(store.stateDir, 'bench');
 }
@@ -246,6 +253,12 @@ export function latestBench(store: Store, target: string): BenchResult | undefin
 const f1 = (x: number) => x.toFixed(1);
 const f3 = (x: number) => x.toFixed(3);
 const interval = (c: { low: number; high: number } | undefined) => (c ? `[${f3(c.low)}, ${f3(c.high)}]` : '');
+/** `12.3 -> 14.0`, or for many workloads `11.0-15.2` (the range of every begin and end). */
+function loadText(loads: [number, number][]): string {
+  if (loads.length === 1) return `${f1(loads[0][0])} -> ${f1(loads[0][1])}`;
+  const all = loads.flat();
+  return `${f1(Math.min(...all))}-${f1(Math.max(...all))}`;
+}
 const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
@@ -260,7 +273,8 @@ export function formatBenchTable(r: BenchResult): string {
   const perKind = (kind: string) => r.rows.filter((x) => x.kind === kind);
   for (const kind of ['pure', 'dynamic', 'startup']) {
     for (const w of [...new Set(perKind(kind).map((x) => x.workload))]) {
-      lines.push(`#### ${w} ####`);
+      const load = perKind(kind).find((x) => x.workload === w)?.load;
+      lines.push(`#### ${w} ####${load ? ` (load average ${loadText([load])})` : ''}`);
       lines.push(`  ${''.padEnd(width)} ${'wall ms: min / median / max'.padStart(29)}   ratio  95% interval     ${'cpu ms (user+sys)'.padStart(17)}   ratio  95% interval`);
       for (const row of r.rows.filter((x) => x.workload === w)) {
         const wall = row.minMs !== undefined ? `${f1(row.minMs)} / ${f1(row.medianMs)} / ${f1(row.maxMs!)}` : f1(row.medianMs);
@@ -273,7 +287,8 @@ export function formatBenchTable(r: BenchResult): string {
   const samples = perKind('sample');
   if (samples.length) {
     const names = new Set(samples.map((s) => s.workload));
-    lines.push(`#### every sample, launch to exit (${names.size} samples; median over samples of each sample's ratio, 95% interval over samples) ####`);
+    const loads = samples.flatMap((s) => (s.load ? [s.load] : []));
+    lines.push(`#### every sample, launch to exit (${names.size} samples; median over samples of each sample's ratio, 95% interval over samples) ####${loads.length ? ` (load average ${loadText(loads)})` : ''}`);
     for (const interp of r.interpreters) {
       const mine = samples.filter((s) => s.interpreter === interp.label);
       const sum = mine.reduce((a, s) => a + s.medianMs, 0);

@@ -30,6 +30,8 @@ export interface BuildRequest {
   /** Store paths of the inputs: sources and the input derivations' outputs. */
   inputPaths: string[];
   phases?: string;
+  /** Writes a sample comparison's report.json, which a failed build keeps beside its log. */
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /** Build even if the outputs are valid, and replace them (`slime verify --repair`). */
   repair?: boolean;
@@ -85,6 +87,32 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
       // A duration is only for ETAs: a full disk here must not fail a registered build.
     }
     return { action: 'built', outputs, durationMs };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Substitution alone, before the derivation's inputs are valid (a substitute needs
+ * its references, which the substituter fetches, not the build's inputs): under the
+ * derivation's lock, the outputs from a cache, or undefined when no cache delivered
+ * them all (the caller builds once the inputs are there).
+ */
+export async function substituteDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult | undefined> {
+  const { store } = opts;
+  const outputs = outputsOf(req.drv);
+  const allValid = () => store.allValid(Object.values(outputs));
+  if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+  const lock = await acquireLock(store.lockFile(req.drvPath), {
+    signal: opts.signal,
+    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
+  });
+  try {
+    if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
+    await awaitOrphanedBuild(store, req.drvPath);
+    const started = Date.now();
+    const from = await substitute(req, opts, outputs);
+    return from === undefined ? undefined : { action: 'substituted', outputs, durationMs: Date.now() - started, from };
   } finally {
     await lock.release();
   }
@@ -222,7 +250,7 @@ function prepare(req: BuildRequest, store: Store, buildDir: string, logPath: str
  */
 function keepFailedReport(req: BuildRequest, tempOutputs: Record<string, string>, logPath: string): void {
   const report = tempOutputs.out && `${tempOutputs.out}/report.json`;
-  if (req.phases === 'verify' && report && fs.existsSync(report)) fs.copyFileSync(report, failedReportPath(logPath));
+  if (req.comparesSamples === true && report && fs.existsSync(report)) fs.copyFileSync(report, failedReportPath(logPath));
 }
 
 export function failedReportPath(logPath: string): string {

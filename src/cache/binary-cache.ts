@@ -28,6 +28,11 @@ export interface BinaryCache {
   /** Stores a local file at `rel`; the local file is consumed (moved or removed). Visible only once complete. */
   putFile(rel: string, localFile: string, contentType: string): Promise<void>;
   putText(rel: string, text: string, contentType: string): Promise<void>;
+  /**
+   * A local directory where a file to be put may be prepared, so that putFile can
+   * move it instead of copying it (a file:// cache's own nar/); else the system's temp dir.
+   */
+  readonly stagingDir?: string;
   /** The narinfo file names at the root, where the cache can list them (WebDAV PROPFIND for HTTP). */
   listNarInfos(): Promise<string[] | undefined>;
 }

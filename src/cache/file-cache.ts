@@ -10,11 +10,13 @@ import { type BinaryCache, type CacheFile, CacheError, isSafeRelativePath } from
 
 export class FileCache implements BinaryCache {
   readonly root: string;
+  readonly stagingDir: string;
 
   constructor(readonly url: string) {
     const u = new URL(url);
     u.search = '';
     this.root = fileURLToPath(u).replace(/\/+$/, '');
+    this.stagingDir = path.join(this.root, 'nar');
   }
 
   private fileFor(rel: string): string {

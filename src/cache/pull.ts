@@ -1,9 +1,10 @@
 /**
  * Copies one store path from a binary cache into the store, in one streaming pass:
  * download -> decompress -> hash and restore into a temporary directory
- * (`.slime/tmp/`); only when the whole NAR has been read and matched its narinfo is
- * it made canonical (mtime 1, read-only), renamed into the store and registered with
- * the narinfo's signatures. A failure leaves nothing in the store.
+ * (`.slime/tmp/`), each entry written in canonical form (mtime 1, read-only); only
+ * when the whole NAR has been read and matched its narinfo is it renamed into the
+ * store and registered with the narinfo's signatures. A failure leaves nothing in
+ * the store.
  *
  * The caller has checked the narinfo (signature, store path) and made its references
  * valid first.
@@ -25,8 +26,7 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
   fs.mkdirSync(tempDir, { recursive: true });
   try {
     const temp = path.join(tempDir, path.basename(finalPath));
-    await narRestore(verifiedNar(cache, info, opts), temp);
-    canonicalise(temp);
+    await narRestore(verifiedNar(cache, info, opts), temp, { canonical: true });
     const registered: PathInfo = {
       path: finalPath,
       narHash: `sha256-${info.narHash.toString('base64')}`,
@@ -42,12 +42,4 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
   } finally {
     removeTree(tempDir);
   }
-}
-
-/** Nix's canonical form, as builds leave their outputs: mtime 1, no write bits. */
-function canonicalise(p: string): void {
-  const st = fs.lstatSync(p);
-  if (st.isDirectory()) for (const e of fs.readdirSync(p)) canonicalise(path.join(p, e));
-  if (!st.isSymbolicLink()) fs.chmodSync(p, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
-  fs.lutimesSync(p, 1, 1);
 }

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -101,9 +102,10 @@ export async function ensureCacheInfo(cache: BinaryCache, storeDir: string): Pro
 }
 
 async function pushOne(opts: PushOptions, info: PathInfo): Promise<{ narSize: number; fileSize: number }> {
-  const { store, cache, compression } = opts;
+  const { cache, compression } = opts;
   const ext = narExtension(compression);
-  const temp = path.join(store.stateDir, 'tmp', `push-${hashPartOf(info.path)}-${randomBytes(4).toString('hex')}${ext}`);
+  // Prepared beside the cache's NARs when it is local (then moved), else in the temp dir: never in the store, which may be read-only.
+  const temp = path.join(cache.stagingDir ?? os.tmpdir(), `.push-${hashPartOf(info.path)}-${randomBytes(4).toString('hex')}${ext}`);
   fs.mkdirSync(path.dirname(temp), { recursive: true });
   try {
     const narSha = createHash('sha256');

@@ -13,7 +13,10 @@
  *                                its NAR must be in the cache already and match FileHash,
  *                                FileSize, NarHash and NarSize (decompressed, streaming)
  *   nix-cache-info               accepted once; later only with the same StoreDir
- * So a narinfo becomes visible only after its NAR, and only if they agree.
+ * So a narinfo becomes visible only after its NAR, and only if they agree. With
+ * trusted keys (`--trusted-public-keys`), a narinfo must also carry a signature by
+ * one of them that verifies: the token lets a machine upload, the key says the paths
+ * are the team's builds.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -26,7 +29,8 @@ import { toNixBase32 } from '../hash/base32.js';
 import { isSafeRelativePath } from './binary-cache.js';
 import { parseCacheInfo } from './cache-info.js';
 import { FileCache } from './file-cache.js';
-import { MAX_NARINFO_BYTES, parseNarInfo } from './narinfo.js';
+import { fingerprint, MAX_NARINFO_BYTES, parseNarInfo } from './narinfo.js';
+import { parsePublicKey, trustedSigner } from './signing.js';
 import { reasonOf } from './substituter.js';
 import { verifiedNar } from './verified-nar.js';
 
@@ -36,6 +40,8 @@ export interface ServeOptions {
   bind: string;
   /** Without a token the server is read-only. */
   token?: string;
+  /** NAME:BASE64 keys; when given, a narinfo upload needs a valid signature by one of them. */
+  trustedKeys?: string[];
   log?: (line: string) => void;
 }
 
@@ -62,6 +68,7 @@ export function startCacheServer(opts: ServeOptions): Promise<RunningServer> {
   fs.mkdirSync(path.join(dir, 'nar'), { recursive: true });
   const cache = new FileCache(pathToFileURL(dir).toString());
   const log = opts.log ?? (() => undefined);
+  const trusted = (opts.trustedKeys ?? []).map((k) => parsePublicKey(k));
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       const status = e instanceof Refusal ? e.status : 500;
@@ -216,6 +223,14 @@ export function startCacheServer(opts: ServeOptions): Promise<RunningServer> {
     }
     if (!info.storePath.startsWith(`${sDir}/${hashPart}-`)) {
       throw new Refusal(422, `the narinfo describes ${info.storePath}, not a path ${sDir}/${hashPart}-* as its name says`);
+    }
+    if (trusted.length > 0 && trustedSigner(info.sigs, fingerprint(info), trusted) === undefined) {
+      const names = info.sigs.map((sig) => sig.slice(0, Math.max(0, sig.indexOf(':')))).join(', ');
+      throw new Refusal(
+        422,
+        `no valid signature by a key this server trusts (${trusted.map((k) => k.name).join(', ')}); ` +
+          `${names ? `it is signed by ${names}` : 'it is not signed'}: push with --key`,
+      );
     }
     if (!isSafeRelativePath(info.url) || !NAR_FILE.test(info.url)) throw new Refusal(422, `its URL ${JSON.stringify(info.url)} is not a NAR file of this cache`);
     if (!fs.existsSync(path.join(dir, info.url))) throw new Refusal(409, `its NAR ${info.url} is not in the cache; upload the NAR first`);

@@ -111,10 +111,17 @@ export class Substituter {
     return q;
   }
 
-  /** Starts narinfo queries for `paths` on every cache, in parallel, without waiting. */
-  prefetch(paths: string[], warn: SubstituteContext['warn']): void {
-    void this.open(warn).then((entries) => {
-      for (const e of entries) if (!e.disabled) for (const p of paths) if (!this.store.isValid(p)) void this.query(e, p);
+  /**
+   * Starts narinfo queries for `paths` on every cache, in parallel; resolves, once they
+   * are answered, to the paths that some cache has a narinfo for (not yet checked:
+   * substituteOutputs checks each before using it).
+   */
+  prefetch(paths: string[], warn: SubstituteContext['warn']): Promise<Set<string>> {
+    return this.open(warn).then(async (entries) => {
+      const live = entries.filter((e) => !e.disabled);
+      const wanted = paths.filter((p) => !this.store.isValid(p));
+      const answers = await Promise.all(wanted.map((p) => Promise.all(live.map((e) => this.query(e, p)))));
+      return new Set(wanted.filter((_, i) => answers[i].some((a) => a.kind === 'found')));
     });
   }
 

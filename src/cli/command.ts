@@ -6,6 +6,8 @@ export interface Command {
   summary: string;
   /** The whole text of `slime CMD --help`. */
   help: string;
+  /** The text of `slime CMD SUB --help`, per subcommand, for commands that have them. */
+  subcommandHelp?: Readonly<Record<string, string>>;
   run(args: string[], ctx: CliContext): Promise<number>;
 }
 

@@ -161,7 +161,9 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
   }
   const command = (await load()).default;
   if (rest.includes('--help') || rest.includes('-h')) {
-    const text = layoutHelp(command.help);
+    // `slime store add-file --help`: the subcommand's own help, where it has one.
+    const sub = rest[0] !== undefined && !rest[0].startsWith('-') ? command.subcommandHelp?.[rest[0]] : undefined;
+    const text = layoutHelp(sub ?? command.help);
     ctx.stdout.write(text.endsWith('\n') ? text : text + '\n');
     return ExitCode.ok;
   }

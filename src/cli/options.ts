@@ -60,21 +60,9 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
-  // A store that is not there gets no evaluation cache: reading a module creates no store.
+  // A store that is not there gets no tool cache and no evaluation cache: reading a module creates no store.
   const exists = fs.existsSync(store.stateDir);
-  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, toolCacheFile(ctx, store, exists), exists ? path.join(store.stateDir, 'eval-cache') : undefined);
-}
-
-/**
- * Host tool identities (hash, version) by the file's inode, size and mtime are the same
- * for every store, so they are kept per user ($XDG_CACHE_HOME, else ~/.cache): a new
- * store does not run each tool's --version (and dpkg-query) again. Without a home, in
- * the store, if there is one.
- */
-function toolCacheFile(ctx: CliContext, store: Store, storeExists: boolean): string | undefined {
-  const base = ctx.env.XDG_CACHE_HOME || (ctx.env.HOME ? path.join(ctx.env.HOME, '.cache') : undefined);
-  if (base !== undefined && path.isAbsolute(base)) return path.join(base, 'slime', 'tool-cache.json');
-  return storeExists ? store.toolCacheFile : undefined;
+  return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, exists ? store.toolCacheFile : undefined, exists ? path.join(store.stateDir, 'eval-cache') : undefined);
 }
 
 export function positiveInt(name: string, value: string | undefined, fallback: number): number {

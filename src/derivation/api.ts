@@ -55,6 +55,8 @@ export interface Derivation {
   readonly fixedOutput?: FixedOutputSpec;
   /** Which phase recognizer reads this build's output (see src/builder/phases/). */
   readonly phases?: string;
+  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/compare-samples): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
+  readonly comparesSamples?: boolean;
   /** Wall-clock limit of one build attempt, in ms. */
   readonly timeoutMs?: number;
   /** Why a rebuild is expected to give other bytes; `slime check` reports it and does not fail on it. */
@@ -79,6 +81,8 @@ export interface DerivationSpec {
   /** A fixed-output derivation: its output must have this hash, and it may use the network. */
   outputHash?: { hash: string; algo?: HashAlgo; mode?: 'flat' | 'recursive' };
   phases?: string;
+  /** The builder compares the samples under python3.11 and the tier under test and writes `report.json` (derivations/compare-samples): slime reads that report when the build ends, failed or not (the `verified` event). Like `phases`, it rides beside the ATerm. */
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /**
    * The reason this derivation's output is not reproducible (e.g. a PGO profile). Like
@@ -342,6 +346,7 @@ function finish(spec: DerivationSpec, blank: DrvData, refs: References, fixedOut
       mirrors: (spec as FetchSpec).mirrors,
     },
     phases: spec.phases,
+    ...(spec.comparesSamples === true ? { comparesSamples: true } : {}),
     timeoutMs: spec.timeoutMs,
     nondeterministic: spec.nondeterministic,
     moduloHash: hashDerivationModulo(drv, moduloOf),

@@ -59,6 +59,7 @@ interface SavedDerivation {
   sources: [string, string][];
   fixedOutput?: { mode: FixedOutputSpec['mode']; algo: HashAlgo; digest: string; mirrors?: Mirror[] };
   phases?: string;
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /** Why the derivation is declared not to rebuild bit for bit (slime check). */
   nondeterministic?: string;
@@ -201,6 +202,7 @@ function serialize(plan: Plan): SavedDerivation[] {
         mirrors: d.fixedOutput.mirrors,
       },
       phases: d.phases,
+      ...(d.comparesSamples === true ? { comparesSamples: true } : {}),
       timeoutMs: d.timeoutMs,
       nondeterministic: d.nondeterministic,
       moduloHash: d.moduloHash.toString('hex'),
@@ -236,6 +238,7 @@ function revive(saved: CacheFile): Plan {
       sources: x.sources.map(([l, s]) => sourceOf(l, s)),
       fixedOutput: x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
       phases: x.phases,
+      ...(x.comparesSamples === true ? { comparesSamples: true } : {}),
       timeoutMs: x.timeoutMs,
       nondeterministic: x.nondeterministic,
       moduloHash: Buffer.from(x.moduloHash, 'hex'),

@@ -7,7 +7,7 @@
  * Names resolve in fixed system directories, never in the caller's PATH, so that the
  * same derivation module gives the same hashes whoever runs it.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,24 +32,28 @@ interface CacheEntry {
 /**
  * Resolves tools and remembers their identity keyed by the file's inode, size and
  * mtime, so that a no-op `slime realize` does not rehash gcc or run `--version` again.
+ *
+ * Two such memories: the store's (`cacheFile`), and the user's (`userCacheFile`,
+ * see userToolCacheFile), which a new, empty store on the same machine starts from,
+ * so that its first evaluation (substituting a whole build from a cache, say) does
+ * not hash and run some eighty tools again. An entry is used only while the file's
+ * inode, size and mtime are those it was taken from, whichever memory holds it.
  */
 export class HostToolResolver {
   private cache: Record<string, CacheEntry> = {};
+  private userCache: Record<string, CacheEntry> = {};
   private dirty = false;
+  private userDirty = false;
   /** What this evaluation resolved, by the name or path it was asked for. */
   private readonly resolved = new Map<string, HostTool>();
 
   constructor(
     private readonly cacheFile?: string,
     private readonly extraDirs: string[] = [],
+    private readonly userCacheFile?: string,
   ) {
-    if (cacheFile) {
-      try {
-        this.cache = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
-      } catch {
-        this.cache = {};
-      }
-    }
+    if (cacheFile) this.cache = readCache(cacheFile);
+    if (userCacheFile) this.userCache = readCache(userCacheFile);
   }
 
   resolve(nameOrPath: string): HostTool {
@@ -63,9 +67,14 @@ export class HostToolResolver {
     const key = `v2:${st.ino}:${st.size}:${st.mtimeMs}`;
     let entry = this.cache[real];
     if (!entry || entry.key !== key) {
-      entry = { key, sha256: sha256File(real), version: versionOf(found) };
+      const known = this.userCache[real];
+      entry = known?.key === key && typeof known.sha256 === 'string' && typeof known.version === 'string' ? known : { key, sha256: sha256File(real), version: versionOf(found) };
       this.cache[real] = entry;
       this.dirty = true;
+    }
+    if (this.userCacheFile && this.userCache[real]?.key !== key) {
+      this.userCache[real] = entry;
+      this.userDirty = true;
     }
     const tool = { name, path: found, sha256: entry.sha256, version: entry.version };
     this.resolved.set(nameOrPath, tool);
@@ -113,23 +122,48 @@ export class HostToolResolver {
     );
   }
 
-  /** Keeps what was resolved; a cache that cannot be written (no space, a read-only home) is only not kept. */
   save(): void {
-    if (!this.cacheFile || !this.dirty) return;
-    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    try {
-      fs.mkdirSync(path.dirname(this.cacheFile), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify(this.cache));
-      fs.renameSync(tmp, this.cacheFile);
+    if (this.cacheFile && this.dirty) {
+      writeCache(this.cacheFile, this.cache);
       this.dirty = false;
-    } catch {
+    }
+    if (this.userCacheFile && this.userDirty) {
       try {
-        fs.rmSync(tmp, { force: true });
+        // Merged with what another process saved meanwhile; only a speed-up, so a read-only home is no error.
+        writeCache(this.userCacheFile, { ...readCache(this.userCacheFile), ...this.userCache });
       } catch {
-        // Nothing was kept either way.
+        // Left unsaved.
       }
+      this.userDirty = false;
     }
   }
+}
+
+/**
+ * The user's memory of host tool identities: $SLIME_TOOL_CACHE, else
+ * $XDG_CACHE_HOME/slime/tool-cache.json (default ~/.cache/slime/tool-cache.json);
+ * none when SLIME_TOOL_CACHE is empty or no home is known.
+ */
+export function userToolCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SLIME_TOOL_CACHE !== undefined) return env.SLIME_TOOL_CACHE === '' ? undefined : path.resolve(env.SLIME_TOOL_CACHE);
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'slime', 'tool-cache.json') : undefined;
+}
+
+function readCache(file: string): Record<string, CacheEntry> {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, CacheEntry>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeCache(file: string, cache: Record<string, CacheEntry>): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(cache));
+  fs.renameSync(tmp, file);
 }
 
 function realpathOf(found: string, asked: string): string {
@@ -168,36 +202,56 @@ function versionOf(p: string): string {
   return packageVersionOf(p) ?? '';
 }
 
+/**
+ * How long a query about a tool (`--version`, dpkg) may take. The answer goes into
+ * every derivation's hash, so a query that runs out of time is an error, never an
+ * empty version: with a 5 s limit, 8 processes evaluating at once on a loaded machine
+ * (load ~25) recorded `dash 0.5.12-2` in some and nothing in others, and so
+ * different store paths for the same module (test/store-concurrency.test.ts).
+ */
+export const TOOL_QUERY_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs a query about a tool: its stdout and stderr and whether it succeeded, but never
+ * a query cut short by the clock. (node:child_process, not execa: this module is in
+ * the derivation API's import closure, which a CommonJS derivation module loads with
+ * require(), and execa is ESM only: docs/architecture.md.)
+ */
+function query(file: string, args: string[], env?: Record<string, string>): { ok: boolean; stdout: string; stderr: string } {
+  const r = spawnSync(file, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: TOOL_QUERY_TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+    ...(env !== undefined ? { env } : {}),
+  });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    throw new SlimeError(
+      `\`${[file, ...args].join(' ')}\` did not answer in ${TOOL_QUERY_TIMEOUT_MS / 1000} s; a host tool's identity is part of every derivation's hash, so slime does not guess it: check that the command works, then run slime again`,
+    );
+  }
+  return { ok: r.error === undefined && r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
 /** `dash 0.5.12-2` for a file a Debian package installed (under its /usr-merged name too). */
 export function packageVersionOf(p: string): string | undefined {
   const real = fs.realpathSync(p);
   const candidates = [...new Set([real, real.replace(/^\/usr\/(s?bin|lib)\//, '/$1/'), p])];
   for (const file of candidates) {
-    try {
-      const owner = execFileSync('dpkg-query', ['-S', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      const pkg = owner.split(':')[0]!.trim();
-      const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
-      if (pkg !== '' && version !== '') return `${pkg} ${version}`;
-    } catch {
-      continue;
-    }
+    // Not owned by a package (exit 1), or no dpkg on this machine: the next name, else no version.
+    const owner = query('dpkg-query', ['-S', file]);
+    if (!owner.ok) continue;
+    const pkg = owner.stdout.split(':')[0]!.trim();
+    const version = query('dpkg-query', ['-W', '-f', '${Version}', pkg]);
+    if (version.ok && pkg !== '' && version.stdout !== '') return `${pkg} ${version.stdout}`;
   }
   return undefined;
 }
 
 function versionLine(p: string): string {
-  let text: string;
-  try {
-    text = execFileSync(p, ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 5000,
-      env: { PATH: HOST_TOOL_DIRS.join(':'), LC_ALL: 'C' },
-    });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string };
-    text = `${err.stdout ?? ''}${err.stderr ?? ''}`;
-  }
+  const r = query(p, ['--version'], { PATH: HOST_TOOL_DIRS.join(':'), LC_ALL: 'C' });
+  // A tool that refuses the flag says why on stderr: that text is what versionOf looks at.
+  const text = r.ok ? r.stdout : `${r.stdout}${r.stderr}`;
   return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
 }
 

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Derivation, Target } from './api.js';
 import { EvalCache } from './eval-cache.js';
-import { HostToolResolver } from './host-tools.js';
+import { HostToolResolver, userToolCacheFile } from './host-tools.js';
 import { checkTargets, moduleLoadError } from './module-errors.js';
 import { didYouMean } from '../suggest.js';
 
@@ -36,7 +36,7 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   if (!fs.existsSync(abs)) {
     throw new UsageError(`derivation module ${file} does not exist; pass an existing file with -f FILE`);
   }
-  const tools = new HostToolResolver(toolCacheFile);
+  const tools = new HostToolResolver(toolCacheFile, [], userToolCacheFile());
   const cache = evalCacheDir && EvalCache.enabled() ? new EvalCache(evalCacheDir, abs, storeDir) : undefined;
   const trace = process.env.SLIME_TRACE_EVAL_CACHE === '1' ? (m: string) => process.stderr.write(`eval-cache: ${m}\n`) : undefined;
   if (cache) {

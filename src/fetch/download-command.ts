@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,19 +84,20 @@ export async function fetchWithClient(run: ClientRun, tmp: string, ctx: CommandF
 
 async function runClient(run: ClientRun, dir: string, ctx: CommandFetchContext): Promise<void> {
   const { signal, meter } = ctx;
-  const child = spawn(run.command, run.args(dir), {
+  // Loaded on first use: this module is in the derivation API's import closure, which a
+  // CommonJS derivation module require()s, and execa is ESM only (docs/architecture.md).
+  const { execa } = await import('execa');
+  const child = execa(run.command, run.args(dir), {
     cwd: dir,
     // The client's messages are matched to tell the user what to do.
-    env: { ...process.env, LC_ALL: 'C', LANG: 'C', LANGUAGE: '', ...run.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { LC_ALL: 'C', LANG: 'C', LANGUAGE: '', ...run.env },
+    stdin: 'ignore',
+    // Its own process group, so that cancelling stops its helpers (apt's methods) too.
     detached: true,
+    // stdout and stderr interleaved as a terminal would show them; only the tail is kept.
+    all: true,
+    reject: false,
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-keptOutputChars);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
 
   const target = join(dir, run.file);
   const poll = setInterval(() => {
@@ -111,23 +111,21 @@ async function runClient(run: ClientRun, dir: string, ctx: CommandFetchContext):
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
-        // Already gone: the close handler below settles the promise.
+        // Already gone: the result below settles.
       }
     }
   };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
-    const exit = await new Promise<ClientExit>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, sig) => resolve({ code, signal: sig }));
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new MirrorFailure(run.notInstalled);
-      throw new MirrorFailure(`cannot run ${run.command}: ${err.message}`);
-    });
+    const r = await child;
     if (signal?.aborted) throw new FetchAbortedError(ctx.source, signal.reason);
-    if (exit.code === 0) return;
+    const code = (r as { code?: string }).code;
+    if (code === 'ENOENT') throw new MirrorFailure(run.notInstalled);
+    if (r.exitCode === undefined && r.signal === undefined) throw new MirrorFailure(`cannot run ${run.command}: ${r.originalMessage ?? r.shortMessage}`);
+    if (r.exitCode === 0) return;
     if (run.acceptFileDespiteFailure && (await stat(target).then((s) => s.size > 0, () => false))) return;
-    throw new MirrorFailure(run.describeFailure(exit, output));
+    const exit: ClientExit = { code: r.exitCode ?? null, signal: (r.signal as NodeJS.Signals | undefined) ?? null };
+    throw new MirrorFailure(run.describeFailure(exit, String(r.all ?? '').slice(-keptOutputChars)));
   } finally {
     clearInterval(poll);
     signal?.removeEventListener('abort', cancel);

@@ -6,10 +6,24 @@
  * only when the whole NAR has been read and checked, so a bad NAR leaves nothing
  * at `dest`. Entries are created with O_EXCL / mkdir and never through an existing
  * path, so no symlink in the archive can redirect a later write.
+ *
+ * With `canonical` (substitution: the tree becomes a store path), every entry is made
+ * in Nix's canonical form as it is written: files mode 0444 or 0555, directories 0555
+ * once their entries are in, mtime 1 everywhere; the top directory keeps its write
+ * bit (moving a directory to another parent needs it) for the caller to drop once
+ * the path is in place. No second walk over the tree is needed.
+ *
+ * Files are written in parallel with the parsing: a NAR holds thousands of small
+ * files, and creating them is the kernel's work, which the thread pool does while
+ * the parser (and the caller's hashing) goes on. A file of up to SMALL_FILE bytes is
+ * handed over whole (as slices of the input: like NarReader, the restore expects a
+ * source never to reuse a buffer it has yielded, as streams do not); a larger one is
+ * written as it arrives. At most IN_FLIGHT_BYTES and IN_FLIGHT_FILES are pending, so
+ * memory stays flat; a directory is finished (read-only, mtime 1) once its entries are.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
+import { lstat, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SlimeError } from '../errors.js';
 import { NAR_MAGIC } from './format.js';
@@ -23,16 +37,28 @@ const MAX_TOKEN = 16;
 const MAX_NAME = 255;
 const MAX_TARGET = 4095;
 
-export async function narRestore(input: AsyncIterable<Buffer> | NodeJS.ReadableStream, dest: string): Promise<void> {
+const SMALL_FILE = 1 << 20;
+const IN_FLIGHT_BYTES = 16 << 20;
+const IN_FLIGHT_FILES = 64;
+
+export interface RestoreOptions {
+  /** Make the tree in Nix's canonical form (mtime 1, read-only) as it is written. */
+  canonical?: boolean;
+}
+
+export async function narRestore(input: AsyncIterable<Buffer> | NodeJS.ReadableStream, dest: string, opts: RestoreOptions = {}): Promise<void> {
   await checkAbsent(dest);
   const temp = join(dirname(dest), `.${basename(dest)}.restoring-${process.pid}-${randomBytes(4).toString('hex')}`);
   const reader = new NarReader(input as ByteSource);
+  const writer = new Writer(Boolean(opts.canonical));
   try {
-    await parseNar(reader, Buffer.from(temp));
+    await parseNar(reader, Buffer.from(temp), writer);
     await checkAbsent(dest);
     await rename(temp, dest);
   } catch (e) {
-    await rm(temp, { recursive: true, force: true });
+    // Nothing may still be writing into the tree when it is removed.
+    await writer.settle();
+    await removePartial(temp);
     await reader.close();
     throw e;
   }
@@ -56,16 +82,18 @@ async function checkAbsent(dest: string): Promise<void> {
   }
 }
 
-async function parseNar(r: NarReader, path: Buffer): Promise<void> {
+async function parseNar(r: NarReader, path: Buffer, w: Writer): Promise<void> {
   const start = r.offset;
   const magic = await r.readStr(MAX_TOKEN, 'the NAR header', () => 'this is not a NAR: it does not start with "nix-archive-1".');
   if (magic.toString('latin1') !== NAR_MAGIC) {
     throw new NarError('this is not a NAR: it does not start with "nix-archive-1".', start);
   }
-  await parseObject(r, path);
+  const { done } = await parseObject(r, path, w, true);
   if (!(await r.atEnd())) {
     throw new NarError('there are bytes after the end of the NAR; the input holds more than one NAR or is corrupt.', r.offset);
   }
+  await done;
+  await w.drain();
 }
 
 /** Reads a token and returns it; `expected` names what the grammar allows here. */
@@ -84,18 +112,29 @@ function show(token: string): string {
   return JSON.stringify(token);
 }
 
-async function parseObject(r: NarReader, path: Buffer): Promise<void> {
+/**
+ * Parses one object and starts writing it; resolves, once parsed, to its pending
+ * write, which settles when the object is on disk (errors go to the writer, which
+ * rethrows them). Wrapped, because an async function would wait for a promise it returns.
+ */
+interface Pending {
+  done: Promise<void>;
+}
+
+const DONE: Pending = { done: Promise.resolve() };
+
+async function parseObject(r: NarReader, path: Buffer, w: Writer, top: boolean): Promise<Pending> {
   await expectToken(r, '(');
   await expectToken(r, 'type');
   const start = r.offset;
   const type = await readToken(r, 'a file type ("regular", "symlink" or "directory")');
-  if (type === 'regular') await parseRegular(r, path);
-  else if (type === 'symlink') await parseSymlink(r, path);
-  else if (type === 'directory') await parseDirectory(r, path);
-  else throw new NarError(`unknown file type ${show(type)}; expected "regular", "symlink" or "directory".`, start);
+  if (type === 'regular') return parseRegular(r, path, w);
+  if (type === 'symlink') return parseSymlink(r, path, w);
+  if (type === 'directory') return parseDirectory(r, path, w, top);
+  throw new NarError(`unknown file type ${show(type)}; expected "regular", "symlink" or "directory".`, start);
 }
 
-async function parseRegular(r: NarReader, path: Buffer): Promise<void> {
+async function parseRegular(r: NarReader, path: Buffer, w: Writer): Promise<Pending> {
   let start = r.offset;
   let tag = await readToken(r, '"executable" or "contents"');
   const executable = tag === 'executable';
@@ -108,29 +147,21 @@ async function parseRegular(r: NarReader, path: Buffer): Promise<void> {
     throw new NarError(`expected ${executable ? '' : '"executable" or '}"contents", but found ${show(tag)}.`, start);
   }
   const size = await r.readInt('the size of a file');
-  await writeContents(r, path, size, executable);
+  let pending = DONE;
+  if (size <= SMALL_FILE) {
+    const slices: Buffer[] = [];
+    for await (const slice of r.readSlices(size, 'file contents')) slices.push(slice);
+    await w.admit(size);
+    pending = { done: w.start(size, () => w.writeWhole(path, slices, executable)) };
+  } else {
+    await w.writeStreamed(path, r.readSlices(size, 'file contents'), executable);
+  }
   await r.readPadding(size, 'file contents');
   await expectToken(r, ')');
+  return pending;
 }
 
-async function writeContents(r: NarReader, path: Buffer, size: number, executable: boolean): Promise<void> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const file = await open(path, flags, 0o666).catch(cannotCreate('file', path));
-  try {
-    for await (const slice of r.readSlices(size, 'file contents')) {
-      let written = 0;
-      while (written < slice.length) {
-        written += (await file.write(slice, written).catch(cannotCreate('file', path))).bytesWritten;
-      }
-    }
-    // As Nix: whoever may read an executable may also run it.
-    if (executable) await file.chmod((await file.stat()).mode | 0o111);
-  } finally {
-    await file.close();
-  }
-}
-
-async function parseSymlink(r: NarReader, path: Buffer): Promise<void> {
+async function parseSymlink(r: NarReader, path: Buffer, w: Writer): Promise<Pending> {
   await expectToken(r, 'target');
   const start = r.offset;
   const target = await r.readStr(
@@ -140,29 +171,178 @@ async function parseSymlink(r: NarReader, path: Buffer): Promise<void> {
   );
   if (target.length === 0) throw new NarError('a symlink has an empty target, which no file system allows.', start);
   if (target.includes(0)) throw new NarError('a symlink target contains a NUL byte.', start);
-  await symlink(target, path).catch(cannotCreate('symlink', path));
+  try {
+    fs.symlinkSync(target, path);
+    if (w.canonical) fs.lutimesSync(path, 1, 1);
+  } catch (e) {
+    throw cannotCreate('symlink', path, e);
+  }
   await expectToken(r, ')');
+  return DONE;
 }
 
-async function parseDirectory(r: NarReader, path: Buffer): Promise<void> {
-  await mkdir(path).catch(cannotCreate('directory', path));
+async function parseDirectory(r: NarReader, path: Buffer, w: Writer, top: boolean): Promise<Pending> {
+  try {
+    fs.mkdirSync(path);
+  } catch (e) {
+    throw cannotCreate('directory', path, e);
+  }
+  const entries: Promise<void>[] = [];
   let previous: Buffer | undefined;
   for (;;) {
     const start = r.offset;
     const tag = await readToken(r, '"entry" or ")"');
-    if (tag === ')') return;
+    if (tag === ')') break;
     if (tag !== 'entry') throw new NarError(`expected "entry" or ")" in a directory, but found ${show(tag)}.`, start);
     await expectToken(r, '(');
     await expectToken(r, 'name');
     const name = await readName(r, previous);
     await expectToken(r, 'node');
-    await parseObject(r, Buffer.concat([path, SLASH, name]));
+    entries.push((await parseObject(r, Buffer.concat([path, SLASH, name]), w, false)).done);
     await expectToken(r, ')');
     previous = name;
   }
+  if (!w.canonical) return { done: Promise.all(entries).then(() => undefined) };
+  // Once its entries are in: read-only (below the top), then mtime 1 (creating entries moved it).
+  const done = Promise.all(entries).then(() =>
+    w.guard(path, 'directory', () => {
+      if (!top) fs.chmodSync(path, 0o555);
+      fs.utimesSync(path, 1, 1);
+    }),
+  );
+  return { done };
 }
 
 const SLASH = Buffer.from('/');
+
+/** The file writes in flight, bounded; the first failure is kept and rethrown to the parser. */
+class Writer {
+  private readonly pending = new Set<Promise<void>>();
+  private bytes = 0;
+  private failure: unknown;
+  private static readonly FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+  private readonly umask: number;
+
+  constructor(readonly canonical: boolean) {
+    this.umask = canonical ? currentUmask() : 0;
+  }
+
+  /** Waits until `size` more bytes may be pending; throws the first failure of a write. */
+  async admit(size: number): Promise<void> {
+    while (this.pending.size > 0 && (this.pending.size >= IN_FLIGHT_FILES || this.bytes + size > IN_FLIGHT_BYTES)) {
+      await Promise.race(this.pending);
+    }
+    this.check();
+  }
+
+  start(size: number, job: () => Promise<void>): Promise<void> {
+    this.bytes += size;
+    const p: Promise<void> = job()
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.bytes -= size;
+        this.pending.delete(p);
+      });
+    this.pending.add(p);
+    return p;
+  }
+
+  /** Runs `f`, keeping its failure as the writer's. */
+  guard(path: Buffer, kind: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.failure ??= cannotCreate(kind, path, e);
+    }
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async drain(): Promise<void> {
+    await this.settle();
+    this.check();
+  }
+
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  private mode(executable: boolean): number {
+    // A file created read-only is still writable through the descriptor that created it.
+    return this.canonical ? (executable ? 0o555 : 0o444) : 0o666;
+  }
+
+  async writeWhole(path: Buffer, slices: Buffer[], executable: boolean): Promise<void> {
+    const fd = await call<number>((cb) => fs.open(path, Writer.FLAGS, this.mode(executable), cb)).catch((e) => {
+      throw cannotCreate('file', path, e);
+    });
+    try {
+      for (const bytes of slices) {
+        for (let at = 0; at < bytes.length; ) at += await call<number>((cb) => fs.write(fd, bytes, at, bytes.length - at, null, cb));
+      }
+      await this.finishFile(fd, executable);
+    } catch (e) {
+      throw cannotCreate('file', path, e);
+    } finally {
+      await call((cb) => fs.close(fd, cb)).catch(() => undefined);
+    }
+  }
+
+  async writeStreamed(path: Buffer, slices: AsyncIterable<Buffer>, executable: boolean): Promise<void> {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, Writer.FLAGS, this.mode(executable));
+    } catch (e) {
+      throw cannotCreate('file', path, e);
+    }
+    try {
+      for await (const slice of slices) {
+        let written = 0;
+        while (written < slice.length) {
+          written += await call<number>((cb) => fs.write(fd, slice, written, slice.length - written, null, cb)).catch((e) => {
+            throw cannotCreate('file', path, e);
+          });
+        }
+      }
+      await this.finishFile(fd, executable).catch((e) => {
+        throw cannotCreate('file', path, e);
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private async finishFile(fd: number, executable: boolean): Promise<void> {
+    if (this.canonical) {
+      // The mode exactly, where the umask took from it; then mtime 1, as Nix leaves store files.
+      if (this.umask & 0o555) await call((cb) => fs.fchmod(fd, this.mode(executable), cb));
+      await call((cb) => fs.futimes(fd, 1, 1, cb));
+    } else if (executable) {
+      // As Nix: whoever may read an executable may also run it.
+      const st = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
+      await call((cb) => fs.fchmod(fd, st.mode | 0o111, cb));
+    }
+  }
+}
+
+/** The process's umask, read where reading it does not change it (Linux); else assume it strips everything. */
+function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? parseInt(m[1], 8) : 0o777;
+  } catch {
+    return 0o777;
+  }
+}
+
+function call<T = void>(f: (cb: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value as T))));
+}
 
 async function readName(r: NarReader, previous: Buffer | undefined): Promise<Buffer> {
   const start = r.offset;
@@ -198,10 +378,29 @@ const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 
 /** The file system refused: not the NAR's fault, so a plain SlimeError that says why. */
-function cannotCreate(kind: string, path: Buffer): (e: NodeJS.ErrnoException) => never {
-  return (e) => {
-    const why =
-      e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'ENAMETOOLONG' ? 'the path is too long' : e.message;
-    throw new SlimeError(`cannot restore the NAR: writing ${kind} '${path.toString()}' failed: ${why}; free space or choose another DIR.`);
-  };
+function cannotCreate(kind: string, path: Buffer, err: unknown): SlimeError {
+  if (err instanceof SlimeError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'ENOSPC' ? 'the disk is full' : e.code === 'ENAMETOOLONG' ? 'the path is too long' : e.message;
+  return new SlimeError(`cannot restore the NAR: writing ${kind} '${path.toString()}' failed: ${why}; free space or choose another DIR.`);
+}
+
+/** Removes a partly restored tree, whose canonical directories may be read-only. */
+async function removePartial(p: string): Promise<void> {
+  try {
+    await rm(p, { recursive: true, force: true });
+  } catch {
+    makeWritable(p);
+    await rm(p, { recursive: true, force: true });
+  }
+}
+
+function makeWritable(p: string): void {
+  try {
+    if (!fs.lstatSync(p).isDirectory()) return;
+    fs.chmodSync(p, 0o755);
+    for (const e of fs.readdirSync(p)) makeWritable(join(p, e));
+  } catch {
+    // Gone already, or not ours: rm says what is left.
+  }
 }

@@ -46,7 +46,7 @@ export function formatTransfer(direction: 'download' | 'upload', t: Transfer): s
 /** What a recognizer counts, where the bare numbers would not say. */
 const COUNTED_UNITS: Record<string, string> = { cargo: 'crates' };
 
-/** `make`, `profile 12/44`, `compile 37/58 crates`, `verify 30/55 (30 ok)`. */
+/** `make`, `profile 12/44`, `compile 37/58 crates`, `compare 30/55 (30 ok)`. */
 export function formatPhase(phase: PhaseState, recognizer?: string): string {
   let text = phase.name;
   if (phase.done !== undefined && phase.total !== undefined) text += ` ${phase.done}/${phase.total}`;

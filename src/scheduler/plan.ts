@@ -26,6 +26,8 @@ export interface GraphNode {
   outputs: Record<string, string>;
   fixedOutput: boolean;
   phases?: string;
+  /** Writes a sample comparison's report.json (DerivationSpec.comparesSamples). */
+  comparesSamples?: boolean;
   timeoutMs?: number;
   /** Why its rebuilds are expected to differ (see DerivationSpec.nondeterministic). */
   nondeterministic?: string;
@@ -68,6 +70,7 @@ function toNode(d: Derivation): GraphNode {
     outputs: d.outputs,
     fixedOutput: Boolean(d.fixedOutput),
     phases: d.phases,
+    ...(d.comparesSamples === true ? { comparesSamples: true } : {}),
     timeoutMs: d.timeoutMs,
     nondeterministic: d.nondeterministic,
   };
@@ -97,6 +100,7 @@ export function plannedEvent(nodes: GraphNode[], store: Store, valid = store.val
       // Only what will be built needs an estimate.
       expectedMs: isValid ? undefined : store.expectedDuration(n.name),
       phases: n.phases,
+      ...(n.comparesSamples === true ? { comparesSamples: true } : {}),
     };
   });
 }

@@ -10,12 +10,17 @@
  * dependency failed), cancelled (stopped or never started because the run stopped:
  * after a failure without `--keep-going`, or on the user's signal).
  *
+ * With binary caches, a derivation whose outputs some cache has is substituted as
+ * soon as the narinfo queries answer, without waiting for its inputs (a substitute
+ * needs its references, which the substituter fetches first, not the build's inputs),
+ * so a whole build comes from a cache in parallel rather than in build order. If no
+ * cache delivers, it waits for its inputs and is built as usual.
+ *
  * Everything the scheduler does is announced as a SlimeEvent; it prints nothing.
  */
 import PQueue from 'p-queue';
 import path from 'node:path';
-// The builder, the store's adders and what they import are loaded only when something is built: a no-op loads none.
-import type { BuildResult } from '../builder/realize-derivation.js';
+import { failedReportPath, substituteDerivation, type BuildResult } from '../builder/realize-derivation.js';
 import type { Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
@@ -95,9 +100,9 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   await writeDrvFiles(nodes, store, valid);
   events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store, valid) });
 
-  if (opts.substituter) prefetchNarInfos(nodes, opts, valid);
+  const available = opts.substituter ? prefetchNarInfos(nodes, opts) : undefined;
   const run = new GraphRun(nodes, opts, valid);
-  await run.start();
+  await run.start(available);
 
   const summary = run.summary();
   if (summary.raced) return summary;
@@ -116,11 +121,14 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   return summary;
 }
 
-/** Asks every cache for every output the run may need, in parallel, before the first build starts. */
-function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions, valid: Set<string>): void {
-  const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !valid.has(p));
-  if (wanted.length === 0) return;
-  opts.substituter!.prefetch(wanted, (cache, path, reason) =>
+/**
+ * Asks every cache for every output the run may need, in parallel, before the first
+ * build starts; resolves to the outputs some cache has.
+ */
+function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Set<string>> | undefined {
+  const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !opts.store.isValid(p));
+  if (wanted.length === 0) return undefined;
+  return opts.substituter!.prefetch(wanted, (cache, path, reason) =>
     opts.events.emit({ type: 'cache-warning', time: Date.now(), cache, path, reason }),
   );
 }
@@ -164,8 +172,14 @@ class GraphRun {
     else opts.signal.addEventListener('abort', onSignal, { once: true });
   }
 
-  async start(): Promise<void> {
+  /** Derivations being substituted ahead of their inputs; and those whose inputs became valid meanwhile. */
+  private readonly ahead = new Set<string>();
+  private readonly releasedWhileAhead = new Set<string>();
+
+  async start(available?: Promise<Set<string>>): Promise<void> {
     for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
+    // The run does not end before the narinfos are answered (builds go on meanwhile).
+    if (available) await available.then((found) => this.substituteAhead(found), () => undefined);
     await this.queue.onIdle();
     if (this.raced) return;
     // What the run never reached: valid outputs are results all the same; the rest was cancelled.
@@ -211,6 +225,44 @@ class GraphRun {
     }
   }
 
+
+  /** Starts the substitution of every waiting derivation whose outputs are all in some cache. */
+  private substituteAhead(available: Set<string>): void {
+    for (const n of this.nodes) {
+      if (this.cancel.signal.aborted) return;
+      if (n.inputs.length === 0 || this.finished.has(n.drvPath) || this.waitingOn.get(n.drvPath) === 0) continue;
+      const outs = Object.values(n.outputs);
+      if (outs.length === 0 || !outs.every((p) => available.has(p))) continue;
+      this.ahead.add(n.drvPath);
+      void this.queue.add(() => this.realizeAhead(n));
+    }
+  }
+
+  private async realizeAhead(n: GraphNode): Promise<void> {
+    let result: BuildResult | undefined;
+    try {
+      if (!this.cancel.signal.aborted && !this.finished.has(n.drvPath)) {
+        if (!this.opts.store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
+        result = await substituteDerivation(
+          { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
+          { store: this.opts.store, emit: this.opts.events.emit.bind(this.opts.events), cores: this.opts.cores, keepFailed: this.opts.keepFailed, signal: this.cancel.signal, substituter: this.opts.substituter },
+        );
+      }
+    } catch (e) {
+      if (e instanceof GcRaceError) {
+        this.raced = true;
+        this.queue.clear();
+        this.cancel.abort();
+        return;
+      }
+      // Not substituted ahead: it is realized, and any failure reported, once its inputs are valid.
+    } finally {
+      this.ahead.delete(n.drvPath);
+    }
+    if (result && !this.finished.has(n.drvPath)) await this.succeeded(n, result);
+    else if (this.releasedWhileAhead.delete(n.drvPath) && !this.finished.has(n.drvPath)) this.enqueue(n);
+  }
+
   private async realize(n: GraphNode): Promise<void> {
     // Left for the sweep at the end, which reports it cached or cancelled.
     if (this.cancel.signal.aborted || this.finished.has(n.drvPath)) return;
@@ -221,7 +273,7 @@ class GraphRun {
       const [{ addSource }, { realizeDerivation }] = await Promise.all([import('../store/add.js'), import('../builder/realize-derivation.js')]);
       for (const s of n.sources) await addSource(this.opts.store, s.localPath, s.storePath, sourceEntries);
       const result = await realizeDerivation(
-        { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
+        { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, comparesSamples: n.comparesSamples, timeoutMs: n.timeoutMs },
         {
           store: this.opts.store,
           emit,
@@ -259,7 +311,7 @@ class GraphRun {
       this.opts.events.emit({ type: 'built', time, drvPath: n.drvPath, outputs: result.outputs, durationMs: result.durationMs });
       if (this.opts.roots.includes(n.drvPath)) this.results[n.drvPath] = result.outputs;
     }
-    if (n.phases === 'verify') await this.announceVerification(n);
+    if (n.comparesSamples === true) await this.announceVerification(n);
     this.finished.add(n.drvPath);
     this.release(n.drvPath);
   }
@@ -269,13 +321,16 @@ class GraphRun {
     for (const d of this.dependents.get(drvPath) ?? []) {
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
-      if (left === 0 && !this.finished.has(d)) this.enqueue(this.byDrv.get(d)!);
+      if (left === 0 && !this.finished.has(d)) {
+        if (this.ahead.has(d)) this.releasedWhileAhead.add(d);
+        else this.enqueue(this.byDrv.get(d)!);
+      }
     }
   }
 
   private async announceVerification(n: GraphNode, reportPath = path.join(n.outputs.out, 'report.json')): Promise<void> {
     try {
-      const { readReport } = await import('../verify/report.js');
+      const { readReport } = await import('../comparison/report.js');
       const report = await readReport(reportPath);
       // The event carries the report: no consumer reads the file again.
       this.opts.events.emit({ type: 'verified', time: Date.now(), drvPath: n.drvPath, passed: report.passed, total: report.total, reportPath, report });
@@ -303,10 +358,7 @@ class GraphRun {
       logPath: failure.logPath,
       keptBuildDir: failure.keptBuildDir,
     });
-    if (n.phases === 'verify' && failure.logPath) {
-      const { failedReportPath } = await import('../builder/realize-derivation.js');
-      await this.announceVerification(n, failedReportPath(failure.logPath));
-    }
+    if (n.comparesSamples === true && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing && this.stopped === undefined) {
       this.stopped = { by: 'failure', drvPath: n.drvPath };

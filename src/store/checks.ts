@@ -1,17 +1,18 @@
 /**
- * What `slime check` found, kept in the store's metadata beside the path info.
- *
- * Layout: `.slime/checks/<drv basename>.json`, a JSON array of CheckRecord, oldest
- * first, the last MAX_RECORDS kept; written atomically. One record per `slime check`
- * of a derivation: when, how many rounds, the verdict, and for each output the NAR
- * hashes of the rebuilds and the files that differed (cut to MAX_FILES per output).
- * The store's SQLite metadata may adopt this as a `checks` table with the same fields.
+ * What `slime check` found, kept in the store's metadata beside the path info: the
+ * tables Checks, CheckOutputs and CheckFiles of the store database (their schema is
+ * at the top of src/store/db.ts). One record per `slime check` of a derivation: when,
+ * how many rounds and their wall times, the verdict, and for each output the NAR hashes
+ * of the rebuilds and the files that differed (cut to MAX_FILES per output), each with
+ * how it differs; the last MAX_RECORDS per derivation are kept, written in one
+ * transaction. diffoscope's reports are files in `.slime/checks/`. (An older slime kept
+ * the records as `.slime/checks/<drv>.json`: they are imported when the store opens.)
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic, type Store } from './store.js';
+import { MAX_CHECKS } from './db.js';
+import type { Store } from './store.js';
 
-export const MAX_RECORDS = 20;
+export const MAX_RECORDS = MAX_CHECKS;
 export const MAX_FILES = 500;
 
 export type CheckVerdict =
@@ -67,28 +68,20 @@ export interface CheckRecord {
   diffoscope?: { text: string; html: string }[];
 }
 
-function checksFile(store: Store, drvPath: string): string {
-  return path.join(store.stateDir, 'checks', `${path.basename(drvPath)}.json`);
-}
-
 /** The directory where reports of checks (diffoscope's) are written. */
 export function checkReportsDir(store: Store): string {
   return path.join(store.stateDir, 'checks');
 }
 
+/** The recorded checks of a derivation, oldest first. */
 export function checkHistory(store: Store, drvPath: string): CheckRecord[] {
-  try {
-    return JSON.parse(fs.readFileSync(checksFile(store, drvPath), 'utf8')) as CheckRecord[];
-  } catch {
-    return [];
-  }
+  return store.db.checks(drvPath);
 }
 
 export function lastCheck(store: Store, drvPath: string): CheckRecord | undefined {
-  return checkHistory(store, drvPath).at(-1);
+  return store.db.checks(drvPath, 1)[0];
 }
 
 export function recordCheck(store: Store, record: CheckRecord): void {
-  const history = [...checkHistory(store, record.drvPath), record].slice(-MAX_RECORDS);
-  writeFileAtomic(checksFile(store, record.drvPath), JSON.stringify(history, null, 1));
+  store.db.recordCheck(record);
 }

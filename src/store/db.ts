@@ -3,7 +3,7 @@
  * database `<store>/.slime/db.sqlite` (WAL journal, busy timeout), modelled on Nix's
  * `/nix/var/nix/db/db.sqlite`.
  *
- * Schema (user_version 1):
+ * Schema (user_version 2; a version-1 database gains the Check* tables on open):
  *   ValidPaths(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
  *              hash TEXT NOT NULL,             -- NAR hash, SRI form `sha256-<base64>`
  *              registrationTime INTEGER NOT NULL, deriver TEXT, narSize INTEGER,
@@ -14,6 +14,24 @@
  *        PRIMARY KEY (referrer, reference))  -- a path's self-reference is a row too
  *   Durations(id INTEGER PRIMARY KEY, name TEXT NOT NULL, ms INTEGER NOT NULL)
  *   GcState(id = 1, generation INTEGER, pid INTEGER)  -- bumped by every gc / repair
+ *   Checks(id INTEGER PRIMARY KEY, drvPath TEXT NOT NULL, name TEXT NOT NULL,
+ *          time INTEGER NOT NULL,             -- Unix ms when the check ended
+ *          rounds INTEGER NOT NULL, verdict TEXT NOT NULL,   -- CheckVerdict (store/checks.ts)
+ *          roundMs TEXT NOT NULL,             -- each round's wall time, ms, space-separated
+ *          nondeterministic TEXT, against TEXT, error TEXT,
+ *          diffoscope TEXT)                   -- JSON [{text, html}] of report files
+ *          -- one row per `slime check` of a derivation, the last 20 per drvPath kept
+ *   CheckOutputs(check -> Checks.id ON DELETE CASCADE, output TEXT NOT NULL,
+ *          path TEXT NOT NULL, narHash TEXT NOT NULL,  -- the registered NAR hash (SRI)
+ *          rebuilt TEXT NOT NULL,             -- each round's NAR hash, space-separated
+ *          differencesCut INTEGER, keptAt TEXT,  -- differences beyond the kept ones; <out>.check
+ *          PRIMARY KEY (check, output))
+ *   CheckFiles(check, output -> CheckOutputs ON DELETE CASCADE, ord INTEGER NOT NULL,
+ *          file TEXT NOT NULL, kind TEXT NOT NULL,    -- the differing file and how it differs:
+ *                                             -- content, only-in-stored|rebuilt, type, executable, symlink
+ *          format TEXT,                       -- for content: elf, ar, pyc, tar, gzip, text, binary
+ *          detail TEXT NOT NULL,              -- the whole FileDifference (run/differences.ts) as JSON
+ *          PRIMARY KEY (check, output, ord))
  *
  * The invariants the database keeps for the store:
  *   - a path is valid iff its ValidPaths row exists and is well-formed (a row whose
@@ -40,8 +58,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SlimeError } from '../errors.js';
+import type { CheckRecord, OutputCheck } from './checks.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ValidPaths (
@@ -76,7 +95,46 @@ CREATE TABLE IF NOT EXISTS GcState (
   pid        INTEGER
 );
 INSERT OR IGNORE INTO GcState (id, generation, pid) VALUES (1, 0, NULL);
+CREATE TABLE IF NOT EXISTS Checks (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  drvPath          TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  time             INTEGER NOT NULL,
+  rounds           INTEGER NOT NULL,
+  verdict          TEXT NOT NULL,
+  roundMs          TEXT NOT NULL,
+  nondeterministic TEXT,
+  against          TEXT,
+  error            TEXT,
+  diffoscope       TEXT
+);
+CREATE INDEX IF NOT EXISTS IndexCheckDrv ON Checks(drvPath);
+CREATE TABLE IF NOT EXISTS CheckOutputs (
+  "check"        INTEGER NOT NULL,
+  output         TEXT NOT NULL,
+  path           TEXT NOT NULL,
+  narHash        TEXT NOT NULL,
+  rebuilt        TEXT NOT NULL,
+  differencesCut INTEGER,
+  keptAt         TEXT,
+  PRIMARY KEY ("check", output),
+  FOREIGN KEY ("check") REFERENCES Checks(id) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS CheckFiles (
+  "check" INTEGER NOT NULL,
+  output  TEXT NOT NULL,
+  ord     INTEGER NOT NULL,
+  file    TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  format  TEXT,
+  detail  TEXT NOT NULL,
+  PRIMARY KEY ("check", output, ord),
+  FOREIGN KEY ("check", output) REFERENCES CheckOutputs("check", output) ON DELETE CASCADE
+);
 `;
+
+/** How many checks of one derivation are kept (the oldest go first). */
+export const MAX_CHECKS = 20;
 
 /** What the store knows of a valid path: the fields a narinfo carries. */
 export interface PathInfo {
@@ -115,6 +173,29 @@ interface Row {
   buildDurationMs: number | null;
 }
 
+interface CheckRow {
+  id: number;
+  drvPath: string;
+  name: string;
+  time: number;
+  rounds: number;
+  verdict: string;
+  roundMs: string;
+  nondeterministic: string | null;
+  against: string | null;
+  error: string | null;
+  diffoscope: string | null;
+}
+
+interface CheckOutputRow {
+  output: string;
+  path: string;
+  narHash: string;
+  rebuilt: string;
+  differencesCut: number | null;
+  keptAt: string | null;
+}
+
 const SRI_SHA256 = /^sha256-[A-Za-z0-9+/]{43}=$/;
 
 /** Why a row is not a usable registration, or undefined if it is. */
@@ -144,7 +225,9 @@ function openWithRetry(file: string): BetterSqlite3.Database {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+      // Every statement of SCHEMA is idempotent: an older database gains the new tables;
+      // a newer one (another slime's) is left at its version.
+      if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
         const d = db;
         d.transaction(() => {
           d.exec(SCHEMA);
@@ -219,6 +302,23 @@ export class StoreDb {
       gcState: d.prepare<[], { generation: number; pid: number | null }>('SELECT generation, pid FROM GcState WHERE id = 1'),
       gcBegin: d.prepare<[number]>('UPDATE GcState SET generation = generation + 1, pid = ? WHERE id = 1'),
       gcEnd: d.prepare<[number]>('UPDATE GcState SET pid = NULL WHERE id = 1 AND pid = ?'),
+      addCheck: d.prepare(
+        `INSERT INTO Checks (drvPath, name, time, rounds, verdict, roundMs, nondeterministic, against, error, diffoscope)
+         VALUES (@drvPath, @name, @time, @rounds, @verdict, @roundMs, @nondeterministic, @against, @error, @diffoscope)`,
+      ),
+      addCheckOutput: d.prepare(
+        `INSERT INTO CheckOutputs ("check", output, path, narHash, rebuilt, differencesCut, keptAt)
+         VALUES (@check, @output, @path, @narHash, @rebuilt, @differencesCut, @keptAt)`,
+      ),
+      addCheckFile: d.prepare(
+        'INSERT INTO CheckFiles ("check", output, ord, file, kind, format, detail) VALUES (@check, @output, @ord, @file, @kind, @format, @detail)',
+      ),
+      trimChecks: d.prepare<[string, string, number]>(
+        'DELETE FROM Checks WHERE drvPath = ? AND id NOT IN (SELECT id FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?)',
+      ),
+      checks: d.prepare<[string, number], CheckRow>('SELECT * FROM (SELECT * FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
+      checkOutputs: d.prepare<[number], CheckOutputRow>('SELECT * FROM CheckOutputs WHERE "check" = ? ORDER BY output'),
+      checkFiles: d.prepare<[number, string], { detail: string }>('SELECT detail FROM CheckFiles WHERE "check" = ? AND output = ? ORDER BY ord'),
     };
   }
 
@@ -391,6 +491,82 @@ export class StoreDb {
   }
 
   /**
+   * Records one check of a derivation with its outputs and their differing files, in one
+   * transaction, and keeps only the last MAX_CHECKS of that derivation.
+   */
+  recordCheck(record: CheckRecord): void {
+    this.guard('record a check in', () => this.db.transaction(() => this.insertCheck(record)).immediate());
+  }
+
+  private insertCheck(record: CheckRecord): void {
+    const { lastInsertRowid } = this.stmt.addCheck.run({
+      drvPath: record.drvPath,
+      name: record.name,
+      time: Math.round(record.time),
+      rounds: record.rounds,
+      verdict: record.verdict,
+      roundMs: record.roundMs.map((ms) => Math.round(ms)).join(' '),
+      nondeterministic: record.nondeterministic ?? null,
+      against: record.against ?? null,
+      error: record.error ?? null,
+      diffoscope: record.diffoscope ? JSON.stringify(record.diffoscope) : null,
+    });
+    const check = Number(lastInsertRowid);
+    for (const [output, o] of Object.entries(record.outputs)) {
+      this.stmt.addCheckOutput.run({
+        check,
+        output,
+        path: o.path,
+        narHash: o.narHash,
+        rebuilt: o.rebuilt.join(' '),
+        differencesCut: o.differencesCut ?? null,
+        keptAt: o.keptAt ?? null,
+      });
+      (o.differences ?? []).forEach((d, ord) => {
+        const diff = d as { path?: unknown; kind?: unknown; format?: unknown };
+        const format = typeof diff.format === 'string' ? diff.format : null;
+        this.stmt.addCheckFile.run({ check, output, ord, file: String(diff.path), kind: String(diff.kind), format, detail: JSON.stringify(d) });
+      });
+    }
+    this.stmt.trimChecks.run(record.drvPath, record.drvPath, MAX_CHECKS);
+  }
+
+  /** The recorded checks of a derivation, oldest first; `last` limits them to the latest ones. */
+  checks(drvPath: string, last = MAX_CHECKS): CheckRecord[] {
+    return this.guard('read', () =>
+      this.db.transaction(() => this.stmt.checks.all(drvPath, last).map((row) => this.toCheck(row)))(),
+    );
+  }
+
+  private toCheck(row: CheckRow): CheckRecord {
+    const outputs: Record<string, OutputCheck> = {};
+    for (const o of this.stmt.checkOutputs.all(row.id)) {
+      const differences = this.stmt.checkFiles.all(row.id, o.output).map((f) => JSON.parse(f.detail) as unknown);
+      outputs[o.output] = {
+        path: o.path,
+        narHash: o.narHash,
+        rebuilt: o.rebuilt ? o.rebuilt.split(' ') : [],
+        ...(differences.length > 0 ? { differences } : {}),
+        ...(o.differencesCut !== null ? { differencesCut: o.differencesCut } : {}),
+        ...(o.keptAt !== null ? { keptAt: o.keptAt } : {}),
+      };
+    }
+    return {
+      drvPath: row.drvPath,
+      name: row.name,
+      time: row.time,
+      rounds: row.rounds,
+      verdict: row.verdict as CheckRecord['verdict'],
+      roundMs: row.roundMs ? row.roundMs.split(' ').map(Number) : [],
+      outputs,
+      ...(row.nondeterministic !== null ? { nondeterministic: row.nondeterministic } : {}),
+      ...(row.against !== null ? { against: row.against } : {}),
+      ...(row.error !== null ? { error: row.error } : {}),
+      ...(row.diffoscope !== null ? { diffoscope: JSON.parse(row.diffoscope) as CheckRecord['diffoscope'] } : {}),
+    };
+  }
+
+  /**
    * gc and repair announce themselves: a reader that saw the same generation and no
    * collector before and after its work knows that nothing was deleted meanwhile.
    */
@@ -474,6 +650,48 @@ export class StoreDb {
     fs.rmSync(durDir, { recursive: true, force: true });
     return skipped;
   }
+
+  /**
+   * Imports the check records an older slime kept as `.slime/checks/<drv>.json` (a JSON
+   * array of CheckRecord each) and removes those files; diffoscope's reports beside them
+   * stay. A file that does not parse is reported by name and left in place.
+   */
+  importCheckJson(stateDir: string): string[] {
+    const dir = path.join(stateDir, 'checks');
+    const files = listDir(dir).filter((f) => f.endsWith('.drv.json'));
+    if (files.length === 0) return [];
+    const skipped: string[] = [];
+    const imported: string[] = [];
+    this.guard('import the JSON check records into', () =>
+      this.db.transaction(() => {
+        for (const f of files) {
+          const file = path.join(dir, f);
+          let records: CheckRecord[];
+          try {
+            records = JSON.parse(fs.readFileSync(file, 'utf8')) as CheckRecord[];
+            if (!Array.isArray(records) || !records.every(isCheckRecord)) throw new Error('not a list of check records');
+          } catch (e) {
+            skipped.push(`${file}: ${(e as Error).message}`);
+            continue;
+          }
+          for (const r of records) this.insertCheck(r);
+          imported.push(file);
+        }
+      }).immediate(),
+    );
+    for (const file of imported) fs.rmSync(file, { force: true });
+    return skipped;
+  }
+}
+
+function isCheckRecord(r: unknown): r is CheckRecord {
+  const c = r as Partial<CheckRecord> | null;
+  return (
+    typeof c === 'object' && c !== null && typeof c.drvPath === 'string' && typeof c.name === 'string' &&
+    typeof c.time === 'number' && typeof c.rounds === 'number' && typeof c.verdict === 'string' &&
+    Array.isArray(c.roundMs) && typeof c.outputs === 'object' && c.outputs !== null &&
+    Object.values(c.outputs).every((o) => typeof o?.path === 'string' && typeof o.narHash === 'string' && Array.isArray(o.rebuilt))
+  );
 }
 
 function listDir(dir: string): string[] {

@@ -65,6 +65,25 @@ export function readRunRecords(store: Store): RunRecord[] {
   return records;
 }
 
+/**
+ * Calls `onChange` whenever a record may have been appended, by this process or
+ * another (inotify on the state directory, filtered to the records' file); returns
+ * the unsubscribe. Where the directory cannot be watched it never calls.
+ */
+export function watchRunRecords(store: Store, onChange: () => void): () => void {
+  const name = path.basename(recordsFile(store));
+  let watcher: fs.FSWatcher;
+  try {
+    watcher = fs.watch(path.dirname(recordsFile(store)), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) onChange();
+    });
+  } catch {
+    return () => {};
+  }
+  watcher.on('error', () => watcher.close());
+  return () => watcher.close();
+}
+
 export function runsOfScript(store: Store, scriptHash: string): RunRecord[] {
   return readRunRecords(store).filter((r) => r.scriptHash === scriptHash);
 }

@@ -11,7 +11,8 @@
  * `<dir>/.roots/` holds gc roots (src/store/roots.ts).
  *
  * Layout of `.slime/`:
- *   db.sqlite (+ -wal, -shm)  the metadata of each valid path, build durations
+ *   db.sqlite (+ -wal, -shm)  the metadata of each valid path, build durations, check records
+ *   checks/                    diffoscope's reports of checks (src/store/checks.ts)
  *   locks/<hash>.lock          per-derivation build locks
  *   locks/<hash>.pgid          process group of the builder running under a build lock
  *   locks/store.lock           the gc lock: gc and repair hold it exclusively, adders shared
@@ -54,7 +55,7 @@ export class Store {
     if (!this.database) {
       fs.mkdirSync(this.stateDir, { recursive: true });
       this.database = new StoreDb(path.join(this.stateDir, 'db.sqlite'));
-      this.migrationProblems = this.database.importJson(this.stateDir);
+      this.migrationProblems = [...this.database.importJson(this.stateDir), ...this.database.importCheckJson(this.stateDir)];
     }
     return this.database;
   }

@@ -1,15 +1,17 @@
 import { useStdout } from 'ink';
 import { useEffect, useReducer, useState, useSyncExternalStore } from 'react';
-import { INITIAL_STATE, reduceApp, type AppAction, type TargetsCommand, type TargetsContext } from './app-state.js';
+import { INITIAL_STATE, recentIndex, reduceApp, type AppAction, type RecentCommand, type TargetsCommand, type TargetsContext } from './app-state.js';
 import type { Backend } from './backend.js';
 import { keystrokes, useKeys } from './keys.js';
 import { LogViewer } from './LogViewer.js';
+import { RecentRunsScreen } from './RecentRunsScreen.js';
 import { RunScreen } from './RunScreen.js';
 import type { Run, Runs } from './runs.js';
 import type { RunMark } from './TargetList.js';
 import { TargetsScreen } from './TargetsScreen.js';
 
-export type QuitReason = 'key' | 'interrupt';
+/** `q`; Ctrl-C or SIGINT; or the signal that ended the app (a closed terminal's SIGHUP, SIGTERM). */
+export type QuitReason = 'key' | 'interrupt' | 'SIGTERM' | 'SIGHUP';
 
 export interface AppProps {
   backend: Backend;
@@ -51,6 +53,29 @@ function useTargetLoading(backend: Backend, run: Run | undefined, dispatch: (act
   }, [backend, settled, run, dispatch]);
 }
 
+/**
+ * Reads the runs of `slime run` while their screen is shown: once on opening it, and
+ * again whenever the backend sees one recorded (another terminal's `slime run`).
+ */
+function useRecentRuns(backend: Backend, shown: boolean, dispatch: (action: AppAction) => void): void {
+  useEffect(() => {
+    if (!shown || backend.recentRuns === undefined) return;
+    let cancelled = false;
+    const load = () =>
+      backend.recentRuns!().then(
+        (runs) => !cancelled && dispatch({ type: 'recent', runs }),
+        (e: unknown) => !cancelled && dispatch({ type: 'recent-failed', error: e instanceof Error ? e.message : String(e) }),
+      );
+    // Subscribed before the first read, so a run recorded in between is read too.
+    const unwatch = backend.watchRecentRuns?.(() => void load());
+    void load();
+    return () => {
+      cancelled = true;
+      unwatch?.();
+    };
+  }, [backend, shown, dispatch]);
+}
+
 function runMarks(run: Run | undefined): Record<string, RunMark> {
   if (run === undefined) return {};
   if (run.active) return { [run.target]: 'running' };
@@ -66,6 +91,7 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
   const [state, dispatch] = useReducer(reduceApp, INITIAL_STATE);
   const run = useSyncExternalStore(runs.subscribe, runs.getSnapshot);
   useTargetLoading(backend, run, dispatch);
+  useRecentRuns(backend, state.screen.kind === 'recent', dispatch);
   const { targets } = state;
 
   const requestQuit = (reason: QuitReason) => {
@@ -85,10 +111,12 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
     hasRun: run !== undefined,
     verifies: selected?.verifies === true,
     ...(backend.check !== undefined ? { checks: true } : {}),
+    ...(backend.recentRuns !== undefined ? { recentRuns: true } : {}),
   };
   const onTargetsCommand = (command: TargetsCommand) => {
     if (command.type === 'select') dispatch({ type: 'select', by: command.by });
     else if (command.type === 'show-run') dispatch({ type: 'show', screen: { kind: 'run' } });
+    else if (command.type === 'show-recent') dispatch({ type: 'show', screen: { kind: 'recent' } });
     else if (command.type === 'quit') requestQuit('key');
     else if (selected !== undefined) {
       void runs.start(selected.name, command.type);
@@ -96,7 +124,28 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
     }
   };
 
+  const onRecentCommand = (command: RecentCommand) => {
+    if (command.type === 'select') dispatch({ type: 'select-recent', by: command.by });
+    else if (command.type === 'back') dispatch({ type: 'show', screen: { kind: 'targets' } });
+    else requestQuit('key');
+  };
+
   const screen = state.screen;
+  if (screen.kind === 'recent') {
+    return (
+      <RecentRunsScreen
+        title={`slime tui · runs of slime run, newest first · store ${backend.storeDir}`}
+        runs={state.recent}
+        loadError={state.recentError}
+        selected={recentIndex(state)}
+        running={run?.active === true}
+        status={status}
+        width={size.width}
+        height={lines}
+        onCommand={onRecentCommand}
+      />
+    );
+  }
   if (screen.kind === 'log') {
     return (
       <LogViewer

@@ -5,11 +5,13 @@
  * nothing.
  */
 import type { Key } from 'ink';
-import type { TargetInfo } from './backend.js';
+import type { RecentRun, TargetInfo } from './backend.js';
 
 export type Screen =
   | { readonly kind: 'targets' }
   | { readonly kind: 'run' }
+  /** The recent runs of `slime run`: the tier, the router's reasons, wall time, exit status. */
+  | { readonly kind: 'recent' }
   /** A derivation's full log, opened from the run view and going back to it. */
   | { readonly kind: 'log'; readonly drvPath: string; readonly name: string };
 
@@ -24,6 +26,11 @@ export interface AppState {
    */
   readonly targets?: readonly TargetInfo[];
   readonly loadError?: string;
+  /** The recorded runs of `slime run`, newest first, once read; or why they could not be. */
+  readonly recent?: readonly RecentRun[];
+  readonly recentError?: string;
+  /** The picked run, by its record (index moves when a new run is recorded above it). */
+  readonly recentPicked?: string;
   /** The derivation picked in the run view; undefined follows the running build. */
   readonly focus?: string;
   /** Quitting waits for running builds to stop; the screen says so meanwhile. */
@@ -38,7 +45,21 @@ export type AppAction =
   | { type: 'select'; by: number }
   | { type: 'show'; screen: Screen }
   | { type: 'focus'; drvPath: string | undefined }
+  | { type: 'recent'; runs: readonly RecentRun[] }
+  | { type: 'recent-failed'; error: string }
+  | { type: 'select-recent'; by: number }
   | { type: 'quitting' };
+
+/** Which record a run is: two runs never end in the same millisecond with the same script. */
+export function recentKeyOf(r: RecentRun): string {
+  return `${r.time} ${r.scriptHash}`;
+}
+
+/** The picked run's index in the list; the newest when nothing (or a run no longer listed) was picked. */
+export function recentIndex(state: AppState): number {
+  const at = state.recent?.findIndex((r) => recentKeyOf(r) === state.recentPicked) ?? -1;
+  return Math.max(0, at);
+}
 
 export function reduceApp(state: AppState, action: AppAction): AppState {
   switch (action.type) {
@@ -53,6 +74,16 @@ export function reduceApp(state: AppState, action: AppAction): AppState {
       return { ...state, screen: action.screen, focus: action.screen.kind === 'run' && state.screen.kind === 'targets' ? undefined : state.focus };
     case 'focus':
       return { ...state, focus: action.drvPath };
+    case 'recent':
+      return { ...state, recent: action.runs, recentError: undefined };
+    case 'recent-failed':
+      return { ...state, recentError: action.error };
+    case 'select-recent': {
+      const runs = state.recent ?? [];
+      if (runs.length === 0) return state;
+      const at = Math.max(0, Math.min(runs.length - 1, recentIndex(state) + action.by));
+      return { ...state, recentPicked: recentKeyOf(runs[at]!) };
+    }
     case 'quitting':
       return { ...state, quitting: true };
   }
@@ -65,9 +96,18 @@ export interface TargetsContext {
   readonly verifies: boolean;
   /** The backend can run `slime check` (the `c` key). */
   readonly checks?: boolean;
+  /** The backend reads the records of `slime run` (the `r` key). */
+  readonly recentRuns?: boolean;
 }
 
-export type TargetsCommand = { type: 'select'; by: number } | { type: 'realize' } | { type: 'verify' } | { type: 'check' } | { type: 'show-run' } | { type: 'quit' };
+export type TargetsCommand =
+  | { type: 'select'; by: number }
+  | { type: 'realize' }
+  | { type: 'verify' }
+  | { type: 'check' }
+  | { type: 'show-run' }
+  | { type: 'show-recent' }
+  | { type: 'quit' };
 
 export function targetsKey(input: string, key: Key, ctx: TargetsContext): TargetsCommand | undefined {
   if (key.upArrow || input === 'k') return { type: 'select', by: -1 };
@@ -76,6 +116,7 @@ export function targetsKey(input: string, key: Key, ctx: TargetsContext): Target
   if (input === 'v' && ctx.verifies && !ctx.running) return { type: 'verify' };
   if (input === 'c' && ctx.checks === true && !ctx.running) return { type: 'check' };
   if (key.tab && ctx.hasRun) return { type: 'show-run' };
+  if (input === 'r' && ctx.recentRuns === true) return { type: 'show-recent' };
   if (input === 'q') return { type: 'quit' };
   return undefined;
 }
@@ -85,8 +126,9 @@ export function targetsHelp(ctx: TargetsContext): string {
     '↑↓/jk select',
     ctx.running ? undefined : 'Enter realize',
     ctx.verifies && !ctx.running ? 'v rerun verification' : undefined,
-    ctx.checks === true && !ctx.running ? 'c check: rebuild and compare' : undefined,
+    ctx.checks === true && !ctx.running ? 'c rebuild & compare' : undefined,
     ctx.hasRun ? (ctx.running ? 'Tab running build' : 'Tab last run') : undefined,
+    ctx.recentRuns === true ? 'r runs' : undefined,
     ctx.running ? 'q stop builds and quit' : 'q quit',
   ]
     .filter((k) => k !== undefined)
@@ -106,4 +148,18 @@ export function runKey(input: string, key: Key): RunCommand | undefined {
 
 export function runHelp(running: boolean): string {
   return ['↑↓/jk select derivation', 'l/Enter full log', 'Esc targets', running ? 'Ctrl-C/q stop builds and quit' : 'q quit'].join(' · ');
+}
+
+export type RecentCommand = { type: 'select'; by: number } | { type: 'back' } | { type: 'quit' };
+
+export function recentKey(input: string, key: Key): RecentCommand | undefined {
+  if (key.upArrow || input === 'k') return { type: 'select', by: -1 };
+  if (key.downArrow || input === 'j') return { type: 'select', by: 1 };
+  if (key.escape || key.leftArrow || input === 'r') return { type: 'back' };
+  if (input === 'q') return { type: 'quit' };
+  return undefined;
+}
+
+export function recentHelp(running: boolean): string {
+  return ['↑↓/jk select run', 'Esc/r targets', running ? 'q stop builds and quit' : 'q quit'].join(' · ');
 }

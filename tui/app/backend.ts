@@ -5,7 +5,7 @@
  */
 import type { EventSink } from '../../src/events.js';
 import type { BenchRow } from '../components/BenchPanel.js';
-import type { VerifyReport } from '../components/Results.js';
+import type { ComparisonReport } from '../components/Results.js';
 
 export interface TargetInfo {
   readonly name: string;
@@ -17,15 +17,35 @@ export interface TargetInfo {
   /** The target has a verification step, so `v` can run it again. */
   readonly verifies: boolean;
   /** The latest verification report: of the valid output, or the one a failed run left. */
-  readonly report?: VerifyReport;
+  readonly report?: ComparisonReport;
   /** The reports of the target's other verifications (the Light tier has one per runner). */
-  readonly moreReports?: readonly VerifyReport[];
+  readonly moreReports?: readonly ComparisonReport[];
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
   /** What the latest `slime check` of the target's derivations found, in words, and whether all was reproducible. */
   readonly checked?: { readonly verdict: 'equal' | 'differs' | 'failed'; readonly summary: string };
   /** The latest `slime bench` of the target. */
   readonly bench?: { readonly measuredAt: string; readonly reference: string; readonly rows: readonly BenchRow[] };
+}
+
+/**
+ * One run of `slime run`, as the store recorded it (`src/store/run-records.ts`): the
+ * tier the router picked and why, how long the script ran and how it ended.
+ */
+export interface RecentRun {
+  /** When the run ended, ms since the epoch. */
+  readonly time: number;
+  /** The script as the user would name it: relative to the working directory when inside it. */
+  readonly script: string;
+  readonly scriptHash: string;
+  readonly tier: 'full' | 'light';
+  readonly requested: 'auto' | 'full' | 'light';
+  /** The router's reasons, in its words: `needs-full` and `prefers-full` sent the script to Full. */
+  readonly reasons: readonly { readonly kind: string; readonly effect: string; readonly detail: string; readonly line?: number }[];
+  readonly wallMs: number;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly budgetMs: number;
 }
 
 export interface RunOutcome {
@@ -43,6 +63,10 @@ export interface Backend {
   /** Realizes the target's verification step again, its output removed first. */
   rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
   logFile(drvPath: string): string;
+  /** The runs of `slime run` recorded in the store, newest first (the `r` key). */
+  recentRuns?(): Promise<readonly RecentRun[]>;
+  /** Calls `onChange` whenever a run is recorded (by any process); returns the unsubscribe. */
+  watchRecentRuns?(onChange: () => void): () => void;
   /** `slime check` of the target: builds its derivations again and compares (the `c` key). */
   check?(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
 }

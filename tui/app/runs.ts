@@ -56,9 +56,9 @@ export class Runs {
     return this.done;
   }
 
-  /** Stops the active run's builds, and resolves once they have ended. */
-  stop(): Promise<void> {
-    if (this.current?.active) this.abort?.abort();
+  /** Stops the active run's builds (`reason`: the signal they report), and resolves once they have ended. */
+  stop(reason?: string): Promise<void> {
+    if (this.current?.active) this.abort?.abort(reason);
     return this.done;
   }
 

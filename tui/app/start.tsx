@@ -25,9 +25,10 @@ export async function runTuiApp(backend: Backend, opts: TuiAppOptions): Promise<
   // Builds are stopped and waited for before the app goes, so none outlives slime.
   const quit = (why: QuitReason) => {
     reason ??= why;
-    void runs.stop().then(() => unmount());
+    // The builds report the signal that stopped them, as those of `slime realize` do.
+    void runs.stop(why === 'key' ? undefined : why === 'interrupt' ? 'SIGINT' : why).then(() => unmount());
   };
-  const onSignal = () => quit('interrupt');
+  const onSignal = (signal: NodeJS.Signals) => quit(signal === 'SIGTERM' || signal === 'SIGHUP' ? signal : 'interrupt');
   opts.stdout.write(ENTER_ALT_SCREEN);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

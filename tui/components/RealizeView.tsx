@@ -6,7 +6,7 @@ import { DerivationTree } from './DerivationTree.js';
 import { FailureList } from './FailureList.js';
 import { LogPane } from './LogPane.js';
 import { OverallLine } from './OverallLine.js';
-import { Results, type VerifyReport } from './Results.js';
+import { Results, type ComparisonReport } from './Results.js';
 import { Summary } from './Summary.js';
 
 export interface RealizeViewProps {
@@ -49,7 +49,7 @@ export interface RunRecordProps {
   width: number;
   focus?: string;
   /** Loaded verification reports by `.drv` path. */
-  reports?: Readonly<Record<string, VerifyReport>>;
+  reports?: Readonly<Record<string, ComparisonReport>>;
 }
 
 /**

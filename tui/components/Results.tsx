@@ -2,7 +2,7 @@ import { Text } from 'ink';
 import { formatBytes } from '../../src/run/format.js';
 
 /*
- * The report as this panel reads it: the fields it needs of `src/verify/report.ts`'s
+ * The report as this panel reads it: the fields it needs of `src/comparison/report.ts`'s
  * report, which must stay assignable to them (startTui hands the panel what that
  * module's `readReport` returns, so the compiler checks it).
  */
@@ -11,7 +11,7 @@ export interface StreamDigest {
   readonly bytes: number;
 }
 
-/** verify.py's outcomes: the Full tier has only bit-exact and wrong. */
+/** compare.py's outcomes: the Full tier has only bit-exact and wrong. */
 export type Outcome = 'bit-exact' | 'message' | 'unsupported' | 'wrong';
 
 export interface SampleResult {
@@ -32,12 +32,16 @@ export interface SampleResult {
   };
   /** Why the reference run itself is wrong (timed out, exited unlike the manifest says). */
   readonly problem?: string;
+  /** A wasm runner with a native twin: whether this sample ran the same on both. */
+  readonly native?: 'same' | 'differs';
 }
 
-export interface VerifyReport {
+export interface ComparisonReport {
   /** A Light tier runner's report names the runner. */
   readonly runner?: string;
   readonly outcomes?: Readonly<Record<Outcome, number>>;
+  /** A wasm runner against the same interpreter built natively. */
+  readonly native?: { readonly runner: string; readonly same: number; readonly differs: readonly string[] };
   readonly total: number;
   readonly passed: number;
   readonly samples: readonly SampleResult[];
@@ -58,15 +62,16 @@ const MARKS: Record<Outcome, { text: string; color: 'green' | 'yellow' | 'red' }
 };
 
 /** The header's count: `67/67 bit-exact`, or for a Light runner every outcome. */
-export function summaryOf(report: VerifyReport): { text: string; ok: boolean } {
+export function summaryOf(report: ComparisonReport): { text: string; ok: boolean } {
   const wrong = report.samples.filter((s) => outcomeOf(s) === 'wrong').length;
   if (report.outcomes === undefined || report.runner === undefined) {
     const allPass = report.passed === report.total && wrong === 0;
     return { text: `${report.passed}/${report.total} bit-exact${allPass ? '' : `, ${report.total - report.passed} FAIL`}`, ok: allPass };
   }
   const o = report.outcomes;
+  const native = report.native === undefined ? '' : `; same as native ${report.native.same}/${report.total}`;
   return {
-    text: `${o['bit-exact']}/${report.total} bit-exact, ${o.message} message, ${o.unsupported} unsupported, ${o.wrong} wrong`,
+    text: `${o['bit-exact']}/${report.total} bit-exact, ${o.message} message, ${o.unsupported} unsupported, ${o.wrong} wrong${native}`,
     ok: wrong === 0,
   };
 }
@@ -76,7 +81,7 @@ export function summaryOf(report: VerifyReport): { text: string; ok: boolean } {
  * both sides' sizes and hashes and the first line where they part. With `maxRows`,
  * every FAIL is still listed and passes are cut first.
  */
-export function Results({ report, title, maxRows }: { report: VerifyReport; title?: string; maxRows?: number }) {
+export function Results({ report, title, maxRows }: { report: ComparisonReport; title?: string; maxRows?: number }) {
   const failures = report.samples.filter((s) => !s.pass);
   const passes = report.samples.filter((s) => s.pass);
   const summary = summaryOf(report);
@@ -132,6 +137,12 @@ function SampleRow({ sample, nameWidth, categoryWidth }: { sample: SampleResult;
         <Text wrap="truncate-end">
           {indent}
           <Text color="yellow">{sample.note}</Text>
+        </Text>
+      ) : null}
+      {sample.native === 'differs' ? (
+        <Text wrap="truncate-end">
+          {indent}
+          <Text color="red">not the same as the native build</Text>
         </Text>
       ) : null}
       {!sample.pass && sample.problem !== undefined ? (

@@ -5,6 +5,7 @@ import { resolveTarget } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
 import { VALGRIND } from '../../bench/cachegrind.js';
 import { Harness } from '../../bench/harness.js';
+import { otherLightRunners } from '../../bench/light-runners.js';
 import { benchDir, countInstructions, formatBenchTable, runBench, saveBench, type BenchResult, type CountRow, type Interpreter, type Workload } from '../../bench/run-bench.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
@@ -29,8 +30,9 @@ figures included, is kept with its timestamp in <store>/.slime/bench/ (the TUI s
 the latest); the last cachegrind output files in <store>/.slime/bench/TARGET-cachegrind/.
 
 For a Light tier target (light-wasm32) the isolate's place is taken by each of the
-target's runners (CPython-wasi under wasmtime with and without AOT, under Node);
-samples are left out unless --samples.
+target's runners (CPython-wasi under wasmtime with and without AOT, under Node), and
+every other Light runner already built in the store (RustPython native and wasm, once
+light-rustpython is realized); samples are left out unless --samples.
 
 Options:
       --reps N          measured runs per workload and interpreter (default 15)
@@ -67,7 +69,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const graph = planGraph(resolveTarget(mod, targetName).derivations);
-  const verifyNode = graph.find((n) => n.phases === 'verify' && n.drv.env.samples !== undefined);
+  const verifyNode = graph.find((n) => n.comparesSamples === true && n.drv.env.samples !== undefined);
   if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
   const { python, isolate, samples } = verifyNode.drv.env;
   // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.
@@ -78,6 +80,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     : [{ label: 'isolate', command: path.join(isolate, 'bin/isolate') }];
   for (const p of [python, ...(light ? runners.map((n) => n.outputs.out) : [isolate])]) {
     if (!store.isValid(p)) throw new SlimeError(`${p} is not built yet; run \`slime realize ${targetName}\` first`);
+  }
+  if (light) {
+    const others = otherLightRunners(mod, new Set(graph.map((n) => n.drvPath)), store);
+    candidates.push(...others.built);
+    if (others.missing.length > 0) ctx.stderr.write(`bench: not built, left out: ${others.missing.join(', ')}\n`);
   }
   const reference = values.reference ?? '/usr/bin/python3.11';
   if (!fs.existsSync(reference)) throw new SlimeError(`the reference interpreter ${reference} does not exist; install python3.11 (the setup does) or pass --reference`);

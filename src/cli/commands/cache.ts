@@ -30,9 +30,10 @@ readable and writable by Nix too. URL is file:///dir or http(s)://host/path.
         cache has are skipped. --derivations pushes the .drv files too. HTTP uploads use
         PUT with the credentials for the host in ~/.netrc ($NETRC), or the bearer token
         in $SLIME_CACHE_TOKEN.
-  serve DIR [--port P] [--bind ADDR] [--token-file F]
+  serve DIR [--port P] [--bind ADDR] [--token-file F] [--trusted-public-keys KEY...]
         serves DIR as a binary cache over HTTP (default 127.0.0.1:5080): GET for anyone,
-        PUT only with the token in F; an upload becomes visible once checked.
+        PUT only with the token in F; an upload becomes visible once checked (NAR hash
+        and size; with KEYs, also a valid signature by one of them).
   pull URL STORE-PATH... [--trusted-public-keys KEY...]
         substitutes the STORE-PATHs (and their references) from URL into the store,
         checked as \`slime realize\` checks them (as \`nix copy --from URL\`).
@@ -161,12 +162,15 @@ async function serve(rest: string[], values: Values, ctx: CliContext): Promise<n
     }
     if (token.length < 16) throw new SlimeError(`the token in ${values['token-file']} is shorter than 16 characters; use a long random one (e.g. openssl rand -hex 32)`);
   }
+  const trustedKeys = (values['trusted-public-keys'] ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  for (const k of trustedKeys) parsePublicKey(k);
   const { startCacheServer } = await import('../../cache/server.js');
   const server = await startCacheServer({
     dir: path.resolve(process.cwd(), dir),
     port,
     bind: values.bind ?? '127.0.0.1',
     token,
+    trustedKeys,
     log: (l) => ctx.stderr.write(`${l}\n`),
   }).catch((e: NodeJS.ErrnoException) => {
     throw new SlimeError(`cannot listen on ${values.bind ?? '127.0.0.1'}:${port}: ${e.code ?? e.message}; choose another --port or --bind`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, SIGNAL_EXIT, UsageError } from '../../errors.js';
 import type { EventSink, SlimeEvent } from '../../events.js';
 import { defaultCores } from '../../builder/cores.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
@@ -72,8 +72,6 @@ const options = {
   ...substitutionOptions,
 } as const;
 
-/** What a shell reports for a process ended by each signal slime stops on: 128 + its number. */
-const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: ExitCode.interrupted, SIGTERM: 143 };
 
 type LogFormat = 'tui' | 'plain' | 'json';
 

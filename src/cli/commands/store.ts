@@ -7,6 +7,29 @@ import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
 import { storePathOf } from '../store-arg.js';
 
+const STORE_OPTION = '      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)';
+
+const subcommandHelp = {
+  'add-file': `Usage: slime store add-file FILE [--name NAME] [options]
+
+Adds FILE to the store by its SHA-256, as \`nix-store --add-fixed sha256 FILE\`, and
+prints the store path. A fixed-output source with the same name and hash is then
+already realized (useful where no mirror is reachable).
+
+Options:
+      --name NAME       the store name (default: FILE's base name)
+${STORE_OPTION}`,
+  'path-info': `Usage: slime store path-info PATH [--json] [options]
+
+Prints the registered metadata of a store path: NAR hash and size, references,
+deriver, signatures. PATH may be a link to a store path (./result) or a path
+inside one.
+
+Options:
+      --json            print the metadata as JSON
+${STORE_OPTION}`,
+};
+
 const help = `Usage: slime store SUBCOMMAND ARG [options]
 
 Subcommands:
@@ -21,7 +44,9 @@ Subcommands:
 Options:
       --name NAME       add-file: the store name (default: FILE's base name)
       --json            path-info: print the metadata as JSON
-      --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)`;
+${STORE_OPTION}
+
+\`slime store SUBCOMMAND --help\` describes one subcommand.`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('store', args, { store: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
@@ -69,5 +94,5 @@ function describeInfo(info: PathInfo): string {
   return lines.join('\n') + '\n';
 }
 
-const command: Command = { summary: 'add files to the store and inspect its metadata', help, run };
+const command: Command = { summary: 'add files to the store and inspect its metadata', help, subcommandHelp, run };
 export default command;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, SlimeError, UsageError } from '../../errors.js';
+import { ExitCode, SIGNAL_EXIT, SlimeError, UsageError } from '../../errors.js';
 import type { EventSink } from '../../events.js';
 import { latestBench } from '../../bench/run-bench.js';
 import { defaultCores, failedReportPath } from '../../builder/realize-derivation.js';
@@ -10,8 +10,9 @@ import { planGraph } from '../../scheduler/plan.js';
 import { realizeGraph } from '../../scheduler/scheduler.js';
 import { acquireLock } from '../../store/lock.js';
 import type { Store } from '../../store/store.js';
-import { readReport } from '../../verify/report.js';
-import type { Backend, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
+import { readReport } from '../../comparison/report.js';
+import type { Backend, RecentRun, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
+import { readRunRecords, watchRunRecords } from '../../store/run-records.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 import { describeTargetCheck, targetStates } from '../target-state.js';
@@ -25,9 +26,11 @@ An interactive terminal UI: lists the targets with their state and latest
 verification, realizes the one you pick (Enter) with the live view of
 \`slime realize\`, opens any derivation's full log (scroll, / to search, n for the
 next match), shows the target's verification results and latest \`slime bench\`,
-reruns the verification (v), and checks that the target rebuilds bit for bit (c,
-as \`slime check\`). The bottom line always lists the keys; q quits,
-and Ctrl-C stops running builds before quitting.
+reruns the verification (v), checks that the target rebuilds bit for bit (c,
+as \`slime check\`), and lists the recent runs of \`slime run\` with the tier the
+router picked, its reasons, the wall time and the exit status (r). The bottom
+line always lists the keys; q quits, and Ctrl-C stops running builds before
+quitting.
 
 Needs a terminal; elsewhere use \`slime realize TARGET --log-format plain\`.
 
@@ -37,7 +40,7 @@ Options:
 ${SUBSTITUTION_HELP}
 ${COMMON_HELP}
 
-Exit codes: 0 quit; 130 interrupted (Ctrl-C or a signal); 2 usage error; 1 other errors.`;
+Exit codes: 0 quit; 130 interrupted (Ctrl-C or SIGINT), 143 SIGTERM, 129 SIGHUP; 2 usage error; 1 other errors.`;
 
 const options = {
   ...commonOptions,
@@ -46,7 +49,7 @@ const options = {
   ...substitutionOptions,
 } as const;
 
-/** The derivation of a target that verifies an isolate (`phases: 'verify'`), if it has one. */
+/** The derivation of a target that compares its samples (`comparesSamples`), if it has one. */
 function verifyStep(roots: Derivation[]): Derivation | undefined {
   return verifySteps(roots)[0];
 }
@@ -63,11 +66,14 @@ function verifySteps(roots: Derivation[]): Derivation[] {
     const d = stack.pop()!;
     if (seen.has(d.drvPath)) continue;
     seen.add(d.drvPath);
-    if (d.phases === 'verify') found.push(d);
+    if (d.comparesSamples === true) found.push(d);
     else stack.push(...[...d.inputDerivations].reverse());
   }
   return found;
 }
+
+/** How many of the recorded runs of `slime run` the app lists. */
+const RECENT_RUNS = 200;
 
 /** The app's view of a real store and derivation module. */
 class StoreBackend implements Backend {
@@ -140,6 +146,21 @@ class StoreBackend implements Backend {
     return this.store.logFile(drvPath);
   }
 
+  /** The last RECENT_RUNS records of `slime run`, newest first, scripts named as from the working directory. */
+  async recentRuns(): Promise<readonly RecentRun[]> {
+    return readRunRecords(this.store)
+      .slice(-RECENT_RUNS)
+      .reverse()
+      .map((r) => {
+        const relative = path.relative(this.build.cwd, r.script);
+        return { ...r, script: relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? r.script : relative };
+      });
+  }
+
+  watchRecentRuns(onChange: () => void): () => void {
+    return watchRunRecords(this.store, onChange);
+  }
+
   /** `slime check TARGET`, one round: the verdicts land in the store, where targets() reads them. */
   async check(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
     const roots = resolveTarget(this.mod, target).derivations;
@@ -199,7 +220,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const mod = await openModule(ctx, store, values.file);
   const { runTuiApp } = await import('../../../tui/app/start.js');
   const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: await substituterFor(values, ctx, store) }), { stdout, stdin });
-  return reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
+  // As a shell reports a process a signal ended: 130 for Ctrl-C and SIGINT, 143 SIGTERM, 129 SIGHUP.
+  if (reason === 'key') return ExitCode.ok;
+  return SIGNAL_EXIT[reason === 'interrupt' ? 'SIGINT' : reason] ?? ExitCode.interrupted;
 }
 
 const command: Command = { summary: 'interactive: pick a target, realize it, read logs, results and benchmarks', help, run };

@@ -1,5 +1,5 @@
 /**
- * The report the verify derivation writes (derivations/verify/verify.py), as types,
+ * The report the verify derivation writes (derivations/compare-samples/compare.py), as types,
  * and a reader that checks a file really is one before the CLI or the TUI trusts it.
  *
  *   report.json = {
@@ -7,6 +7,8 @@
  *     "python": store path, "isolate": store path, "timeoutSeconds": s,
  *     "total": N, "passed": P,
  *     "outcomes"?: {"bit-exact": n, "message": n, "unsupported": n, "wrong": n},
+ *     "native"?: {"runner": label, "report": launcher store path, "same": n, "differs": [names]},
+ *                                                   a wasm runner against its native twin
  *     "samples": [ {
  *       "name", "category", "file", "args": [..], "expectedExitCode": n,
  *       "exitCode": {"python": n|null, "isolate": n|null},   null: killed by the runner
@@ -16,6 +18,7 @@
  *       "pass": bool,                                           outcome == "bit-exact"
  *       "outcome"?: "bit-exact" | "message" | "unsupported" | "wrong",
  *       "note"?: what differs (message: which lines) or what is missing (unsupported),
+ *       "native"?: "same" | "differs",                    with the report's "native"
  *       "firstDifference"?: {"stream": "stdout"|"stderr"|"exit", "line"?: n, "python", "isolate"},
  *       "problem"?: why the reference run itself is wrong (timeout, unexpected exit)
  *     } ]
@@ -25,7 +28,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 
-/** How a sample fared (verify.py's header defines them); the Full tier knows only the first and the last. */
+/** How a sample fared (compare.py's header defines them); the Full tier knows only the first and the last. */
 export const OUTCOMES = ['bit-exact', 'message', 'unsupported', 'wrong'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -73,15 +76,30 @@ export interface SampleResult {
   firstDifference?: FirstDifference;
   /** Present when the reference run itself is wrong: it timed out or exited unlike the manifest says. */
   problem?: string;
+  /** A wasm runner with a native twin: whether this sample ran the same (stdout, stderr, exit) on both. */
+  native?: 'same' | 'differs';
 }
 
-export interface VerifyReport {
+/** A wasm runner's agreement with the same interpreter built natively. */
+export interface NativeAgreement {
+  /** The native runner's label. */
+  runner: string;
+  /** Store path of the native launcher (run beside the runner on every sample). */
+  report: string;
+  same: number;
+  /** Names of the samples that ran differently. */
+  differs: string[];
+}
+
+export interface ComparisonReport {
   /** `light` for a Light tier runner's report; absent for the Full tier. */
   tier?: 'light';
   /** The Light tier runner's name ("CPython-wasi, wasmtime (AOT)"). */
   runner?: string;
   /** Samples per outcome. */
   outcomes?: Record<Outcome, number>;
+  /** A wasm runner against its native twin. */
+  native?: NativeAgreement;
   /** Store path of the CPython the isolate is compared with. */
   python: string;
   /** Store path of the isolate. */
@@ -95,7 +113,7 @@ export interface VerifyReport {
 /** A file that is not a verify report, or one that contradicts itself. */
 export class ReportError extends SlimeError {
   constructor(source: string, cause: string) {
-    super(`verify report ${source}: ${cause}; it was not written by derivations/verify/verify.py or is damaged: realize the verify target again`);
+    super(`verify report ${source}: ${cause}; it was not written by derivations/compare-samples/compare.py or is damaged: realize the verify target again`);
     this.name = 'ReportError';
   }
 }
@@ -104,7 +122,7 @@ export class ReportError extends SlimeError {
  * Reads and checks a report. `file` is report.json itself or the verify
  * derivation's output directory that holds it.
  */
-export async function readReport(file: string): Promise<VerifyReport> {
+export async function readReport(file: string): Promise<ComparisonReport> {
   let target = file;
   let text: string;
   try {
@@ -125,11 +143,11 @@ export async function readReport(file: string): Promise<VerifyReport> {
 }
 
 /** Checks that `json` is a verify report; `source` names it in errors. */
-export function parseReport(json: unknown, source: string): VerifyReport {
+export function parseReport(json: unknown, source: string): ComparisonReport {
   const c = new Checker(source);
   const top = c.object(json, 'the report');
   const samples = c.array(top.samples, 'samples').map((s, i) => parseSample(c, s, `samples[${i}]`));
-  const report: VerifyReport = {
+  const report: ComparisonReport = {
     ...(top.tier !== undefined ? { tier: c.oneOf(top.tier, 'tier', ['light'] as const) } : {}),
     ...(top.runner !== undefined ? { runner: c.string(top.runner, 'runner') } : {}),
     python: c.string(top.python, 'python'),
@@ -154,6 +172,17 @@ export function parseReport(json: unknown, source: string): VerifyReport {
       if (report.outcomes[k] !== n) throw new ReportError(source, `outcomes.${k} is ${report.outcomes[k]} but ${n} samples have that outcome`);
     }
   }
+  if (top.native !== undefined) {
+    const n = c.object(top.native, 'native');
+    report.native = {
+      runner: c.string(n.runner, 'native.runner'),
+      report: c.string(n.report, 'native.report'),
+      same: c.count(n.same, 'native.same'),
+      differs: c.array(n.differs, 'native.differs').map((d, i) => c.string(d, `native.differs[${i}]`)),
+    };
+    const same = samples.filter((s) => s.native === 'same').length;
+    if (report.native.same !== same) throw new ReportError(source, `native.same is ${report.native.same} but ${same} samples have native: same`);
+  }
   const names = new Set<string>();
   for (const s of samples) {
     if (names.has(s.name)) throw new ReportError(source, `sample ${s.name} appears twice`);
@@ -168,7 +197,7 @@ export function outcomeOf(s: SampleResult): Outcome {
 }
 
 /** Samples per outcome, counted from the samples. */
-export function countOutcomes(report: VerifyReport): Record<Outcome, number> {
+export function countOutcomes(report: ComparisonReport): Record<Outcome, number> {
   return Object.fromEntries(OUTCOMES.map((k) => [k, report.samples.filter((s) => outcomeOf(s) === k).length])) as Record<Outcome, number>;
 }
 
@@ -195,6 +224,7 @@ function parseSample(c: Checker, json: unknown, at: string): SampleResult {
     }
   }
   if (o.note !== undefined) sample.note = c.string(o.note, `${at}.note`);
+  if (o.native !== undefined) sample.native = c.oneOf(o.native, `${at}.native`, ['same', 'differs'] as const);
   if (sample.pass && (sample.firstDifference || sample.problem)) {
     throw new ReportError(c.source, `${at} (${sample.name}) passes yet records a difference or a problem`);
   }

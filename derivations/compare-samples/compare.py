@@ -9,8 +9,15 @@ stdout bytes, stderr bytes and the way the process ended.
 
 Usage (build.sh maps the derivation's environment onto these options):
 
-    python3.11 verify.py --python DIR (--isolate DIR | --runner DIR --runner-label TEXT)
+    python3.11 compare.py --python DIR (--isolate DIR | --runner DIR --runner-label TEXT
+                         [--native DIR --native-label TEXT])
                          --samples DIR --out DIR --work DIR [--timeout SECONDS]
+
+--native (Light tier): a launcher of the same interpreter built natively (the RustPython
+wasm runner's native twin). Each sample is then run a third time, under it, in the same
+fresh copy, and records whether the runner wrote the same stdout, stderr and exit as the
+native build ("native": "same" | "differs"); the report counts them ("native":
+{"runner": label, "report": the launcher, "same": n, "differs": [names]}).
 
 Every sample gets an outcome (report.json: "outcome", with a "note" for the last three):
     bit-exact    stdout, stderr and exit identical
@@ -25,11 +32,15 @@ Every sample gets an outcome (report.json: "outcome", with a "note" for the last
                  - the runtime refused the exit status (wasmtime allows 0-125);
                  - python3.11 died by a signal and the candidate exited 128+N instead,
                    all output identical (no signals on the platform);
+                 - the only differing lines name a lib-dynload file where the candidate
+                   says built-in (no dynamic loading on the platform);
+                 - the only differing lines are ones python3.11 itself prints
+                   differently under PYTHONHASHSEED=1 (they show hash() values or an
+                   order that follows them), and the candidate's hash() is narrower
+                   (sys.hash_info.width: 32 bits on wasm32), found by a probe of each;
                  - a module python3.11 imports running the sample (`-X importtime`, a
                    separate run) cannot be imported by the candidate while python3.11
-                   can (a probe run of each);
-                 - the only differing lines name a lib-dynload file where the candidate
-                   says built-in (no dynamic loading on the platform)
+                   can (a probe run of each)
     wrong        anything else (and any sample whose reference run is itself wrong)
 The Full tier accepts only bit-exact (exit status 1 otherwise). For the Light tier
 (--runner) the report is the product: every outcome is written down, the wrong samples
@@ -52,19 +63,19 @@ that is broken on this python (say, a missing extension module raising ImportErr
 both) would pass without testing anything.
 
 Outputs:
-    OUT/report.json  the machine-readable report (read by src/verify/report.ts);
+    OUT/report.json  the machine-readable report (read by src/comparison/report.ts);
                      deterministic: no times, no temporary paths
     OUT/report.txt   the same for people, ending with a line `P/N bit-exact`
     WORK/report.json a copy: when a sample fails, this script exits 1, and a failed
                      build's OUT is never kept in the store; the build directory can be
                      kept, and the differences are also printed on stderr.
 
-Progress on stdout, one line per event, read by src/builder/phases/verify.ts:
-    slime-verify: N samples
-    slime-verify: [I/N] pass NAME
-    slime-verify: [I/N] fail NAME: REASON          (Light tier: REASON starts with the outcome)
-    slime-verify: outcomes: B bit-exact, M message, U unsupported, W wrong   (Light tier)
-    slime-verify: P/N bit-exact
+Progress on stdout, one line per event, read by src/builder/phases/sample-comparison.ts:
+    slime-compare: N samples
+    slime-compare: [I/N] pass NAME
+    slime-compare: [I/N] fail NAME: REASON          (Light tier: REASON starts with the outcome)
+    slime-compare: outcomes: B bit-exact, M message, U unsupported, W wrong   (Light tier)
+    slime-compare: P/N bit-exact
 
 Exit status: 0 when every sample passed (the Light tier: always, once the report is
 written), 1 when any failed (after writing the report),
@@ -87,7 +98,7 @@ import subprocess
 import sys
 import time
 
-PROGRESS = "slime-verify:"
+PROGRESS = "slime-compare:"
 # What the report calls the interpreter compared with python: "isolate" or "runner".
 CANDIDATE = "isolate"
 # How much of a differing line the report quotes: enough to see the difference in
@@ -401,9 +412,11 @@ def prefix_of(py_bytes, cand_bytes):
 RUNTIME_EXIT_LIMIT = re.compile(rb"exit with invalid exit status outside of \[0\.\.(\d+)\)")
 
 
-def classify(sample, py, cand, difference, problem, missing_modules):
+def classify(sample, py, cand, difference, problem, missing_modules, hash_explained=lambda: None):
     """(outcome, note) of one sample; note is None for bit-exact. `missing_modules()`
-    names the modules the sample imported under python3.11 that the candidate lacks."""
+    names the modules the sample imported under python3.11 that the candidate lacks;
+    `hash_explained()` is the note when the candidate's narrower hash() accounts for
+    every differing line (see narrower_hash), else None."""
     if problem is not None:
         return "wrong", problem
     if difference is None:
@@ -421,22 +434,67 @@ def classify(sample, py, cand, difference, problem, missing_modules):
     if (py.signal is not None and cand.signal is None and not cand.killed and cand.exit_code == py.exit_code
             and (py.stdout, py.stderr) == (cand.stdout, cand.stderr)):
         return "unsupported", f"needs signals: python3.11 dies by {py.signal}, here it exits {cand.exit_code}"
-    missing = missing_modules()
-    if missing:
-        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-        return "unsupported", f"needs module{'s' if len(missing) > 1 else ''} {shown}: imported under python3.11, missing here"
     same_exit = (py.exit_code, py.signal, py.killed) == (cand.exit_code, cand.signal, cand.killed)
+    # The two explanations that account for every differing line come first: a module
+    # python3.11 imported but the candidate lacks may not be why the output differs.
     if same_exit:
         built_in = [built_in_lines(getattr(py, stream), getattr(cand, stream)) for stream in ("stdout", "stderr")]
         if all(n is not None for n in built_in):
             return "unsupported", (f"needs dynamic loading: {sum(built_in)} line(s) name a lib-dynload module "
                                    f"that is built in here, all else is identical")
+        narrower = hash_explained()
+        if narrower is not None:
+            return "unsupported", narrower
+    missing = missing_modules()
+    if missing:
+        shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+        return "unsupported", f"needs module{'s' if len(missing) > 1 else ''} {shown}: imported under python3.11, missing here"
+    if same_exit:
         lines = {stream: message_lines(getattr(py, stream), getattr(cand, stream)) for stream in ("stdout", "stderr")}
         if all(v is not None for v in lines.values()):
             where = "; ".join(f"{stream} line{'s' if len(v) > 1 else ''} {', '.join(map(str, v))}"
                               for stream, v in lines.items() if v)
             return "message", f"message text differs at {where}"
     return "wrong", reason_of({"firstDifference": difference})
+
+
+def differing_lines(a_bytes, b_bytes):
+    """1-based numbers of the lines that differ, or None when the line counts differ."""
+    a, b = split_lines(a_bytes), split_lines(b_bytes)
+    if len(a) != len(b):
+        return None
+    return {i for i, (x, y) in enumerate(zip(a, b), 1) if x != y}
+
+
+HASH_WIDTH = "import sys\nprint(sys.hash_info.width)\n"
+
+
+def narrower_hash(python, candidate, sample, samples_dir, work, env, timeout, py, cand):
+    """The note when every line where the candidate differs is one that python3.11
+    itself prints differently under another hash seed, and the candidate's hash() is
+    narrower than python3.11's: the sample shows hash values (or an order that follows
+    them), which a 32-bit platform cannot reproduce. Else None. Runs python3.11 once
+    more (PYTHONHASHSEED=1) and a probe of sys.hash_info.width under each."""
+    widths = []
+    for interpreter in (python, candidate):
+        probe = run_sample(interpreter, sample, samples_dir, work, env, timeout, argv=["-c", HASH_WIDTH])
+        text = probe.stdout.decode("utf-8", "replace").strip()
+        if probe.exit_code != 0 or not text.isdigit():
+            return None
+        widths.append(int(text))
+    if widths[1] >= widths[0]:
+        return None
+    reseeded = run_sample(python, sample, samples_dir, work, {**env, "PYTHONHASHSEED": "1"}, timeout)
+    where = []
+    for stream in ("stdout", "stderr"):
+        differ = differing_lines(getattr(py, stream), getattr(cand, stream))
+        seeded = differing_lines(getattr(py, stream), getattr(reseeded, stream))
+        if differ is None or seeded is None or not differ <= seeded:
+            return None
+        if differ:
+            where.append(f"{stream} line{'s' if len(differ) > 1 else ''} {', '.join(map(str, sorted(differ)))}")
+    return (f"needs a {widths[0]}-bit hash(): {'; '.join(where)} follow hash values (python3.11 prints them "
+            f"differently under PYTHONHASHSEED=1), and hash() is {widths[1]} bits wide here")[:2 * QUOTE_CHARS]
 
 
 IMPORT_TIME = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$")
@@ -523,6 +581,10 @@ def text_report(report):
             out += ["    " + line for line in rest]
     if "runner" in report:
         out += ["", f"outcomes: {outcomes_line(report['outcomes'])}"]
+    if "native" in report:
+        n = report["native"]
+        out.append(f"same as {n['runner']}: {n['same']}/{report['total']}"
+                   + (f" (differs: {', '.join(n['differs'])})" if n["differs"] else ""))
     out += ["", f"{report['passed']}/{report['total']} bit-exact"] if "runner" not in report else [f"{report['passed']}/{report['total']} bit-exact"]
     return "\n".join(out) + "\n"
 
@@ -559,6 +621,8 @@ def main(argv):
     candidate.add_argument("--isolate", help="isolate install prefix (runs bin/isolate): the Full tier")
     candidate.add_argument("--runner", help="a Light tier launcher's prefix (runs bin/python3.11)")
     parser.add_argument("--runner-label", help="how reports name the runner (with --runner)")
+    parser.add_argument("--native", help="with --runner: a launcher of the same interpreter built natively (runs bin/python3.11)")
+    parser.add_argument("--native-label", help="how reports name the native launcher (with --native)")
     parser.add_argument("--samples", required=True, help="directory holding manifest.json and the samples")
     parser.add_argument("--out", required=True, help="where report.json and report.txt are written")
     parser.add_argument("--work", required=True, help="scratch directory for the runs (inside the build directory)")
@@ -571,10 +635,14 @@ def main(argv):
         print(f"{PROGRESS} error: --runner needs --runner-label (how the report names the runner)", file=sys.stderr)
         return 2
     CANDIDATE = "runner" if light else "isolate"
+    if opts.native is not None and not (light and opts.native_label):
+        print(f"{PROGRESS} error: --native is for a Light tier runner (--runner) and needs --native-label", file=sys.stderr)
+        return 2
     try:
         python = cpython_in(opts.python)
         if light:
             isolate = interpreter_in(opts.runner, "bin/python3.11", "runner")
+            native = interpreter_in(opts.native, "bin/python3.11", "native") if opts.native else None
         else:
             isolate = interpreter_in(opts.isolate, "bin/isolate", "isolate")
         samples = load_manifest(opts.samples)
@@ -594,6 +662,7 @@ def main(argv):
         try:
             py = run_sample(python, sample, opts.samples, work, env, opts.timeout)
             iso = run_sample(isolate, sample, opts.samples, work, env, opts.timeout)
+            twin = run_sample(native, sample, opts.samples, work, env, opts.timeout) if opts.native else None
         except InputError as exc:
             print(f"{PROGRESS} error: {exc}", file=sys.stderr)
             return 2
@@ -614,10 +683,14 @@ def main(argv):
             result["firstDifference"] = difference
         if problem is not None:
             result["problem"] = problem
+        if twin is not None:
+            alike = (twin.stdout, twin.stderr, twin.exit_code, twin.signal, twin.killed) == (iso.stdout, iso.stderr, iso.exit_code, iso.signal, iso.killed)
+            result["native"] = "same" if alike else "differs"
         if light:
             result["outcome"], note = classify(
                 sample, py, iso, difference, problem,
-                lambda: modules_missing(python, isolate, sample, opts.samples, work, env, opts.timeout))
+                lambda: modules_missing(python, isolate, sample, opts.samples, work, env, opts.timeout),
+                lambda: narrower_hash(python, isolate, sample, opts.samples, work, env, opts.timeout, py, iso))
             if note is not None:
                 result["note"] = note
         else:
@@ -636,6 +709,10 @@ def main(argv):
               "total": total, "passed": passed, "outcomes": counts, "samples": results}
     if light:
         report = {"tier": "light", "runner": opts.runner_label, **report}
+    if opts.native:
+        report["native"] = {"runner": opts.native_label, "report": opts.native,
+                            "same": sum(r["native"] == "same" for r in results),
+                            "differs": [r["name"] for r in results if r["native"] == "differs"]}
     encoded = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     os.makedirs(opts.out, exist_ok=True)
     for directory in (opts.out, work):
@@ -645,6 +722,10 @@ def main(argv):
         f.write(text_report(report))
     if light:
         progress(f"outcomes: {outcomes_line(counts)}")
+    if opts.native:
+        agreement = report["native"]
+        progress(f"same as {agreement['runner']}: {agreement['same']}/{total}"
+                 + (f" (differs: {', '.join(agreement['differs'])})" if agreement["differs"] else ""))
     progress(f"{passed}/{total} bit-exact")
 
     failed = [r["name"] for r in results if (r["outcome"] == "wrong" if light else not r["pass"])]

@@ -1,5 +1,5 @@
 /**
- * derivations/verify (build.sh + verify.py) against stand-ins for the isolate: Debian's
+ * derivations/compare-samples (build.sh + compare.py) against stand-ins for the isolate: Debian's
  * python3.11 plays the CPython store path (/usr), and small wrappers play the isolate,
  * either passing everything through (all samples bit-exact) or changing what one
  * sample does (only that one fails, with the right first difference).
@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import verifyPhases from '../src/builder/phases/verify.js';
-import { parseReport, readReport, ReportError, type VerifyReport } from '../src/verify/report.js';
+import verifyPhases from '../src/builder/phases/sample-comparison.js';
+import { parseReport, readReport, ReportError, type ComparisonReport } from '../src/comparison/report.js';
 
 const PYTHON = '/usr/bin/python3.11';
 const root = path.resolve(import.meta.dirname, '..');
-const buildSh = path.join(root, 'derivations/verify/build.sh');
-const verifyPy = path.join(root, 'derivations/verify/verify.py');
+const buildSh = path.join(root, 'derivations/compare-samples/build.sh');
+const verifyPy = path.join(root, 'derivations/compare-samples/compare.py');
 const samplesDir = path.join(root, 'samples');
 const manifest = JSON.parse(fs.readFileSync(path.join(samplesDir, 'manifest.json'), 'utf8')) as {
   samples: { name: string; file: string }[];
@@ -66,11 +66,11 @@ describe('verify runner on all samples', () => {
     const total = manifest.samples.length;
     const progress = r.stdout.trimEnd().split('\n');
     expect(progress).toEqual([
-      `slime-verify: ${total} samples`,
-      ...manifest.samples.map((s, i) => `slime-verify: [${i + 1}/${total}] pass ${s.name}`),
-      `slime-verify: ${total}/${total} bit-exact`,
+      `slime-compare: ${total} samples`,
+      ...manifest.samples.map((s, i) => `slime-compare: [${i + 1}/${total}] pass ${s.name}`),
+      `slime-compare: ${total}/${total} bit-exact`,
     ]);
-    expect(lastPhase(r.stdout)).toEqual({ phase: 'verify', done: total, total, passed: total });
+    expect(lastPhase(r.stdout)).toEqual({ phase: 'compare', done: total, total, passed: total });
 
     const report = await readReport(r.out);
     expect(report).toMatchObject({ python: '/usr', isolate, total, passed: total });
@@ -108,11 +108,11 @@ describe('verify runner on all samples', () => {
     expect(r.status).toBe(1);
     const total = manifest.samples.length;
     const index = manifest.samples.findIndex((s) => s.name === '12_singledispatch') + 1;
-    expect(r.stdout).toContain(`slime-verify: [${index}/${total}] fail 12_singledispatch: stdout differs at line 2\n`);
+    expect(r.stdout).toContain(`slime-compare: [${index}/${total}] fail 12_singledispatch: stdout differs at line 2\n`);
     expect(r.stdout.match(/\] pass /g)).toHaveLength(total - 1);
-    expect(lastPhase(r.stdout)).toEqual({ phase: 'verify', done: total, total, passed: total - 1 });
-    expect(r.stderr).toContain('slime-verify: 12_singledispatch (realworld/12_singledispatch.py): stdout differs at line 2\n');
-    expect(r.stderr).toContain('slime-verify:     python:  int:+1\nslime-verify:     isolate: INT:+1\n');
+    expect(lastPhase(r.stdout)).toEqual({ phase: 'compare', done: total, total, passed: total - 1 });
+    expect(r.stderr).toContain('slime-compare: 12_singledispatch (realworld/12_singledispatch.py): stdout differs at line 2\n');
+    expect(r.stderr).toContain('slime-compare:     python:  int:+1\nslime-compare:     isolate: INT:+1\n');
     expect(r.stderr).toMatch(/1 of \d+ samples are not bit-exact: 12_singledispatch;/);
 
     const report = await readReport(path.join(r.out, 'report.json'));
@@ -221,7 +221,7 @@ sys.exit(code)
 `;
   let dir: string;
   let run: { status: number | null; stdout: string; stderr: string };
-  let report: VerifyReport;
+  let report: ComparisonReport;
   const sample = (name: string) => report.samples.find((s) => s.name === name)!;
 
   beforeAll(async () => {
@@ -248,7 +248,7 @@ sys.exit(code)
     expect(run.status).toBe(1);
     expect(report.total).toBe(Object.keys(crafted).length);
     expect(report.samples.filter((s) => s.pass).map((s) => s.name)).toEqual(['same', 'environment', 'isolation']);
-    expect(run.stdout).toContain(`slime-verify: 3/${report.total} bit-exact\n`);
+    expect(run.stdout).toContain(`slime-compare: 3/${report.total} bit-exact\n`);
   });
 
   it('gives each run exactly the documented environment, stdin and arguments', () => {
@@ -286,7 +286,7 @@ sys.exit(code)
     expect(slow.exitCode).toEqual({ python: 0, isolate: null });
     expect(slow.firstDifference?.stream).toBe('stdout');
     expect(slow.firstDifference?.isolate).toBe('[end of output]');
-    expect(run.stderr).toContain('slime-verify: slow (slow.py): stdout differs at line 1\n');
+    expect(run.stderr).toContain('slime-compare: slow (slow.py): stdout differs at line 1\n');
   });
 
   it('kills a run that floods its output', () => {
@@ -321,7 +321,7 @@ describe('verify runner input errors', () => {
     expect(r.stderr).toContain('env isolate (the isolate store path) is not set');
   });
 
-  it('exits 2 when build.sh is used without the verify.py beside it', () => {
+  it('exits 2 when build.sh is used without the compare.py beside it', () => {
     const lone = path.join(tmp, 'lone');
     fs.mkdirSync(lone);
     fs.copyFileSync(buildSh, path.join(lone, 'build.sh'));
@@ -330,7 +330,7 @@ describe('verify runner input errors', () => {
       encoding: 'utf8',
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`verify.py is not beside ${path.join(lone, 'build.sh')}; add the whole derivations/verify directory`);
+    expect(r.stderr).toContain(`compare.py is not beside ${path.join(lone, 'build.sh')}; add the whole derivations/compare-samples directory`);
   });
 
   it('exits 2 when the python input holds no CPython', () => {

@@ -20,7 +20,8 @@
  */
 import PQueue from 'p-queue';
 import path from 'node:path';
-import { failedReportPath, substituteDerivation, type BuildResult } from '../builder/realize-derivation.js';
+// The builder and what it imports load only when something is built or substituted: a no-op loads none.
+import type { BuildResult } from '../builder/realize-derivation.js';
 import type { Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
@@ -243,6 +244,7 @@ class GraphRun {
     try {
       if (!this.cancel.signal.aborted && !this.finished.has(n.drvPath)) {
         if (!this.opts.store.allValid(Object.values(n.outputs))) await this.opts.mayAdd?.();
+        const { substituteDerivation } = await import('../builder/realize-derivation.js');
         result = await substituteDerivation(
           { drvPath: n.drvPath, name: n.name, drv: n.drv, inputPaths: n.inputPaths, phases: n.phases, timeoutMs: n.timeoutMs },
           { store: this.opts.store, emit: this.opts.events.emit.bind(this.opts.events), cores: this.opts.cores, keepFailed: this.opts.keepFailed, signal: this.cancel.signal, substituter: this.opts.substituter },
@@ -358,7 +360,10 @@ class GraphRun {
       logPath: failure.logPath,
       keptBuildDir: failure.keptBuildDir,
     });
-    if (n.comparesSamples === true && failure.logPath) await this.announceVerification(n, failedReportPath(failure.logPath));
+    if (n.comparesSamples === true && failure.logPath) {
+      const { failedReportPath } = await import('../builder/realize-derivation.js');
+      await this.announceVerification(n, failedReportPath(failure.logPath));
+    }
     this.skipDependents(n.drvPath, n.drvPath);
     if (!this.opts.keepGoing && this.stopped === undefined) {
       this.stopped = { by: 'failure', drvPath: n.drvPath };

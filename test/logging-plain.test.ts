@@ -116,12 +116,14 @@ describe('close', () => {
 });
 
 describe('jsonLogger', () => {
-  it('writes exactly the events, one per line', () => {
+  it('writes exactly the events, one per line, once closed', async () => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
     const sink = jsonLogger(out);
     for (const e of failingRun) sink.emit(e);
+    // The lines of one event-loop turn go out in one write: close() flushes them.
+    await sink.close?.();
     const lines = Buffer.concat(chunks).toString('utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((l) => JSON.parse(l))).toEqual(failingRun);

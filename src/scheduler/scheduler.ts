@@ -202,7 +202,7 @@ class GraphRun {
   private draining = false;
 
   private enqueue(n: GraphNode): void {
-    if (n.phases !== 'verify' && outputsValid(n, this.validAtStart)) {
+    if (n.comparesSamples !== true && outputsValid(n, this.validAtStart)) {
       this.readyValid.push(n);
       this.drainValid();
       return;

@@ -60,16 +60,7 @@ const outputsOf = (drv: DrvData) => Object.fromEntries(Object.entries(drv.output
 export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
   const { store } = opts;
   const outputs = outputsOf(req.drv);
-  const allValid = () => !req.repair && store.allValid(Object.values(outputs));
-  if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
-  const lock = await acquireLock(store.lockFile(req.drvPath), {
-    signal: opts.signal,
-    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
-  });
-  try {
-    if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
-    // A process that held this lock and died may have left its builder running.
-    await awaitOrphanedBuild(store, req.drvPath);
+  return underDrvLock(req, opts, outputs, () => !req.repair && store.allValid(Object.values(outputs)), async () => {
     const started = Date.now();
     const from = await substitute(req, opts, outputs);
     if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
@@ -87,6 +78,31 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
       // A duration is only for ETAs: a full disk here must not fail a registered build.
     }
     return { action: 'built', outputs, durationMs };
+  });
+}
+
+/**
+ * `work` under the derivation's lock, after any builder a dead lock holder left running;
+ * `cached` instead when the outputs are valid before the lock or once it is held.
+ */
+async function underDrvLock<T>(
+  req: BuildRequest,
+  opts: BuildOptions,
+  outputs: Record<string, string>,
+  valid: () => boolean,
+  work: () => Promise<T>,
+): Promise<T | BuildResult> {
+  const cached: BuildResult = { action: 'cached', outputs, durationMs: 0 };
+  if (valid()) return cached;
+  const lock = await acquireLock(opts.store.lockFile(req.drvPath), {
+    signal: opts.signal,
+    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
+  });
+  try {
+    if (valid()) return cached;
+    // A process that held this lock and died may have left its builder running.
+    await awaitOrphanedBuild(opts.store, req.drvPath);
+    return await work();
   } finally {
     await lock.release();
   }
@@ -99,23 +115,12 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
  * them all (the caller builds once the inputs are there).
  */
 export async function substituteDerivation(req: BuildRequest, opts: BuildOptions): Promise<BuildResult | undefined> {
-  const { store } = opts;
   const outputs = outputsOf(req.drv);
-  const allValid = () => store.allValid(Object.values(outputs));
-  if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
-  const lock = await acquireLock(store.lockFile(req.drvPath), {
-    signal: opts.signal,
-    onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
-  });
-  try {
-    if (allValid()) return { action: 'cached', outputs, durationMs: 0 };
-    await awaitOrphanedBuild(store, req.drvPath);
+  return underDrvLock(req, opts, outputs, () => opts.store.allValid(Object.values(outputs)), async () => {
     const started = Date.now();
     const from = await substitute(req, opts, outputs);
-    return from === undefined ? undefined : { action: 'substituted', outputs, durationMs: Date.now() - started, from };
-  } finally {
-    await lock.release();
-  }
+    return from === undefined ? undefined : ({ action: 'substituted', outputs, durationMs: Date.now() - started, from } as const);
+  });
 }
 
 /** Asks the binary caches for the outputs; the cache they came from, or undefined to build. */

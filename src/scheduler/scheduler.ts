@@ -251,18 +251,20 @@ class GraphRun {
         );
       }
     } catch (e) {
-      if (e instanceof GcRaceError) {
-        this.raced = true;
-        this.queue.clear();
-        this.cancel.abort();
-        return;
-      }
+      if (e instanceof GcRaceError) return this.lostRaceWithGc();
       // Not substituted ahead: it is realized, and any failure reported, once its inputs are valid.
     } finally {
       this.ahead.delete(n.drvPath);
     }
     if (result && !this.finished.has(n.drvPath)) await this.succeeded(n, result);
     else if (this.releasedWhileAhead.delete(n.drvPath) && !this.finished.has(n.drvPath)) this.enqueue(n);
+  }
+
+  /** A gc removed what this run needed: stop here; the caller plans and runs again. */
+  private lostRaceWithGc(): void {
+    this.raced = true;
+    this.queue.clear();
+    this.cancel.abort();
   }
 
   private async realize(n: GraphNode): Promise<void> {
@@ -289,12 +291,7 @@ class GraphRun {
       );
       await this.succeeded(n, result);
     } catch (e) {
-      if (e instanceof GcRaceError) {
-        this.raced = true;
-        this.queue.clear();
-        this.cancel.abort();
-        return;
-      }
+      if (e instanceof GcRaceError) return this.lostRaceWithGc();
       await this.failed(n, e);
     }
   }

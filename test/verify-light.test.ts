@@ -32,6 +32,10 @@ const crafted: Record<string, { code: string; exitCode?: number; signal?: string
   where_loaded_zlib: { code: 'try:\n    import zlib\nexcept ImportError:\n    pass\nprint("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")' },
   hash_shown: { code: 'print("hash", hash("slime"), sorted({"b", "a"}))\nprint("same after")' },
   hash_and_wrong: { code: 'print("hash", hash("slime"))\nprint("answer", 6 * 7)' },
+  // Built in where python3.11 loads it, and then a wrong answer: the answer is the difference.
+  where_loaded_then_wrong: { code: 'print("_json: lib-dynload/_json.cpython-311-x86_64-linux-gnu.so")\nprint("answer", 6 * 7)' },
+  // The runner stops on an exception python3.11 never raises (RustPython's partial _ctypes does).
+  stops_on_error: { code: 'print("one")\nprint("two")' },
 };
 
 // The stand-in: python3.11 with zlib hidden (a finder that says it does not exist, as a
@@ -51,6 +55,19 @@ if sys.argv[1] == "where_loaded.py":
     out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in")
 if sys.argv[1] == "where_loaded_zlib.py":
     out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in")
+if sys.argv[1] == "where_loaded_then_wrong.py":
+    out = out.replace(b"lib-dynload/_json.cpython-311-x86_64-linux-gnu.so", b"built-in").replace(b"42", b"41")
+if sys.argv[1] == "stops_on_error.py":
+    out = b"one\\n"
+    err = b'Traceback (most recent call last):\\n  File "stops_on_error.py", line 2, in <module>\\nTypeError: cannot convert\\n'
+    r.returncode = 1
+if sys.argv[1] in ("hangs.py", "hangs_differing.py"):
+    # Writes its first line (changed, for hangs_differing) and never ends.
+    import time
+    line = out.splitlines(keepends=True)[0]
+    sys.stdout.buffer.write(line.replace(b"42", b"41") if sys.argv[1] == "hangs_differing.py" else line)
+    sys.stdout.flush()
+    time.sleep(3600)
 if sys.argv[1] == "needs_zlib_late.py":
     out = out.replace(b"42", b"43")
 # A 32-bit platform: hash() is as wide as a wasm32 pointer.
@@ -127,10 +144,12 @@ describe('verify with a Light tier runner', () => {
       where_loaded_zlib: 'unsupported',
       hash_shown: 'unsupported',
       hash_and_wrong: 'wrong',
+      where_loaded_then_wrong: 'wrong',
+      stops_on_error: 'wrong',
     });
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain('3 of 11 samples are wrong: needs_zlib_late, wrong_answer, hash_and_wrong; see report.txt');
-    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 6, wrong: 3 });
+    expect(run.stderr).toContain('5 of 13 samples are wrong: needs_zlib_late, wrong_answer, hash_and_wrong, where_loaded_then_wrong, stops_on_error; see report.txt');
+    expect(report.outcomes).toEqual({ 'bit-exact': 1, message: 1, unsupported: 6, wrong: 5 });
     expect(countOutcomes(report)).toEqual(report.outcomes);
     expect(report.passed).toBe(1);
   });
@@ -164,13 +183,42 @@ describe('verify with a Light tier runner', () => {
     expect(sample('hash_and_wrong').note).toBe('stdout differs at line 1');
   });
 
+  it('points a wrong sample at its real difference, past lines that only say where a module was loaded from', () => {
+    expect(sample('where_loaded_then_wrong').note).toBe('stdout differs at line 2');
+    expect(sample('where_loaded_then_wrong').firstDifference).toEqual({ stream: 'stdout', line: 2, python: 'answer 42', isolate: 'answer 41' });
+    expect(sample('stops_on_error').note).toBe('stdout differs at line 2; it stopped on TypeError: cannot convert');
+  });
+
+  it('reports a run killed at the timeout as timed out, with the limit, not as a line that differs', async () => {
+    const samples = path.join(tmp, 'slow');
+    fs.mkdirSync(samples);
+    for (const name of ['hangs', 'hangs_differing']) fs.writeFileSync(path.join(samples, `${name}.py`), 'print("answer", 6 * 7)\nprint("done")\n');
+    fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify({
+      samples: ['hangs', 'hangs_differing'].map((name) => ({ name, file: `${name}.py`, category: 'crafted', exitCode: 0, args: [] })),
+    }));
+    // Long enough for python3.11 to print two lines on a loaded machine; the stand-in never ends.
+    const r = build({ runner: path.join(tmp, 'runner'), runnerLabel: 'stand-in runner', samples, verifyTimeout: '10' }, 'slow');
+    expect(r.status, r.stderr).toBe(0);
+    const slow = await readReport(r.out);
+    const hangs = slow.samples.find((s) => s.name === 'hangs')!;
+    expect(outcomeOf(hangs)).toBe('wrong');
+    expect(hangs.note).toBe("timed out: did not finish within 10 s, the limit per run; python3.11 exited 0; its output until then is the start of python3.11's");
+    expect(hangs.exitCode).toEqual({ python: 0, isolate: null });
+    expect(hangs.firstDifference).toEqual({ stream: 'exit', python: '0', isolate: 'killed: did not finish within 10 s' });
+    expect(slow.samples.find((s) => s.name === 'hangs_differing')!.note).toBe(
+      'timed out: did not finish within 10 s, the limit per run; python3.11 exited 0; its output already differed at stdout line 1',
+    );
+    expect(r.stdout).toContain('slime-compare: [1/2] fail hangs: wrong: timed out: did not finish within 10 s, the limit per run;');
+    expect(slow.timeoutSeconds).toBe(10);
+  }, 120_000);
+
   it('prints the outcomes for the phase reader and report.txt, and counts bit-exact as passed', () => {
     const read = verifyPhases();
     let last;
     for (const line of run.stdout.split('\n')) last = read(line) ?? last;
-    expect(last).toEqual({ phase: 'compare', done: 11, total: 11, passed: 1 });
-    expect(run.stdout).toContain('slime-compare: outcomes: 1 bit-exact, 1 message, 6 unsupported, 3 wrong\n');
-    expect(run.stdout).toContain('slime-compare: [2/11] fail needs_zlib: unsupported: needs module zlib');
+    expect(last).toEqual({ phase: 'compare', done: 13, total: 13, passed: 1 });
+    expect(run.stdout).toContain('slime-compare: outcomes: 1 bit-exact, 1 message, 6 unsupported, 5 wrong\n');
+    expect(run.stdout).toContain('slime-compare: [2/13] fail needs_zlib: unsupported: needs module zlib');
   });
 
   it('writes report.txt with the outcome marks and counts', async () => {
@@ -198,16 +246,16 @@ describe('verify with a Light tier runner', () => {
     const twin = build({ runner, runnerLabel: 'stand-in wasm', native: runner, nativeLabel: 'stand-in native', samples: path.join(tmp, 'samples') }, 'twin');
     expect(twin.status).toBe(0);
     const same = await readReport(twin.out);
-    expect(same.native).toEqual({ runner: 'stand-in native', report: runner, same: 11, differs: [] });
-    expect(twin.stdout).toContain('slime-compare: same as stand-in native: 11/11\n');
+    expect(same.native).toEqual({ runner: 'stand-in native', report: runner, same: 13, differs: [] });
+    expect(twin.stdout).toContain('slime-compare: same as stand-in native: 13/13\n');
     // A second stand-in that differs from the first on one sample.
     fs.mkdirSync(path.join(tmp, 'runner2/bin'), { recursive: true });
     fs.writeFileSync(path.join(tmp, 'runner2/bin/python3.11'), `#!/bin/sh\nif [ "$1" = same.py ]; then echo "hello, differently"; exit 0; fi\nexec ${runner}/bin/python3.11 "$@"\n`, { mode: 0o755 });
     const apart = build({ runner: path.join(tmp, 'runner2'), runnerLabel: 'stand-in wasm', native: runner, nativeLabel: 'stand-in native', samples: path.join(tmp, 'samples') }, 'apart');
     const differs = await readReport(apart.out);
-    expect(differs.native).toMatchObject({ same: 10, differs: ['same'] });
+    expect(differs.native).toMatchObject({ same: 12, differs: ['same'] });
     expect(differs.samples.find((s) => s.name === 'same')!.native).toBe('differs');
-    expect(fs.readFileSync(path.join(apart.out, 'report.txt'), 'utf8')).toContain('same as stand-in native: 10/11 (differs: same)\n');
+    expect(fs.readFileSync(path.join(apart.out, 'report.txt'), 'utf8')).toContain('same as stand-in native: 12/13 (differs: same)\n');
     const unnamed = build({ runner, runnerLabel: 'stand-in wasm', native: runner, samples: path.join(tmp, 'samples') }, 'unnamed');
     expect(unnamed.status).not.toBe(0);
     expect(unnamed.stderr).toMatch(/nativeLabel is not set/);

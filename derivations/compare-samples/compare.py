@@ -41,7 +41,14 @@ Every sample gets an outcome (report.json: "outcome", with a "note" for the last
                  - a module python3.11 imports running the sample (`-X importtime`, a
                    separate run) cannot be imported by the candidate while python3.11
                    can (a probe run of each)
-    wrong        anything else (and any sample whose reference run is itself wrong)
+    wrong        anything else (and any sample whose reference run is itself wrong).
+                 A candidate killed at the timeout is wrong with the note "timed out:
+                 did not finish within N s, the limit per run; ..." (a run that gave
+                 no result is neither a missing piece nor a message, and a hang is a
+                 defect until shown otherwise; the note keeps it apart from a wrong
+                 answer). A wrong sample's note and firstDifference point at its first
+                 differing line that is not a lib-dynload file shown as built in, and
+                 name the exception it stopped on if python3.11 did not.
 The Full tier accepts only bit-exact (exit status 1 otherwise). For the Light tier
 (--runner) the report is the product: every outcome is written down, the wrong samples
 are named on stderr, and the exit status is 0. "pass" in the report is bit-exact in both.
@@ -55,7 +62,9 @@ path (tracebacks print it).
 The script is given relative to WORK/run (`dynamic/01_args_basic.py`), as a user types it.
 
 A run is killed (its exit code is then reported as null) when it takes longer than the
-timeout or writes more than OUTPUT_LIMIT bytes on one stream.
+timeout or writes more than OUTPUT_LIMIT bytes on one stream. A killed candidate's
+firstDifference is its exit: {"stream": "exit", "python": "0", "isolate": "killed: did not
+finish within 30 s"}, whatever it wrote before.
 
 Besides being byte-identical to the isolate, the reference python must end as the
 manifest says (exitCode, and signal for samples that die by one): otherwise a sample
@@ -99,6 +108,8 @@ import sys
 import time
 
 PROGRESS = "slime-compare:"
+# How a timed-out run's kill reason starts (collect_output).
+TIMED_OUT = "did not finish within"
 # What the report calls the interpreter compared with python: "isolate" or "runner".
 CANDIDATE = "isolate"
 # How much of a differing line the report quotes: enough to see the difference in
@@ -188,7 +199,7 @@ class Run:
 
     def describe_exit(self):
         if self.killed:
-            return f"{self.killed} (killed)"
+            return f"killed: {self.killed}"
         if self.signal:
             return f"{self.exit_code} (killed by {self.signal})"
         return str(self.exit_code)
@@ -257,7 +268,7 @@ def collect_output(proc, timeout):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 kill_group(proc.pid)
-                return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"did not finish within {timeout:g} s"
+                return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"{TIMED_OUT} {timeout:g} s"
             for key, _ in selector.select(remaining):
                 data = os.read(key.fd, 65536)
                 if not data:
@@ -274,7 +285,7 @@ def collect_output(proc, timeout):
     except subprocess.TimeoutExpired:
         # It closed both pipes but kept running.
         kill_group(proc.pid)
-        return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"did not finish within {timeout:g} s"
+        return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), f"{TIMED_OUT} {timeout:g} s"
     return b"".join(chunks["stdout"]), b"".join(chunks["stderr"]), None
 
 
@@ -303,26 +314,38 @@ def quote(line, column):
     return shown if ended else shown + " [no newline at end]"
 
 
-def line_difference(stream, python_bytes, isolate_bytes):
+def line_difference(stream, python_bytes, isolate_bytes, alike=bytes.__eq__):
+    """The first line where the two streams differ (lines for which `alike` holds count
+    as the same), or None."""
     a, b = split_lines(python_bytes), split_lines(isolate_bytes)
     for i in range(max(len(a), len(b))):
         x = a[i] if i < len(a) else None
         y = b[i] if i < len(b) else None
-        if x != y:
+        if x is None or y is None or not alike(x, y):
             tx = (x or b"").decode("utf-8", "backslashreplace")
             ty = (y or b"").decode("utf-8", "backslashreplace")
             column = next((j for j, (p, q) in enumerate(zip(tx, ty)) if p != q), min(len(tx), len(ty)))
             return {"stream": stream, "line": i + 1, "python": quote(x, column), "isolate": quote(y, column)}
-    raise AssertionError("line_difference called on equal streams")
+    return None
+
+
+def output_difference(py, iso, alike=bytes.__eq__):
+    """The first differing line of stdout, else of stderr, or None."""
+    for stream in ("stdout", "stderr"):
+        difference = line_difference(stream, getattr(py, stream), getattr(iso, stream), alike)
+        if difference is not None:
+            return difference
+    return None
 
 
 def compare(sample, py, iso):
-    """Returns (first difference or None, problem with the reference run or None)."""
-    difference = None
-    for stream in ("stdout", "stderr"):
-        if getattr(py, stream) != getattr(iso, stream):
-            difference = line_difference(stream, getattr(py, stream), getattr(iso, stream))
-            break
+    """Returns (first difference or None, problem with the reference run or None).
+    A killed candidate's difference is its exit ("killed: did not finish within 30 s"),
+    whatever it wrote before: the kill is what went wrong first."""
+    if iso.killed and not py.killed:
+        difference = {"stream": "exit", "python": py.describe_exit(), "isolate": iso.describe_exit()}
+    else:
+        difference = output_difference(py, iso)
     if difference is None and (py.exit_code, py.signal, py.killed) != (iso.exit_code, iso.signal, iso.killed):
         difference = {"stream": "exit", "python": py.describe_exit(), "isolate": iso.describe_exit()}
     problem = None
@@ -421,6 +444,11 @@ def classify(sample, py, cand, difference, problem, missing_modules, hash_explai
         return "wrong", problem
     if difference is None:
         return "bit-exact", None
+    if cand.killed:
+        # Neither a missing piece nor a message: the run gave no result to compare. It
+        # counts as wrong (a hang is a defect until shown otherwise), and says so.
+        what = "timed out" if cand.killed.startswith(TIMED_OUT) else "killed"
+        return "wrong", f"{what}: {cand.killed}, the limit per run; python3.11 exited {py.describe_exit()}; {until_killed(py, cand)}"
     ended = final_exception(cand.stderr)
     if ended is not None and not cand.killed and final_exception(py.stderr) != ended:
         piece = missing_piece(*ended)
@@ -455,7 +483,25 @@ def classify(sample, py, cand, difference, problem, missing_modules, hash_explai
             where = "; ".join(f"{stream} line{'s' if len(v) > 1 else ''} {', '.join(map(str, v))}"
                               for stream, v in lines.items() if v)
             return "message", f"message text differs at {where}"
-    return "wrong", reason_of({"firstDifference": difference})
+    reason = reason_of({"firstDifference": difference})
+    if ended is not None and final_exception(py.stderr) != ended:
+        reason += f"; it stopped on {ended[0]}: {ended[1]}"
+    return "wrong", reason[:2 * QUOTE_CHARS]
+
+
+def until_killed(py, cand):
+    """What a killed candidate had written: the start of python3.11's output, or where it
+    already differed."""
+    before = significant_difference(py, cand)
+    if before is None or prefix_of(py.stdout, cand.stdout) and prefix_of(py.stderr, cand.stderr):
+        return "its output until then is the start of python3.11's"
+    return f"its output already differed at {before['stream']} line {before['line']}"
+
+
+def significant_difference(py, cand):
+    """The first differing line that is not a lib-dynload file shown as built in, or None
+    when those are the only differences: what a wrong sample's report points at."""
+    return output_difference(py, cand, explained_by_built_in)
 
 
 def differing_lines(a_bytes, b_bytes):
@@ -529,6 +575,8 @@ def reason_of(result):
     d = result.get("firstDifference")
     if d is None:
         return result["problem"]
+    if d["stream"] == "exit" and d["isolate"].startswith("killed: "):
+        return f"{CANDIDATE} {d['isolate']}; python exited {d['python']}"
     if d["stream"] == "exit":
         return f"exit differs: python {d['python']}, {CANDIDATE} {d['isolate']}"
     return f"{d['stream']} differs at line {d['line']}"
@@ -667,6 +715,10 @@ def main(argv):
             print(f"{PROGRESS} error: {exc}", file=sys.stderr)
             return 2
         difference, problem = compare(sample, py, iso)
+        if light and difference is not None and difference["stream"] != "exit":
+            # Lines that only say where a module was loaded from are not the difference
+            # a wrong sample is about (dynamic loading is classified on its own).
+            difference = significant_difference(py, iso) or difference
         result = {
             "name": sample.name,
             "category": sample.category,

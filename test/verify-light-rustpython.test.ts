@@ -29,29 +29,35 @@ function realized(name: string): string | undefined {
 
 const python = realized('cpython-3.11.2-quick');
 const native = realized('rustpython-0.5.0-native');
+const wasm = realized('rustpython-0.5.0-wasmtime-aot');
 const picked = ['03_hash_algorithms', '05_sqlite3_memory', '06_ctypes_libc', '08_struct_array_math', '12_warnings', '13_recursion_depth'];
+
+/** Runs build.sh (compare.py) on the picked samples with `runner` as the Light runner. */
+async function verifyPicked(runner: string, label: string): Promise<ComparisonReport> {
+  const tmp = tempDir('slime-verify-rustpython-');
+  const samples = path.join(tmp, 'samples');
+  fs.cpSync(path.join(ROOT, 'samples'), samples, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as { samples: { name: string }[] };
+  manifest.samples = manifest.samples.filter((s) => picked.includes(s.name));
+  fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify(manifest));
+  const buildDir = path.join(tmp, 'build');
+  fs.mkdirSync(buildDir);
+  const r = spawnSync('/bin/sh', ['-e', path.join(ROOT, 'derivations/compare-samples/build.sh')], {
+    cwd: buildDir,
+    env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: python!, runner, runnerLabel: label, samples, out: path.join(tmp, 'out'), verifyTimeout: '120' },
+    encoding: 'utf8',
+    timeout: 400_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return readReport(path.join(tmp, 'out'));
+}
 
 describe.skipIf(!python || !native)(`RustPython native classified by compare.py (needs light-rustpython realized in ${store})`, () => {
   let report: ComparisonReport;
   const sample = (name: string) => report.samples.find((s) => s.name === name)!;
 
   beforeAll(async () => {
-    const tmp = tempDir('slime-verify-rustpython-');
-    const samples = path.join(tmp, 'samples');
-    fs.cpSync(path.join(ROOT, 'samples'), samples, { recursive: true });
-    const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as { samples: { name: string }[] };
-    manifest.samples = manifest.samples.filter((s) => picked.includes(s.name));
-    fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify(manifest));
-    const buildDir = path.join(tmp, 'build');
-    fs.mkdirSync(buildDir);
-    const r = spawnSync('/bin/sh', ['-e', path.join(ROOT, 'derivations/compare-samples/build.sh')], {
-      cwd: buildDir,
-      env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: python!, runner: native!, runnerLabel: 'RustPython, native', samples, out: path.join(tmp, 'out'), verifyTimeout: '120' },
-      encoding: 'utf8',
-      timeout: 400_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    report = await readReport(path.join(tmp, 'out'));
+    report = await verifyPicked(native!, 'RustPython, native');
   }, 420_000);
 
   it('calls a C module RustPython lacks unsupported, naming it from its own error', () => {
@@ -78,5 +84,25 @@ describe.skipIf(!python || !native)(`RustPython native classified by compare.py 
     expect(outcomeOf(sample('12_warnings'))).toBe('wrong');
     expect(sample('12_warnings').firstDifference).toMatchObject({ stream: 'stderr', line: 1 });
     expect(outcomeOf(sample('13_recursion_depth'))).toBe('wrong');
+  });
+});
+
+describe.skipIf(!python || !wasm)(`RustPython wasm32-wasip1 under wasmtime classified by compare.py (needs light-rustpython realized in ${store})`, () => {
+  let report: ComparisonReport;
+  const sample = (name: string) => report.samples.find((s) => s.name === name)!;
+
+  beforeAll(async () => {
+    report = await verifyPicked(wasm!, 'RustPython-wasm32, wasmtime (AOT)');
+  }, 420_000);
+
+  it('names the C modules the wasm build lacks from RustPython\'s own errors', () => {
+    expect(outcomeOf(sample('06_ctypes_libc'))).toBe('unsupported');
+    expect(sample('06_ctypes_libc').note).toBe("needs module _ctypes: ModuleNotFoundError: No module named '_ctypes'");
+    expect(sample('05_sqlite3_memory').note).toBe("needs module _sqlite3: ModuleNotFoundError: No module named '_sqlite3'");
+  });
+
+  it('finds the same wrong answers as the native build, at the same lines', () => {
+    expect(sample('03_hash_algorithms').note).toBe('stdout differs at line 15');
+    expect(sample('08_struct_array_math').note).toBe('stdout differs at line 11');
   });
 });

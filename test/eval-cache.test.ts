@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { API, BUNDLE, CLI, ROOT, slime, tempDir } from './support/cli.js';
+import { API, BUNDLE, ROOT, slime, tempDir } from './support/cli.js';
 
 interface Shown {
   trace: string[];
@@ -156,7 +156,7 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.0' }));
-    const cli = [path.join(copy, path.relative(ROOT, CLI))];
+    const cli = [path.join(copy, 'dist', 'src', 'cli', 'main.js')];
     const before = await primed(p, { cli });
     fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.1' }));
     const bumped = await show(p, { cli });

@@ -76,8 +76,8 @@ export const graphBenchmark: Benchmark = {
   async run({ quick, log }) {
     if (!have('nix-build')) throw new Error('nix-build is not installed; run `npm run setup` (Debian nix-bin)');
     const n = quick ? 100 : 1000;
-    // Sandboxed builds mount each path of the input closure (both tools), which grows with
-    // the depth of this chain: a smaller graph keeps the pair to minutes.
+    // Sandboxed builds show each build its input closure (both tools), which grows with the
+    // depth of this chain: a smaller graph keeps the pair to minutes.
     const sandboxedN = quick ? 30 : 250;
     const buildRounds = quick ? 1 : 2;
     const noopRounds = quick ? 3 : 7;
@@ -164,7 +164,7 @@ export const graphBenchmark: Benchmark = {
           slimeCpuMs: sandboxed.cpuMs,
           reference: { label: 'nix-build --option sandbox true', value: nixSandboxed.ms / 1000, rssMb: nixSandboxed.rssMb, cpuMs: nixSandboxed.cpuMs },
           target: { ratio: 1 },
-          note: "slime's default (one bubblewrap sandbox per build) vs Nix's own sandbox; each mounts every path of the build's input closure",
+          note: `${sandboxedN} derivations: slime's default (one bubblewrap sandbox per build) vs Nix's own sandbox; both show each build its input closure only, files hard-linked, directories bind-mounted`,
         },
         {
           name: `graph: no-op realize of ${n} valid derivations`,

@@ -10,7 +10,8 @@
  * bind-mounts an empty directory over the store dir, so slime pulls into an empty
  * store with the same store dir while the real one stays untouched), Debian's nix 2.8
  * and nginx with its dav module. Without them the benchmark says what is missing and
- * measures nothing. SLIME_BENCH_CACHE_PART=transfer or =closure runs one half only.
+ * measures nothing. SLIME_BENCH_CACHE_PART=transfer or =closure runs one half only;
+ * SLIME_BENCH_CACHE_TARGET names another target (or derivation) for the closure.
  *
  * Every timed run writes into a directory of its own that nothing was deleted from just
  * before: on this machine's root file system (ext4 without a journal) the kernel, for
@@ -42,7 +43,8 @@ import { Store } from '../src/store/store.js';
 import { CLI, measure, median, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
-const TARGET = 'full-x86_64-quick';
+// SLIME_BENCH_CACHE_TARGET: another target or derivation name whose closure the store holds.
+const TARGET = process.env.SLIME_BENCH_CACHE_TARGET ?? 'full-x86_64-quick';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

@@ -15,7 +15,7 @@ import { formatWall, formatWhen } from '../tui/app/RecentRunsScreen.js';
 
 const KEY = { up: '\x1b[A', down: '\x1b[B', escape: '\x1b' };
 
-const TARGETS: TargetInfo[] = [{ name: 'full-x86_64-quick', description: 'the CI build', state: 'realized', valid: 14, total: 14, verifies: false }];
+const TARGETS: TargetInfo[] = [{ name: 'full-x86_64-quick', description: 'the CI build', state: 'realized', valid: 14, total: 14, comparesSamples: false }];
 
 /** Times in the machine's zone, so the expected text is the same wherever the test runs. */
 const at = (h: number, m: number, s: number) => new Date(2026, 11, 2, h, m, s).getTime();
@@ -88,7 +88,7 @@ function fakeBackend(initial: RecentRun[] = RUNS) {
     storeDir: '/work/store',
     targets: async () => TARGETS,
     realize: async () => ({ failed: 0, interrupted: false }),
-    rerunVerification: async () => ({ failed: 0, interrupted: false }),
+    rerunSampleComparison: async () => ({ failed: 0, interrupted: false }),
     logFile: (drvPath) => `/logs/${drvPath}.log`,
     recentRuns: async () => {
       reads++;
@@ -132,7 +132,7 @@ describe('recent runs of slime run in the slime tui app', () => {
   });
 
   it('offers r on the targets screen only when the backend reads run records', () => {
-    const ctx = { running: false, hasRun: false, verifies: false };
+    const ctx = { running: false, hasRun: false, comparesSamples: false };
     expect(targetsKey('r', {} as never, ctx)).toBeUndefined();
     expect(targetsHelp(ctx)).not.toContain('r runs');
     expect(targetsKey('r', {} as never, { ...ctx, recentRuns: true })).toEqual({ type: 'show-recent' });

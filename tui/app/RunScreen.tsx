@@ -46,7 +46,7 @@ export function RunScreen({ run, focus, width, height, status, onFocus, onOpenLo
       else if (at !== undefined) return onOpenLog(at, state.derivations[at]!.name);
     }
   });
-  const title = run.kind === 'verify' ? `rerun verification of ${run.target}` : `realize ${run.target}`;
+  const title = run.kind === 'compare-samples' ? `compare samples again: ${run.target}` : `realize ${run.target}`;
   const viewHeight = Math.max(3, height - 3);
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -20,7 +20,7 @@ export interface TargetsScreenProps {
   onCommand: (command: TargetsCommand) => void;
 }
 
-/** The targets with their state, and below them the selected one's verification and benchmark. */
+/** The targets with their state, and below them the selected one's sample comparison and benchmark. */
 export function TargetsScreen(props: TargetsScreenProps) {
   const { title, targets, loadError, selected, runMarks, context, status, width, height, onCommand } = props;
   useKeys((chunk, chunkKey) => {

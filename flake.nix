@@ -21,7 +21,7 @@
 #   an `integrity` but no `resolved` URL, and importNpmLock fetches each package from
 #   its `resolved` URL (an entry without one is left for npm to fetch, which the build
 #   sandbox forbids). A Nix build needs a lock written with the URLs (npm's
-#   `omit-lockfile-registry-resolved=false`, from an empty lock: npm 10's
+#   `omit-lockfile-registry-resolved=false`, from an empty lock: npm 11's
 #   `npm install --package-lock-only` does not add them to existing entries, tried).
 {
   description = "slime: declarative, content-addressed builds of SlimePython's bit-exact isolate";

@@ -43,6 +43,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+import { existsNoFollow } from '../store/add-path.js';
 import { removeTree } from '../store/store.js';
 
 /** Where the builder sees its build directory and its tools in the sandbox. */
@@ -314,7 +315,7 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
       await untilGone(initPidOf(await withinMs(info, 2000)));
       for (const temp of Object.values(req.tempOutputs)) {
         const staged = path.join(stagingDir, path.basename(temp));
-        if (lexists(staged)) {
+        if (existsNoFollow(staged)) {
           removeTree(temp);
           fs.renameSync(staged, temp);
         }
@@ -461,13 +462,4 @@ export function toolPrefixes(tools: string[]): string[] {
 
 function isUnder(p: string, dirs: string[]): boolean {
   return dirs.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : d + '/'));
-}
-
-function lexists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

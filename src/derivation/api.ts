@@ -194,6 +194,11 @@ function checkArg(a: unknown, drvName: string, where: string): void {
     a.forEach((x, i) => checkArg(x, drvName, `${where}[${i}]`));
     return;
   }
+  if (typeof a === 'string' && a.includes('\0')) {
+    throw new SlimeError(
+      `derivation ${drvName}: ${where} contains a NUL byte at ${a.indexOf('\0')}, which no .drv file or process environment can carry; remove it`,
+    );
+  }
   if (typeof a === 'string' || typeof a === 'boolean' || isDerivation(a) || isSource(a)) return;
   if (typeof a === 'number' && Number.isFinite(a)) return;
   const what = a === null ? 'null' : a === undefined ? 'undefined' : typeof a === 'number' ? String(a) : typeof a === 'function' ? 'a function' : 'an object';

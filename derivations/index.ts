@@ -75,7 +75,7 @@ function cpythonPgo(src: Derivation, version: string): Derivation {
     ...shared,
     name: `cpython-${version}-pgo-profile`,
     args: ['-e', script],
-    env: { ...common, pgoStage: 'profile' },
+    env: { ...common, pgoStage: 'profile', train: source(import.meta.url, 'bolt/train.py'), samples, workloads },
     nondeterministic: 'PGO profile: the .gcda counters of the PGO task depend on timing and scheduling',
   });
   return derivation({

@@ -211,6 +211,8 @@ export const rustpythonWasm = derivation({
   env: {
     src: rustpythonCrate, vendor: rustpythonCrates, stdVendor: rustStdCrates, target: 'wasm32-wasip1',
     cwdSource: source(import.meta.url, 'cpython-wasi/slime_wasi_cwd.c'),
+    realpathSource: source(import.meta.url, 'cpython-wasi/slime_wasi_realpath.c'),
+    pthreadSource: source(import.meta.url, 'rustpython/slime_wasi_pthread.c'),
   },
   // cc: the build scripts run on the host; clang: the cwd object; wasm-ld-19: LLVM 22's objects.
   tools: [...shellTools, ...cTools, ...rustWebTools, 'clang', 'wasm-ld-19'],

@@ -1,7 +1,10 @@
 # A PGO+LTO static CPython 3.11, bit for bit, in two derivations:
 #
 #   pgoStage=profile   configure, `make profile-run-stamp` (instrumented build and
-#                      CPython's PGO task), then $out is the tree of .gcda files,
+#                      CPython's PGO task), then the broader training run: the
+#                      bench workloads and every sample under the instrumented
+#                      ./python (bolt/train.py, $train), whose counters add to the
+#                      PGO task's; then $out is the tree of .gcda files,
 #                      by their paths relative to the source directory. The
 #                      counters depend on timing: this one is nondeterministic.
 #   pgoStage=optimize  pristine source, the same configure, the .gcda tree of
@@ -26,7 +29,11 @@
 : "${NIX_BUILD_CORES:=1}"
 
 case "$pgoStage" in
-  profile) ;;
+  profile)
+    : "${train:?env train (bolt/train.py) is not set for pgoStage=profile}"
+    : "${samples:?env samples (the samples/ directory) is not set for pgoStage=profile}"
+    : "${workloads:?env workloads (bench/workloads/) is not set for pgoStage=profile}"
+    ;;
   optimize)
     : "${profile:?env profile (the .gcda tree of the pgo-profile derivation) is not set for pgoStage=optimize}"
     : "${randomSeed:?env randomSeed is not set for pgoStage=optimize}"
@@ -54,6 +61,15 @@ if [ "$pgoStage" = profile ]; then
   echo "slime: phase make"
   if ! make -j"$NIX_BUILD_CORES" profile-run-stamp; then
     echo "slime: error: the instrumented build or the PGO task failed; see the log above" >&2
+    exit 1
+  fi
+  # CPython's --pgo task is its regression tests; the isolate's users run programs like
+  # the samples and the bench workloads, so those train the profile too (issue 14's
+  # "broader PGO training run"). gcc adds the new counters to the task's .gcda files.
+  echo "slime: phase train"
+  mkdir -p "$NIX_BUILD_TOP/home"
+  if ! HOME="$NIX_BUILD_TOP/home" ./python "$train" "$samples" "$workloads" "$NIX_BUILD_TOP/train"; then
+    echo "slime: error: the broader PGO training run (bolt/train.py under the instrumented ./python) failed; see the log above" >&2
     exit 1
   fi
   echo "slime: phase install"

@@ -12,6 +12,10 @@
 #   wasiInclude (wasm32-wasip1) wasi-libc's headers (default /usr/include/wasm32-wasi)
 #   cwdSource  (wasm32-wasip1) slime_wasi_cwd.c (derivations/cpython-wasi): linked in so
 #              that the module starts in the launcher's directory, as python.wasm does
+#   realpathSource (wasm32-wasip1) slime_wasi_realpath.c (derivations/cpython-wasi):
+#              std::fs::canonicalize calls realpath(), which Debian's wasi-libc lacks
+#   pthreadSource (wasm32-wasip1) slime_wasi_pthread.c beside this script: the failing
+#              thread stubs std::thread::spawn links against (see there)
 #   stackSize  (wasm32-wasip1) bytes of linear-memory stack (default 8 MiB, a native
 #              main thread's: RustPython recurses on the Rust stack for every Python call)
 #   out, NIX_BUILD_TOP, NIX_BUILD_CORES  from the builder
@@ -60,6 +64,8 @@ else
   : "${stdVendor:?env stdVendor (the standard library's vendored crates) is not set: a $target build needs it}"
   # -Zbuild-std on a stable compiler, linked with wasm-ld against Debian's wasi-libc.
   : "${cwdSource:?env cwdSource (slime_wasi_cwd.c) is not set: a $target build needs it}"
+  : "${realpathSource:?env realpathSource (slime_wasi_realpath.c) is not set: a $target build needs it}"
+  : "${pthreadSource:?env pthreadSource (slime_wasi_pthread.c) is not set: a $target build needs it}"
   for f in "$wasiInclude/stdio.h" "$wasiLib/libc.a" "$wasiLib/crt1-command.o"; do
     if [ ! -f "$f" ]; then
       echo "slime: error: $f is missing: install Debian's wasi-libc (npm run setup does)" >&2
@@ -71,9 +77,14 @@ else
   mkdir -p "$sysroot/include" "$sysroot/lib"
   ln -s "$wasiInclude" "$sysroot/include/wasm32-wasi"
   ln -s "$wasiLib" "$sysroot/lib/wasm32-wasi"
-  clang --target=wasm32-wasi --sysroot="$sysroot" -O2 -c "$cwdSource" -o "$NIX_BUILD_TOP/slime_wasi_cwd.o"
+  shims=""
+  for c in "$cwdSource" "$realpathSource" "$pthreadSource"; do
+    o="$NIX_BUILD_TOP/$(basename "$c" .c).o"
+    clang --target=wasm32-wasi --sysroot="$sysroot" -O2 -c "$c" -o "$o"
+    shims="$shims -C link-arg=$o"
+  done
   export RUSTC_BOOTSTRAP=1
-  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build -C linker=wasm-ld-19 -C link-self-contained=no -L $wasiLib -C link-arg=$wasiLib/crt1-command.o -C link-arg=$NIX_BUILD_TOP/slime_wasi_cwd.o -C link-arg=-zstack-size=$stackSize"
+  export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build -C linker=wasm-ld-19 -C link-self-contained=no -L $wasiLib -C link-arg=$wasiLib/crt1-command.o$shims -C link-arg=-zstack-size=$stackSize"
   cargo build --release --offline --frozen -v -Zbuild-std=std,panic_abort --target "$target"
   mkdir -p "$out/bin"
   cp "target/$target/release/rustpython.wasm" "$out/bin/rustpython.wasm"

@@ -55,7 +55,10 @@ export async function realizeDerivation(req: BuildRequest, opts: BuildOptions): 
     const started = Date.now();
     const from = await substitute(req, opts, outputs);
     if (from !== undefined) return { action: 'substituted', outputs, durationMs: Date.now() - started, from };
-    const dirLock = await lockSharedBuildDir(store, req.drv.env, opts.signal);
+    const dirLock = await lockSharedBuildDir(req.drv.env, {
+      signal: opts.signal,
+      onWait: () => opts.emit({ type: 'lock-wait', time: Date.now(), drvPath: req.drvPath }),
+    });
     try {
       if (req.drv.builder === 'builtin:fetch') await fetchOutput(req, opts);
       else await buildOutputs(req, opts);

@@ -218,7 +218,10 @@ async function checkByRebuilding(n: GraphNode, opts: CheckOptions): Promise<Chec
       signal: opts.signal,
       onWait: () => opts.events.emit({ type: 'lock-wait', time: Date.now(), drvPath: n.drvPath }),
     });
-    dirLock = await lockSharedBuildDir(store, n.drv.env, opts.signal);
+    dirLock = await lockSharedBuildDir(n.drv.env, {
+      signal: opts.signal,
+      onWait: () => opts.events.emit({ type: 'lock-wait', time: Date.now(), drvPath: n.drvPath }),
+    });
     for (let round = 1; round <= opts.rounds; round++) {
       opts.events.emit({ type: 'check-started', time: Date.now(), drvPath: n.drvPath, round, rounds: opts.rounds, logPath: checkLogFile(store, n.drvPath) });
       const started = Date.now();

@@ -18,7 +18,7 @@ import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
 import { lockSharedBuildDir } from './build-dir-lock.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
-import { assertHomelessShelterAbsent } from './run-builder.js';
+import { assertHomelessShelterAbsent, signalOf } from './run-builder.js';
 import { buildIntoTemporaries, type BuildSettings } from './build-into-temporaries.js';
 import { awaitOrphanedBuild } from './orphans.js';
 
@@ -317,7 +317,7 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
     });
   } catch (e) {
     discard(workDir, tempOutputs);
-    throw new BuildFailure(fetchFailureReason(fetching, e), 'fetch', logPath);
+    throw new BuildFailure(fetchFailureReason(fetching, e, opts.signal), 'fetch', logPath);
   }
   discard(workDir, {});
   try {
@@ -336,10 +336,10 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
   }
 }
 
-function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof FetchFixed, e: unknown): FailureReason {
+function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof FetchFixed, e: unknown, signal: AbortSignal): FailureReason {
   if (e instanceof HashMismatchError) return { kind: 'hash-mismatch', expected: e.expected, actual: e.actual, url: e.source };
   if (e instanceof FetchFailedError) return { kind: 'fetch', tried: e.tried };
-  if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: 'SIGINT' };
+  if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: signalOf(signal) };
   return { kind: 'internal', message: (e as Error).message };
 }
 

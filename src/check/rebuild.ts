@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import { BuildFailure } from '../errors.js';
 import { buildDirFor, ensureBuildRoot } from '../builder/build-dir.js';
 import { buildIntoTemporaries, type BuildSettings } from '../builder/build-into-temporaries.js';
-import { assertHomelessShelterAbsent } from '../builder/run-builder.js';
+import { assertHomelessShelterAbsent, signalOf } from '../builder/run-builder.js';
 import type { DrvData } from '../derivation/aterm.js';
 import { hashPath } from '../nar/hash.js';
 import { breakHardLinks, canonicalise, rewriteHashPart, sriOf } from '../store/add-path.js';
@@ -76,7 +76,7 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
       await canonicalise(temp, { skipRootMode: true });
       const st = fs.lstatSync(temp);
       if (!st.isSymbolicLink()) fs.chmodSync(temp, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
-      if (opts.signal.aborted) throw new BuildFailure({ kind: 'interrupted', signal: 'SIGINT' }, phase, logPath);
+      if (opts.signal.aborted) throw new BuildFailure({ kind: 'interrupted', signal: signalOf(opts.signal) }, phase, logPath);
       const { narHash, narSize } = await hashPath(temp);
       result[name] = { finalPath: out.path, tempPath: temp, narHash: sriOf(narHash), narSize };
     }

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
-import { fitWidth, fitWidthMarked } from '../../src/run/format.js';
+import { fitWidthMarked } from '../../src/run/format.js';
 import { HelpLine } from './HelpLine.js';
 import { keystrokes, useKeys } from './keys.js';
 
@@ -43,7 +43,7 @@ export function ListScreen<C extends { type: string }>(props: ListScreenProps<C>
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold wrap="truncate-end">
-        {fitWidth(title, width)}
+        {fitWidthMarked(title, width)}
       </Text>
       {loadError !== undefined ? (
         <Text color="red">{fitWidthMarked(`error: ${loadError}`, width)}</Text>

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { BenchPanel } from '../components/BenchPanel.js';
 import { Results } from '../components/Results.js';
-import { fitWidth, fitWidthMarked } from '../../src/run/format.js';
+import { fitWidthMarked } from '../../src/run/format.js';
 import type { TargetInfo } from './backend.js';
 
 /**
@@ -19,11 +19,11 @@ export function TargetDetail({ target, width, height }: { target: TargetInfo; wi
   return (
     <Box flexDirection="column" width={width}>
       <Text dimColor wrap="truncate-end">
-        {fitWidth(`── ${target.name}: ${target.description} ──`, width)}
+        {fitWidthMarked(`── ${target.name}: ${target.description} ──`, width)}
       </Text>
       {target.checked !== undefined ? (
         <Text color={target.checked.verdict === 'equal' ? 'green' : 'red'} wrap="truncate-end">
-          {fitWidth(`Reproducible? ${target.checked.summary}`, width)}
+          {fitWidthMarked(`Reproducible? ${target.checked.summary}`, width)}
         </Text>
       ) : null}
       {target.report !== undefined ? (
@@ -40,7 +40,7 @@ export function TargetDetail({ target, width, height }: { target: TargetInfo; wi
       {target.bench !== undefined ? (
         <BenchPanel measuredAt={target.bench.measuredAt} reference={target.bench.reference} rows={target.bench.rows} />
       ) : target.comparesSamples ? (
-        <Text dimColor>{fitWidth(`No benchmark yet: \`slime bench ${target.name}\` measures one.`, width)}</Text>
+        <Text dimColor>{fitWidthMarked(`No benchmark yet: \`slime bench ${target.name}\` measures one.`, width)}</Text>
       ) : null}
     </Box>
   );

@@ -1,7 +1,8 @@
 # A PGO+LTO static CPython 3.11, bit for bit, in two derivations:
 #
-#   pgoStage=profile   configure, `make profile-run-stamp` (instrumented build and
-#                      CPython's PGO task), then the broader training run: the
+#   pgoStage=profile   configure, the instrumented build and CPython's PGO task
+#                      (`make profile-run-stamp` without its final clean), then
+#                      the broader training run: the
 #                      bench workloads and every sample under the instrumented
 #                      ./python (bolt/train.py, $train), whose counters add to the
 #                      PGO task's; then $out is the tree of .gcda files,
@@ -58,11 +59,18 @@ echo "slime: phase configure"
 ./configure --prefix="$out" --disable-shared --with-ensurepip=no ac_cv_broken_nice=no $configureFlags
 
 if [ "$pgoStage" = profile ]; then
+  # What `make profile-run-stamp` does, minus its last step: that one ends with
+  # `make clean-retain-profile`, which deletes the instrumented build's extension
+  # modules that the training run below still needs (and this stage keeps only the
+  # .gcda files anyway).
   echo "slime: phase make"
-  if ! make -j"$NIX_BUILD_CORES" profile-run-stamp; then
-    echo "slime: error: the instrumented build or the PGO task failed; see the log above" >&2
+  if ! make -j"$NIX_BUILD_CORES" profile-gen-stamp; then
+    echo "slime: error: the instrumented build failed; see the log above" >&2
     exit 1
   fi
+  # CPython's PGO task (its own recipe ends in `|| true`: a failing test does not stop it).
+  make run_profile_task
+  make build_all_merge_profile
   # CPython's --pgo task is its regression tests; the isolate's users run programs like
   # the samples and the bench workloads, so those train the profile too (issue 14's
   # "broader PGO training run"). gcc adds the new counters to the task's .gcda files.

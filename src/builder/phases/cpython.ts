@@ -12,6 +12,7 @@
  *                                               make echoing the profile task
  *   0:00:12 load avg: 1.23 [ 5/44] test_foo     regrtest, one line per test
  *   Total duration: 2 min 3 sec                 regrtest's end
+ *   slime: phase train                          pgo.sh's broader training run
  *   Rebuilding with profile guided optimizations:
  *                                               the -fprofile-use (+ LTO) rebuild
  *
@@ -19,7 +20,7 @@
  */
 import type { PhaseUpdate } from './types.js';
 
-const SLIME_PHASE = /^slime: phase (unpack|configure|make|install)$/;
+const SLIME_PHASE = /^slime: phase (unpack|configure|make|train|install)$/;
 const PROFILE_START = /^\s*\.\/python -m test --pgo/;
 const PROFILE_TEST = /^\d+:\d\d:\d\d (?:load avg: [\d.]+ )?\[\s*(\d+)\/(\d+)\]/;
 // regrtest's closing line; every test of the profile task has run.

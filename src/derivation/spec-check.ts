@@ -6,11 +6,14 @@
  * derivation and the field, not as a TypeError from inside slime.
  */
 import { SlimeError } from '../errors.js';
+import type { DerivationSpec } from './api.js';
 import { describeValue } from './module-errors.js';
 
 type Kind = 'string' | 'strings' | 'array' | 'object' | 'boolean' | 'number';
+type Field = { kind: Kind; required?: boolean; what: string };
 
-const DERIVATION_FIELDS: Record<string, { kind: Kind; required?: boolean; what: string }> = {
+/** Every field of DerivationSpec (and fetchFile's `mirrors`): a field added to the API and not here does not compile. */
+const DERIVATION_FIELDS: Record<keyof DerivationSpec | 'mirrors', Field> = {
   name: { kind: 'string', required: true, what: "a store path name, e.g. 'hello-1.0'" },
   builder: { kind: 'string', required: true, what: "an absolute path or a declared host tool, e.g. '/bin/sh'" },
   args: { kind: 'array', what: "a list, e.g. ['-c', 'echo hi > $out']" },
@@ -25,7 +28,7 @@ const DERIVATION_FIELDS: Record<string, { kind: Kind; required?: boolean; what: 
   mirrors: { kind: 'array', what: 'a list of mirrors' },
 };
 
-const FETCH_FIELDS: Record<string, { kind: Kind; required?: boolean; what: string }> = {
+const FETCH_FIELDS: Record<'name' | 'sha256' | 'mirrors', Field> = {
   name: { kind: 'string', required: true, what: "a file name, e.g. 'Python-3.11.2.tar.xz'" },
   sha256: { kind: 'string', required: true, what: "the file's hash, 'sha256-...' (SRI) or hex" },
   mirrors: { kind: 'array', required: true, what: "a list of mirrors, e.g. [{ url: 'https://...' }]" },
@@ -48,7 +51,7 @@ function fits(v: unknown, kind: Kind): boolean {
   }
 }
 
-function check(call: string, spec: unknown, fields: typeof DERIVATION_FIELDS): void {
+function check(call: string, spec: unknown, fields: Record<string, Field>): void {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new SlimeError(`${call}() takes an object, not ${describeValue(spec)}; pass ${call}({ name: '...', ... })`);
   }

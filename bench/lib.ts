@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+/** The CLI as installed: package.json's bin, the bundle (src/setup/bundle.ts). */
+export const CLI = path.join(ROOT, 'dist/bin/slime.js');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
 
 /** One measured quantity: slime's value, and the reference's in the same run. */

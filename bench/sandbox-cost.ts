@@ -21,7 +21,7 @@ const BUILDS = arg('builds', 50);
 const ROUNDS = arg('rounds', 3);
 const JOBS = arg('jobs', 1);
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/bin/slime.js');
 const API = path.join(ROOT, 'src/derivation/api.ts');
 
 /** A module of BUILDS independent trivial derivations; `salt` makes every run's derivations new. */

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { API, CLI, ROOT, slime, tempDir } from './support/cli.js';
+import { API, BUNDLE, ROOT, slime, tempDir } from './support/cli.js';
 
 interface Shown {
   trace: string[];
@@ -156,7 +156,7 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.0' }));
-    const cli = [path.join(copy, path.relative(ROOT, CLI))];
+    const cli = [path.join(copy, 'dist', 'src', 'cli', 'main.js')];
     const before = await primed(p, { cli });
     fs.writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...pkg, version: '0.1.1' }));
     const bumped = await show(p, { cli });
@@ -169,6 +169,29 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     // Its dependencies (tsx transpiles the module) change with its lock file.
     await primed(p, { cli });
     fs.writeFileSync(path.join(copy, 'package-lock.json'), fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+    expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
+  });
+
+  it("is invalidated by the bundle's own code (package.json's bin: dist/bin/)", async () => {
+    const p = project();
+    const copy = tempDir('slime-eval-cache-bundle-');
+    fs.cpSync(path.dirname(BUNDLE), path.join(copy, 'dist', 'bin'), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+    const cli = [path.join(copy, 'dist', 'bin', 'slime.js')];
+    const before = await primed(p, { cli });
+    // The bundle computes the same plan as tsc's dist/src/ evaluating the module afresh.
+    expect(before.json).toBe((await show(p, { env: { SLIME_EVAL_CACHE: '0' } })).json);
+    expect((await show(p, { cli })).trace).toEqual(['hit']);
+    // Any chunk: the one with the derivation hashing, or one a no-op never loads.
+    const chunks = fs.readdirSync(path.join(copy, 'dist', 'bin')).filter((f) => f !== 'slime.js');
+    for (const chunk of [chunks.find((f) => fs.readFileSync(path.join(copy, 'dist', 'bin', f), 'utf8').includes('moduloHash'))!, chunks[0]!]) {
+      fs.appendFileSync(path.join(copy, 'dist', 'bin', chunk), '\n// changed\n');
+      expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
+      expect((await show(p, { cli })).trace).toEqual(['hit']);
+    }
+    // A chunk added (a stale one of an older build, say).
+    fs.writeFileSync(path.join(copy, 'dist', 'bin', 'chunk-NEW.js'), 'export {};\n');
     expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);
   });
 });

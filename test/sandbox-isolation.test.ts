@@ -123,6 +123,42 @@ export const targets = [target('bystander', 'not an input', [bystander]), target
     expect(treeOf(path.join(store, '.slime/tmp'))).toEqual([]);
   });
 
+  it('shows a closure of files, a directory and a symlink, each as it is, and nothing of it writable', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const file = writeModule(dir, 'mixed.ts', `
+const storeDir = ${JSON.stringify(store)};
+export const leaf = derivation({ name: 'leaf', builder: '/bin/sh', args: ['-c', 'echo leaf > $out'] });
+export const tree = derivation({ name: 'tree', builder: '/bin/sh', tools: ['mkdir'], args: ['-c', 'mkdir -p $out/sub; echo in-tree > $out/sub/f; echo $leaf > $out/ref'], env: { leaf } });
+export const link = derivation({ name: 'link', builder: '/bin/sh', tools: ['ln'], args: ['-c', 'ln -s $tree/sub/f $out'], env: { tree } });
+export const outsider = derivation({ name: 'outsider', builder: '/bin/sh', args: ['-c', 'echo out > $out'] });
+const attempts = [
+  ['leaf', 'echo more >> $leaf'], ['leaf-chmod', 'chmod u+w $leaf'], ['leaf-link', 'ln $leaf $out/hard'],
+  ['tree', 'echo more >> $tree/sub/f'], ['tree-new', 'echo new > $tree/new'], ['tree-chmod', 'chmod u+w $tree'],
+  ['link', 'rm -f $link'],
+];
+export const probe = derivation({ name: 'probe', builder: '/bin/sh', tools: ['cat', 'ls', 'mkdir', 'chmod', 'rm', 'ln', 'readlink'],
+  args: ['-c', 'mkdir $out; ls -A "$storeDir" > $out/visible; { cat $leaf $tree/sub/f $link; readlink $link; } > $out/read; ' +
+    attempts.map(([what, cmd]) => \`if (\${cmd}) 2>/dev/null; then echo "\${what} wrote"; else echo "\${what} refused"; fi >> $out/verdicts; \`).join('')],
+  env: { leaf, tree, link, storeDir } });
+export const targets = [target('outsider', 'not an input', [outsider]), target('probe', 'looks at its closure', [probe])];`);
+    expect((await slime(['realize', 'outsider', '-f', file, '--store', store, '--no-link'], { cwd: dir })).code).toBe(0);
+    const r = await slime(['realize', 'probe', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim();
+    const find = (suffix: string) => storePaths(store).find((p) => p.endsWith(suffix))!;
+    // The closure (the leaf through the tree's reference), the staging mount point, not the outsider.
+    expect(fs.readFileSync(path.join(out, 'visible'), 'utf8').trim().split('\n')).toEqual(['.slime', find('-leaf'), find('-link'), find('-tree')].sort());
+    expect(fs.readFileSync(path.join(out, 'read'), 'utf8')).toBe(`leaf\nin-tree\nin-tree\n${path.join(store, find('-tree'))}/sub/f\n`);
+    expect(fs.readFileSync(path.join(out, 'verdicts'), 'utf8').trim().split('\n')).toEqual(
+      ['leaf', 'leaf-chmod', 'leaf-link', 'tree', 'tree-new', 'tree-chmod', 'link'].map((w) => `${w} refused`),
+    );
+    expect(fs.readFileSync(path.join(store, find('-leaf')), 'utf8')).toBe('leaf\n');
+    expect(fs.statSync(path.join(store, find('-leaf'))).nlink).toBe(1);
+    expect(treeOf(path.join(store, '.slime/tmp'))).toEqual([]);
+  });
+
   it('keeps the network away from a builder; a fixed-output derivation reaches it', async () => {
     const payload = `payload ${Math.random()}\n`;
     server = await startLedgerServer(payload);

@@ -15,7 +15,9 @@
  *   /proc, /dev (+ /dev/shm), /tmp               the sandbox's own; /tmp and /dev/shm private and empty
  *   /build                                       the build directory, read-write, the cwd, TMPDIR, NIX_BUILD_TOP
  *   <store>                                      read-only and empty but for:
- *     <store>/<path>                             each path of the inputs' closure, read-only
+ *     <store>/<path>                             each path of the inputs' closure, read-only: a file as
+ *                                                a hard link, a symlink as a copy of it, a directory bound
+ *                                                (see storeView)
  *     <store>/.slime/tmp                         read-write: the build's own staging directory, where the
  *                                                builder creates its temporary outputs (see Store.tempPathFor)
  *
@@ -278,14 +280,22 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   const stagingDir = stagingDirFor(req);
   const data = etcFiles(req.network);
   const infoFd = 3 + Object.keys(data).length;
+  removeTree(stagingDir);
+  fs.mkdirSync(stagingDir, { recursive: true });
+  let mounts: string[];
+  try {
+    mounts = mountArgs(req, stagingDir, Object.keys(data));
+  } catch (e) {
+    removeTree(stagingDir);
+    removeTree(viewDirFor(stagingDir));
+    throw e;
+  }
   const args = [
     ...namespaceArgs(req.network),
-    ...mountArgs(req, stagingDir, Object.keys(data)),
+    ...mounts,
     '--info-fd', String(infoFd),
     '--', req.builder, ...req.args,
   ];
-  removeTree(stagingDir);
-  fs.mkdirSync(stagingDir, { recursive: true });
   let child: ChildProcess;
   try {
     child = spawn(bwrap, args, {
@@ -299,6 +309,7 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   } catch (e) {
     // An environment spawn refuses (a NUL in a value): nothing of the launch stays.
     removeTree(stagingDir);
+    removeTree(viewDirFor(stagingDir));
     throw e;
   }
   Object.values(data).forEach((text, i) => {
@@ -321,6 +332,7 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
         }
       }
       removeTree(stagingDir);
+      removeTree(viewDirFor(stagingDir));
     },
   };
 }
@@ -401,19 +413,9 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]):
   for (const p of [...SYSTEM_ETC, ...(req.network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) a.push('--ro-bind', p, p);
   dataFiles.forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
   for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
-  a.push('--perms', '0755', '--tmpfs', req.storeDir);
-  for (const p of [...new Set(req.inputClosure)].sort()) {
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch {
-      // Registered but gone (a damaged store being repaired): absent here as outside.
-      continue;
-    }
-    // A store path that is a symlink stays one (bwrap would bind what it points to).
-    if (st.isSymbolicLink()) a.push('--symlink', fs.readlinkSync(p), p);
-    else a.push('--ro-bind', p, p);
-  }
+  const view = storeView(viewDirFor(stagingDir), req.inputClosure);
+  a.push('--bind', view.dir, req.storeDir);
+  for (const p of view.toBind) a.push('--ro-bind', p, p);
   a.push('--bind', stagingDir, path.join(req.storeDir, '.slime', 'tmp'));
   a.push('--remount-ro', req.storeDir);
   a.push('--bind', req.buildDir, SANDBOX_BUILD_DIR);
@@ -421,6 +423,51 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[]):
   a.push('--chdir', SANDBOX_BUILD_DIR);
   a.push('--remount-ro', '/');
   return a;
+}
+
+/** The store as the build sees it, beside its staging directory (the store's file system). */
+function viewDirFor(stagingDir: string): string {
+  return `${stagingDir}.store`;
+}
+
+/**
+ * The store directory the builder sees, made on the host before the sandbox starts:
+ * an empty directory (bound over the store, then remounted read-only) holding each
+ * path of the input closure as Nix's sandbox holds it. A file is a hard link (the same
+ * inode, so no copy, and the read-only mount refuses writes, chmod and unlink through
+ * it), a symlink a symlink with the same target, and only a directory, or a file that
+ * cannot be linked (another file system, a link count at its limit), is bind-mounted.
+ * One mount per path was the sandbox's cost: bubblewrap rereads the mount table for
+ * each, so a build whose closure holds a thousand paths spent seconds mounting them.
+ * `.slime/tmp` is there as the mount point of the build's staging directory.
+ */
+function storeView(dir: string, closure: Iterable<string>): { dir: string; toBind: string[] } {
+  removeTree(dir);
+  fs.mkdirSync(path.join(dir, '.slime', 'tmp'), { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  const toBind: string[] = [];
+  for (const p of [...new Set(closure)].sort()) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      // Registered but gone (a damaged store being repaired): absent here as outside.
+      continue;
+    }
+    const inView = path.join(dir, path.basename(p));
+    if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(p), inView);
+    else if (st.isDirectory() || !hardLinked(p, inView)) toBind.push(p);
+  }
+  return { dir, toBind };
+}
+
+function hardLinked(from: string, to: string): boolean {
+  try {
+    fs.linkSync(from, to);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A merged-/usr link (`/bin -> usr/bin`) stays a link; a real directory is bound read-only. */

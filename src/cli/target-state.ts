@@ -36,7 +36,9 @@ export interface TargetCheck {
 export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
   return mod.targets.map((t) => {
     const nodes = planGraph(t.derivations);
-    const valid = nodes.filter((n) => store.allValid(Object.values(n.outputs))).length;
+    // One query for the closure's outputs, not one per path.
+    const validPaths = store.validSet(nodes.flatMap((n) => Object.values(n.outputs)));
+    const valid = nodes.filter((n) => Object.values(n.outputs).every((p) => validPaths.has(p))).length;
     const state = valid === nodes.length ? 'realized' : valid > 0 ? 'partly' : 'not yet';
     const check = targetCheck(store, nodes.map((n) => n.drvPath));
     return { name: t.name, description: t.description, state, valid, total: nodes.length, ...(check ? { check } : {}) };

@@ -315,10 +315,17 @@ function sha256Of(p: string): string {
 
 let self: string | undefined;
 
-/** slime's version and a stamp of its own code: a new slime may compute hashes differently. */
+/** Defined as "1" in the bundle (src/setup/bundle.ts), whose chunks sit in one directory. */
+declare const SLIME_BUNDLE: string | undefined;
+
+/**
+ * slime's version and a stamp of its own code: a new slime may compute hashes differently.
+ * The code is `dist/src/` (or `src/` under vitest), every file of it; in the bundle, the
+ * bundle's own directory (`dist/bin/`, some eighty files instead of some three hundred).
+ */
 export function selfStamp(): string {
   if (self !== undefined) return self;
-  const code = path.resolve(import.meta.dirname, '..');
+  const code = typeof SLIME_BUNDLE !== 'undefined' ? import.meta.dirname : path.resolve(import.meta.dirname, '..');
   let version = 'unknown';
   let lock = 'missing';
   for (let dir = code; path.dirname(dir) !== dir; dir = path.dirname(dir)) {

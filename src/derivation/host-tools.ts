@@ -40,8 +40,9 @@ interface CacheEntry {
  * inode, size and mtime are those it was taken from, whichever memory holds it.
  */
 export class HostToolResolver {
-  private cache: Record<string, CacheEntry> = {};
-  private userCache: Record<string, CacheEntry> = {};
+  /** Read on first use: a lookup in the evaluation cache only stamps tools. */
+  private cacheRead?: Record<string, CacheEntry>;
+  private userCacheRead?: Record<string, CacheEntry>;
   private dirty = false;
   private userDirty = false;
   /** What this evaluation resolved, by the name or path it was asked for. */
@@ -51,9 +52,14 @@ export class HostToolResolver {
     private readonly cacheFile?: string,
     private readonly extraDirs: string[] = [],
     private readonly userCacheFile?: string,
-  ) {
-    if (cacheFile) this.cache = readCache(cacheFile);
-    if (userCacheFile) this.userCache = readCache(userCacheFile);
+  ) {}
+
+  private get cache(): Record<string, CacheEntry> {
+    return (this.cacheRead ??= this.cacheFile ? readCache(this.cacheFile) : {});
+  }
+
+  private get userCache(): Record<string, CacheEntry> {
+    return (this.userCacheRead ??= this.userCacheFile ? readCache(this.userCacheFile) : {});
   }
 
   resolve(nameOrPath: string): HostTool {
@@ -96,7 +102,7 @@ export class HostToolResolver {
     let found: string;
     try {
       found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
-      const real = fs.realpathSync(found);
+      const real = fs.realpathSync.native(found);
       const st = fs.statSync(real);
       return `${found} ${real} ${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     } catch {
@@ -168,7 +174,7 @@ function writeCache(file: string, cache: Record<string, CacheEntry>): void {
 
 function realpathOf(found: string, asked: string): string {
   try {
-    return fs.realpathSync(found);
+    return fs.realpathSync.native(found);
   } catch {
     throw new SlimeError(`host tool "${asked}" (${found}) does not exist or is a broken link; install it or fix the path in the derivation module`);
   }

@@ -10,7 +10,7 @@
 import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SlimeError } from '../errors.js';
-import { NAR_MAGIC, ZERO_PADDING, encodeStr, encodeTokens, padLength } from './format.js';
+import { NAR_MAGIC, encodeStr, encodeTokens, padLength } from './format.js';
 
 const MAGIC = encodeStr(NAR_MAGIC);
 const REGULAR_HEAD = encodeTokens('(', 'type', 'regular', 'contents');
@@ -59,10 +59,26 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
     return next ?? buffer;
   };
   let pos = 0;
-  /** Copies a small piece (tokens, a name, a symlink target: never more than a few KiB). */
+  /** Copies a small piece (tokens: never more than a few KiB). */
   const put = (piece: Buffer): void => {
-    pos += piece.copy(buffer, pos);
+    buffer.set(piece, pos);
+    pos += piece.length;
   };
+  /** `int(n)` in place (n < 2^53). */
+  const putInt = (n: number): void => {
+    buffer.writeUInt32LE(n >>> 0, pos);
+    buffer.writeUInt32LE(Math.floor(n / 0x1_0000_0000), pos + 4);
+    pos += 8;
+  };
+  /** `str(bytes)` in place, without building it apart first: a name, a symlink target. */
+  const putStr = (bytes: Buffer): void => {
+    putInt(bytes.length);
+    put(bytes);
+    const pad = padLength(bytes.length);
+    buffer.fill(0, pos, pos + pad);
+    pos += pad;
+  };
+  const strLength = (bytes: Buffer): number => 8 + bytes.length + padLength(bytes.length);
   const full = (n: number): boolean => pos + n > cap;
 
   interface Frame {
@@ -80,14 +96,14 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       current = undefined;
       const st = lstatSyncOf(p);
       if (st.isSymbolicLink()) {
-        const target = encodeStr(readlinkSyncOf(p));
-        const n = SYMLINK_HEAD.length + target.length + CLOSE.length;
+        const target = readlinkSyncOf(p);
+        const n = SYMLINK_HEAD.length + strLength(target) + CLOSE.length;
         if (full(n)) {
           buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
         put(SYMLINK_HEAD);
-        put(target);
+        putStr(target);
         put(CLOSE);
       } else if (st.isFile()) {
         // Nix calls a file executable when its owner may execute it.
@@ -97,7 +113,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
           pos = 0;
         }
         put(head);
-        pos = buffer.writeBigUInt64LE(BigInt(st.size), pos);
+        putInt(st.size);
         const fd = openSyncOf(p);
         try {
           // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
@@ -120,7 +136,8 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
           buffer = take(yield buffer.subarray(0, pos));
           pos = 0;
         }
-        put(ZERO_PADDING.subarray(0, pad));
+        buffer.fill(0, pos, pos + pad);
+        pos += pad;
         put(CLOSE);
       } else if (st.isDirectory()) {
         if (full(DIRECTORY_HEAD.length)) {
@@ -159,15 +176,14 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       continue;
     }
     const name = top.names[top.next++];
-    const entryName = encodeStr(name);
-    if (full(ENTRY_HEAD.length + entryName.length + NODE.length)) {
+    if (full(ENTRY_HEAD.length + strLength(name) + NODE.length)) {
       buffer = take(yield buffer.subarray(0, pos));
       pos = 0;
     }
     put(ENTRY_HEAD);
-    put(entryName);
+    putStr(name);
     put(NODE);
-    current = Buffer.concat([top.dir, SLASH, name]);
+    current = childPath(top.dir, name);
   }
   if (pos > 0) yield buffer.subarray(0, pos);
 }
@@ -214,7 +230,14 @@ function readSyncOf(fd: number, path: Buffer, buffer: Buffer, offset: number, le
   }
 }
 
-const SLASH = Buffer.from('/');
+/** `dir/name` as bytes (small: from Node's buffer pool, no array as Buffer.concat takes). */
+function childPath(dir: Buffer, name: Buffer): Buffer {
+  const p = Buffer.allocUnsafe(dir.length + 1 + name.length);
+  p.set(dir, 0);
+  p[dir.length] = 0x2f;
+  p.set(name, dir.length + 1);
+  return p;
+}
 
 function shrankWhileReading(path: Buffer, size: number, read: number): SlimeError {
   return new SlimeError(

@@ -24,10 +24,10 @@ export type StaticAnalysis =
   | { ok: true; signals: StaticSignal[]; imports: string[] }
   | { ok: false; error: string; line: number };
 
-/** analyze.py lives in src/router/; this module runs from src/ (tsx) or dist/src/ (tsc). */
+/** analyze.py lives in src/router/; this module runs from src/ (tsx), dist/src/ (tsc) or dist/bin/ (the bundle). */
 export function analyzerScript(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [path.join(here, 'analyze.py'), path.resolve(here, '../../../src/router/analyze.py')]) {
+  for (const candidate of [path.join(here, 'analyze.py'), path.resolve(here, '../../../src/router/analyze.py'), path.resolve(here, '../../src/router/analyze.py')]) {
     if (fs.existsSync(candidate)) return candidate;
   }
   throw new SlimeError(`the router's analyzer (src/router/analyze.py) is missing beside ${here}; reinstall slime`);

@@ -63,6 +63,8 @@ export interface RealizeOptions {
    * takes no lock. May throw GcRaceError.
    */
   mayAdd?: () => Promise<void>;
+  /** The valid paths among pathsOf(nodes), when the caller has just asked (Store.validSet): not asked again. */
+  valid?: Set<string>;
 }
 
 export interface RealizeSummary {
@@ -88,7 +90,7 @@ export interface BuildFailureRecord {
 export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Promise<RealizeSummary> {
   const { store, events } = opts;
   const began = Date.now();
-  let valid = store.validSet(pathsOf(nodes));
+  let valid = opts.valid ?? store.validSet(pathsOf(nodes));
   if (!nodes.every((n) => valid.has(n.drvPath))) {
     try {
       await opts.mayAdd?.();

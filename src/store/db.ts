@@ -206,8 +206,31 @@ function rowProblem(row: Row): string | undefined {
   return undefined;
 }
 
+/**
+ * rowProblem's tests as an SQL condition on `v`, for queries that return many paths:
+ * a hash matching SRI_SHA256 (GLOB: case-sensitive, one character class per position),
+ * a safe non-negative integer size, a numeric registration time.
+ */
+const VALID_ROW = `typeof(v.hash) = 'text' AND v.hash GLOB 'sha256-${'[A-Za-z0-9+/]'.repeat(43)}='
+  AND typeof(v.narSize) = 'integer' AND v.narSize BETWEEN 0 AND ${Number.MAX_SAFE_INTEGER}
+  AND typeof(v.registrationTime) IN ('integer', 'real')`;
+
 const require = createRequire(import.meta.url);
 let Database: typeof BetterSqlite3 | undefined;
+let addon: string | null | undefined;
+
+/**
+ * Where better-sqlite3's build puts its compiled addon: without it,
+ * better-sqlite3 asks the `bindings` package, which searches a dozen places from a stack
+ * trace on every process start. null (bindings searches) if it is elsewhere.
+ */
+function nativeAddon(): string | null {
+  try {
+    return require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Opens (and on first use creates) the database. Processes that open a new store at
@@ -221,7 +244,7 @@ function openWithRetry(file: string): BetterSqlite3.Database {
   for (let attempt = 0; ; attempt++) {
     let db: BetterSqlite3.Database | undefined;
     try {
-      db = new Database!(file, { timeout: BUSY_TIMEOUT_MS });
+      db = new Database!(file, { timeout: BUSY_TIMEOUT_MS, ...(addon !== null ? { nativeBinding: addon } : {}) });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
@@ -256,6 +279,7 @@ export class StoreDb {
 
   constructor(readonly file: string) {
     Database ??= require('better-sqlite3') as typeof BetterSqlite3;
+    addon ??= nativeAddon();
     this.db = openWithRetry(file);
     this.stmt = this.prepare();
   }
@@ -264,7 +288,8 @@ export class StoreDb {
     const d = this.db;
     return {
       row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
-      rowsAmong: d.prepare<[string], Row>('SELECT v.* FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value'),
+      // The paths only, of the well-formed rows only: rowProblem's tests, in SQL (VALID_ROW).
+      validAmong: d.prepare<[string], string>(`SELECT v.path FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value WHERE ${VALID_ROW}`).pluck(),
       // UNION, not UNION ALL: each row once, so a cycle (a self-reference) ends the recursion.
       closure: d.prepare<[string], { path: string }>(
         `WITH RECURSIVE c(id) AS (
@@ -342,8 +367,7 @@ export class StoreDb {
 
   /** Which of `paths` are valid, in one query: a realize asks this of its whole graph. */
   validAmong(paths: string[]): Set<string> {
-    const rows = this.guard('read', () => this.stmt.rowsAmong.all(JSON.stringify(paths)));
-    return new Set(rows.filter((row) => rowProblem(row) === undefined).map((row) => row.path));
+    return new Set(this.guard('read', () => this.stmt.validAmong.all(JSON.stringify(paths))));
   }
 
   /** Whether `p` has a row at all, well-formed or not. */

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+/** tsc's `dist/src/cli/main.js`; SLIME_TEST_CLI=dist/bin/slime.js runs the same tests on the bundle (package.json's bin). */
+export const CLI = path.resolve(ROOT, process.env.SLIME_TEST_CLI || 'dist/src/cli/main.js');
+export const BUNDLE = path.join(ROOT, 'dist/bin/slime.js');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
 
 export interface CliResult {

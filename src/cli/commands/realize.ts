@@ -5,7 +5,7 @@ import { defaultCores } from '../../builder/cores.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { describeFailure } from '../../run/failure.js';
 import { formatBytes, formatDuration, plural } from '../../run/format.js';
-import { planGraph, type GraphNode } from '../../scheduler/plan.js';
+import { outputsValid, pathsOf, planGraph, type GraphNode } from '../../scheduler/plan.js';
 import { graphFromStoreDrvs } from '../../scheduler/drv-graph.js';
 import type { Derivation } from '../../derivation/api.js';
 import { allDerivations, type LoadedModule } from '../../derivation/load.js';
@@ -120,8 +120,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return ExitCode.ok;
     }
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
-    const validOutputs = store.validSet(nodes.flatMap((n) => Object.values(n.outputs)));
-    const toBuild = nodes.filter((n) => n.drv.builder !== 'builtin:fetch' && !Object.values(n.outputs).every((p) => validOutputs.has(p)));
+    // One validity query for the whole graph, handed to the scheduler for its first run
+    // if no gc began since (the generation read before it, as the run's own check does).
+    const validGeneration = store.db.gcState();
+    let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
+    const toBuild = nodes.filter((n) => !outputsValid(n, validAtStart!) && n.drv.builder !== 'builtin:fetch');
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
     const substituter = await substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
@@ -155,8 +158,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           w.kind === 'valid' ? [w.path] : w.kind === 'drv' ? outputsOf(w.drvPath) : w.derivations.flatMap((d) => outputsOf(d.drvPath)),
         );
       };
-      const realizeOnce = (before?: { generation: number }) =>
-        realizeGraph(nodes, {
+      const realizeOnce = (before?: { generation: number }) => {
+        const valid = before && before.generation === validGeneration.generation && !validGeneration.collecting ? validAtStart : undefined;
+        validAtStart = undefined;
+        return realizeGraph(nodes, {
           store,
           events: sink,
           targets: positionals,
@@ -174,7 +179,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
             // Started without the lock: what was seen valid may be gone if a gc ran since.
             if (before && store.db.gcState().generation !== before.generation) throw new GcRaceError();
           },
+          valid,
         });
+      };
       const before = store.db.gcState();
       if (before.collecting) await takeLock();
       summary = await realizeOnce(storeLock ? undefined : before);

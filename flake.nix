@@ -9,6 +9,20 @@
 # there is no separate npmDepsHash to keep in step with the lock. (The hash form,
 # `npmDepsHash = "sha256-...";` in place of npmDeps/npmConfigHook, needs
 # prefetch-npm-deps over the registry; it cannot be computed offline.)
+#
+# What has been tried, and what not (test/flake-outputs.test.ts):
+# - nix 2.8 parses it, and `nix flake check`, `nix flake show` and `nix eval` pass on
+#   it with its nixpkgs input overridden by a stand-in flake whose buildNpmPackage,
+#   importNpmLock, mkShell and packages are trivial derivations: the outputs are
+#   where and what Nix users expect (packages.default, apps.default, devShells.default).
+# - Never tried: building or running it with the real nixpkgs 24.05, which cannot be
+#   fetched on the machine it was written on. Known to be in the way: the lock file
+#   here is written with npm's `omit-lockfile-registry-resolved`, so its entries have
+#   an `integrity` but no `resolved` URL, and importNpmLock fetches each package from
+#   its `resolved` URL (an entry without one is left for npm to fetch, which the build
+#   sandbox forbids). A Nix build needs a lock written with the URLs (npm's
+#   `omit-lockfile-registry-resolved=false`, from an empty lock: npm 11's
+#   `npm install --package-lock-only` does not add them to existing entries, tried).
 {
   description = "slime: declarative, content-addressed builds of SlimePython's bit-exact isolate";
 

@@ -34,18 +34,22 @@ export function rustTools(): string[] {
   return ['cargo', 'rustc'].map((t) => path.join(sysroot, 'bin', t));
 }
 
+/** The answer of `rustc --print sysroot`, asked once per process: every Rust derivation needs it. */
+let sysroot: string | undefined;
+
 function rustSysroot(): string {
   const dirs = [path.join(os.homedir(), '.cargo', 'bin'), '/usr/local/bin', '/usr/bin', '/bin'];
   const searchPath = dirs.join(':');
   // What decides the answer: which rustc comes first, and rustup's default toolchain.
   for (const d of dirs) evaluationInput(path.join(d, 'rustc'));
   evaluationInput(path.join(os.homedir(), '.rustup', 'settings.toml'));
+  if (sysroot !== undefined) return sysroot;
   try {
-    return execFileSync('rustc', ['--print', 'sysroot'], {
+    return (sysroot = execFileSync('rustc', ['--print', 'sysroot'], {
       encoding: 'utf8',
       env: { PATH: searchPath, HOME: os.homedir() },
       stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
+    }).trim());
   } catch (e) {
     throw new SlimeError(
       `cannot find the Rust toolchain (rustc --print sysroot failed: ${(e as Error).message.split('\n')[0]}); install Rust with a default toolchain`,

@@ -12,11 +12,11 @@ const noKey = {} as Key;
 
 describe('slime tui and slime check', () => {
   it('offers c to check the selected target when the backend can, and not while something runs', () => {
-    expect(targetsKey('c', noKey, { running: false, hasRun: false, verifies: true, checks: true })).toEqual({ type: 'check' });
-    expect(targetsKey('c', noKey, { running: true, hasRun: true, verifies: true, checks: true })).toBeUndefined();
-    expect(targetsKey('c', noKey, { running: false, hasRun: false, verifies: true })).toBeUndefined();
-    expect(targetsHelp({ running: false, hasRun: false, verifies: true, checks: true })).toBe(
-      '↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · q quit',
+    expect(targetsKey('c', noKey, { running: false, hasRun: false, comparesSamples: true, checks: true })).toEqual({ type: 'check' });
+    expect(targetsKey('c', noKey, { running: true, hasRun: true, comparesSamples: true, checks: true })).toBeUndefined();
+    expect(targetsKey('c', noKey, { running: false, hasRun: false, comparesSamples: true })).toBeUndefined();
+    expect(targetsHelp({ running: false, hasRun: false, comparesSamples: true, checks: true })).toBe(
+      '↑↓/jk select · Enter realize · s compare samples again · c rebuild & compare · q quit',
     );
   });
 

@@ -393,14 +393,14 @@ describe('readReport', () => {
     const r = valid();
     damage(r);
     expect(() => parseReport(r, 'r.json')).toThrow(ReportError);
-    expect(() => parseReport(r, 'r.json')).toThrow(`verify report r.json: ${message}`);
+    expect(() => parseReport(r, 'r.json')).toThrow(`sample comparison report r.json: ${message}`);
   });
 
   it('names a missing or non-JSON file', async () => {
     const missing = path.join(tmp, 'missing-report');
-    await expect(readReport(missing)).rejects.toThrow(`verify report ${missing} does not exist; realize the verify target`);
+    await expect(readReport(missing)).rejects.toThrow(`sample comparison report ${missing} does not exist; realize the comparison`);
     const garbage = path.join(tmp, 'garbage.json');
     fs.writeFileSync(garbage, '{"python": ');
-    await expect(readReport(garbage)).rejects.toThrow(`verify report ${garbage}: is not JSON`);
+    await expect(readReport(garbage)).rejects.toThrow(`sample comparison report ${garbage}: is not JSON`);
   });
 });

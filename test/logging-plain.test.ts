@@ -73,6 +73,21 @@ describe('plainLogger', () => {
     expect(out.split('\n').filter((l) => l.startsWith('[cpython-3.11.2-pgo] cc line'))).toHaveLength(100);
   });
 
+  it('says a sample comparison "compared", never "verified" (`slime verify` is the store\'s check)', () => {
+    const cmp = p('isolate-verify');
+    const report = { samples: [] } as unknown as Extract<SlimeEvent, { type: 'verified' }>['report'];
+    const events: SlimeEvent[] = [
+      plannedEvent(T0),
+      { type: 'started', time: T0, drvPath: cmp, action: 'build', logPath: '/logs/v.log' },
+      { type: 'verified', time: T0 + 1_000, drvPath: cmp, passed: 67, total: 68, reportPath: '/r/report.json', report },
+      { type: 'verified', time: T0 + 2_000, drvPath: cmp, passed: 68, total: 68, reportPath: '/r/report.json', report },
+    ];
+    const lines = run(events).split('\n');
+    expect(lines).toContain('[isolate-verify] compared 67/68 (report: /r/report.json)');
+    expect(lines).toContain('[isolate-verify] compared 68/68 bit-exact (report: /r/report.json)');
+    expect(lines.filter((l) => /verif/i.test(l.replace(/isolate-verify/g, '')))).toEqual([]);
+  });
+
   it('never writes an escape or carriage return, even when the build does', () => {
     for (const verbose of [false, true]) {
       const out = run(failingRun, verbose);

@@ -40,9 +40,13 @@ describe('router policy', () => {
     expect(d.reasons.map((r) => r.detail).join()).toContain('No module named _thread');
   });
 
-  it('sends a program the Light verification found different to Full', () => {
+  it("sends a program the Light tier's sample comparison found different to Full", () => {
     const d = route({ ...base, scriptHash: 'abc', light: { ...base.light!, differingSamples: { abc: 'stderr line 3 differs' } } });
     expect(d.tier).toBe('full');
+    expect(d.reasons.find((r) => r.effect === 'needs-full')).toMatchObject({
+      kind: 'sample-comparison',
+      detail: "the Light tier's sample comparison found this program different: stderr line 3 differs",
+    });
   });
 
   it('sends a script that does not parse to Full', () => {

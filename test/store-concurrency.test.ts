@@ -88,7 +88,8 @@ describe('SIGKILL of the process that holds a derivation lock', () => {
       dir,
       'slow.ts',
       `const slow = derivation({ name: 'slow', builder: '/bin/sh', tools: ['echo', 'sleep', 'mkdir'],
-  args: ['-c', 'echo start $$ >> $LEDGER; i=0; while [ $i -lt 100 ]; do echo tick $$ >> $LEDGER; sleep 0.2; i=$((i+1)); done; echo end $$ >> $LEDGER; mkdir $out'],
+  // Each builder names itself by a random id: its pid is the same in every build (2, under its PID namespace's init).
+  args: ['-c', 'read id < /proc/sys/kernel/random/uuid; echo start $id >> $LEDGER; i=0; while [ $i -lt 100 ]; do echo tick $id >> $LEDGER; sleep 0.2; i=$((i+1)); done; echo end $id >> $LEDGER; mkdir $out'],
   env: { LEDGER: ${JSON.stringify(ledger)} } });
 export const targets = [target('slow', 'one slow build', [slow])];`,
     );

@@ -15,7 +15,7 @@ import { formatWall, formatWhen } from '../tui/app/RecentRunsScreen.js';
 
 const KEY = { up: '\x1b[A', down: '\x1b[B', escape: '\x1b' };
 
-const TARGETS: TargetInfo[] = [{ name: 'full-x86_64-quick', description: 'the CI build', state: 'realized', valid: 14, total: 14, verifies: false }];
+const TARGETS: TargetInfo[] = [{ name: 'full-x86_64-quick', description: 'the CI build', state: 'realized', valid: 14, total: 14, comparesSamples: false }];
 
 /** Times in the machine's zone, so the expected text is the same wherever the test runs. */
 const at = (h: number, m: number, s: number) => new Date(2026, 11, 2, h, m, s).getTime();
@@ -23,59 +23,53 @@ const at = (h: number, m: number, s: number) => new Date(2026, 11, 2, h, m, s).g
 const HASH_DEMO = 'a1b2c3d4e5f6a7b8'.padEnd(64, '0');
 const HASH_ERR = 'ffee'.padEnd(64, '1');
 
+const HOT_LOOP = { kind: 'hot-loop', effect: 'note', line: 3, detail: 'range() with a bound read at run time: the run-time profile decides' } as const;
+
+/** A record of `slime run`: an auto run of demo.py that exited 0, with `fields` changed. */
+const recorded = (fields: Partial<RecentRun>): RecentRun => ({
+  time: at(1, 0, 0),
+  script: 'demo.py',
+  scriptHash: HASH_DEMO,
+  tier: 'light',
+  requested: 'auto',
+  reasons: [],
+  wallMs: 100,
+  exitCode: 0,
+  signal: null,
+  budgetMs: 500,
+  ...fields,
+});
+
 /** Newest first, as the backend gives them. */
 const RUNS: RecentRun[] = [
-  {
+  recorded({
     time: at(1, 22, 9),
-    script: 'demo.py',
-    scriptHash: HASH_DEMO,
     tier: 'full',
-    requested: 'auto',
-    reasons: [
-      { kind: 'hot-loop', effect: 'note', line: 3, detail: 'range() with a bound read at run time: the run-time profile decides' },
-      { kind: 'profile', effect: 'prefers-full', detail: 'learned: an earlier Light run took 859 ms, over the 500 ms budget' },
-    ],
+    reasons: [HOT_LOOP, { kind: 'profile', effect: 'prefers-full', detail: 'learned: an earlier Light run took 859 ms, over the 500 ms budget' }],
     wallMs: 295.4,
-    exitCode: 0,
-    signal: null,
-    budgetMs: 500,
-  },
-  {
-    time: at(1, 22, 5),
-    script: 'demo.py',
-    scriptHash: HASH_DEMO,
-    tier: 'light',
-    requested: 'auto',
-    reasons: [{ kind: 'hot-loop', effect: 'note', line: 3, detail: 'range() with a bound read at run time: the run-time profile decides' }],
-    wallMs: 859.2,
-    exitCode: 0,
-    signal: null,
-    budgetMs: 500,
-  },
-  {
+  }),
+  recorded({ time: at(1, 22, 5), reasons: [HOT_LOOP], wallMs: 859.2 }),
+  recorded({
     time: at(1, 20, 0),
     script: 'errors/exc.py',
     scriptHash: HASH_ERR,
     tier: 'full',
-    requested: 'auto',
     reasons: [{ kind: 'exception-text', effect: 'needs-full', line: 7, detail: 'str(e) prints an exception message' }],
     wallMs: 41_500,
     exitCode: 3,
-    signal: null,
     budgetMs: 2000,
-  },
-  {
+  }),
+  recorded({
     time: at(1, 19, 0),
     script: '/elsewhere/killed.py',
     scriptHash: HASH_ERR,
-    tier: 'light',
     requested: 'light',
     reasons: [{ kind: 'policy', effect: 'note', detail: '--tier light was asked for: the reasons below are not applied' }],
     wallMs: 12.6,
     exitCode: null,
     signal: 'SIGKILL',
     budgetMs: 2000,
-  },
+  }),
 ];
 
 /** A backend with recorded runs; `record` adds one as another terminal's `slime run` would. */
@@ -88,7 +82,7 @@ function fakeBackend(initial: RecentRun[] = RUNS) {
     storeDir: '/work/store',
     targets: async () => TARGETS,
     realize: async () => ({ failed: 0, interrupted: false }),
-    rerunVerification: async () => ({ failed: 0, interrupted: false }),
+    rerunSampleComparison: async () => ({ failed: 0, interrupted: false }),
     logFile: (drvPath) => `/logs/${drvPath}.log`,
     recentRuns: async () => {
       reads++;
@@ -132,7 +126,7 @@ describe('recent runs of slime run in the slime tui app', () => {
   });
 
   it('offers r on the targets screen only when the backend reads run records', () => {
-    const ctx = { running: false, hasRun: false, verifies: false };
+    const ctx = { running: false, hasRun: false, comparesSamples: false };
     expect(targetsKey('r', {} as never, ctx)).toBeUndefined();
     expect(targetsHelp(ctx)).not.toContain('r runs');
     expect(targetsKey('r', {} as never, { ...ctx, recentRuns: true })).toEqual({ type: 'show-recent' });
@@ -192,13 +186,19 @@ describe('recent runs of slime run in the slime tui app', () => {
     await until(() => expect(a.quit).toHaveBeenCalledWith('key'));
   });
 
-  it('shows a run recorded while the screen is open, keeping the pick on its run', async () => {
+  /** The app on the runs screen, once that screen watches the records. */
+  async function watchingRuns() {
     const fake = fakeBackend();
     const a = app(fake.backend);
     unmount = a.unmount;
     await until(() => expect(a.frame()).toContain('r runs'));
     await a.press('r', /WHEN/);
     await until(() => expect(fake.watchers.size).toBe(1));
+    return { fake, a };
+  }
+
+  it('shows a run recorded while the screen is open, keeping the pick on its run', async () => {
+    const { fake, a } = await watchingRuns();
     await a.press('j', /^ › ✔ 2026-12-02 01:22:05  light/m);
     fake.record({ ...RUNS[0]!, time: at(1, 30, 0), wallMs: 301, exitCode: 1 });
     await until(() => expect(a.frame()).toMatch(row('2026-12-02 01:30:00', 'full +301 ms  exit 1 ')));
@@ -210,12 +210,7 @@ describe('recent runs of slime run in the slime tui app', () => {
   });
 
   it('follows the newest run when none was picked', async () => {
-    const fake = fakeBackend();
-    const a = app(fake.backend);
-    unmount = a.unmount;
-    await until(() => expect(a.frame()).toContain('r runs'));
-    await a.press('r', /WHEN/);
-    await until(() => expect(fake.watchers.size).toBe(1));
+    const { fake, a } = await watchingRuns();
     fake.record({ ...RUNS[1]!, time: at(1, 31, 0) });
     await until(() => expect(a.frame()).toMatch(/^ › ✔ 2026-12-02 01:31:00  light/m));
   });

@@ -25,7 +25,7 @@ const TARGETS: TargetInfo[] = [
     state: 'realized',
     valid: 14,
     total: 14,
-    verifies: true,
+    comparesSamples: true,
     report: {
       total: 2,
       passed: 1,
@@ -49,8 +49,8 @@ const TARGETS: TargetInfo[] = [
       ],
     },
   },
-  { name: 'full-x86_64', description: 'PGO+LTO', state: 'partly', valid: 9, total: 14, verifies: true },
-  { name: 'cpython-quick', description: 'CPython alone', state: 'not yet', valid: 0, total: 3, verifies: false },
+  { name: 'full-x86_64', description: 'PGO+LTO', state: 'partly', valid: 9, total: 14, comparesSamples: true },
+  { name: 'cpython-quick', description: 'CPython alone', state: 'not yet', valid: 0, total: 3, comparesSamples: false },
 ];
 
 const T0 = 1_700_000_000_000;
@@ -77,8 +77,8 @@ function fakeBackend() {
         });
       });
     },
-    rerunVerification: async (target) => {
-      calls.push(`verify ${target}`);
+    rerunSampleComparison: async (target) => {
+      calls.push(`compare-samples ${target}`);
       return { failed: 0, interrupted: false };
     },
     logFile: (drvPath) => `/logs/${drvPath}.log`,
@@ -103,7 +103,7 @@ describe('the slime tui app', () => {
   let unmount: (() => void) | undefined;
   afterEach(() => unmount?.());
 
-  it('lists the targets with their state and verification, and the selected one in detail', async () => {
+  it('lists the targets with their state and sample comparison, and the selected one in detail', async () => {
     const a = app(fakeBackend());
     unmount = a.unmount;
     await until(() => expect(a.frame()).toContain('TARGET'));
@@ -114,11 +114,11 @@ describe('the slime tui app', () => {
     expect(frame).toMatch(/   ○ cpython-quick +not yet 0\/3 +— +CPython alone\n/);
     // Columns line up under their headings.
     const [, header, first] = frame.split('\n');
-    for (const [heading, cell] of [['TARGET', 'full-x86_64-quick'], ['STATE', 'realized'], ['VERIFIED', '1/2'], ['DESCRIPTION', 'the CI build']]) {
+    for (const [heading, cell] of [['TARGET', 'full-x86_64-quick'], ['STATE', 'realized'], ['SAMPLES', '1/2'], ['DESCRIPTION', 'the CI build']]) {
       expect({ heading, at: header!.indexOf(heading!) }).toEqual({ heading, at: first!.indexOf(cell!) });
     }
     // The failure is listed with how the runs differ, and the benchmark under it.
-    expect(frame).toMatch(/Verification of full-x86_64-quick  1\/2 bit-exact, 1 FAIL\n  FAIL  02_exit/);
+    expect(frame).toMatch(/Sample comparison of full-x86_64-quick  1\/2 bit-exact, 1 FAIL\n  FAIL  02_exit/);
     expect(frame).toMatch(/ +exit  python : "exit 3"\n +isolate: "exit 1"\n/);
     expect(frame).toContain('Benchmarks vs python3.11 (Debian)  measured 2026-11-21T09:00:00.000Z');
     expect(frame).toMatch(/pure int loop +isolate +150 ms +0\.75×/);
@@ -136,15 +136,15 @@ describe('the slime tui app', () => {
     expect(row).toMatch(/^ › ○ cpython-quick  not yet 0\/3  — +x+…$/);
   });
 
-  it('moves the selection with arrows and j/k, and offers v only for a target that verifies', async () => {
+  it('moves the selection with arrows and j/k, and offers s only for a target that compares samples', async () => {
     const a = app(fakeBackend());
     unmount = a.unmount;
     await until(() => expect(a.frame()).toContain('TARGET'));
-    expect(a.frame()).toContain('↑↓/jk select · Enter realize · v rerun verification · q quit');
+    expect(a.frame()).toContain('↑↓/jk select · Enter realize · s compare samples again · q quit');
     await a.press('j', / › ◐ full-x86_64 /);
-    expect(a.frame()).toContain('Not verified yet: Enter realizes the target, verification included.');
+    expect(a.frame()).toContain('Samples not compared yet: Enter realizes the target, the comparison included.');
     await a.press(KEY.down, / › ○ cpython-quick /);
-    expect(a.frame()).toContain('This target has no verification step.');
+    expect(a.frame()).toContain('This target compares no samples.');
     expect(a.frame()).toContain('↑↓/jk select · Enter realize · q quit');
     expect(a.frame()).not.toContain('v rerun');
     // The list does not wrap: down at the bottom stays, up goes back.
@@ -180,7 +180,7 @@ describe('the slime tui app', () => {
     // The list while it runs: the target is marked, and nothing else can start.
     await a.press(KEY.escape, / › ● full-x86_64-quick +realizing/);
     expect(a.frame()).toContain('↑↓/jk select · Tab running build · q stop builds and quit');
-    a.stdin.write(KEY.enter + 'v');
+    a.stdin.write(KEY.enter + 's');
     expect(fake.calls).toEqual(['realize full-x86_64-quick']);
     await a.press(KEY.tab, /^realize full-x86_64-quick/);
 
@@ -228,13 +228,13 @@ describe('the slime tui app', () => {
     await until(() => expect(a.quit).toHaveBeenCalledWith('key'));
   });
 
-  it('reruns the verification of the selected target with v', async () => {
+  it('compares the samples of the selected target again with s', async () => {
     const fake = fakeBackend();
     const a = app(fake);
     unmount = a.unmount;
     await until(() => expect(a.frame()).toContain('TARGET'));
-    await a.press('v', /^rerun verification of full-x86_64-quick/);
-    expect(fake.calls).toEqual(['verify full-x86_64-quick']);
+    await a.press('s', /^compare samples again: full-x86_64-quick/);
+    expect(fake.calls).toEqual(['compare-samples full-x86_64-quick']);
   });
 });
 
@@ -242,11 +242,11 @@ describe('the key map', () => {
   const none = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
 
   it('has no key the help line does not mention, and mentions none that does nothing', () => {
-    const keys: [string, string, Partial<typeof none>][] = [['Enter', '', { return: true }], ['v', 'v', {}], ['Tab', '', { tab: true }], ['q', 'q', {}]];
+    const keys: [string, string, Partial<typeof none>][] = [['Enter', '', { return: true }], ['s', 's', {}], ['Tab', '', { tab: true }], ['q', 'q', {}]];
     for (const running of [false, true]) {
       for (const hasRun of [false, true]) {
-        for (const verifies of [false, true]) {
-          const ctx = { running, hasRun, verifies };
+        for (const comparesSamples of [false, true]) {
+          const ctx = { running, hasRun, comparesSamples };
           const help = targetsHelp(ctx);
           for (const [label, input, patch] of keys) {
             const key = { ...none, ...patch };

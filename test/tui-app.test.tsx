@@ -158,7 +158,7 @@ describe('startTui', () => {
     ];
     for (const e of events) sink.emit(e);
     await sink.close?.();
-    expect(screen.text).toContain('Verification of isolate-verify  1/1 bit-exact');
+    expect(screen.text).toContain('Sample comparison of isolate-verify  1/1 bit-exact');
     expect(screen.text).toContain('PASS  hello');
   });
 
@@ -180,7 +180,7 @@ describe('startTui', () => {
     // eslint-disable-next-line no-control-regex
     const plain = screen.text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     for (const s of samples) expect(plain).toMatch(new RegExp(`  PASS  ${s.name} +any +6 B  ffffffffffff\n`));
-    expect(plain).toMatch(/Verification of isolate-verify {2}67\/67 bit-exact\n(.*PASS.*\n){67}✔ Done in 0\.0s: 1 built, 1 cached, 0 substituted, 0 failed\n$/);
+    expect(plain).toMatch(/Sample comparison of isolate-verify {2}67\/67 bit-exact\n(.*PASS.*\n){67}✔ Done in 0\.0s: 1 built, 1 cached, 0 substituted, 0 failed\n$/);
   });
 
   it('shows the counts for a verified event without a report (a log from before events carried it)', async () => {
@@ -190,6 +190,6 @@ describe('startTui', () => {
     sink.emit({ type: 'verified', time: T0, drvPath: verify, passed: 40, total: 41, reportPath: '/reports/gone.json' } as unknown as SlimeEvent);
     sink.emit({ type: 'finished', time: T0, built: 1, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 1, results: {} });
     await sink.close?.();
-    expect(screen.text).toContain('Verification of isolate-verify: 40/41 bit-exact (report: /reports/gone.json)');
+    expect(screen.text).toContain('Sample comparison of isolate-verify: 40/41 bit-exact (report: /reports/gone.json)');
   });
 });

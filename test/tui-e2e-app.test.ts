@@ -1,7 +1,7 @@
 /**
  * `slime tui` on a real terminal (tmux, 120x40), driven by keys as a person would:
  * pick a target, realize it, read and search a log, see the results, rerun the
- * verification, watch a failure, quit, and find the shell as it was left.
+ * sample comparison, watch a failure, quit, and find the shell as it was left.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -47,7 +47,7 @@ describe('slime tui in a terminal', { timeout: 600_000 }, () => {
     term = undefined;
   });
 
-  it('realizes a picked target, opens and searches a log, shows results, reruns verification, and quits with q', async () => {
+  it('realizes a picked target, opens and searches a log, shows results, compares the samples again, and quits with q', async () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
@@ -55,9 +55,9 @@ describe('slime tui in a terminal', { timeout: 600_000 }, () => {
 
     expect(screen).toMatch(/ › ○ good +not yet 0\/3 +— +builds and verifies\n/);
     expect(screen).toMatch(/   ○ broken +not yet 0\/3 +— +fails in the middle\n/);
-    expect(screen).toContain('Not verified yet: Enter realizes the target, verification included.');
+    expect(screen).toContain('Samples not compared yet: Enter realizes the target, the comparison included.');
     // The help line is the last line of the frame and offers only what works here.
-    expect(screen.trimEnd().split('\n').at(-1)).toBe('↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · r runs · q quit');
+    expect(screen.trimEnd().split('\n').at(-1)).toBe('↑↓/jk select · Enter realize · s compare samples again · c rebuild & compare · r runs · q quit');
 
     term.keys('Enter');
     // The run is over once the help line no longer offers to stop it.
@@ -109,15 +109,15 @@ describe('slime tui in a terminal', { timeout: 600_000 }, () => {
     await term.waitFor('realize good');
     term.keys('Escape');
     screen = await term.waitFor(/ › ✔ good +realized 3\/3 +3\/3 bit-exact/);
-    expect(screen).toMatch(/Verification of good  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n/);
+    expect(screen).toMatch(/Sample comparison of good  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n/);
     expect(screen).toContain('No benchmark yet: `slime bench good` measures one.');
-    expect(screen).toContain('↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · Tab last run · r runs · q quit');
+    expect(screen).toContain('↑↓/jk select · Enter realize · s compare samples again · c rebuild & compare · Tab last run · r runs · q quit');
     expect(term.colourOf('✔ good')).toBe('green');
 
-    // v builds the verification again, and only it.
-    term.keys('v');
+    // s builds the sample comparison again, and only it.
+    term.keys('s');
     screen = await term.waitFor(settled);
-    expect(screen).toMatch(/^rerun verification of good\n/);
+    expect(screen).toMatch(/^compare samples again: good\n/);
     expect(screen).toMatch(/✔ Done in \d+\.\ds: 1 built, 2 cached, 0 substituted, 0 failed\n/);
 
     // A failing target: the failure list names it, and the list marks the target failed.
@@ -213,7 +213,7 @@ describe('slime tui in a terminal', { timeout: 600_000 }, () => {
     const dir = tempDir('slime-tui-e2e-');
     term = new Tmux(120, 40, dir);
     let screen = await startApp(term, path.join(dir, 'store'));
-    const help = '↑↓/jk select · Enter realize · v rerun verification · c rebuild & compare · r runs · q quit';
+    const help = '↑↓/jk select · Enter realize · s compare samples again · c rebuild & compare · r runs · q quit';
     // One line short of the screen, as a frame the screen's full height makes Ink clear it each time.
     expect(screen.split('\n').indexOf(help)).toBe(38);
     term.resize(100, 24);

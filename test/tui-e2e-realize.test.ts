@@ -1,6 +1,6 @@
 /**
  * `slime realize` on a real terminal (tmux, 120x40): what a person sees once a run
- * with a failure and a verification has ended. The build is a small graph of shell
+ * with a failure and a sample comparison has ended. The build is a small graph of shell
  * derivations (test/fixtures/tui/demo.ts) in a fresh store.
  */
 import path from 'node:path';
@@ -18,7 +18,7 @@ describe('slime realize in a terminal', { timeout: 600_000 }, () => {
     term = undefined;
   });
 
-  it('ends with the tree, the failure list, the failed log, the summary and the verification results', async () => {
+  it("ends with the tree, the failure list, the failed log, the summary and the sample comparison's results", async () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
@@ -34,7 +34,7 @@ describe('slime realize in a terminal', { timeout: 600_000 }, () => {
     // The failed build's own last words.
     expect(screen).toMatch(/── log of broken · 2 lines ──\ncompiling broken\.c\nbroken\.c:3: error: expected ';'\n/);
     expect(screen).toMatch(/✖ Failed after \d+\.\ds: 3 built, 0 cached, 0 substituted, 1 failed, 1 skipped\n/);
-    expect(screen).toMatch(/Verification of checks  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n  PASS  02_dicts +builtins +6 B  5891b5b522d5\n  PASS  03_unicode +text +6 B  5891b5b522d5\n/);
+    expect(screen).toMatch(/Sample comparison of checks  3\/3 bit-exact\n  PASS  01_hello +basics +6 B  5891b5b522d5\n  PASS  02_dicts +builtins +6 B  5891b5b522d5\n  PASS  03_unicode +text +6 B  5891b5b522d5\n/);
 
     // Colour carries the same meaning everywhere: green done, red failed, grey skipped.
     expect(term.colourOf('✔ checks')).toBe('green');
@@ -56,7 +56,7 @@ describe('slime realize in a terminal', { timeout: 600_000 }, () => {
     // Nothing above the run was cleared away: the command that started it is still there.
     expect(scrollback).toContain(`e2e$ ${command}`);
     expect(scrollback).toMatch(/ ✔ many-checks +\d+\.\ds +67\/67 bit-exact\n ✔ └─ greeting +\d+\.\ds\n/);
-    const results = scrollback.slice(scrollback.indexOf('Verification of many-checks  67/67 bit-exact\n'));
+    const results = scrollback.slice(scrollback.indexOf('Sample comparison of many-checks  67/67 bit-exact\n'));
     const categories = ['any', 'dynamic', 'realworld', 'errors'];
     for (let i = 1; i <= 67; i++) {
       const name = `${String(i).padStart(2, '0')}_sample`;

@@ -2,7 +2,7 @@
  * The results panel with Light tier reports: one panel per runner, titled by the
  * runner, every outcome counted in the header, accepted differences (message,
  * unsupported) marked in yellow with their note, wrong samples as FAIL with the first
- * difference; and the target list's VERIFIED column over all of a target's reports.
+ * difference; and the target list's SAMPLES column over all of a target's reports.
  */
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,7 +47,7 @@ const target: TargetInfo = {
   state: 'realized',
   valid: 9,
   total: 9,
-  verifies: true,
+  comparesSamples: true,
   report: lightReport('CPython-wasi, wasmtime (AOT)', 1),
   moreReports: [lightReport("CPython-wasi, Node's node:wasi", 0)],
 };

@@ -187,7 +187,7 @@ describe('RealizeView at the end of a run', () => {
     const out = frame(<RealizeView state={ended} now={T0 + 70_000} width={120} height={6} />);
     const lines = out.split('\n');
     expect(lines.length).toBeLessThan(6);
-    expect(lines.at(-2)).toBe('Verification of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
+    expect(lines.at(-2)).toBe('Sample comparison of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
     expect(lines.at(-1)).toBe('✔ Done in 1m05s: 6 built, 1 cached, 0 substituted, 0 failed');
     expect(out).not.toContain('── log of');
     expect(out).not.toContain(' left');
@@ -199,14 +199,14 @@ describe('RealizeView at the end of a run', () => {
     const out = frame(<RunRecord state={big} now={T0 + 70_000} width={100} reports={{ [verify]: report }} />);
     for (let i = 1; i <= 40; i++) expect(out).toMatch(new RegExp(`─ lib${String(i).padStart(2, '0')}\\b`));
     expect(out).not.toContain('not shown');
-    expect(out).toMatch(/Verification of isolate-verify {2}2\/3 bit-exact, 1 FAIL\n {2}FAIL {2}float_repr/);
+    expect(out).toMatch(/Sample comparison of isolate-verify {2}2\/3 bit-exact, 1 FAIL\n {2}FAIL {2}float_repr/);
     expect(out).toMatch(/ {2}PASS {2}dict_order +dynamic/);
     expect(out).not.toContain('Done in');
   });
 
   it('records the counts when the report could not be read', () => {
     const out = frame(<RunRecord state={ended} now={T0 + 70_000} width={120} />);
-    expect(out).toContain('Verification of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
+    expect(out).toContain('Sample comparison of isolate-verify: 2/3 bit-exact (report: /reports/v.json)');
   });
 
   it('shows the log of the first failure after a failed run', () => {
@@ -228,7 +228,7 @@ describe('RealizeView at the end of a run', () => {
     it('lists PASS and FAIL per sample with sizes and hash prefixes, failures first', () => {
       const out = frame(<Results report={report} />);
       const lines = out.split('\n');
-      expect(lines[0]).toBe('Verification  2/3 bit-exact, 1 FAIL');
+      expect(lines[0]).toBe('Sample comparison  2/3 bit-exact, 1 FAIL');
       expect(lines[1]).toMatch(/^ {2}FAIL {2}float_repr {2}any {6}812 B ≠ 815 B {2}121212121212 ≠ 343434343434$/);
       expect(lines[2]).toMatch(/stdout line 12 {2}python : "0\.1"$/);
       expect(lines[3]).toMatch(/^ +isolate: "0\.10000000000000001"$/);
@@ -254,7 +254,7 @@ describe('RealizeView at the end of a run', () => {
 
     it('says bit-exact when all pass, and cuts passes before failures', () => {
       const allPass: ComparisonReport = { total: 41, passed: 41, samples: report.samples.filter((s) => s.pass) };
-      expect(frame(<Results report={allPass} />).split('\n')[0]).toBe('Verification  41/41 bit-exact');
+      expect(frame(<Results report={allPass} />).split('\n')[0]).toBe('Sample comparison  41/41 bit-exact');
       const cut = frame(<Results report={report} maxRows={2} />);
       expect(cut).toContain('FAIL  float_repr');
       expect(cut).toContain('PASS  hello');

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { BuildFailure } from '../errors.js';
 import type { DrvData } from '../derivation/aterm.js';
-import type { FailureReason, SlimeEvent } from '../events.js';
+import type { FailureReason } from '../events.js';
 import type * as FetchFixed from '../fetch/fetch-fixed.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { hashFile } from '../hash/digest.js';
@@ -17,11 +17,10 @@ import { acquireLock } from '../store/lock.js';
 import { addPath, fixedCa, sriOf } from '../store/add-path.js';
 import { removeTree, type Store } from '../store/store.js';
 import { lockSharedBuildDir } from './build-dir-lock.js';
-import { recognizerFor } from './phases/index.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
-import { assertHomelessShelterAbsent, runBuilder } from './run-builder.js';
-import { sandboxWanted } from './sandbox.js';
-import { awaitOrphanedBuild, recordBuildGroup, clearBuildGroup } from './orphans.js';
+import { assertHomelessShelterAbsent, signalOf } from './run-builder.js';
+import { buildIntoTemporaries, type BuildSettings } from './build-into-temporaries.js';
+import { awaitOrphanedBuild } from './orphans.js';
 
 export interface BuildRequest {
   drvPath: string;
@@ -37,18 +36,10 @@ export interface BuildRequest {
   repair?: boolean;
 }
 
-export interface BuildOptions {
-  store: Store;
-  emit: (e: SlimeEvent) => void;
-  cores: number;
+export interface BuildOptions extends BuildSettings {
   keepFailed: boolean;
-  signal: AbortSignal;
-  /** Overrides every derivation's own timeout. */
-  timeoutMs?: number;
   /** Binary caches to try before building; absent: always build. */
   substituter?: Substituter;
-  /** Run builders in the build sandbox; by default as SLIME_SANDBOX says, else on (Linux). */
-  sandbox?: boolean;
 }
 
 export type BuildResult =
@@ -146,42 +137,10 @@ async function buildOutputs(req: BuildRequest, opts: BuildOptions): Promise<void
   const logPath = store.logFile(req.drvPath);
   const tempOutputs = prepareOrFail(req, store, buildDir, logPath);
   opts.emit({ type: 'started', time: Date.now(), drvPath: req.drvPath, action: 'build', logPath });
-  const recognize = recognizerFor(req.phases);
-  let phase: string | undefined;
   const started = Date.now();
-  let reason: FailureReason | null;
   // What the builder may see and what its outputs may refer to: asked of the store once.
   const inputClosure = store.closure(req.inputPaths);
-  try {
-    reason = await runBuilder({
-      drvPath: req.drvPath,
-      drv: req.drv,
-      buildDir,
-      tempOutputs,
-      storeDir: store.dir,
-      inputClosure,
-      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
-      cores: opts.cores,
-      logFile: logPath,
-      timeoutMs: opts.timeoutMs ?? req.timeoutMs,
-      signal: opts.signal,
-      onSpawn: (pid) => recordBuildGroup(store, req.drvPath, pid),
-      onLine: (stream, line) => {
-        opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
-        const update = recognize?.(line);
-        if (update) {
-          phase = update.phase;
-          opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
-        }
-      },
-    });
-  } catch (e) {
-    clearBuildGroup(store, req.drvPath);
-    fail({ kind: 'internal', message: `cannot run the builder of ${req.drvPath}: ${(e as Error).message}` }, { logPath, buildDir, tempOutputs, keep: false });
-  }
-  clearBuildGroup(store, req.drvPath);
-  const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
-  const failure = reason ?? (missing ? { kind: 'no-output' as const, output: missing } : undefined);
+  const { failure, phase } = await buildIntoTemporaries(req, opts, { buildDir, tempOutputs, logPath, inputClosure });
   if (failure) {
     keepFailedReport(req, tempOutputs, logPath);
     fail(withDiskNote(failure, store, tempOutputs), { phase, logPath, buildDir, tempOutputs, keep: opts.keepFailed });
@@ -263,15 +222,6 @@ function keepFailedReport(req: BuildRequest, tempOutputs: Record<string, string>
 
 export function failedReportPath(logPath: string): string {
   return logPath.replace(/\.log$/, '.report.json');
-}
-
-function existsNoFollow(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function fail(
@@ -367,7 +317,7 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
     });
   } catch (e) {
     discard(workDir, tempOutputs);
-    throw new BuildFailure(fetchFailureReason(fetching, e), 'fetch', logPath);
+    throw new BuildFailure(fetchFailureReason(fetching, e, opts.signal), 'fetch', logPath);
   }
   discard(workDir, {});
   try {
@@ -386,10 +336,10 @@ async function fetchOutput(req: BuildRequest, opts: BuildOptions): Promise<void>
   }
 }
 
-function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof FetchFixed, e: unknown): FailureReason {
+function fetchFailureReason({ HashMismatchError, FetchFailedError }: typeof FetchFixed, e: unknown, signal: AbortSignal): FailureReason {
   if (e instanceof HashMismatchError) return { kind: 'hash-mismatch', expected: e.expected, actual: e.actual, url: e.source };
   if (e instanceof FetchFailedError) return { kind: 'fetch', tried: e.tried };
-  if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: 'SIGINT' };
+  if ((e as Error).name === 'AbortError') return { kind: 'interrupted', signal: signalOf(signal) };
   return { kind: 'internal', message: (e as Error).message };
 }
 

@@ -189,7 +189,7 @@ function settled(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** The signal an abort carries as its reason (SIGINT, SIGTERM, SIGHUP); SIGINT when it carries none. */
-function signalOf(signal: AbortSignal): string {
+export function signalOf(signal: AbortSignal): string {
   const r: unknown = signal.reason;
   return typeof r === 'string' && r.startsWith('SIG') ? r : 'SIGINT';
 }

@@ -28,16 +28,24 @@
  * started (a `setsid` daemon included); `--die-with-parent` ends the sandbox when
  * slime dies, even by SIGKILL.
  *
- * Without the sandbox the builder runs as the user, in its own process group, with a
- * watchdog: one process per slime process (see Watchdog) that waits on a pipe from
- * slime and kills the builders' process groups when the pipe closes, that is when
- * slime dies however it dies. A process that leaves its group (`setsid`) escapes it:
- * only the sandbox can end those.
+ * Without the sandbox the builder runs as the user, in the host's file system, in a
+ * PID namespace of its own (`unshare --pid --fork --kill-child`; as root directly, as
+ * another user inside a user namespace that maps the user to itself): the builder is
+ * the namespace's init, so when it exits the kernel kills every process it started, a
+ * `setsid` daemon included, before slime takes its outputs, as in the sandbox. The
+ * `unshare` process and the builder share a process group, watched by a watchdog: one
+ * process per slime process (see Watchdog) that waits on a pipe from slime and kills
+ * the builders' process groups when the pipe closes, that is when slime dies however
+ * it dies; `unshare` dying takes the namespace with it (`--kill-child`). Where no PID
+ * namespace can be made (user namespaces forbidden to a user that is not root) the
+ * builder runs in its own process group only, and a process that leaves that group
+ * (`setsid`) escapes it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+import { existsNoFollow } from '../store/add-path.js';
 import { removeTree } from '../store/store.js';
 
 /** Where the builder sees its build directory and its tools in the sandbox. */
@@ -157,7 +165,12 @@ export function launchBuilder(req: LaunchRequest, environment: (view: BuilderVie
 }
 
 function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
-  const child = spawn(req.builder, req.args, {
+  const unshare = isExecutable(req.builder) ? pidNamespaceCommand() : undefined;
+  // A builder that cannot be run is spawned as it is, for spawn's own error (ENOENT, EACCES).
+  const [command, args] = unshare
+    ? [unshare[0], [...unshare.slice(1), '--', unshare.perl, '-e', NAMESPACE_INIT, '--', req.builder, ...req.args]]
+    : [req.builder, req.args];
+  const child = spawn(command, args, {
     cwd: req.buildDir,
     env: environment({ buildTop: req.buildDir, path: req.toolsDir }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -171,6 +184,54 @@ function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) 
       if (group) watchdog().unwatch(group);
     },
   };
+}
+
+/**
+ * The init of an unsandboxed builder's PID namespace: starts the builder as its child
+ * (so the builder keeps the usual signal handling, which a namespace's init lacks),
+ * reaps what is reparented to it, and exits as the builder did, a death by signal N as
+ * 128 + N (as bwrap reports it in the sandbox). Its exit ends the namespace.
+ */
+const NAMESPACE_INIT = `my $pid = fork;
+defined $pid or die "cannot fork the builder: $!\\n";
+if ($pid == 0) { exec { $ARGV[0] } @ARGV; print STDERR "cannot run builder $ARGV[0]: $!\\n"; exit 127 }
+my $status = 0;
+while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $pid) { $status = $?; last } }
+exit($status & 127 ? 128 + ($status & 127) : $status >> 8);`;
+
+let pidNamespace: PidNamespaceCommand | null | undefined;
+
+/**
+ * The command that starts an unsandboxed builder as the init of a PID namespace of its
+ * own, probed once per process: without a user namespace when slime may make a PID
+ * namespace itself (root), else inside one that maps the user to itself; null where
+ * neither works (the builder then runs in its own process group only).
+ */
+export function pidNamespaceCommand(): PidNamespaceCommand | null {
+  if (pidNamespace !== undefined) return pidNamespace;
+  pidNamespace = null;
+  // Absolute paths: unshare runs the init with the builder's PATH.
+  const unshare = ['/usr/bin/unshare', '/bin/unshare'].find(isExecutable);
+  const perl = ['/usr/bin/perl', '/bin/perl'].find(isExecutable);
+  if (unshare && perl && process.platform === 'linux') {
+    for (const user of [[], ['--user', '--map-current-user']]) {
+      const command = [unshare, ...user, '--pid', '--fork', '--kill-child'];
+      const r = spawnSync(command[0], [...command.slice(1), '--', perl, '-e', 'exit 0'], { stdio: 'ignore', timeout: 30_000 });
+      if (r.status === 0) return (pidNamespace = Object.assign(command, { perl }));
+    }
+  }
+  return pidNamespace;
+}
+
+type PidNamespaceCommand = string[] & { perl: string };
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -265,7 +326,7 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
       await untilGone(initPidOf(await withinMs(info, 2000)));
       for (const temp of Object.values(req.tempOutputs)) {
         const staged = path.join(stagingDir, path.basename(temp));
-        if (lexists(staged)) {
+        if (existsNoFollow(staged)) {
           removeTree(temp);
           fs.renameSync(staged, temp);
         }
@@ -448,13 +509,4 @@ export function toolPrefixes(tools: string[]): string[] {
 
 function isUnder(p: string, dirs: string[]): boolean {
   return dirs.some((d) => p === d || p.startsWith(d.endsWith('/') ? d : d + '/'));
-}
-
-function lexists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -55,6 +55,8 @@ export class Substituter {
   private readonly queries = new Map<string, Promise<Query>>();
   private readonly queue = new PQueue({ concurrency: QUERY_CONCURRENCY });
   private readonly inflight = new Map<string, Promise<string | undefined>>();
+  /** The cache each path's download came from, once started. */
+  private readonly startedFrom = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -145,7 +147,7 @@ export class Substituter {
     }
     let from: string | undefined;
     for (const p of missing) {
-      from = await this.substitutePath(p, ctx, true);
+      from = await this.substituteOnce(p, ctx, true);
       if (from === undefined) return undefined;
     }
     return from ?? 'the store';
@@ -169,9 +171,10 @@ export class Substituter {
       try {
         for (const ref of q.info.references) {
           if (ref === storePath || this.store.isValid(ref)) continue;
-          const got = await this.substituteReference(ref, ctx);
+          const got = await this.substituteOnce(ref, ctx, false);
           if (got === undefined) throw new SlimeError(`its reference ${ref} could not be substituted from any cache`);
         }
+        this.startedFrom.set(storePath, entry.url);
         if (top) ctx.onStart?.(entry.url);
         const meter = new ProgressMeter(entry.url, ctx.onProgress, q.info.fileSize);
         await pullPath(this.store, entry.cache!, q.info, { signal: ctx.signal, onDownloaded: (n) => meter.add(n) });
@@ -185,14 +188,24 @@ export class Substituter {
     return undefined;
   }
 
-  /** A reference is locked by its own path, so two substitutions of it do not race. */
-  private substituteReference(ref: string, ctx: SubstituteContext): Promise<string | undefined> {
-    let p = this.inflight.get(ref);
+  /**
+   * A path is substituted under its own path lock and once per process, whether a
+   * derivation wants it as its output (`top`) or another path as a reference: a
+   * derivation substituted ahead of its inputs (pyo3-config, say, whose reference is
+   * the CPython output) must not download and restore that output a second time
+   * while the CPython derivation substitutes it (the loser's tree, 321 MB, was then
+   * thrown away).
+   */
+  private substituteOnce(storePath: string, ctx: SubstituteContext, top: boolean): Promise<string | undefined> {
+    let p = this.inflight.get(storePath);
     if (!p) {
-      p = withLock(this.store.lockFile(ref), { signal: ctx.signal }, async () =>
-        this.store.isValid(ref) ? 'the store' : this.substitutePath(ref, ctx, false),
-      ).finally(() => this.inflight.delete(ref));
-      this.inflight.set(ref, p);
+      p = withLock(this.store.lockFile(storePath), { signal: ctx.signal }, async () =>
+        this.store.isValid(storePath) ? 'the store' : this.substitutePath(storePath, ctx, top),
+      ).finally(() => this.inflight.delete(storePath));
+      this.inflight.set(storePath, p);
+    } else if (top) {
+      // Joining a substitution under way as a reference: the derivation's own start is now.
+      ctx.onStart?.(this.startedFrom.get(storePath) ?? this.entries[0].url);
     }
     return p;
   }

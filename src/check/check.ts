@@ -24,7 +24,6 @@
  * rebuild's temporary outputs and build directory are deleted when the round ends,
  * fails or is interrupted.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { lockSharedBuildDir } from '../builder/build-dir-lock.js';
@@ -298,26 +297,26 @@ export function requireDiffoscope(): void {
 const DIFFOSCOPE_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** diffoscope's text and HTML reports of one differing output, in the store's checks directory. */
-function runDiffoscope(store: Store, n: GraphNode, output: string, round: number, stored: string, rebuilt: string, signal: AbortSignal): Promise<{ text: string; html: string }> {
+async function runDiffoscope(store: Store, n: GraphNode, output: string, round: number, stored: string, rebuilt: string, signal: AbortSignal): Promise<{ text: string; html: string }> {
   const dir = checkReportsDir(store);
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `${path.basename(n.drvPath)}.${output}.round${round}.diffoscope`);
   const text = `${base}.txt`;
   const html = `${base}.html`;
-  return new Promise((resolve, reject) => {
-    const child = spawn('diffoscope', ['--no-progress', '--exclude-directory-metadata', 'yes', '--text', text, '--html', html, stored, rebuilt], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      signal,
-      timeout: DIFFOSCOPE_TIMEOUT_MS,
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => {
-      if (err.length < 4000) err += c.toString();
-    });
-    child.on('error', (e) => reject(e));
-    // diffoscope exits 1 when it found differences, which is the point here.
-    child.on('close', (code) => (code === 0 || code === 1 ? resolve({ text, html }) : reject(new Error(`diffoscope exited with ${code}: ${err.trim().split('\n').at(-1) ?? ''}`))));
+  const { execa } = await import('execa');
+  const r = await execa('diffoscope', ['--no-progress', '--exclude-directory-metadata', 'yes', '--text', text, '--html', html, stored, rebuilt], {
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    cancelSignal: signal,
+    timeout: DIFFOSCOPE_TIMEOUT_MS,
   });
+  // diffoscope exits 1 when it found differences, which is the point here.
+  if (r.exitCode === 0 || r.exitCode === 1) return { text, html };
+  if (r.isCanceled) throw new Error('diffoscope was stopped: the check was interrupted');
+  if (r.timedOut) throw new Error(`diffoscope did not finish within ${DIFFOSCOPE_TIMEOUT_MS / 60_000} minutes on ${stored}`);
+  const why = r.exitCode !== undefined ? `exited with ${r.exitCode}` : r.signal ? `was killed by ${r.signal}` : (r.originalMessage ?? r.shortMessage);
+  throw new Error(`diffoscope ${why}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
 }
 
 export type { FileDifference };

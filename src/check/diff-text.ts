@@ -1,9 +1,8 @@
 /**
  * A short unified diff of two text files, from the host's `diff -u` (diffutils, in
- * every Debian): it streams files of any size. The output is cut to `maxLines`.
+ * every Debian), run through execa: it streams files of any size. The output is cut
+ * to `maxLines` (and diff is stopped once it has written MAX_BYTES).
  */
-import { spawn } from 'node:child_process';
-
 export const TEXT_DIFF_LINES = 40;
 const MAX_BYTES = 64 * 1024;
 
@@ -27,23 +26,21 @@ function lastBoundary(b: Buffer): number {
   return i === 0 ? b.length : i;
 }
 
-export function unifiedDiff(a: string, b: string, labels: [string, string], maxLines = TEXT_DIFF_LINES): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('diff', ['-u', '--label', labels[0], '--label', labels[1], a, b], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let cut = false;
-    child.stdout.on('data', (c: Buffer) => {
-      if (bytes < MAX_BYTES) chunks.push(c);
-      else cut = true;
-      bytes += c.length;
-    });
-    child.on('error', (e) => reject(new Error(`cannot run diff -u (diffutils): ${e.message}`)));
-    child.on('close', () => {
-      const lines = Buffer.concat(chunks).toString('utf8').split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      const more = lines.length > maxLines || cut;
-      resolve([...lines.slice(0, maxLines), ...(more ? [`... (diff cut at ${maxLines} lines)`] : [])].join('\n'));
-    });
+export async function unifiedDiff(a: string, b: string, labels: [string, string], maxLines = TEXT_DIFF_LINES): Promise<string> {
+  // execa is ESM only and costs a noticeable load: loaded when a check first diffs.
+  const { execa } = await import('execa');
+  // Exit 1 (the files differ) is the point; past MAX_BYTES execa stops diff and keeps what came.
+  const r = await execa('diff', ['-u', '--label', labels[0], '--label', labels[1], a, b], {
+    reject: false,
+    stdin: 'ignore',
+    stderr: 'ignore',
+    encoding: 'buffer',
+    maxBuffer: MAX_BYTES,
+    stripFinalNewline: false,
   });
+  if (r.exitCode === undefined && !r.isMaxBuffer) throw new Error(`cannot run diff -u (diffutils): ${r.originalMessage ?? r.shortMessage}`);
+  const lines = Buffer.from(r.stdout).toString('utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const more = lines.length > maxLines || r.isMaxBuffer;
+  return [...lines.slice(0, maxLines), ...(more ? [`... (diff cut at ${maxLines} lines)`] : [])].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * Builds a derivation whose outputs are valid once more, exactly as realize-derivation
  * builds it (same build directory, same environment, same temporary `$out`, through
- * the same runBuilder), and brings each output into the store's canonical form (hash
+ * the same buildIntoTemporaries), and brings each output into the store's canonical form (hash
  * part rewritten to the final one, mtime 1, read-only) without moving it into place or
  * registering it: what is left is a tree whose NAR hash can be compared with the
  * registered one. The caller owns the returned temporary paths and must delete (or
@@ -9,13 +9,10 @@
  */
 import fs from 'node:fs';
 import { BuildFailure } from '../errors.js';
-import { clearBuildGroup, recordBuildGroup } from '../builder/orphans.js';
-import { sandboxWanted } from '../builder/sandbox.js';
 import { buildDirFor, ensureBuildRoot } from '../builder/build-dir.js';
-import { recognizerFor } from '../builder/phases/index.js';
-import { assertHomelessShelterAbsent, runBuilder } from '../builder/run-builder.js';
+import { buildIntoTemporaries, type BuildSettings } from '../builder/build-into-temporaries.js';
+import { assertHomelessShelterAbsent, signalOf } from '../builder/run-builder.js';
 import type { DrvData } from '../derivation/aterm.js';
-import type { FailureReason, SlimeEvent } from '../events.js';
 import { hashPath } from '../nar/hash.js';
 import { breakHardLinks, canonicalise, rewriteHashPart, sriOf } from '../store/add-path.js';
 import { hashPartOf } from '../store/paths.js';
@@ -31,15 +28,8 @@ export interface RebuildRequest {
   timeoutMs?: number;
 }
 
-export interface RebuildOptions {
-  store: Store;
-  emit: (e: SlimeEvent) => void;
-  cores: number;
-  signal: AbortSignal;
-  timeoutMs?: number;
-  /** Run the builder in the build sandbox, as realize does; by default as SLIME_SANDBOX says. */
-  sandbox?: boolean;
-}
+/** How a rebuild runs: as a build does (the store, events, cores, cancellation, timeout, sandbox). */
+export type RebuildOptions = BuildSettings;
 
 export interface RebuiltOutput {
   finalPath: string;
@@ -73,37 +63,8 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
     discardOutputs();
     fs.mkdirSync(buildDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(logPath, '');
-    const recognize = recognizerFor(req.phases);
-    let phase: string | undefined;
-    let reason: FailureReason | null;
-    try {
-    reason = await runBuilder({
-      drvPath: req.drvPath,
-      drv: req.drv,
-      buildDir,
-      tempOutputs,
-      storeDir: store.dir,
-      inputClosure: store.closure(req.inputPaths),
-      sandbox: opts.sandbox ?? sandboxWanted(false, process.env),
-      onSpawn: (pid) => recordBuildGroup(store, req.drvPath, pid),
-      cores: opts.cores,
-      logFile: logPath,
-      timeoutMs: opts.timeoutMs ?? req.timeoutMs,
-      signal: opts.signal,
-      onLine: (stream, line) => {
-        opts.emit({ type: 'log', time: Date.now(), drvPath: req.drvPath, stream, line });
-        const update = recognize?.(line);
-        if (update) {
-          phase = update.phase;
-          opts.emit({ type: 'phase', time: Date.now(), drvPath: req.drvPath, ...update });
-        }
-      },
-    });
-    } finally {
-      clearBuildGroup(store, req.drvPath);
-    }
-    const missing = reason ? undefined : Object.keys(tempOutputs).find((o) => !existsNoFollow(tempOutputs[o]));
-    const failure: FailureReason | undefined = reason ?? (missing ? { kind: 'no-output', output: missing } : undefined);
+    const inputClosure = store.closure(req.inputPaths);
+    const { failure, phase } = await buildIntoTemporaries(req, opts, { buildDir, tempOutputs, logPath, inputClosure });
     if (failure) throw new BuildFailure(failure, phase, logPath);
     discardBuild();
     const result: Record<string, RebuiltOutput> = {};
@@ -115,7 +76,7 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
       await canonicalise(temp, { skipRootMode: true });
       const st = fs.lstatSync(temp);
       if (!st.isSymbolicLink()) fs.chmodSync(temp, st.isDirectory() || st.mode & 0o100 ? 0o555 : 0o444);
-      if (opts.signal.aborted) throw new BuildFailure({ kind: 'interrupted', signal: 'SIGINT' }, phase, logPath);
+      if (opts.signal.aborted) throw new BuildFailure({ kind: 'interrupted', signal: signalOf(opts.signal) }, phase, logPath);
       const { narHash, narSize } = await hashPath(temp);
       result[name] = { finalPath: out.path, tempPath: temp, narHash: sriOf(narHash), narSize };
     }
@@ -126,14 +87,5 @@ export async function rebuild(req: RebuildRequest, opts: RebuildOptions): Promis
       discardBuild();
       discardOutputs();
     }
-  }
-}
-
-function existsNoFollow(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }

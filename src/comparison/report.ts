@@ -110,16 +110,16 @@ export interface ComparisonReport {
   samples: SampleResult[];
 }
 
-/** A file that is not a verify report, or one that contradicts itself. */
+/** A file that is not a sample comparison report, or one that contradicts itself. */
 export class ReportError extends SlimeError {
   constructor(source: string, cause: string) {
-    super(`verify report ${source}: ${cause}; it was not written by derivations/compare-samples/compare.py or is damaged: realize the verify target again`);
+    super(`sample comparison report ${source}: ${cause}; it was not written by derivations/compare-samples/compare.py or is damaged: realize the comparison (verify-isolate-*, verify-light-*) again`);
     this.name = 'ReportError';
   }
 }
 
 /**
- * Reads and checks a report. `file` is report.json itself or the verify
+ * Reads and checks a report. `file` is report.json itself or the comparison
  * derivation's output directory that holds it.
  */
 export async function readReport(file: string): Promise<ComparisonReport> {
@@ -131,7 +131,7 @@ export async function readReport(file: string): Promise<ComparisonReport> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code ?? err.message})`;
-    throw new SlimeError(`verify report ${target} ${why}; realize the verify target to produce it, and pass its output path or its report.json`);
+    throw new SlimeError(`sample comparison report ${target} ${why}; realize the comparison (verify-isolate-*, verify-light-*) to produce it, and pass its output path or its report.json`);
   }
   let json: unknown;
   try {
@@ -142,7 +142,7 @@ export async function readReport(file: string): Promise<ComparisonReport> {
   return parseReport(json, target);
 }
 
-/** Checks that `json` is a verify report; `source` names it in errors. */
+/** Checks that `json` is a sample comparison report; `source` names it in errors. */
 export function parseReport(json: unknown, source: string): ComparisonReport {
   const c = new Checker(source);
   const top = c.object(json, 'the report');

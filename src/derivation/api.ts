@@ -20,6 +20,7 @@ import { drvPathOf, fillOutputPaths, hashDerivationModulo } from './drv-hash.js'
 import { describeHostTools, type HostToolResolver } from './host-tools.js';
 import { sourceStorePath } from './sources.js';
 import { checkMirror, type Mirror } from '../fetch/mirror.js';
+import { checkDerivationSpec, checkFetchSpec } from './spec-check.js';
 
 export type { Mirror };
 
@@ -193,6 +194,11 @@ function checkArg(a: unknown, drvName: string, where: string): void {
     a.forEach((x, i) => checkArg(x, drvName, `${where}[${i}]`));
     return;
   }
+  if (typeof a === 'string' && a.includes('\0')) {
+    throw new SlimeError(
+      `derivation ${drvName}: ${where} contains a NUL byte at ${a.indexOf('\0')}, which no .drv file or process environment can carry; remove it`,
+    );
+  }
   if (typeof a === 'string' || typeof a === 'boolean' || isDerivation(a) || isSource(a)) return;
   if (typeof a === 'number' && Number.isFinite(a)) return;
   const what = a === null ? 'null' : a === undefined ? 'undefined' : typeof a === 'number' ? String(a) : typeof a === 'function' ? 'a function' : 'an object';
@@ -266,6 +272,7 @@ function escapeRegExp(s: string): string {
 
 export function derivation(spec: DerivationSpec): Derivation {
   const c = ctx();
+  checkDerivationSpec(spec);
   checkStoreName(spec.name);
   const refs = new References();
   const outputNames = spec.outputs ?? ['out'];
@@ -365,6 +372,7 @@ interface FetchSpec extends DerivationSpec {
  * Its output path depends only on the name and the hash, never on the mirrors.
  */
 export function fetchFile(spec: { name: string; sha256: string; mirrors: Mirror[] }): Derivation {
+  checkFetchSpec(spec);
   if (spec.mirrors.length === 0) {
     throw new SlimeError(`fetchFile ${spec.name}: no mirrors given; list at least one URL, apt-source or pip mirror`);
   }

@@ -154,7 +154,7 @@ export function plainLogger(out: NodeJS.WritableStream, opts: PlainOptions = {})
         return;
       }
       case 'verified':
-        say(d, `verified ${event.passed}/${event.total}${event.passed === event.total ? ' bit-exact' : ''} (report: ${event.reportPath})`);
+        say(d, `compared ${event.passed}/${event.total}${event.passed === event.total ? ' bit-exact' : ''} (report: ${event.reportPath})`);
         return;
     }
   }

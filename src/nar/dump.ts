@@ -150,7 +150,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       } else {
         throw new SlimeError(
           `cannot archive '${p.toString()}': it is a ${kindOf(st)}, and a NAR holds only regular files, ` +
-            `directories and symlinks; remove it from the tree.`,
+            `directories and symlinks; remove it from the tree`,
         );
       }
       // A file or symlink is complete: close its directory entry, if it is in one.

@@ -113,6 +113,51 @@ export class NarReader {
     return s;
   }
 
+  /**
+   * `str(s)` with |s| ≤ max, if the current chunk holds all of it and it is well
+   * formed (zero padding); otherwise undefined and nothing consumed, so that the
+   * caller's `readStr` reads it (and says what is wrong). Parsing a NAR of thousands
+   * of small entries mostly from memory this way saves an await per primitive.
+   */
+  tryStr(max: number): Buffer | undefined {
+    const at = this.pos;
+    const c = this.chunk;
+    if (c.length - at < 8 || c.readUInt32LE(at + 4) !== 0) return undefined;
+    const length = c.readUInt32LE(at);
+    if (length > max) return undefined;
+    const body = at + 8;
+    const end = body + length + padLength(length);
+    if (end > c.length) return undefined;
+    for (let i = body + length; i < end; i++) if (c[i] !== 0) return undefined;
+    this.pos = end;
+    this.offset += end - at;
+    return c.subarray(body, body + length);
+  }
+
+  /** `int`, if the current chunk holds it and it is a safe integer; otherwise undefined, nothing consumed. */
+  tryInt(): number | undefined {
+    const at = this.pos;
+    const c = this.chunk;
+    if (c.length - at < 8) return undefined;
+    const high = c.readUInt32LE(at + 4);
+    if (high > 0x1fffff) return undefined;
+    this.pos = at + 8;
+    this.offset += 8;
+    return high * 0x100000000 + c.readUInt32LE(at);
+  }
+
+  /** `n` bytes and their zero padding as one slice, if the current chunk holds them; otherwise undefined, nothing consumed. */
+  tryContents(n: number): Buffer | undefined {
+    const at = this.pos;
+    const c = this.chunk;
+    const end = at + n + padLength(n);
+    if (end > c.length) return undefined;
+    for (let i = at + n; i < end; i++) if (c[i] !== 0) return undefined;
+    this.pos = end;
+    this.offset += end - at;
+    return c.subarray(at, at + n);
+  }
+
   /** Whether all input has been consumed. */
   async atEnd(): Promise<boolean> {
     return !(await this.fill());

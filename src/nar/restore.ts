@@ -99,7 +99,7 @@ async function parseNar(r: NarReader, path: Buffer, w: Writer): Promise<void> {
 /** Reads a token and returns it; `expected` names what the grammar allows here. */
 async function readToken(r: NarReader, expected: string): Promise<string> {
   const tooLong = (n: number): string => `expected ${expected}, but found a string of ${n} bytes, which is no NAR token.`;
-  return (await r.readStr(MAX_TOKEN, expected, tooLong)).toString('latin1');
+  return (r.tryStr(MAX_TOKEN) ?? (await r.readStr(MAX_TOKEN, expected, tooLong))).toString('latin1');
 }
 
 async function expectToken(r: NarReader, token: string): Promise<void> {
@@ -146,17 +146,24 @@ async function parseRegular(r: NarReader, path: Buffer, w: Writer): Promise<Pend
   if (tag !== 'contents') {
     throw new NarError(`expected ${executable ? '' : '"executable" or '}"contents", but found ${show(tag)}.`, start);
   }
-  const size = await r.readInt('the size of a file');
+  const size = r.tryInt() ?? (await r.readInt('the size of a file'));
   let pending = DONE;
-  if (size <= SMALL_FILE) {
-    const slices: Buffer[] = [];
-    for await (const slice of r.readSlices(size, 'file contents')) slices.push(slice);
-    await w.admit(size);
-    pending = { done: w.start(size, () => w.writeWhole(path, slices, executable)) };
+  const whole = size <= SMALL_FILE ? r.tryContents(size) : undefined;
+  if (whole !== undefined) {
+    // Contents and padding were in memory already (the common case).
+    if (!w.mayStart(size)) await w.admit(size);
+    pending = { done: w.start(size, () => w.writeWhole(path, [whole], executable)) };
   } else {
-    await w.writeStreamed(path, r.readSlices(size, 'file contents'), executable);
+    if (size <= SMALL_FILE) {
+      const slices: Buffer[] = [];
+      for await (const slice of r.readSlices(size, 'file contents')) slices.push(slice);
+      await w.admit(size);
+      pending = { done: w.start(size, () => w.writeWhole(path, slices, executable)) };
+    } else {
+      await w.writeStreamed(path, r.readSlices(size, 'file contents'), executable);
+    }
+    await r.readPadding(size, 'file contents');
   }
-  await r.readPadding(size, 'file contents');
   await expectToken(r, ')');
   return pending;
 }
@@ -226,6 +233,12 @@ class Writer {
 
   constructor(readonly canonical: boolean) {
     this.umask = canonical ? currentUmask() : 0;
+  }
+
+  /** Whether `size` more bytes may be pending now (no wait needed); throws the first failure of a write. */
+  mayStart(size: number): boolean {
+    this.check();
+    return this.pending.size === 0 || (this.pending.size < IN_FLIGHT_FILES && this.bytes + size <= IN_FLIGHT_BYTES);
   }
 
   /** Waits until `size` more bytes may be pending; throws the first failure of a write. */
@@ -346,7 +359,7 @@ function call<T = void>(f: (cb: (err: NodeJS.ErrnoException | null, value?: T) =
 
 async function readName(r: NarReader, previous: Buffer | undefined): Promise<Buffer> {
   const start = r.offset;
-  const name = await r.readStr(
+  const name = r.tryStr(MAX_NAME) ?? await r.readStr(
     MAX_NAME,
     'a file name',
     (n) => `a file name of ${n} bytes is longer than the system allows (${MAX_NAME}).`,

@@ -18,7 +18,7 @@ export type Tier = 'full' | 'light';
 export type Platform = 'native' | 'wasm';
 
 export interface Reason {
-  /** What it is about: a static signal's kind, or `module`, `verification`, `profile`, `policy`. */
+  /** What it is about: a static signal's kind, or `module`, `sample-comparison` (`verification` in records written before the rename), `profile`, `policy`. */
   kind: string;
   /** What the reason does to the decision. */
   effect: 'needs-full' | 'prefers-full' | 'note';
@@ -29,7 +29,7 @@ export interface Reason {
 export interface LightCapabilities {
   /** Modules that failed to import on the Light tier, with the error the run gave. */
   missingModules: Record<string, string>;
-  /** Content hashes (sha256 hex) of sample programs the Light verification found not bit-exact, with why. */
+  /** Content hashes (sha256 hex) of sample programs the Light tier's sample comparison found not bit-exact, with why. */
   differingSamples: Record<string, string>;
 }
 
@@ -126,7 +126,7 @@ function reasonsFor(input: RouteInput): Reason[] {
     reasons.push({ kind: 'sandbox', effect: 'needs-full', detail: 'the script is outside the working directory, the only host directory the Light sandbox shows; run it from its own directory' });
   }
   const differs = light?.differingSamples[input.scriptHash];
-  if (differs) reasons.push({ kind: 'verification', effect: 'needs-full', detail: `the Light verification found this program different: ${differs}` });
+  if (differs) reasons.push({ kind: 'sample-comparison', effect: 'needs-full', detail: `the Light tier's sample comparison found this program different: ${differs}` });
   if (profile.lightMaxMs !== undefined && profile.lightMaxMs > input.budgetMs) {
     reasons.push({ kind: 'profile', effect: 'prefers-full', detail: `learned: an earlier Light run took ${Math.round(profile.lightMaxMs)} ms, over the ${input.budgetMs} ms budget` });
   } else if (profile.lightRuns > 0) {

@@ -3,8 +3,8 @@
  * how to start one on a script. Found from a target's derivations, never from copies:
  * the store path is what runs.
  *
- * Full: the target's isolate verification names `python` (its CPython) and `isolate`.
- * Light: the target's Light verification names `runner`, a launcher whose
+ * Full: the target's comparison of the isolate's samples names `python` (its CPython) and `isolate`.
+ * Light: the target's comparison of the Light tier's samples names `runner`, a launcher whose
  * `bin/python3.11` runs CPython-wasi under wasmtime with python3.11's command line
  * (derivations/light/launcher.sh); its `report.json` says which samples differ there.
  */
@@ -31,7 +31,7 @@ export interface RealizedTier {
 /** The Full tier of a target that verifies an isolate (full-x86_64, full-x86_64-quick). */
 export function fullTierOf(nodes: GraphNode[], target: string): RealizedTier {
   const verify = nodes.find((n) => n.drv.env.isolate && n.drv.env.python);
-  if (!verify) throw new SlimeError(`target ${target} holds no isolate verification, so it is not a Full tier; pass --full full-x86_64 or full-x86_64-quick`);
+  if (!verify) throw new SlimeError(`target ${target} compares no isolate's samples, so it is not a Full tier; pass --full full-x86_64 or full-x86_64-quick`);
   const { python, isolate } = verify.drv.env;
   return {
     tier: 'full',
@@ -47,7 +47,7 @@ const PREFERRED_RUNNER = /wasmtime \(AOT\)/;
 export function lightTierOf(nodes: GraphNode[], target: string, store: Store, fullPython: string): RealizedTier {
   const verifications = nodes.filter((n) => n.drv.env.runner && n.drv.env.samples);
   const verify = verifications.find((n) => PREFERRED_RUNNER.test(n.drv.env.runnerLabel ?? '')) ?? verifications[0];
-  if (!verify) throw new SlimeError(`target ${target} holds no Light tier verification, so it is not a Light tier; pass --light light-wasm32, or --tier full`);
+  if (!verify) throw new SlimeError(`target ${target} compares no Light tier's samples, so it is not a Light tier; pass --light light-wasm32, or --tier full`);
   const runner = verify.drv.env.runner;
   const launcher = path.join(runner, 'bin/python3.11');
   return {
@@ -112,13 +112,13 @@ interface LightReport {
   samples: { file: string; pass: boolean; outcome?: string; firstDifference?: { stream: string; line?: number } }[];
 }
 
-/** Samples the Light verification did not find bit-exact, by the sha256 of their bytes. */
+/** Samples the Light tier's comparison did not find bit-exact, by the sha256 of their bytes. */
 function differingSamplesOf(verification: string, samples: string): Record<string, string> {
   let report: LightReport;
   try {
     report = JSON.parse(fs.readFileSync(path.join(verification, 'report.json'), 'utf8')) as LightReport;
   } catch (e) {
-    throw new SlimeError(`the Light verification report ${path.join(verification, 'report.json')} is unreadable (${(e as Error).message}); realize the Light target again`);
+    throw new SlimeError(`the Light tier's sample comparison report ${path.join(verification, 'report.json')} is unreadable (${(e as Error).message}); realize the Light target again`);
   }
   const differing: Record<string, string> = {};
   for (const s of report.samples) {

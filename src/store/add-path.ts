@@ -218,7 +218,8 @@ export async function placeAndRegister(store: Store, tempPath: string, info: Pat
   });
 }
 
-function existsNoFollow(p: string): boolean {
+/** Whether `p` exists, a dangling symlink included. */
+export function existsNoFollow(p: string): boolean {
   try {
     fs.lstatSync(p);
     return true;

@@ -37,7 +37,7 @@ function useTerminalSize(fixed: { width?: number; height?: number }): { width: n
   return size;
 }
 
-/** Reads the targets at the start and again whenever a run ends: it changed what is realized and verified. */
+/** Reads the targets at the start and again whenever a run ends: it changed what is realized and compared. */
 function useTargetLoading(backend: Backend, run: Run | undefined, dispatch: (action: AppAction) => void): void {
   const settled = run === undefined || !run.active;
   useEffect(() => {
@@ -109,7 +109,7 @@ export function App({ backend, runs, quit, width, height }: AppProps) {
   const context: TargetsContext = {
     running: run?.active === true,
     hasRun: run !== undefined,
-    verifies: selected?.verifies === true,
+    comparesSamples: selected?.comparesSamples === true,
     ...(backend.check !== undefined ? { checks: true } : {}),
     ...(backend.recentRuns !== undefined ? { recentRuns: true } : {}),
   };

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Box, Text } from 'ink';
 import { useEffect, useReducer, useState } from 'react';
-import { fitWidth, stripControl } from '../../src/run/format.js';
+import { fitWidth, fitWidthMarked, stripControl } from '../../src/run/format.js';
 import { HelpLine } from './HelpLine.js';
 import { useKeys } from './keys.js';
 import { matchPosition, matches, openLog, reduceLogView, type LogView } from './log-view.js';
@@ -76,7 +76,7 @@ export function LogViewer({ name, file, width, height, onBack, onQuit }: LogView
         {fitWidth(`── log of ${name} · ${range} ──`, width)}
       </Text>
       {content !== undefined && 'error' in content ? (
-        <Text color="red">{fitWidth(`${content.error}: ${file}`, width)}</Text>
+        <Text color="red">{fitWidthMarked(`${content.error}: ${file}`, width)}</Text>
       ) : (
         shown.map((line, k) => (
           <LogRow

@@ -2,8 +2,7 @@ import { Box, Text } from 'ink';
 import { fitWidth, fitWidthMarked, formatDuration } from '../../src/run/format.js';
 import { recentHelp, recentKey, type RecentCommand } from './app-state.js';
 import type { RecentRun } from './backend.js';
-import { HelpLine } from './HelpLine.js';
-import { keystrokes, useKeys } from './keys.js';
+import { ListScreen } from './ListScreen.js';
 
 /** `859 ms` below ten seconds (what a script's run is compared with a budget in), `42s`, `3m12s` above. */
 export function formatWall(ms: number): string {
@@ -61,15 +60,6 @@ export interface RecentRunsScreenProps {
 /** The runs of `slime run` the store recorded, newest first, and the picked one's reasons. */
 export function RecentRunsScreen(props: RecentRunsScreenProps) {
   const { title, runs, loadError, selected, running, status, width, height, onCommand } = props;
-  useKeys((chunk, chunkKey) => {
-    for (const [input, key] of keystrokes(chunk, chunkKey)) {
-      const command = recentKey(input, key);
-      if (command === undefined) continue;
-      onCommand(command);
-      // Leaving the screen: the rest of the chunk was not typed for the next one.
-      if (command.type !== 'select') return;
-    }
-  });
   const picked = runs?.[selected];
   const details = picked !== undefined ? detailLines(picked) : [];
   // Title, header, rows, a blank line, the detail's title and lines, the help line.
@@ -86,61 +76,64 @@ export function RecentRunsScreen(props: RecentRunsScreenProps) {
   const when = 19;
   // Marker, symbol and a space, then the columns with two spaces after each.
   const scriptWidth = Math.max(0, width - 5 - when - 2 - 5 - 2 - wallWidth - 2 - endWidth - 2);
-  return (
-    <Box flexDirection="column" width={width} height={height}>
-      <Text bold wrap="truncate-end">
-        {fitWidth(title, width)}
-      </Text>
-      {loadError !== undefined ? (
-        <Text color="red">{fitWidthMarked(`error: ${loadError}`, width)}</Text>
-      ) : runs === undefined ? (
-        <Text dimColor>reading the runs…</Text>
-      ) : runs.length === 0 ? (
-        <Box flexDirection="column">
-          <Text dimColor>No runs recorded yet.</Text>
-          <Text dimColor>{fitWidthMarked('`slime run SCRIPT.py` runs a script on the tier the router picks; each run is listed here.', width)}</Text>
-        </Box>
-      ) : (
-        <Box flexDirection="column">
-          <Text dimColor wrap="truncate-end">
-            {fitWidth(`     ${'WHEN'.padEnd(when)}  TIER   ${'WALL'.padStart(wallWidth)}  ${'STATUS'.padEnd(endWidth)}  SCRIPT`, width)}
-          </Text>
-          {shown.map((r, i) => {
-            const here = first + i === selected;
-            const end = endOf(r);
-            return (
-              <Text key={`${r.time} ${r.scriptHash}`} wrap="truncate-end">
-                <Text color="yellow">{here ? ' › ' : '   '}</Text>
-                <Text color={end.ok ? 'green' : 'red'}>{end.ok ? '✔' : '✖'}</Text>
-                <Text bold={here}>{` ${formatWhen(r.time)}`}</Text>
-                {'  '}
-                <Text color={r.tier === 'full' ? 'magenta' : 'cyan'}>{r.tier.padEnd(5)}</Text>
-                {'  '}
-                <Text color={overBudget(r) ? 'yellow' : undefined}>{formatWall(r.wallMs).padStart(wallWidth)}</Text>
-                {'  '}
-                <Text color={end.ok ? undefined : 'red'}>{end.text.padEnd(endWidth)}</Text>
-                {'  '}
-                <Text>{fitWidthMarked(r.script, scriptWidth)}</Text>
-              </Text>
-            );
-          })}
-        </Box>
-      )}
-      <Text> </Text>
-      {picked !== undefined ? (
-        <Box flexDirection="column">
-          <Text dimColor wrap="truncate-end">
-            {fitWidthMarked(`── run of ${picked.script}: ${picked.tier}, ${formatWall(picked.wallMs)}, ${endOf(picked).text} ──`, width)}
-          </Text>
-          {visibleDetails.map((line, i) => (
-            <Text key={i} color={line.color} wrap="truncate-end">
-              {fitWidthMarked(line.text, width)}
+  const list =
+    runs === undefined ? undefined : runs.length === 0 ? (
+      <Box flexDirection="column">
+        <Text dimColor>No runs recorded yet.</Text>
+        <Text dimColor>{fitWidthMarked('`slime run SCRIPT.py` runs a script on the tier the router picks; each run is listed here.', width)}</Text>
+      </Box>
+    ) : (
+      <Box flexDirection="column">
+        <Text dimColor wrap="truncate-end">
+          {fitWidth(`     ${'WHEN'.padEnd(when)}  TIER   ${'WALL'.padStart(wallWidth)}  ${'STATUS'.padEnd(endWidth)}  SCRIPT`, width)}
+        </Text>
+        {shown.map((r, i) => {
+          const here = first + i === selected;
+          const end = endOf(r);
+          return (
+            <Text key={`${r.time} ${r.scriptHash}`} wrap="truncate-end">
+              <Text color="yellow">{here ? ' › ' : '   '}</Text>
+              <Text color={end.ok ? 'green' : 'red'}>{end.ok ? '✔' : '✖'}</Text>
+              <Text bold={here}>{` ${formatWhen(r.time)}`}</Text>
+              {'  '}
+              <Text color={r.tier === 'full' ? 'magenta' : 'cyan'}>{r.tier.padEnd(5)}</Text>
+              {'  '}
+              <Text color={overBudget(r) ? 'yellow' : undefined}>{formatWall(r.wallMs).padStart(wallWidth)}</Text>
+              {'  '}
+              <Text color={end.ok ? undefined : 'red'}>{end.text.padEnd(endWidth)}</Text>
+              {'  '}
+              <Text>{fitWidthMarked(r.script, scriptWidth)}</Text>
             </Text>
-          ))}
-        </Box>
-      ) : null}
-      <Box flexGrow={1} />
-      <HelpLine keys={recentHelp(running)} status={status} width={width} />
-    </Box>
+          );
+        })}
+      </Box>
+    );
+  const detail =
+    picked !== undefined ? (
+      <Box flexDirection="column">
+        <Text dimColor wrap="truncate-end">
+          {fitWidthMarked(`── run of ${picked.script}: ${picked.tier}, ${formatWall(picked.wallMs)}, ${endOf(picked).text} ──`, width)}
+        </Text>
+        {visibleDetails.map((line, i) => (
+          <Text key={i} color={line.color} wrap="truncate-end">
+            {fitWidthMarked(line.text, width)}
+          </Text>
+        ))}
+      </Box>
+    ) : null;
+  return (
+    <ListScreen
+      title={title}
+      loadError={loadError}
+      loading="reading the runs…"
+      list={list}
+      detail={detail}
+      commandOf={recentKey}
+      onCommand={onCommand}
+      help={recentHelp(running)}
+      status={status}
+      width={width}
+      height={height}
+    />
   );
 }

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { useSyncExternalStore } from 'react';
 import { RealizeView } from '../components/RealizeView.js';
-import { fitWidth } from '../../src/run/format.js';
+import { fitWidthMarked } from '../../src/run/format.js';
 import { treeRows, type TuiState } from '../../src/run/state.js';
 import { defaultFocus, moveFocus } from '../view-model.js';
 import { runHelp, runKey } from './app-state.js';
@@ -46,16 +46,16 @@ export function RunScreen({ run, focus, width, height, status, onFocus, onOpenLo
       else if (at !== undefined) return onOpenLog(at, state.derivations[at]!.name);
     }
   });
-  const title = run.kind === 'verify' ? `rerun verification of ${run.target}` : `realize ${run.target}`;
+  const title = run.kind === 'compare-samples' ? `compare samples again: ${run.target}` : `realize ${run.target}`;
   const viewHeight = Math.max(3, height - 3);
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text wrap="truncate-end">
-        <Text bold>{fitWidth(title, width)}</Text>
+        <Text bold>{fitWidthMarked(title, width)}</Text>
         {run.active && state.finished === undefined ? <Text color="yellow">{'  ● running'}</Text> : null}
         {run.outcome?.interrupted ? <Text color="red">{'  stopped'}</Text> : null}
       </Text>
-      {run.error !== undefined ? <Text color="red">{fitWidth(`error: ${run.error}`, width)}</Text> : null}
+      {run.error !== undefined ? <Text color="red">{fitWidthMarked(`error: ${run.error}`, width)}</Text> : null}
       <RealizeView state={state} now={now} width={width} height={viewHeight} focus={current} />
       <Box flexGrow={1} />
       <HelpLine keys={runHelp(run.active)} status={status} width={width} />

@@ -47,7 +47,7 @@ export function TargetList(props: { targets: readonly TargetInfo[]; selected: nu
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate-end">
-        {`     ${'TARGET'.padEnd(nameWidth)}  ${'STATE'.padEnd(stateWidth)}  ${'VERIFIED'.padEnd(resultWidth)}  `}
+        {`     ${'TARGET'.padEnd(nameWidth)}  ${'STATE'.padEnd(stateWidth)}  ${'SAMPLES'.padEnd(resultWidth)}  `}
         {fitWidth('DESCRIPTION', descriptionWidth)}
       </Text>
       {targets.map((t, i) => {

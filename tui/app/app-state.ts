@@ -93,7 +93,7 @@ export function reduceApp(state: AppState, action: AppAction): AppState {
 export interface TargetsContext {
   readonly running: boolean;
   readonly hasRun: boolean;
-  readonly verifies: boolean;
+  readonly comparesSamples: boolean;
   /** The backend can run `slime check` (the `c` key). */
   readonly checks?: boolean;
   /** The backend reads the records of `slime run` (the `r` key). */
@@ -103,7 +103,7 @@ export interface TargetsContext {
 export type TargetsCommand =
   | { type: 'select'; by: number }
   | { type: 'realize' }
-  | { type: 'verify' }
+  | { type: 'compare-samples' }
   | { type: 'check' }
   | { type: 'show-run' }
   | { type: 'show-recent' }
@@ -113,7 +113,7 @@ export function targetsKey(input: string, key: Key, ctx: TargetsContext): Target
   if (key.upArrow || input === 'k') return { type: 'select', by: -1 };
   if (key.downArrow || input === 'j') return { type: 'select', by: 1 };
   if (key.return && !ctx.running) return { type: 'realize' };
-  if (input === 'v' && ctx.verifies && !ctx.running) return { type: 'verify' };
+  if (input === 's' && ctx.comparesSamples && !ctx.running) return { type: 'compare-samples' };
   if (input === 'c' && ctx.checks === true && !ctx.running) return { type: 'check' };
   if (key.tab && ctx.hasRun) return { type: 'show-run' };
   if (input === 'r' && ctx.recentRuns === true) return { type: 'show-recent' };
@@ -125,7 +125,7 @@ export function targetsHelp(ctx: TargetsContext): string {
   return [
     '↑↓/jk select',
     ctx.running ? undefined : 'Enter realize',
-    ctx.verifies && !ctx.running ? 'v rerun verification' : undefined,
+    ctx.comparesSamples && !ctx.running ? 's compare samples again' : undefined,
     ctx.checks === true && !ctx.running ? 'c rebuild & compare' : undefined,
     ctx.hasRun ? (ctx.running ? 'Tab running build' : 'Tab last run') : undefined,
     ctx.recentRuns === true ? 'r runs' : undefined,

@@ -14,11 +14,11 @@ export interface TargetInfo {
   /** Derivations of the target's closure whose outputs are valid, of all. */
   readonly valid: number;
   readonly total: number;
-  /** The target has a verification step, so `v` can run it again. */
-  readonly verifies: boolean;
-  /** The latest verification report: of the valid output, or the one a failed run left. */
+  /** The target compares samples (a `comparesSamples` derivation), so `s` can run that again. */
+  readonly comparesSamples: boolean;
+  /** The latest sample comparison's report: of the valid output, or the one a failed run left. */
   readonly report?: ComparisonReport;
-  /** The reports of the target's other verifications (the Light tier has one per runner). */
+  /** The reports of the target's other sample comparisons (the Light tier has one per runner). */
   readonly moreReports?: readonly ComparisonReport[];
   /** Why a report that exists could not be read. */
   readonly reportError?: string;
@@ -60,8 +60,8 @@ export interface Backend {
   /** Read afresh each time: a run, or another slime process, may have changed the store. */
   targets(): Promise<TargetInfo[]>;
   realize(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
-  /** Realizes the target's verification step again, its output removed first. */
-  rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
+  /** Realizes the target's sample comparison again, its output removed first. */
+  rerunSampleComparison(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome>;
   logFile(drvPath: string): string;
   /** The runs of `slime run` recorded in the store, newest first (the `r` key). */
   recentRuns?(): Promise<readonly RecentRun[]>;

@@ -11,7 +11,7 @@ import type { SlimeEvent } from '../../src/events.js';
 import { paceFrames, TuiStore } from '../realize-view.js';
 import type { Backend, RunOutcome } from './backend.js';
 
-export type RunKind = 'realize' | 'verify' | 'check';
+export type RunKind = 'realize' | 'compare-samples' | 'check';
 
 export interface Run {
   readonly target: string;
@@ -44,8 +44,8 @@ export class Runs {
     const stopFrames = paceFrames(store, this.clock);
     const events = { emit: (e: SlimeEvent) => store.push(e) };
     const work =
-      kind === 'verify'
-        ? this.backend.rerunVerification(target, events, abort.signal)
+      kind === 'compare-samples'
+        ? this.backend.rerunSampleComparison(target, events, abort.signal)
         : kind === 'check' && this.backend.check !== undefined
           ? this.backend.check(target, events, abort.signal)
           : this.backend.realize(target, events, abort.signal);

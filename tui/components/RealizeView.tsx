@@ -24,7 +24,7 @@ export interface RealizeViewProps {
 /**
  * One live frame of a run, shorter than `height`: the tree, the failures, the
  * focused log and the overall line; once the run has finished, a line per
- * verification and the summary in its place.
+ * sample comparison and the summary in its place.
  */
 export function RealizeView({ state, now, width, height, focus, hint }: RealizeViewProps) {
   const verified = state.finished !== undefined ? state.verifiedOrder : [];
@@ -32,7 +32,7 @@ export function RealizeView({ state, now, width, height, focus, hint }: RealizeV
     <Box flexDirection="column" width={width}>
       <RunBody state={state} now={now} width={width} height={height - verified.length} focus={focus} hint={hint} />
       {verified.map((drvPath) => (
-        <VerificationLine key={drvPath} state={state} drvPath={drvPath} />
+        <ComparisonLine key={drvPath} state={state} drvPath={drvPath} />
       ))}
       {state.finished !== undefined ? (
         <Summary summary={state.finished} />
@@ -48,13 +48,13 @@ export interface RunRecordProps {
   now: number;
   width: number;
   focus?: string;
-  /** Loaded verification reports by `.drv` path. */
+  /** Loaded sample comparison reports by `.drv` path. */
   reports?: Readonly<Record<string, ComparisonReport>>;
 }
 
 /**
  * A finished run as it stays in the terminal's scrollback, however tall: every
- * row of the tree, the failures, the focused log and each verification's results.
+ * row of the tree, the failures, the focused log and each sample comparison's results.
  * The summary is left to the caller, to come last.
  */
 export function RunRecord({ state, now, width, focus, reports = {} }: RunRecordProps) {
@@ -64,9 +64,9 @@ export function RunRecord({ state, now, width, focus, reports = {} }: RunRecordP
       {state.verifiedOrder.map((drvPath) => {
         const report = reports[drvPath];
         return report !== undefined ? (
-          <Results key={drvPath} report={report} title={`Verification of ${state.derivations[drvPath]!.name}`} />
+          <Results key={drvPath} report={report} title={`Sample comparison of ${state.derivations[drvPath]!.name}`} />
         ) : (
-          <VerificationLine key={drvPath} state={state} drvPath={drvPath} />
+          <ComparisonLine key={drvPath} state={state} drvPath={drvPath} />
         );
       })}
     </Box>
@@ -101,13 +101,13 @@ function RunBody({ state, now, width, height, focus, hint }: RealizeViewProps) {
   );
 }
 
-/** A verification's counts, for a frame with no room for its results or a report that could not be read. */
-function VerificationLine({ state, drvPath }: { state: TuiState; drvPath: string }) {
+/** A sample comparison's counts, for a frame with no room for its results or a report that could not be read. */
+function ComparisonLine({ state, drvPath }: { state: TuiState; drvPath: string }) {
   const d = state.derivations[drvPath]!;
   const { passed, total, reportPath } = d.verified!;
   return (
     <Text wrap="truncate-end" color={passed === total ? 'green' : 'red'}>
-      {`Verification of ${d.name}: ${passed}/${total} bit-exact (report: ${reportPath})`}
+      {`Sample comparison of ${d.name}: ${passed}/${total} bit-exact (report: ${reportPath})`}
     </Text>
   );
 }

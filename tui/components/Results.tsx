@@ -92,7 +92,7 @@ export function Results({ report, title, maxRows }: { report: ComparisonReport; 
   return (
     <>
       <Text wrap="truncate-end">
-        <Text bold>{title ?? 'Verification'}</Text>
+        <Text bold>{title ?? 'Sample comparison'}</Text>
         {'  '}
         <Text color={summary.ok ? 'green' : 'red'} bold>
           {summary.text}

@@ -12,8 +12,8 @@ import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, po
 
 const help = `Usage: slime bench TARGET [options]
 
-Times the seed reports' comparison for a realized TARGET (one that verifies an
-isolate, e.g. full-x86_64-quick): the pure int loop (M=3,000,000), the dynamic
+Times the seed reports' comparison for a realized TARGET (one that compares an
+isolate's samples, e.g. full-x86_64-quick): the pure int loop (M=3,000,000), the dynamic
 workload (M=1,000,000), start-up alone (an empty script) and every sample launch to
 exit, under Debian's python3.11, the store's python3.11 and the isolate. Runs are
 interleaved; warm-ups are discarded. Per workload and interpreter it prints the spread
@@ -69,9 +69,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
   const graph = planGraph(resolveTarget(mod, targetName).derivations);
-  const verifyNode = graph.find((n) => n.comparesSamples === true && n.drv.env.samples !== undefined);
-  if (!verifyNode) throw new UsageError(`target ${targetName} verifies no isolate, so there is nothing to compare; try full-x86_64-quick`);
-  const { python, isolate, samples } = verifyNode.drv.env;
+  const comparison = graph.find((n) => n.comparesSamples === true && n.drv.env.samples !== undefined);
+  if (!comparison) throw new UsageError(`target ${targetName} compares no isolate's samples, so there is nothing to time; try full-x86_64-quick`);
+  const { python, isolate, samples } = comparison.drv.env;
   // A Light tier launcher (derivations/light/launcher.sh) names itself in runnerLabel.
   const runners = graph.filter((n) => n.drv.env.runnerLabel !== undefined && n.drv.env.runtime !== undefined);
   const light = isolate === undefined && runners.length > 0;

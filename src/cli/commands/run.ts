@@ -26,9 +26,9 @@ through unchanged. Everything after SCRIPT.py is the script's own argv.
 With --tier auto (the default) the router decides, soundness first:
   - the script's AST (parsed by the Full tier's CPython 3.11): output that may depend on
     exception text, dynamic code (eval/exec/computed imports), imports the Light tier
-    lacks (found by importing them there), a program the Light verification found
-    different, or a syntax error -> Full; a hot loop (large constant range, nested loops,
-    while True) -> Full, for speed;
+    lacks (found by importing them there), a program that the Light tier's sample
+    comparison found different, or a syntax error -> Full; a hot loop (large constant
+    range, nested loops, while True) -> Full, for speed;
   - the profile: a script whose earlier Light run took longer than --budget-ms -> Full;
   - otherwise Light.
 On --platform wasm only Light may run; a script it cannot run soundly is refused.

@@ -23,10 +23,10 @@ import { checkGraph } from '../../check/check.js';
 const help = `Usage: slime tui [options]
 
 An interactive terminal UI: lists the targets with their state and latest
-verification, realizes the one you pick (Enter) with the live view of
+sample comparison, realizes the one you pick (Enter) with the live view of
 \`slime realize\`, opens any derivation's full log (scroll, / to search, n for the
-next match), shows the target's verification results and latest \`slime bench\`,
-reruns the verification (v), checks that the target rebuilds bit for bit (c,
+next match), shows the target's sample comparison and latest \`slime bench\`,
+compares the samples again (s), checks that the target rebuilds bit for bit (c,
 as \`slime check\`), and lists the recent runs of \`slime run\` with the tier the
 router picked, its reasons, the wall time and the exit status (r). The bottom
 line always lists the keys; q quits, and Ctrl-C stops running builds before
@@ -50,15 +50,15 @@ const options = {
 } as const;
 
 /** The derivation of a target that compares its samples (`comparesSamples`), if it has one. */
-function verifyStep(roots: Derivation[]): Derivation | undefined {
-  return verifySteps(roots)[0];
+function comparisonStep(roots: Derivation[]): Derivation | undefined {
+  return comparisonSteps(roots)[0];
 }
 
 /**
- * Every verification of a target, in the order the target lists them: one for the
+ * Every sample comparison of a target, in the order the target lists them: one for the
  * Full tier's isolate, one per runner for the Light tier.
  */
-function verifySteps(roots: Derivation[]): Derivation[] {
+function comparisonSteps(roots: Derivation[]): Derivation[] {
   const seen = new Set<string>();
   const found: Derivation[] = [];
   const stack = [...roots].reverse();
@@ -93,26 +93,26 @@ class StoreBackend implements Backend {
   async targets(): Promise<TargetInfo[]> {
     return Promise.all(
       targetStates(this.mod, this.store).map(async (s) => {
-        const [verify, ...others] = verifySteps(resolveTarget(this.mod, s.name).derivations);
+        const [comparison, ...others] = comparisonSteps(resolveTarget(this.mod, s.name).derivations);
         const bench = latestBench(this.store, s.name);
         const more = (await Promise.all(others.map((d) => this.latestReport(d)))).flatMap((r) => (r.report ? [r.report] : []));
         return {
           ...s,
-          verifies: verify !== undefined,
+          comparesSamples: comparison !== undefined,
           ...(s.check !== undefined ? { checked: { verdict: s.check.verdict, summary: describeTargetCheck(s.check) } } : {}),
-          ...(verify !== undefined ? await this.latestReport(verify) : {}),
+          ...(comparison !== undefined ? await this.latestReport(comparison) : {}),
           ...(more.length > 0 ? { moreReports: more } : {}),
-          // The per-sample rows are the verification's business; the panel shows the workloads.
+          // The per-sample rows are the comparison's business; the panel shows the workloads.
           bench: bench && { measuredAt: bench.measuredAt, reference: bench.reference, rows: bench.rows.filter((r) => r.kind !== 'sample') },
         };
       }),
     );
   }
 
-  /** The valid output's report, else the one a failed verification left beside its log. */
-  private async latestReport(verify: Derivation): Promise<Pick<TargetInfo, 'report' | 'reportError'>> {
-    const out = verify.outputs.out;
-    const file = out !== undefined && this.store.isValid(out) ? path.join(out, 'report.json') : failedReportPath(this.store.logFile(verify.drvPath));
+  /** The valid output's report, else the one a failed comparison left beside its log. */
+  private async latestReport(comparison: Derivation): Promise<Pick<TargetInfo, 'report' | 'reportError'>> {
+    const out = comparison.outputs.out;
+    const file = out !== undefined && this.store.isValid(out) ? path.join(out, 'report.json') : failedReportPath(this.store.logFile(comparison.drvPath));
     if (!fs.existsSync(file)) return {};
     try {
       return { report: await readReport(file) };
@@ -126,20 +126,20 @@ class StoreBackend implements Backend {
   }
 
   /**
-   * Outputs are addressed by their derivation, so the same verification cannot be
+   * Outputs are addressed by their derivation, so the same comparison cannot be
    * built "again" beside the old one: its output is forgotten and deleted first,
    * under the store's shared lock as any build is, so gc never sees it half gone.
    */
-  async rerunVerification(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
-    const verify = verifyStep(resolveTarget(this.mod, target).derivations);
-    if (verify === undefined) throw new SlimeError(`target ${target} has no verification step`);
+  async rerunSampleComparison(target: string, events: EventSink, signal: AbortSignal): Promise<RunOutcome> {
+    const comparison = comparisonStep(resolveTarget(this.mod, target).derivations);
+    if (comparison === undefined) throw new SlimeError(`target ${target} compares no samples; pick a target that does (full-x86_64-quick, light-wasm32)`);
     const lock = await acquireLock(this.store.globalLockFile, { shared: true });
     try {
-      this.store.forget(Object.values(verify.outputs));
+      this.store.forget(Object.values(comparison.outputs));
     } finally {
       await lock.release();
     }
-    return this.run(target, [verify], events, signal);
+    return this.run(target, [comparison], events, signal);
   }
 
   logFile(drvPath: string): string {

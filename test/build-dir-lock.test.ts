@@ -7,17 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, startSlime, tempDir, writeModule } from './support/cli.js';
+import { waitFor } from './support/processes.js';
 
 /** The builders append to a ledger outside the store: run without the sandbox, which hides it. */
 const LEDGER_VISIBLE = { SLIME_SANDBOX: '0' };
-
-const waitFor = async (cond: () => boolean, ms: number) => {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe('a build directory shared by name', () => {
   it('is used by one build at a time across stores: the second waits for the first', async () => {
@@ -43,13 +36,13 @@ export const targets = [target('shared', 'one build in a shared build directory'
       });
     const a = run('a');
     const doneA = collect(a);
-    await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('start a'), 120_000);
+    await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('start a'), 120_000, 'the first build started');
     const b = run('b');
     let bStderr = '';
     b.stderr!.on('data', (d) => (bStderr += d));
     const doneB = collect(b);
     // b is seen waiting for the directory's lock while a holds it.
-    await waitFor(() => bStderr.includes('"lock-wait"'), 120_000);
+    await waitFor(() => bStderr.includes('"lock-wait"'), 120_000, 'the second build waiting for the lock');
     expect(fs.readFileSync(ledger, 'utf8')).toBe('start a\n');
     fs.writeFileSync(release, '');
     const [ra, rb] = await Promise.all([doneA, doneB]);

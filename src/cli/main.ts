@@ -183,8 +183,8 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
-if (invokedDirectly) {
+/** Runs `slime` with this process's arguments and streams; the exit code becomes the process's. */
+export function runCli(): void {
   process.umask(0o022);
   const ctx: CliContext = {
     stdout: process.stdout,
@@ -203,3 +203,7 @@ if (invokedDirectly) {
     },
   );
 }
+
+// `node dist/src/cli/main.js`; the bundle starts through bin.ts instead.
+const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(new URL(import.meta.url).pathname);
+if (invokedDirectly) runCli();

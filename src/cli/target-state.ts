@@ -46,7 +46,8 @@ export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
 }
 
 function targetCheck(store: Store, drvPaths: string[]): TargetCheck | undefined {
-  const records = drvPaths.map((d) => lastCheck(store, d)).filter((r) => r !== undefined);
+  const checked = store.db.checkedAmong(drvPaths);
+  const records = drvPaths.flatMap((d) => (checked.has(d) ? [lastCheck(store, d)] : [])).filter((r) => r !== undefined);
   if (records.length === 0) return undefined;
   const n = (...v: string[]) => records.filter((r) => v.includes(r.verdict)).length;
   const differs = n('differs', 'cache-differs');

@@ -1,18 +1,34 @@
 /**
  * Bundles the CLI into `dist/bin/` (esbuild), the `slime` that package.json's `bin`
- * names: `dist/bin/slime.js`, and one chunk per part loaded on demand (each command,
- * the TUI, the builder, the cache client), all in that one flat directory.
+ * names: two files,
+ *   `slime.js`       the launcher (src/cli/launch.ts): runs the bundle through V8's
+ *                    code cache;
+ *   `slime-cli.cjs`  the CLI, one CommonJS script (entry src/cli/bin.ts): every
+ *                    command, the TUI, the builder, the cache client. A part loaded on
+ *                    demand (`await import('./commands/x.js')`) is only initialised
+ *                    when it is first used, so a no-op `slime realize` still runs no
+ *                    TUI code, and loads neither Ink nor React.
  *
  * Why: Node 20 has no compile cache, and loading ~60 small ES modules (resolving each
- * specifier, reading package.json files on the way, linking) costs a no-op `slime
- * realize` more than the work it does. The bundle loads a handful of files. `tsc`'s
+ * specifier, reading package.json files on the way, linking) and compiling their
+ * functions again costs a no-op `slime realize` more than the work it does. One script
+ * is read once, and V8 reuses what it compiled last time (launch.ts). `tsc`'s
  * `dist/src/` stays as it is (tests import it, and `node dist/src/cli/main.js` runs
  * the same CLI unbundled).
  *
- * The npm dependencies stay outside (node_modules): better-sqlite3 is native, tsx and
- * Ink are loaded only when needed, and the evaluation cache stamps them through the
- * lock file. The bundle defines SLIME_BUNDLE, by which the evaluation cache stamps the
- * bundle's directory as slime's code instead of walking `dist/src/`.
+ * The npm dependencies stay outside (node_modules), but for the small pure ones on
+ * the common paths (BUNDLED_DEPENDENCIES): better-sqlite3 is native, tsx and Ink are
+ * loaded only when needed, and the evaluation cache stamps them through the lock file.
+ * The bundle defines SLIME_BUNDLE, by which the evaluation cache stamps the bundle's
+ * directory as slime's code instead of walking `dist/src/`.
+ *
+ * What the script form changes, and how the bundle makes up for it:
+ *   - `import.meta.url` / `dirname` / `filename`: the bundle's file and directory;
+ *   - `import(x)`: rewritten to `__slime_import(x)`, which the launcher passes in (a
+ *     vm.Script has no dynamic import of its own); the build fails if one is left;
+ *   - a static import of an ES-only package becomes `require()`: allowed only for those
+ *     in PRELOADED, which the code imports first (src/cli/esm-deps.ts) so that the
+ *     launcher's require() returns their namespace; any other fails the build.
  *
  * Run by `npm run build` after tsc: `node dist/src/setup/bundle.js`.
  */
@@ -22,30 +38,85 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT = path.join(ROOT, 'dist/bin');
+const CLI = path.join(OUT, 'slime-cli.cjs');
 
-/** Bundled after all: small, ESM, and on the no-op path (the scheduler's queue). */
-const BUNDLED_DEPENDENCIES = new Set(['p-queue']);
+/**
+ * Bundled after all: small, pure JavaScript, and on the no-op path (the scheduler's
+ * queue, SRI strings, the store's database: better-sqlite3's JavaScript, whose native
+ * addon src/store/db.ts passes by its path).
+ */
+const BUNDLED_DEPENDENCIES = new Set(['p-queue', 'ssri', 'better-sqlite3']);
+/** ES-only packages the bundle may require(): imported first by src/cli/esm-deps.ts. */
+const PRELOADED = new Set(['ink']);
+
+/** The package a bare specifier names (`ink`, `@scope/pkg`, `tsx` of `tsx/esm/api`). */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** Whether require() of the package gets an ES module (its package.json says `"type": "module"` and offers no `require` condition). */
+function esOnly(pkg: string): boolean {
+  const file = path.join(ROOT, 'node_modules', pkg, 'package.json');
+  if (!fs.existsSync(file)) return false;
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { type?: string; exports?: unknown };
+  return json.type === 'module' && !JSON.stringify(json.exports ?? {}).includes('"require"');
+}
+
+/**
+ * Put first in the bundle: `import.meta.url`'s stand-in, and `__slime_builtin(id)`, which
+ * the build puts for each of esbuild's `__toESM(require("node:fs"), 1)`: that copies every
+ * export of the module as a getter, at each of the ~100 modules that import one, which
+ * cost every start ~5 ms; one copy per builtin does the same.
+ */
+const BANNER = `var __slime_import_meta_url = require("node:url").pathToFileURL(__filename).href;
+var __slime_builtins = new Map();
+var __slime_builtin = (id) => {
+  let m = __slime_builtins.get(id);
+  if (m === undefined) __slime_builtins.set(id, (m = __toESM(require(id), 1)));
+  return m;
+};`;
 
 async function main(): Promise<void> {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.has(d));
-  // Chunks of an older build would stay and be stamped as slime's code: start empty.
+  // `bindings` finds better-sqlite3's addon when src/store/db.ts could not: left as it is.
+  const external = [...Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_DEPENDENCIES.has(d)), 'bindings'];
+  // Files of an older build would stay and be stamped as slime's code: start empty.
   fs.rmSync(OUT, { recursive: true, force: true });
-  await build({
+  const common = {
     absWorkingDir: ROOT,
-    entryPoints: { slime: 'src/cli/main.ts' },
-    outdir: OUT,
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
-    external,
-    chunkNames: '[name]-[hash]',
-    define: { SLIME_BUNDLE: '"1"' },
     logLevel: 'warning',
     tsconfig: path.join(ROOT, 'tsconfig.json'),
+  } as const;
+  await build({ ...common, entryPoints: [path.join(ROOT, 'src/cli/launch.ts')], outfile: path.join(OUT, 'slime.js'), format: 'esm' });
+  const result = await build({
+    ...common,
+    entryPoints: [path.join(ROOT, 'src/cli/bin.ts')],
+    outfile: CLI,
+    format: 'cjs',
+    external,
+    metafile: true,
+    define: {
+      SLIME_BUNDLE: '"1"',
+      'import.meta.url': '__slime_import_meta_url',
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+    },
+    banner: { js: BANNER },
   });
+  const required = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.kind === 'require-call').map((i) => i.path));
+  const unsafe = [...new Set(required.map(packageOf))].filter((p) => esOnly(p) && !PRELOADED.has(p));
+  if (unsafe.length > 0) {
+    throw new Error(`${unsafe.join(', ')} ${unsafe.length === 1 ? 'is an ES module' : 'are ES modules'} imported statically: import ${unsafe.length === 1 ? 'it' : 'them'} with await import() instead, or preload ${unsafe.length === 1 ? 'it' : 'them'} (src/cli/esm-deps.ts, PRELOADED)`);
+  }
+  let code = fs.readFileSync(CLI, 'utf8');
+  code = code.replace(/(?<![\w$.])import\(/g, '__slime_import(');
+  code = code.replace(/__toESM\(require\("(node:[\w/]+)"\), 1\)/g, '__slime_builtin("$1")');
+  if (/(?<![\w$.])import\.meta\b/.test(code)) throw new Error(`${CLI} still uses import.meta`);
+  fs.writeFileSync(CLI, code);
   fs.chmodSync(path.join(OUT, 'slime.js'), 0o755);
 }
 

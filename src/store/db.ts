@@ -56,7 +56,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { SlimeError } from '../errors.js';
 import type { CheckRecord, OutputCheck } from './checks.js';
 
@@ -216,7 +216,6 @@ const VALID_ROW = `typeof(v.hash) = 'text' AND v.hash GLOB 'sha256-${'[A-Za-z0-9
   AND typeof(v.registrationTime) IN ('integer', 'real')`;
 
 const require = createRequire(import.meta.url);
-let Database: typeof BetterSqlite3 | undefined;
 let addon: string | null | undefined;
 
 /**
@@ -244,7 +243,7 @@ function openWithRetry(file: string): BetterSqlite3.Database {
   for (let attempt = 0; ; attempt++) {
     let db: BetterSqlite3.Database | undefined;
     try {
-      db = new Database!(file, { timeout: BUSY_TIMEOUT_MS, ...(addon !== null ? { nativeBinding: addon } : {}) });
+      db = new BetterSqlite3(file, { timeout: BUSY_TIMEOUT_MS, ...(addon !== null ? { nativeBinding: addon } : {}) });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
@@ -273,78 +272,96 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** An object whose properties are made by `makers`, each on its first read and then kept. */
+function lazily<T extends Record<string, () => unknown>>(makers: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const key of Object.keys(makers) as (keyof T)[]) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const value = makers[key]!() as ReturnType<T[typeof key]>;
+        Object.defineProperty(out, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return out;
+}
+
 export class StoreDb {
   private readonly db: BetterSqlite3.Database;
   private readonly stmt: ReturnType<StoreDb['prepare']>;
 
   constructor(readonly file: string) {
-    Database ??= require('better-sqlite3') as typeof BetterSqlite3;
     addon ??= nativeAddon();
     this.db = openWithRetry(file);
     this.stmt = this.prepare();
   }
 
+  /** The statements, each prepared when first used: a command uses a few of them, and preparing all took ~5 ms of every start. */
   private prepare() {
     const d = this.db;
-    return {
-      row: d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
+    return lazily({
+      row: () => d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
       // The paths only, of the well-formed rows only: rowProblem's tests, in SQL (VALID_ROW).
-      validAmong: d.prepare<[string], string>(`SELECT v.path FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value WHERE ${VALID_ROW}`).pluck(),
+      validAmong: () => d.prepare<[string], string>(`SELECT v.path FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value WHERE ${VALID_ROW}`).pluck(),
       // UNION, not UNION ALL: each row once, so a cycle (a self-reference) ends the recursion.
-      closure: d.prepare<[string], { path: string }>(
+      closure: () => d.prepare<[string], { path: string }>(
         `WITH RECURSIVE c(id) AS (
            SELECT v.id FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value
            UNION
            SELECT r.reference FROM Refs r JOIN c ON r.referrer = c.id)
          SELECT v.path FROM c JOIN ValidPaths v ON v.id = c.id`,
       ),
-      id: d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
-      refsByPath: d.prepare<[string], { path: string }>(
+      id: () => d.prepare<[string], { id: number }>('SELECT id FROM ValidPaths WHERE path = ?'),
+      refsByPath: () => d.prepare<[string], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference JOIN ValidPaths s ON s.id = r.referrer WHERE s.path = ?',
       ),
-      refs: d.prepare<[number], { path: string }>(
+      refs: () => d.prepare<[number], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.reference WHERE r.referrer = ? ORDER BY v.path',
       ),
-      referrers: d.prepare<[string], { path: string }>(
+      referrers: () => d.prepare<[string], { path: string }>(
         'SELECT v.path FROM Refs r JOIN ValidPaths v ON v.id = r.referrer JOIN ValidPaths t ON t.id = r.reference WHERE t.path = ? AND v.path != t.path',
       ),
-      all: d.prepare<[], Row>('SELECT * FROM ValidPaths ORDER BY path'),
-      upsert: d.prepare(
+      all: () => d.prepare<[], Row>('SELECT * FROM ValidPaths ORDER BY path'),
+      upsert: () => d.prepare(
         `INSERT INTO ValidPaths (path, hash, registrationTime, deriver, narSize, ca, sigs, buildDurationMs)
          VALUES (@path, @hash, @registrationTime, @deriver, @narSize, @ca, @sigs, @buildDurationMs)
          ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, registrationTime = excluded.registrationTime,
            deriver = excluded.deriver, narSize = excluded.narSize, ca = excluded.ca, sigs = excluded.sigs,
            buildDurationMs = excluded.buildDurationMs`,
       ),
-      clearRefs: d.prepare<[number]>('DELETE FROM Refs WHERE referrer = ?'),
-      addRef: d.prepare<[number, number]>('INSERT OR IGNORE INTO Refs (referrer, reference) VALUES (?, ?)'),
-      forget: d.prepare<[string]>('DELETE FROM ValidPaths WHERE path = ?'),
-      durations: d.prepare<[string], { ms: number }>('SELECT ms FROM Durations WHERE name = ? ORDER BY id DESC LIMIT 10'),
-      addDuration: d.prepare<[string, number]>('INSERT INTO Durations (name, ms) VALUES (?, ?)'),
-      trimDurations: d.prepare<[string, string]>(
+      clearRefs: () => d.prepare<[number]>('DELETE FROM Refs WHERE referrer = ?'),
+      addRef: () => d.prepare<[number, number]>('INSERT OR IGNORE INTO Refs (referrer, reference) VALUES (?, ?)'),
+      forget: () => d.prepare<[string]>('DELETE FROM ValidPaths WHERE path = ?'),
+      durations: () => d.prepare<[string], { ms: number }>('SELECT ms FROM Durations WHERE name = ? ORDER BY id DESC LIMIT 10'),
+      addDuration: () => d.prepare<[string, number]>('INSERT INTO Durations (name, ms) VALUES (?, ?)'),
+      trimDurations: () => d.prepare<[string, string]>(
         'DELETE FROM Durations WHERE name = ? AND id NOT IN (SELECT id FROM Durations WHERE name = ? ORDER BY id DESC LIMIT 10)',
       ),
-      gcState: d.prepare<[], { generation: number; pid: number | null }>('SELECT generation, pid FROM GcState WHERE id = 1'),
-      gcBegin: d.prepare<[number]>('UPDATE GcState SET generation = generation + 1, pid = ? WHERE id = 1'),
-      gcEnd: d.prepare<[number]>('UPDATE GcState SET pid = NULL WHERE id = 1 AND pid = ?'),
-      addCheck: d.prepare(
+      gcState: () => d.prepare<[], { generation: number; pid: number | null }>('SELECT generation, pid FROM GcState WHERE id = 1'),
+      gcBegin: () => d.prepare<[number]>('UPDATE GcState SET generation = generation + 1, pid = ? WHERE id = 1'),
+      gcEnd: () => d.prepare<[number]>('UPDATE GcState SET pid = NULL WHERE id = 1 AND pid = ?'),
+      addCheck: () => d.prepare(
         `INSERT INTO Checks (drvPath, name, time, rounds, verdict, roundMs, nondeterministic, against, error, diffoscope)
          VALUES (@drvPath, @name, @time, @rounds, @verdict, @roundMs, @nondeterministic, @against, @error, @diffoscope)`,
       ),
-      addCheckOutput: d.prepare(
+      addCheckOutput: () => d.prepare(
         `INSERT INTO CheckOutputs ("check", output, path, narHash, rebuilt, differencesCut, keptAt)
          VALUES (@check, @output, @path, @narHash, @rebuilt, @differencesCut, @keptAt)`,
       ),
-      addCheckFile: d.prepare(
+      addCheckFile: () => d.prepare(
         'INSERT INTO CheckFiles ("check", output, ord, file, kind, format, detail) VALUES (@check, @output, @ord, @file, @kind, @format, @detail)',
       ),
-      trimChecks: d.prepare<[string, string, number]>(
+      trimChecks: () => d.prepare<[string, string, number]>(
         'DELETE FROM Checks WHERE drvPath = ? AND id NOT IN (SELECT id FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?)',
       ),
-      checks: d.prepare<[string, number], CheckRow>('SELECT * FROM (SELECT * FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
-      checkOutputs: d.prepare<[number], CheckOutputRow>('SELECT * FROM CheckOutputs WHERE "check" = ? ORDER BY output'),
-      checkFiles: d.prepare<[number, string], { detail: string }>('SELECT detail FROM CheckFiles WHERE "check" = ? AND output = ? ORDER BY ord'),
-    };
+      checkedAmong: () => d.prepare<[string], string>('SELECT DISTINCT c.drvPath FROM json_each(?) j JOIN Checks c ON c.drvPath = j.value').pluck(),
+      checks: () => d.prepare<[string, number], CheckRow>('SELECT * FROM (SELECT * FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
+      checkOutputs: () => d.prepare<[number], CheckOutputRow>('SELECT * FROM CheckOutputs WHERE "check" = ? ORDER BY output'),
+      checkFiles: () => d.prepare<[number, string], { detail: string }>('SELECT detail FROM CheckFiles WHERE "check" = ? AND output = ? ORDER BY ord'),
+    });
   }
 
   close(): void {
@@ -553,6 +570,11 @@ export class StoreDb {
       });
     }
     this.stmt.trimChecks.run(record.drvPath, record.drvPath, MAX_CHECKS);
+  }
+
+  /** Which of `drvPaths` have a check recorded, in one query (`slime targets` asks it of every target's closure). */
+  checkedAmong(drvPaths: string[]): Set<string> {
+    return new Set(this.guard('read', () => this.stmt.checkedAmong.all(JSON.stringify(drvPaths))));
   }
 
   /** The recorded checks of a derivation, oldest first; `last` limits them to the latest ones. */

@@ -18,6 +18,7 @@ import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
+import { loadInk } from '../esm-deps.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -90,6 +91,7 @@ async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../
   if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr, plain);
   // React's development build costs ~40% more CPU per frame; slime ships the TUI, not a dev session.
   process.env.NODE_ENV ??= 'production';
+  await loadInk();
   const { startTui } = await import('../../../tui/realize-view.js');
   return startTui({ stdout: ctx.stdout as NodeJS.WriteStream, stdin: ctx.stdin as NodeJS.ReadStream });
 }

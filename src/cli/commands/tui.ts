@@ -19,6 +19,7 @@ import { describeTargetCheck, targetStates } from '../target-state.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import type { Substituter } from '../../cache/substituter.js';
 import { checkGraph } from '../../check/check.js';
+import { loadInk } from '../esm-deps.js';
 
 const help = `Usage: slime tui [options]
 
@@ -218,6 +219,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const cores = positiveInt('--cores', values.cores, defaultCores());
   const store = openStore(ctx, values.store);
   const mod = await openModule(ctx, store, values.file);
+  await loadInk();
   const { runTuiApp } = await import('../../../tui/app/start.js');
   const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: await substituterFor(values, ctx, store) }), { stdout, stdin });
   // As a shell reports a process a signal ended: 130 for Ctrl-C and SIGINT, 143 SIGTERM, 129 SIGHUP.

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * `slime` as installed (package.json's bin, `dist/bin/slime.js`): runs the CLI bundle
+ * `slime-cli.cjs` beside it (src/setup/bundle.ts) through V8's code cache.
+ *
+ * Why: Node 20 has no compile cache for modules, and compiling the CLI's functions
+ * again on every start costs a no-op `slime realize` some 20 ms of a ~100 ms run. A
+ * CommonJS bundle compiled with `vm.Script` can reuse what V8 compiled last time
+ * (`cachedData`): the code cache of each command is written when a run of it exits,
+ * and read by the next run of the same command.
+ *
+ * The code cache (one file per bundle content, Node version and command):
+ *   `$XDG_CACHE_HOME/slime/code-cache/` (else `~/.cache/slime/code-cache/`),
+ *   `<sha256(bundle)[0:32]>-<node version>-<arch>-<command>.bin`
+ * A changed bundle has another name, and V8 itself rejects data of another V8 or other
+ * flags (then the file is written again). Nothing is written when the directory cannot
+ * be made or written. `SLIME_CODE_CACHE=0` turns the cache off;
+ * `SLIME_TRACE_CODE_CACHE=1` says on stderr what it did (hit, miss, rejected, written).
+ *
+ * The bundle is run as Node runs a CommonJS module, with two more names in scope:
+ *   `__slime_import(specifier)`: `import()` (a script compiled by `vm.Script` has no
+ *     loader for it of its own); the bundler rewrites every `import(` to it.
+ *   `require(id)`: Node's, except that an ES module imported first with
+ *     `__slime_import` is returned as its namespace: how the bundle's static imports of
+ *     Ink (ES only, with top-level await, which require() cannot load) work, once
+ *     `src/cli/esm-deps.ts` has imported it.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+
+const BUNDLE = path.join(import.meta.dirname, 'slime-cli.cjs');
+/** Files of the cache not used for this long are deleted when a new one is written. */
+const UNUSED_MS = 30 * 24 * 3600 * 1000;
+
+const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => process.stderr.write(`code-cache: ${m}\n`) : undefined;
+
+function readBundle(): string {
+  try {
+    return fs.readFileSync(BUNDLE, 'utf8');
+  } catch (e) {
+    process.stderr.write(`error: slime's CLI bundle ${BUNDLE} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
+    process.exit(1);
+  }
+}
+
+/** The command's name, for the cache file: each command compiles other functions. */
+function commandOf(arg: string | undefined): string {
+  if (arg === undefined || arg === '--help' || arg === '-h') return 'help';
+  return /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : 'other';
+}
+
+function cacheDirectory(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
+  return path.join(base, 'slime', 'code-cache');
+}
+
+function readCache(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the code cache (a new file, renamed into place: readers never see half of one) and deletes long-unused ones. */
+function writeCache(dir: string, file: string, data: Buffer): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+    trace?.(`written ${file} (${data.length} bytes)`);
+    const now = Date.now();
+    for (const name of fs.readdirSync(dir)) {
+      const p = path.join(dir, name);
+      const st = fs.statSync(p, { throwIfNoEntry: false });
+      if (st && now - Math.max(st.atimeMs, st.mtimeMs) > UNUSED_MS) fs.rmSync(p, { force: true });
+    }
+  } catch (e) {
+    trace?.(`not written: ${(e as Error).message}`);
+  }
+}
+
+const source = readBundle();
+const enabled = process.env.SLIME_CODE_CACHE !== '0';
+const dir = cacheDirectory();
+const key = `${createHash('sha256').update(source).digest('hex').slice(0, 32)}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
+const cacheFile = path.join(dir, `${key}.bin`);
+const cached = enabled ? readCache(cacheFile) : undefined;
+
+// As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`, {
+  filename: BUNDLE,
+  lineOffset: -1,
+  ...(cached ? { cachedData: cached } : {}),
+});
+if (enabled) {
+  trace?.(cached === undefined ? `miss ${cacheFile}` : script.cachedDataRejected ? `rejected ${cacheFile}` : `hit ${cacheFile}`);
+  if (cached === undefined || script.cachedDataRejected) {
+    // At exit, so that the functions this run compiled are in it; not after a usage error (a mistyped command).
+    process.once('exit', (code) => {
+      if (code !== 2) writeCache(dir, cacheFile, script.createCachedData());
+    });
+  }
+}
+
+const esModules = new Map<string, unknown>();
+const nodeRequire = createRequire(BUNDLE);
+const bundleRequire = Object.assign((id: string) => (esModules.has(id) ? esModules.get(id) : nodeRequire(id)), {
+  resolve: nodeRequire.resolve,
+  cache: nodeRequire.cache,
+});
+const bundleImport = async (specifier: string): Promise<unknown> => {
+  const namespace: unknown = await import(specifier);
+  esModules.set(specifier, namespace);
+  return namespace;
+};
+const module = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, bundleRequire, module, BUNDLE, path.dirname(BUNDLE), bundleImport);

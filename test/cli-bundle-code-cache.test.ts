@@ -1,0 +1,147 @@
+/**
+ * The installed CLI (package.json's bin): the launcher `dist/bin/slime.js` runs the
+ * CommonJS bundle `dist/bin/slime-cli.cjs` through V8's code cache (src/cli/launch.ts).
+ * The cache is used when it fits, written again when V8 rejects it, never used for
+ * another bundle; and the bundle's parts loaded on demand still work from it: a user
+ * module imported with import(), Ink (ES only) for the TUI, the scheduler, the store.
+ * A copy of `dist/bin/` in a temporary directory is changed, never the build itself.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE, ROOT, tempDir } from './support/cli.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** What the launcher said of the code cache (SLIME_TRACE_CODE_CACHE=1). */
+  trace: string[];
+}
+
+/** A copy of the built bundle, with the project's package.json and node_modules beside it, as an install has them. */
+function bundleCopy(): { bin: string; cacheHome: string; dir: string } {
+  const dir = tempDir('slime-bundle-');
+  fs.cpSync(path.dirname(BUNDLE), path.join(dir, 'dist', 'bin'), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  return { bin: path.join(dir, 'dist', 'bin', 'slime.js'), cacheHome: path.join(dir, 'cache'), dir };
+}
+
+function run(bin: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, CI: '1', SLIME_TRACE_CODE_CACHE: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) =>
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        stderr: stderr.split('\n').filter((l) => !l.startsWith('code-cache: ')).join('\n'),
+        trace: stderr.split('\n').filter((l) => l.startsWith('code-cache: ')).map((l) => l.slice('code-cache: '.length).replace(/ \(\d+ bytes\)$/, '')),
+      }),
+    ),
+  );
+}
+
+const cacheFiles = (cacheHome: string): string[] => {
+  const dir = path.join(cacheHome, 'slime', 'code-cache');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+};
+
+describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
+  it('writes the cache at the first run of a command, uses it at the next, and never for a changed bundle', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const env = { XDG_CACHE_HOME: cacheHome };
+    const first = await run(bin, ['--help'], { cwd: dir, env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('Usage: slime COMMAND');
+    const [file] = cacheFiles(cacheHome);
+    expect(file).toMatch(new RegExp(`^[0-9a-f]{32}-${process.version.replace(/\./g, '\\.')}-${process.arch}-help\\.bin$`));
+    const cacheFile = path.join(cacheHome, 'slime', 'code-cache', file!);
+    expect(first.trace).toEqual([`miss ${cacheFile}`, `written ${cacheFile}`]);
+
+    const second = await run(bin, ['--help'], { cwd: dir, env });
+    expect(second.trace).toEqual([`hit ${cacheFile}`]);
+    expect(second.stdout).toBe(first.stdout);
+
+    // Each command has its own: another command compiles other functions.
+    const version = await run(bin, ['--version'], { cwd: dir, env });
+    expect(version.stdout).toBe('slime 0.1.0\n');
+    expect(cacheFiles(cacheHome)).toHaveLength(2);
+
+    // Data V8 cannot use (another V8, other flags, damaged) is rejected and written again.
+    fs.writeFileSync(cacheFile, Buffer.alloc(4096, 7));
+    const damaged = await run(bin, ['--help'], { cwd: dir, env });
+    expect(damaged.trace).toEqual([`rejected ${cacheFile}`, `written ${cacheFile}`]);
+    expect(damaged.stdout).toBe(first.stdout);
+    expect((await run(bin, ['--help'], { cwd: dir, env })).trace).toEqual([`hit ${cacheFile}`]);
+
+    // A changed bundle (same length even) is another key: the old cache is not even read.
+    const cli = path.join(path.dirname(bin), 'slime-cli.cjs');
+    const code = fs.readFileSync(cli, 'utf8');
+    fs.writeFileSync(cli, code.replace('Usage: slime COMMAND', 'Usage: SLIME COMMAND'));
+    const changed = await run(bin, ['--help'], { cwd: dir, env });
+    expect(changed.stdout).toContain('Usage: SLIME COMMAND');
+    expect(changed.trace[0]).toMatch(/^miss /);
+    expect(changed.trace[0]).not.toContain(file!.slice(0, 32));
+
+    // Off: nothing read, nothing written.
+    const off = await run(bin, ['--help'], { cwd: dir, env: { ...env, SLIME_CODE_CACHE: '0' } });
+    expect(off.trace).toEqual([]);
+    expect(off.stdout).toContain('Usage: SLIME COMMAND');
+
+    // A usage error (a mistyped command) writes no cache for it.
+    const before = cacheFiles(cacheHome);
+    const typo = await run(bin, ['relize'], { cwd: dir, env });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('did you mean');
+    expect(cacheFiles(cacheHome)).toEqual(before);
+  });
+
+  it('a cache directory that cannot be made costs nothing but the cache', async () => {
+    const { bin, dir } = bundleCopy();
+    const blocker = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(blocker, '');
+    const r = await run(bin, ['--version'], { cwd: dir, env: { XDG_CACHE_HOME: blocker } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('slime 0.1.0\n');
+    expect(r.trace[0]).toMatch(/^miss /);
+    expect(r.trace[1]).toMatch(/^not written: /);
+  });
+
+  it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const api = path.join(ROOT, 'dist', 'src', 'derivation', 'api.js');
+    // A plain JavaScript module: the bundle imports it with import() (no tsx).
+    const mod = path.join(dir, 'mod.mjs');
+    fs.writeFileSync(
+      mod,
+      `import { derivation, target } from ${JSON.stringify(api)};
+const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
+export const targets = [target('hello', 'says hello', [hello])];
+`,
+    );
+    const store = path.join(dir, 'store');
+    for (const round of ['uncached', 'cached']) {
+      const env = { XDG_CACHE_HOME: cacheHome, SLIME_EVAL_CACHE: '0' };
+      const plain = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, '--no-link', '--log-format', 'plain', '--no-sandbox'], { cwd: dir, env });
+      expect(plain.code, `${round}: ${plain.stderr}`).toBe(0);
+      const out = plain.stdout.trim();
+      expect(fs.readFileSync(out, 'utf8')).toBe('hello\n');
+      expect(plain.trace[0]).toMatch(round === 'uncached' ? /^miss / : /^hit /);
+      // The TUI: Ink is an ES module with top-level await, which the bundle gets through the launcher.
+      const tui = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, '--no-link', '--log-format', 'tui', '--no-sandbox'], { cwd: dir, env });
+      expect(tui.code, `${round}: ${tui.stderr}`).toBe(0);
+      expect(tui.stdout + tui.stderr).toMatch(/hello/);
+      expect(tui.stdout + tui.stderr).toMatch(/1 cached/);
+    }
+  });
+});

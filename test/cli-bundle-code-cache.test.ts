@@ -60,15 +60,18 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
   it('writes the cache at the first run of a command, uses it at the next, and never for a changed bundle', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     const env = { XDG_CACHE_HOME: cacheHome };
-    const first = await run(bin, ['--help'], { cwd: dir, env });
+    // `slime --help` alone is answered by the launcher: no bundle, no cache.
+    expect((await run(bin, ['--help'], { cwd: dir, env })).trace).toEqual([]);
+    const help = ['hash', '--help'];
+    const first = await run(bin, help, { cwd: dir, env });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('Usage: slime COMMAND');
+    expect(first.stdout).toContain('Usage: slime hash path');
     const [file] = cacheFiles(cacheHome);
-    expect(file).toMatch(new RegExp(`^[0-9a-f]{32}-${process.version.replace(/\./g, '\\.')}-${process.arch}-help\\.bin$`));
+    expect(file).toMatch(new RegExp(`^[0-9a-f]{32}-${process.version.replace(/\./g, '\\.')}-${process.arch}-hash\\.bin$`));
     const cacheFile = path.join(cacheHome, 'slime', 'code-cache', file!);
     expect(first.trace).toEqual([`miss ${cacheFile}`, `written ${cacheFile}`]);
 
-    const second = await run(bin, ['--help'], { cwd: dir, env });
+    const second = await run(bin, help, { cwd: dir, env });
     expect(second.trace).toEqual([`hit ${cacheFile}`]);
     expect(second.stdout).toBe(first.stdout);
 
@@ -79,24 +82,25 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
 
     // Data V8 cannot use (another V8, other flags, damaged) is rejected and written again.
     fs.writeFileSync(cacheFile, Buffer.alloc(4096, 7));
-    const damaged = await run(bin, ['--help'], { cwd: dir, env });
+    const damaged = await run(bin, help, { cwd: dir, env });
     expect(damaged.trace).toEqual([`rejected ${cacheFile}`, `written ${cacheFile}`]);
     expect(damaged.stdout).toBe(first.stdout);
-    expect((await run(bin, ['--help'], { cwd: dir, env })).trace).toEqual([`hit ${cacheFile}`]);
+    expect((await run(bin, help, { cwd: dir, env })).trace).toEqual([`hit ${cacheFile}`]);
 
     // A changed bundle (same length even) is another key: the old cache is not even read.
     const cli = path.join(path.dirname(bin), 'slime-cli.cjs');
     const code = fs.readFileSync(cli, 'utf8');
-    fs.writeFileSync(cli, code.replace('Usage: slime COMMAND', 'Usage: SLIME COMMAND'));
-    const changed = await run(bin, ['--help'], { cwd: dir, env });
-    expect(changed.stdout).toContain('Usage: SLIME COMMAND');
+    expect(code).toContain('Usage: slime hash path');
+    fs.writeFileSync(cli, code.replace('Usage: slime hash path', 'Usage: SLIME hash path'));
+    const changed = await run(bin, help, { cwd: dir, env });
+    expect(changed.stdout).toContain('Usage: SLIME hash path');
     expect(changed.trace[0]).toMatch(/^miss /);
     expect(changed.trace[0]).not.toContain(file!.slice(0, 32));
 
     // Off: nothing read, nothing written.
-    const off = await run(bin, ['--help'], { cwd: dir, env: { ...env, SLIME_CODE_CACHE: '0' } });
+    const off = await run(bin, help, { cwd: dir, env: { ...env, SLIME_CODE_CACHE: '0' } });
     expect(off.trace).toEqual([]);
-    expect(off.stdout).toContain('Usage: SLIME COMMAND');
+    expect(off.stdout).toContain('Usage: SLIME hash path');
 
     // A usage error (a mistyped command) writes no cache for it.
     const before = cacheFiles(cacheHome);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `slime` as installed (package.json's bin, `dist/bin/slime.js`): runs the CLI bundle
- * `slime-cli.cjs` beside it (src/setup/bundle.ts) through V8's code cache.
+ * `slime-cli.cjs` beside it (src/setup/bundle.ts) through V8's code cache; answers
+ * `slime --help` by itself (usage.ts).
  *
  * Why: Node 20 has no compile cache for modules, and compiling the CLI's functions
  * again on every start costs a no-op `slime realize` some 20 ms of a ~100 ms run. A
@@ -31,6 +32,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { answerUsage } from './usage.js';
 
 const BUNDLE = path.join(import.meta.dirname, 'slime-cli.cjs');
 /** Files of the cache not used for this long are deleted when a new one is written. */
@@ -38,9 +40,10 @@ const UNUSED_MS = 30 * 24 * 3600 * 1000;
 
 const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => process.stderr.write(`code-cache: ${m}\n`) : undefined;
 
-function readBundle(): string {
+/** The bundle's bytes: ASCII (src/setup/bundle.ts checks), so its text is their Latin-1 reading. */
+function readBundle(): Buffer {
   try {
-    return fs.readFileSync(BUNDLE, 'utf8');
+    return fs.readFileSync(BUNDLE);
   } catch (e) {
     process.stderr.write(`error: slime's CLI bundle ${BUNDLE} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
     process.exit(1);
@@ -85,39 +88,48 @@ function writeCache(dir: string, file: string, data: Buffer): void {
   }
 }
 
-const source = readBundle();
-const enabled = process.env.SLIME_CODE_CACHE !== '0';
-const dir = cacheDirectory();
-const key = `${createHash('sha256').update(source).digest('hex').slice(0, 32)}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
-const cacheFile = path.join(dir, `${key}.bin`);
-const cached = enabled ? readCache(cacheFile) : undefined;
+/** Compiles the bundle (with the code cache when there is one) and runs it. */
+function runBundle(): void {
+  const bytes = readBundle();
+  const source = bytes.toString('latin1');
+  const enabled = process.env.SLIME_CODE_CACHE !== '0';
+  const dir = cacheDirectory();
+  const key = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
+  const cacheFile = path.join(dir, `${key}.bin`);
+  const cached = enabled ? readCache(cacheFile) : undefined;
 
-// As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`, {
-  filename: BUNDLE,
-  lineOffset: -1,
-  ...(cached ? { cachedData: cached } : {}),
-});
-if (enabled) {
-  trace?.(cached === undefined ? `miss ${cacheFile}` : script.cachedDataRejected ? `rejected ${cacheFile}` : `hit ${cacheFile}`);
-  if (cached === undefined || script.cachedDataRejected) {
-    // At exit, so that the functions this run compiled are in it; not after a usage error (a mistyped command).
-    process.once('exit', (code) => {
-      if (code !== 2) writeCache(dir, cacheFile, script.createCachedData());
-    });
+  // As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`, {
+    filename: BUNDLE,
+    lineOffset: -1,
+    ...(cached ? { cachedData: cached } : {}),
+  });
+  if (enabled) {
+    trace?.(cached === undefined ? `miss ${cacheFile}` : script.cachedDataRejected ? `rejected ${cacheFile}` : `hit ${cacheFile}`);
+    if (cached === undefined || script.cachedDataRejected) {
+      // At exit, so that the functions this run compiled are in it; not after a usage error (a mistyped command).
+      process.once('exit', (code) => {
+        if (code !== 2) writeCache(dir, cacheFile, script.createCachedData());
+      });
+    }
   }
+
+  const esModules = new Map<string, unknown>();
+  const nodeRequire = createRequire(BUNDLE);
+  const bundleRequire = Object.assign((id: string) => (esModules.has(id) ? esModules.get(id) : nodeRequire(id)), {
+    resolve: nodeRequire.resolve,
+    cache: nodeRequire.cache,
+  });
+  const bundleImport = async (specifier: string): Promise<unknown> => {
+    const namespace: unknown = await import(specifier);
+    esModules.set(specifier, namespace);
+    return namespace;
+  };
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, bundleRequire, module, BUNDLE, path.dirname(BUNDLE), bundleImport);
 }
 
-const esModules = new Map<string, unknown>();
-const nodeRequire = createRequire(BUNDLE);
-const bundleRequire = Object.assign((id: string) => (esModules.has(id) ? esModules.get(id) : nodeRequire(id)), {
-  resolve: nodeRequire.resolve,
-  cache: nodeRequire.cache,
-});
-const bundleImport = async (specifier: string): Promise<unknown> => {
-  const namespace: unknown = await import(specifier);
-  esModules.set(specifier, namespace);
-  return namespace;
-};
-const module = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, bundleRequire, module, BUNDLE, path.dirname(BUNDLE), bundleImport);
+// `slime --help` needs none of the bundle: its text is in usage.ts, bundled into this file.
+const answered = answerUsage(process.argv.slice(2), process.cwd(), process.stdout);
+if (answered === undefined) runBundle();
+else process.exitCode = answered;

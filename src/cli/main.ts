@@ -3,12 +3,14 @@
  * `slime CMD ...`: dispatches to one module per command, loaded only when it runs, so
  * that a no-op `slime realize` never loads the TUI, the fetcher or the cache client.
  */
-import path from 'node:path';
 import fs from 'node:fs';
 import { ExitCode, SlimeError } from '../errors.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../suggest.js';
 import { layoutHelp } from './help-layout.js';
+import { findProjectRoot, SUMMARIES, usageText } from './usage.js';
+
+export { findProjectRoot, SUMMARIES };
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   realize: () => import('./commands/realize.js'),
@@ -34,75 +36,15 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
 
 /** Other spellings users bring along (Nix's `realise`). */
 const aliases: Record<string, string> = { realise: 'realize' };
-/**
- * The commands' one-line summaries, so that `slime --help` loads no command module
- * (each pulls in part of the engine). A command missing here is loaded for its
- * summary; test/cli-help.test.ts checks that these equal the modules' own.
- */
-export const SUMMARIES: Record<string, string> = {
-  realize: 'build targets and link their outputs as ./result',
-  show: 'print a derivation, its hash and output paths',
-  graph: 'print the dependency tree of a target',
-  targets: 'list the targets and whether they are realized',
-  log: 'print the build log of a derivation',
-  gc: 'delete store paths that no root reaches',
-  verify: 'rehash valid paths and report (or repair) corruption',
-  store: 'add files to the store and inspect its metadata',
-  nar: 'write a path as a NAR (as nix-store --dump), or restore one strictly',
-  hash: 'print the hash of a path (its NAR) or of a file, as nix-hash does',
-  bench: 'time the isolate against python3.11 (impure; results kept with a timestamp)',
-  tui: 'interactive: pick a target, realize it, read logs, results and benchmarks',
-  'why-depends': 'show the chain of references from one store path to another',
-  diff: 'say why two derivations differ, down to the first differing input',
-  completion: 'print a shell completion script (bash, zsh, fish)',
-  cache: 'push to, serve, inspect and verify binary caches (Nix format)',
-  key: 'make a key pair for signing a binary cache',
-  check: 'rebuild and compare: is every output reproducible?',
-  run: 'run a Python script on the tier the router picks (Full or Light)',
-};
-
 export const commandNames = (): string[] => Object.keys(commands);
 
 export async function loadCommand(name: string): Promise<Command | undefined> {
   return (await commands[name]?.())?.default;
 }
 
-const EXIT_CODES = `Exit codes:
-  0    success
-  1    an error (the message says what and what to do)
-  2    usage error: unknown command, option or target
-  100  a build failed
-  101  a build timed out
-  102  a fixed-output hash did not match
-  104  a rebuild was not deterministic
-  130  interrupted (Ctrl-C)`;
-
-/** The project root: the nearest directory above cwd with a `derivations/` folder, else cwd. */
-export function findProjectRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'derivations'))) return dir;
-    if (path.dirname(dir) === dir) return start;
-  }
-}
-
 async function usage(ctx: CliContext): Promise<string> {
-  const lines = await Promise.all(
-    Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(12)} ${SUMMARIES[name] ?? (await load()).default.summary}`),
-  );
-  return `slime — declarative, content-addressed builds (Nix-compatible derivations and store paths)
-
-Usage: slime COMMAND [ARGS...]     (slime COMMAND --help for details)
-
-Commands:
-${lines.join('\n')}
-
-Common options:
-  --store DIR        the store directory (default: $SLIME_STORE, else ${path.join(ctx.cwd, 'store')})
-  -f, --file FILE    load derivations from FILE instead of derivations/index.ts
-  --debug            print stack traces with errors (or SLIME_DEBUG=1)
-
-${EXIT_CODES}
-`;
+  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => [name, SUMMARIES[name] ?? (await load()).default.summary] as const));
+  return usageText(ctx.cwd, lines);
 }
 
 /** Every command name and alias, for completion. */
@@ -146,6 +88,7 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
   const [given, ...rest] = argv;
   const name = given !== undefined ? aliases[given] ?? given : given;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    // The launcher answers the plainest of these itself (usage.ts's answerUsage), with the same text.
     ctx.stdout.write(await usage(ctx));
     return name ? ExitCode.ok : ExitCode.usage;
   }

@@ -116,9 +116,12 @@ export class HostToolResolver {
     }
     for (const dir of [...this.extraDirs, ...HOST_TOOL_DIRS]) {
       const p = path.join(dir, name);
+      // stat first, without an exception where the tool is not (most directories):
+      // the evaluation cache looks up every tool of the project on every run.
       try {
+        if (!fs.statSync(p, { throwIfNoEntry: false })?.isFile()) continue;
         fs.accessSync(p, fs.constants.X_OK);
-        if (fs.statSync(p).isFile()) return p;
+        return p;
       } catch {
         continue;
       }

@@ -24,6 +24,7 @@
  *
  * What the script form changes, and how the bundle makes up for it:
  *   - `import.meta.url` / `dirname` / `filename`: the bundle's file and directory;
+ *   - ASCII only, without comments: read as Latin-1 by the launcher;
  *   - `import(x)`: rewritten to `__slime_import(x)`, which the launcher passes in (a
  *     vm.Script has no dynamic import of its own); the build fails if one is left;
  *   - a static import of an ES-only package becomes `require()`: allowed only for those
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
     entryPoints: [path.join(ROOT, 'src/cli/bin.ts')],
     outfile: CLI,
     format: 'cjs',
+    // No comments, less to read and hash at every start; names are kept for stack traces.
+    minifyWhitespace: true,
     external,
     metafile: true,
     define: {
@@ -116,6 +119,9 @@ async function main(): Promise<void> {
   code = code.replace(/(?<![\w$.])import\(/g, '__slime_import(');
   code = code.replace(/__toESM\(require\("(node:[\w/]+)"\), 1\)/g, '__slime_builtin("$1")');
   if (/(?<![\w$.])import\.meta\b/.test(code)) throw new Error(`${CLI} still uses import.meta`);
+  // The launcher reads the bundle as Latin-1 (a one-byte string, the fastest to read).
+  const wide = code.search(/[^\x00-\x7f]/);
+  if (wide >= 0) throw new Error(`${CLI} has a character that is not ASCII at offset ${wide} (${JSON.stringify(code.slice(wide - 20, wide + 20))}); esbuild writes ASCII (charset ascii): see what put it there`);
   fs.writeFileSync(CLI, code);
   fs.chmodSync(path.join(OUT, 'slime.js'), 0o755);
 }

@@ -26,13 +26,13 @@
  *     Ink (ES only, with top-level await, which require() cannot load) work, once
  *     `src/cli/esm-deps.ts` has imported it.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import vm from 'node:vm';
 import { answerUsage } from './usage.js';
+
+// Loaded only to run the bundle: `slime --help` does without them (node:crypto alone
+// costs a few ms to load).
+const builtin = <T>(id: string): T => process.getBuiltinModule(id) as T;
 
 const BUNDLE = path.join(import.meta.dirname, 'slime-cli.cjs');
 /** Files of the cache not used for this long are deleted when a new one is written. */
@@ -57,7 +57,7 @@ function commandOf(arg: string | undefined): string {
 }
 
 function cacheDirectory(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || os.homedir(), '.cache');
+  const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || builtin<typeof import('node:os')>('node:os').homedir(), '.cache');
   return path.join(base, 'slime', 'code-cache');
 }
 
@@ -90,6 +90,9 @@ function writeCache(dir: string, file: string, data: Buffer): void {
 
 /** Compiles the bundle (with the code cache when there is one) and runs it. */
 function runBundle(): void {
+  const { createHash } = builtin<typeof import('node:crypto')>('node:crypto');
+  const { createRequire } = builtin<typeof import('node:module')>('node:module');
+  const vm = builtin<typeof import('node:vm')>('node:vm');
   const bytes = readBundle();
   const source = bytes.toString('latin1');
   const enabled = process.env.SLIME_CODE_CACHE !== '0';

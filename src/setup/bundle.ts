@@ -117,7 +117,8 @@ async function main(): Promise<void> {
   }
   let code = fs.readFileSync(CLI, 'utf8');
   code = code.replace(/(?<![\w$.])import\(/g, '__slime_import(');
-  code = code.replace(/__toESM\(require\("(node:[\w/]+)"\), 1\)/g, '__slime_builtin("$1")');
+  code = code.replace(/__toESM\(require\("(node:[\w/]+)"\),\s*1\)/g, '__slime_builtin("$1")');
+  if (code.includes('__toESM(require("node:')) throw new Error(`${CLI}: a __toESM(require("node:...")) was left: the pattern in src/setup/bundle.ts no longer matches esbuild's output`);
   if (/(?<![\w$.])import\.meta\b/.test(code)) throw new Error(`${CLI} still uses import.meta`);
   // The launcher reads the bundle as Latin-1 (a one-byte string, the fastest to read).
   const wide = code.search(/[^\x00-\x7f]/);

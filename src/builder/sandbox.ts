@@ -41,12 +41,16 @@
  * builder runs in its own process group only, and a process that leaves that group
  * (`setsid`) escapes it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { existsNoFollow } from '../store/add-path.js';
 import { removeTree } from '../store/store.js';
+
+// node:child_process (and net, dgram behind it) is loaded when a process is first started,
+// not by every command that imports this module: a few ms of a no-op's start.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 /** Where the builder sees its build directory and its tools in the sandbox. */
 export const SANDBOX_BUILD_DIR = '/build';
@@ -134,7 +138,7 @@ function probe(): { ok: true; bwrap: string } | { ok: false; message: string } {
   if (!bwrap) {
     return { ok: false, message: `the build sandbox needs bubblewrap, which is not installed: apt-get install bubblewrap, ${off}` };
   }
-  const r = spawnSync(bwrap, [...namespaceArgs(false), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], {
+  const r = childProcess().spawnSync(bwrap, [...namespaceArgs(false), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], {
     encoding: 'utf8',
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 30_000,
@@ -170,7 +174,7 @@ function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) 
   const [command, args] = unshare
     ? [unshare[0], [...unshare.slice(1), '--', unshare.perl, '-e', NAMESPACE_INIT, '--', req.builder, ...req.args]]
     : [req.builder, req.args];
-  const child = spawn(command, args, {
+  const child = childProcess().spawn(command, args, {
     cwd: req.buildDir,
     env: environment({ buildTop: req.buildDir, path: req.toolsDir }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -216,7 +220,7 @@ export function pidNamespaceCommand(): PidNamespaceCommand | null {
   if (unshare && perl && process.platform === 'linux') {
     for (const user of [[], ['--user', '--map-current-user']]) {
       const command = [unshare, ...user, '--pid', '--fork', '--kill-child'];
-      const r = spawnSync(command[0], [...command.slice(1), '--', perl, '-e', 'exit 0'], { stdio: 'ignore', timeout: 30_000 });
+      const r = childProcess().spawnSync(command[0], [...command.slice(1), '--', perl, '-e', 'exit 0'], { stdio: 'ignore', timeout: 30_000 });
       if (r.status === 0) return (pidNamespace = Object.assign(command, { perl }));
     }
   }
@@ -249,7 +253,7 @@ class Watchdog {
     const script = `$| = 1; my %g;
 while (my $l = <STDIN>) { if ($l =~ /^([+-])(\d+)$/) { if ($1 eq '+') { $g{$2} = 1 } else { delete $g{$2} } } }
 kill 'KILL', map { -$_ } keys %g;`;
-    this.child = spawn('perl', ['-e', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    this.child = childProcess().spawn('perl', ['-e', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
     this.child.on('error', () => (this.dead = true));
     this.child.on('exit', () => (this.dead = true));
     this.child.stdin!.on('error', () => (this.dead = true));
@@ -298,7 +302,7 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
   ];
   let child: ChildProcess;
   try {
-    child = spawn(bwrap, args, {
+    child = childProcess().spawn(bwrap, args, {
       cwd: req.buildDir,
       env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
       // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data),

@@ -14,10 +14,13 @@
  * Levels: zstd 3 (its default; on the CPython NAR level 6 saves a few percent for
  * about three times the time, see bench/cache.ts), xz 6 (Nix's and xz's default).
  */
-import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SlimeError } from '../errors.js';
+
+// node:child_process (and net, dgram behind it) is loaded when a process is first started,
+// not by every command that imports this module: a few ms of a no-op's start.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export type Compression = 'none' | 'xz' | 'zstd' | 'bzip2';
 export const WRITABLE_COMPRESSIONS = ['zstd', 'xz', 'none'] as const;
@@ -64,7 +67,7 @@ async function* throughTool(
   mode: 'compress' | 'decompress',
 ): AsyncGenerator<Buffer> {
   const tool = TOOLS[c];
-  const child = spawn(tool.cmd, tool[mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, tool[mode], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();

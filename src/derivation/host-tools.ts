@@ -7,11 +7,14 @@
  * Names resolve in fixed system directories, never in the caller's PATH, so that the
  * same derivation module gives the same hashes whoever runs it.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+
+// node:child_process (and net, dgram behind it) is loaded when a process is first started,
+// not by every command that imports this module: a few ms of a no-op's start.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export const HOST_TOOL_DIRS = ['/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
@@ -227,7 +230,7 @@ export const TOOL_QUERY_TIMEOUT_MS = 120_000;
  * require(), and execa is ESM only: docs/architecture.md.)
  */
 function query(file: string, args: string[], env?: Record<string, string>): { ok: boolean; stdout: string; stderr: string } {
-  const r = spawnSync(file, args, {
+  const r = childProcess().spawnSync(file, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: TOOL_QUERY_TIMEOUT_MS,

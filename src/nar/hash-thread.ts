@@ -14,7 +14,7 @@
  *   to the main     = { id, buf }           buf is hashed: the walk may fill it again
  *                   | { id, digest }        the digest (ArrayBuffer) asked for by end
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -45,7 +45,9 @@ class HashThread {
   private failure: Error | undefined;
 
   constructor(private readonly spare: Buffer[]) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    // Loaded with the first thread: a command that hashes nothing big never loads it.
+    const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
+    this.worker = new WorkerThread(WORKER_SOURCE, { eval: true });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; buf?: ArrayBuffer; digest?: ArrayBuffer }) => {
       const s = this.sessions.get(m.id);

@@ -20,10 +20,14 @@
  * Locks are tried without blocking, so one waiting lock never holds up the others;
  * a busy lock is asked for again, less and less often (10 ms up to 100 ms).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
+
+// node:child_process (and net, dgram behind it) is loaded when a process is first started,
+// not by every command that imports this module: a few ms of a no-op's start.
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export interface Lock {
   release(): Promise<void>;
@@ -64,7 +68,7 @@ class LockHelper {
   private dead: Error | undefined;
 
   constructor() {
-    this.child = spawn('perl', ['-e', HELPER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = childProcess().spawn('perl', ['-e', HELPER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (d: string) => this.onData(d));
     let err = '';

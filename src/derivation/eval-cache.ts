@@ -288,21 +288,23 @@ export function stampOf(p: string): Stamp {
     return { stamp: 'missing', isFile: false, ctimeMs: 0 };
   }
   if (!st.isDirectory()) return { stamp: statLine(st), isFile: st.isFile(), ctimeMs: st.ctimeMs };
-  const h = createHash('sha256');
   let newest = st.ctimeMs;
+  // One string hashed at the end (the same bytes as an update per entry); names only
+  // from readdir, as lstat follows: every run of every command stamps these trees.
+  let text = `${statLine(st)}\n`;
   const walk = (dir: string, rel: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (SOURCE_EXCLUDES.has(e.name)) continue;
-      const full = path.join(dir, e.name);
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    for (const name of fs.readdirSync(dir)) {
+      if (SOURCE_EXCLUDES.has(name)) continue;
+      const full = prefix + name;
       const est = fs.lstatSync(full);
-      newest = Math.max(newest, est.ctimeMs);
-      h.update(`${rel}${e.name}\0${statLine(est)}\n`);
-      if (est.isDirectory()) walk(full, `${rel}${e.name}/`);
+      if (est.ctimeMs > newest) newest = est.ctimeMs;
+      text += `${rel}${name}\0${statLine(est)}\n`;
+      if (est.isDirectory()) walk(full, `${rel}${name}/`);
     }
   };
-  h.update(`${statLine(st)}\n`);
   walk(p, '');
-  return { stamp: `tree:${h.digest('hex')}`, isFile: false, ctimeMs: newest };
+  return { stamp: `tree:${createHash('sha256').update(text).digest('hex')}`, isFile: false, ctimeMs: newest };
 }
 
 function statLine(st: fs.Stats): string {

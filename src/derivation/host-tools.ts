@@ -102,11 +102,10 @@ export class HostToolResolver {
    * and no process started.
    */
   stamp(nameOrPath: string): string {
-    let found: string;
     try {
-      found = nameOrPath.startsWith('/') ? nameOrPath : this.find(nameOrPath);
+      // stat follows symlinks: the stat of the path found is that of the file it leads to.
+      const { found, st } = nameOrPath.startsWith('/') ? { found: nameOrPath, st: fs.statSync(nameOrPath) } : this.findWithStat(nameOrPath);
       const real = fs.realpathSync.native(found);
-      const st = fs.statSync(real);
       return `${found} ${real} ${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     } catch {
       return 'missing';
@@ -114,6 +113,10 @@ export class HostToolResolver {
   }
 
   private find(name: string): string {
+    return this.findWithStat(name).found;
+  }
+
+  private findWithStat(name: string): { found: string; st: fs.Stats } {
     if (name.includes('/')) {
       throw new SlimeError(`host tool "${name}": give a bare name or an absolute path`);
     }
@@ -122,9 +125,10 @@ export class HostToolResolver {
       // stat first, without an exception where the tool is not (most directories):
       // the evaluation cache looks up every tool of the project on every run.
       try {
-        if (!fs.statSync(p, { throwIfNoEntry: false })?.isFile()) continue;
+        const st = fs.statSync(p, { throwIfNoEntry: false });
+        if (!st?.isFile()) continue;
         fs.accessSync(p, fs.constants.X_OK);
-        return p;
+        return { found: p, st };
       } catch {
         continue;
       }

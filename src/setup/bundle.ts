@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   fs.rmSync(OUT, { recursive: true, force: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { slime: 'src/cli/main.ts' },
+    // The restore thread of a big substitution loads its module by file name (src/cache/pull.ts).
+    entryPoints: { slime: 'src/cli/main.ts', 'pull-worker': 'src/cache/pull-worker.ts' },
     outdir: OUT,
     bundle: true,
     splitting: true,

@@ -183,11 +183,7 @@ export class Substituter {
         this.startedFrom.set(storePath, entry.url);
         if (top) ctx.onStart?.(entry.url);
         const meter = new ProgressMeter(entry.url, ctx.onProgress, q.info.fileSize);
-        await pullPath(this.store, entry.cache!, q.info, {
-          signal: ctx.signal,
-          onDownloaded: (n) => meter.add(n),
-          source: { url: entry.url, env: this.env },
-        });
+        await pullPath(this.store, entry.cache!, q.info, { signal: ctx.signal, onDownloaded: (n) => meter.add(n) });
         meter.finish();
         return entry.url;
       } catch (err) {

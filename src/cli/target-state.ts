@@ -1,7 +1,6 @@
 import type { LoadedModule } from '../derivation/load.js';
 import { planGraph } from '../scheduler/plan.js';
 import type { Store } from '../store/store.js';
-import { lastCheck } from '../store/checks.js';
 
 export interface TargetState {
   name: string;
@@ -46,8 +45,8 @@ export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
 }
 
 function targetCheck(store: Store, drvPaths: string[]): TargetCheck | undefined {
-  const checked = store.db.checkedAmong(drvPaths);
-  const records = drvPaths.flatMap((d) => (checked.has(d) ? [lastCheck(store, d)] : [])).filter((r) => r !== undefined);
+  const latest = store.db.latestChecks(drvPaths);
+  const records = drvPaths.flatMap((d) => latest.get(d) ?? []);
   if (records.length === 0) return undefined;
   const n = (...v: string[]) => records.filter((r) => v.includes(r.verdict)).length;
   const differs = n('differs', 'cache-differs');

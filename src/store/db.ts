@@ -357,7 +357,11 @@ export class StoreDb {
       trimChecks: () => d.prepare<[string, string, number]>(
         'DELETE FROM Checks WHERE drvPath = ? AND id NOT IN (SELECT id FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?)',
       ),
-      checkedAmong: () => d.prepare<[string], string>('SELECT DISTINCT c.drvPath FROM json_each(?) j JOIN Checks c ON c.drvPath = j.value').pluck(),
+      latestChecks: () =>
+        d.prepare<[string], { drvPath: string; verdict: string; rounds: number; time: number }>(
+          `SELECT c.drvPath, c.verdict, c.rounds, c.time FROM json_each(?) j
+           JOIN Checks c ON c.id = (SELECT id FROM Checks WHERE drvPath = j.value ORDER BY id DESC LIMIT 1)`,
+        ),
       checks: () => d.prepare<[string, number], CheckRow>('SELECT * FROM (SELECT * FROM Checks WHERE drvPath = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
       checkOutputs: () => d.prepare<[number], CheckOutputRow>('SELECT * FROM CheckOutputs WHERE "check" = ? ORDER BY output'),
       checkFiles: () => d.prepare<[number, string], { detail: string }>('SELECT detail FROM CheckFiles WHERE "check" = ? AND output = ? ORDER BY ord'),
@@ -572,9 +576,14 @@ export class StoreDb {
     this.stmt.trimChecks.run(record.drvPath, record.drvPath, MAX_CHECKS);
   }
 
-  /** Which of `drvPaths` have a check recorded, in one query (`slime targets` asks it of every target's closure). */
-  checkedAmong(drvPaths: string[]): Set<string> {
-    return new Set(this.guard('read', () => this.stmt.checkedAmong.all(JSON.stringify(drvPaths))));
+  /**
+   * The verdict, rounds and end time of the latest check of each of `drvPaths` that has
+   * one, in one query: what `slime targets` shows of every target's closure (lastCheck's
+   * whole record, with its outputs and differing files, is more than it needs).
+   */
+  latestChecks(drvPaths: string[]): Map<string, Pick<CheckRecord, 'verdict' | 'rounds' | 'time'>> {
+    const rows = this.guard('read', () => this.stmt.latestChecks.all(JSON.stringify(drvPaths)));
+    return new Map(rows.map((r) => [r.drvPath, { verdict: r.verdict as CheckRecord['verdict'], rounds: r.rounds, time: r.time }]));
   }
 
   /** The recorded checks of a derivation, oldest first; `last` limits them to the latest ones. */

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeTree, type Store } from './store.js';
 import { findRoots } from './roots.js';
+import { SlimeError } from '../errors.js';
 
 export interface GcResult {
   deleted: string[];
@@ -18,18 +19,23 @@ export interface GcResult {
   roots: number;
 }
 
+/** What the gc roots keep: their closures, and the `.drv` behind each live output. */
+function liveSet(store: Store): { live: Set<string>; roots: string[] } {
+  const roots = findRoots(store);
+  const reached = store.closure(roots.filter((r) => store.isValid(r)));
+  // keep-derivations, Nix's default: a live output keeps the .drv it came from (and the
+  // .drv's own closure: input .drvs and sources), so it can be traced back and rebuilt.
+  const derivers = [...reached].flatMap((p) => {
+    const deriver = store.queryInfo(p)?.deriver;
+    return deriver !== undefined && store.isValid(deriver) ? [deriver] : [];
+  });
+  return { live: new Set([...reached, ...store.closure(derivers)]), roots };
+}
+
 export async function collectGarbage(store: Store, opts: { dryRun: boolean }): Promise<GcResult> {
   if (!opts.dryRun) store.db.beginCollection();
   try {
-    const roots = findRoots(store);
-    const reached = store.closure(roots.filter((r) => store.isValid(r)));
-    // keep-derivations, Nix's default: a live output keeps the .drv it came from (and the
-    // .drv's own closure: input .drvs and sources), so it can be traced back and rebuilt.
-    const derivers = [...reached].flatMap((p) => {
-      const deriver = store.queryInfo(p)?.deriver;
-      return deriver !== undefined && store.isValid(deriver) ? [deriver] : [];
-    });
-    const live = new Set([...reached, ...store.closure(derivers)]);
+    const { live, roots } = liveSet(store);
     const { valid, damaged } = store.entries();
     const candidates = new Set<string>();
     for (const entry of fs.readdirSync(store.dir)) {
@@ -47,6 +53,43 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
     return { deleted: dead, bytes, live: live.size, roots: roots.length };
   } finally {
     if (!opts.dryRun) store.db.endCollection();
+  }
+}
+
+/**
+ * Deletes the given store paths and nothing else (`nix-store --delete`): each must be
+ * dead, that is, no gc root reaches it and no valid path outside the set refers to it,
+ * so the closure invariant holds afterwards. All or nothing: one live path and none is
+ * deleted. The caller holds the gc lock exclusively.
+ */
+export function deleteSpecific(store: Store, storePaths: string[]): { deleted: string[]; bytes: number } {
+  const wanted = [...new Set(storePaths)].sort();
+  const { live } = liveSet(store);
+  for (const p of wanted) {
+    if (!store.isValid(p) && !fs.existsSync(p)) {
+      throw new SlimeError(`cannot delete ${p}: no such path in the store ${store.dir}; \`slime targets\` lists what is realized`);
+    }
+    if (live.has(p)) {
+      throw new SlimeError(
+        `cannot delete ${p}: it is still alive (a gc root reaches it, or it is the .drv of a live output); ` +
+          `remove the root (a ./result link or ${store.rootsDir}/...) first, then run the command again`,
+      );
+    }
+    const holders = store.referrers(p).filter((r) => r !== p && !wanted.includes(r) && store.isValid(r));
+    if (holders.length > 0) {
+      throw new SlimeError(
+        `cannot delete ${p}: ${holders.length === 1 ? `${holders[0]} refers` : `${holders.length} valid paths refer`} to it ` +
+          `(first: ${holders[0]}); delete ${holders.length === 1 ? 'that path' : 'those'} too, or run \`slime gc\``,
+      );
+    }
+  }
+  store.db.beginCollection();
+  try {
+    const bytes = wanted.reduce((sum, p) => sum + diskUsage(p), 0);
+    store.forget(wanted);
+    return { deleted: wanted, bytes };
+  } finally {
+    store.db.endCollection();
   }
 }
 

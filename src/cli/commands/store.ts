@@ -1,7 +1,8 @@
-import { UsageError } from '../../errors.js';
+import { SlimeError, UsageError } from '../../errors.js';
 import { addFile } from '../../store/add.js';
+import { deleteSpecific } from '../../store/gc.js';
 import { acquireLock } from '../../store/lock.js';
-import { formatBytes } from '../../run/format.js';
+import { formatBytes, plural } from '../../run/format.js';
 import type { PathInfo } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
@@ -28,6 +29,16 @@ inside one.
 Options:
       --json            print the metadata as JSON
 ${STORE_OPTION}`,
+  delete: `Usage: slime store delete PATH... [options]
+
+Deletes the given store paths and nothing else, as \`nix-store --delete\`: each must be
+dead (no gc root reaches it, and no valid path outside the ones given refers to it),
+else nothing is deleted and the error says what keeps it. A PATH may be a link to a
+store path or a path inside one. Waits for running \`slime realize\` processes on the
+store to finish first.
+
+Options:
+${STORE_OPTION}`,
 };
 
 const help = `Usage: slime store SUBCOMMAND ARG [options]
@@ -40,6 +51,8 @@ Subcommands:
   path-info PATH        print the registered metadata of a store path: NAR hash and
                         size, references, deriver, signatures. PATH may be a link to
                         a store path (./result) or a path inside one.
+  delete PATH...        delete these store paths if nothing keeps them alive, as
+                        \`nix-store --delete\`
 
 Options:
       --name NAME       add-file: the store name (default: FILE's base name)
@@ -51,6 +64,10 @@ ${STORE_OPTION}
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('store', args, { store: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
   const [sub, arg, ...extra] = positionals;
+  if (sub === 'delete') {
+    if (!arg) throw new UsageError('slime store delete takes one or more store paths; see `slime store delete --help`');
+    return deletePaths(ctx, values.store, [arg, ...extra]);
+  }
   if (!arg || extra.length) throw new UsageError('slime store takes a subcommand and one argument; see `slime store --help`');
   const store = openStore(ctx, values.store);
   if (sub === 'add-file') {
@@ -74,7 +91,30 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     ctx.stdout.write(values.json ? JSON.stringify(info, null, 2) + '\n' : describeInfo(info));
     return 0;
   }
-  throw new UsageError(`unknown subcommand "store ${sub}"; use add-file or path-info`);
+  throw new UsageError(`unknown subcommand "store ${sub}"; use add-file, path-info or delete`);
+}
+
+async function deletePaths(ctx: CliContext, storeOption: string | undefined, args: string[]): Promise<number> {
+  const store = openStore(ctx, storeOption);
+  const paths = args.map((arg) => {
+    const storePath = storePathOf(store, arg);
+    if (storePath === undefined) {
+      throw new SlimeError(`cannot delete ${arg}: it is not (and does not link to) a path in the store ${store.dir}; pass a store path`);
+    }
+    return storePath;
+  });
+  // Deleting is a collection: hold the gc lock exclusively, as `slime gc` does.
+  const lock = await acquireLock(store.globalLockFile, {
+    onWait: () => ctx.stderr.write('waiting for running slime processes on this store to finish...\n'),
+  });
+  try {
+    const { deleted, bytes } = deleteSpecific(store, paths);
+    for (const p of deleted) ctx.stdout.write(`deleted ${p}\n`);
+    ctx.stderr.write(`${plural(deleted.length, 'store path')} deleted, ${(bytes / 1048576).toFixed(1)} MiB freed\n`);
+    return 0;
+  } finally {
+    await lock.release();
+  }
 }
 
 /** `nix path-info -S`-like text: one field a line, sizes in bytes and binary units. */

@@ -111,8 +111,9 @@ describe.skipIf(!python || !wasm)(`RustPython wasm32-wasip1 under wasmtime class
 });
 
 describe.skipIf(!native || !wasm)(`RustPython wasm32-wasip1 against its native build (needs light-rustpython realized in ${store})`, () => {
-  it('hashes str and bytes as the native build does (derivations/rustpython-wasm: the length is written as a u64)', () => {
-    const code = 'import sys; print(hash("a"), hash("slime"), hash("\u00e9t\u00e9"), hash(b"abc"), hash(memoryview(b"abc")), hash(""), sys.hash_info.width)';
+  it('hashes str, bytes, tuples and slices as the native build does (derivations/rustpython-wasm/patches)', () => {
+    const code = 'import sys; print(hash("a"), hash("slime"), hash("\u00e9t\u00e9"), hash(b"abc"), hash(memoryview(b"abc")), hash(""), '
+      + 'hash((1, 2)), hash((1, "a")), hash(slice(1, 2, 3)), hash(frozenset({1, 2})), sys.hash_info.width)';
     const hashes = [native!, wasm!].map((launcher) => {
       const r = spawnSync(path.join(launcher, 'bin/python3.11'), ['-c', code], {
         cwd: tempDir('slime-rustpython-hash-'), env: { PATH: '/usr/bin:/bin', PYTHONHASHSEED: '0' }, encoding: 'utf8', timeout: 120_000,

@@ -15,6 +15,13 @@
  * SLIME_BENCH_DURATIONS_STORE, another store to read build durations from (where the
  * closure was built, when the bench store got it by substitution).
  *
+ * SLIME_BENCH_CACHE_BUILD=1 (opt-in: it takes minutes, a CPython build) builds the
+ * closure in this run: `slime realize TARGET --no-substitute` into an empty store with
+ * the bench store's dir (evaluation and the source fetch included, as substitution
+ * includes evaluation), pushes what it built, and substitutes that into empty stores:
+ * the ratio of the substitution to the build, both measured here. Without it the
+ * build side is the recorded build durations.
+ *
  * Every timed run writes into a directory of its own that nothing was deleted from just
  * before: on this machine's root file system (ext4 without a journal) the kernel, for
  * every new inode, skips the inodes freed in the last minute or more one by one
@@ -32,9 +39,10 @@
  *                  tar -x (the file system's own cost for the same files); zstd -d and sha256sum of its NAR alone
  *   closure        slime realize full-x86_64-quick --substituters file://D into an empty store (whole process:
  *                  evaluation included), against nix copy --from file://D of the same closure into an empty
- *                  Nix store, against cp -a of the same output trees (the floor), and against the recorded
- *                  build durations of those very outputs (the build is not re-run: the note lists each
- *                  duration with the time it was recorded; a duration depends on the load at that time).
+ *                  Nix store, against cp -a of the same output trees (the floor), and against building it:
+ *                  with SLIME_BENCH_CACHE_BUILD=1 a build into an empty store in this run, else the recorded
+ *                  build durations of those very outputs (the note lists each duration with the time it was
+ *                  recorded; a duration depends on the load at that time).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -212,7 +220,7 @@ export const cacheBenchmark: Benchmark = {
       }
       clean();
       if (part !== 'closure') figures.push(...floor(p, work, rounds, run, freshDir, log));
-      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 2, slime, slimeInEmptyStore, nix, trust, freshDir, run, log));
+      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 3, slime, slimeInEmptyStore, nix, trust, freshDir, run, log));
       return figures;
     } finally {
       nginx.stop();
@@ -304,9 +312,28 @@ function closure(
   log: (s: string) => void,
 ): Figure[] {
   const cache = `file://${work}/closure-cache`;
-  slime('cache', 'push', cache, TARGET, '--store', storeDir, '--key', key);
+  let built: Measured | undefined;
+  /** Where the output trees are outside any mount namespace: the bench store, or the build's store. */
+  let treeDir = storeDir;
+  if (process.env.SLIME_BENCH_CACHE_BUILD === '1') {
+    // The build, timed, into an empty store with the same store dir; then what it built is pushed (not timed).
+    const buildStore = freshDir('build');
+    treeDir = buildStore;
+    log(`cache: building ${TARGET} into an empty store (SLIME_BENCH_CACHE_BUILD=1: minutes), load ${load()}`);
+    const loadBefore = load();
+    built = slimeInEmptyStore(buildStore, 'realize', TARGET, '--store', storeDir, '--no-link', '--no-substitute', '--log-format', 'json');
+    const builtEvents = built.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string });
+    log(
+      `cache: ${TARGET} built in ${(built.ms / 1000).toFixed(1)} s (cpu ${(built.cpuMs / 1000).toFixed(1)} s), ` +
+        `${builtEvents.filter((e) => e.type === 'built').length} built, load ${loadBefore}-${load()}`,
+    );
+    slimeInEmptyStore(buildStore, 'cache', 'push', cache, TARGET, '--store', storeDir, '--key', key);
+  } else {
+    slime('cache', 'push', cache, TARGET, '--store', storeDir, '--key', key);
+  }
   const pushed = fs.readdirSync(path.join(work, 'closure-cache')).filter((f) => f.endsWith('.narinfo'));
   const paths = pushed.map((f) => /^StorePath: (.*)$/m.exec(fs.readFileSync(path.join(work, 'closure-cache', f), 'utf8'))![1]);
+  const trees = paths.map((sp) => path.join(treeDir, path.basename(sp)));
   const realize = (empty: string) =>
     slimeInEmptyStore(empty, 'realize', TARGET, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', pub);
   const subs: Measured[] = [];
@@ -323,7 +350,7 @@ function closure(
     subs.push(m);
     events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...paths));
-    cps.push(run('cp', ['-a', ...paths, freshDir('cp-closure')]));
+    cps.push(run('cp', ['-a', ...trees, freshDir('cp-closure')]));
     loads.push(`${before}-${load()}`);
     log(
       `cache: ${TARGET} from a cache round ${i + 1}: slime realize ${(m.ms / 1000).toFixed(2)} s, nix copy ${(nixes[i].ms / 1000).toFixed(2)} s, ` +
@@ -362,11 +389,28 @@ function closure(
   const note =
     `${planned} derivations: ${count('substituted')} substituted, ${count('built')} built; the run itself (planned -> finished) ${(runMs / 1000).toFixed(2)} s; ` +
     `build: the recorded build durations of the ${paths.length} outputs, ${(buildMs / 1000).toFixed(1)} s (${recorded.join(', ')})` +
-    `${unknown.length ? ` (none for ${unknown.join(', ')})` : ''}; the build was not re-run; ` +
+    `${unknown.length ? ` (none for ${unknown.join(', ')})` : ''}; ${built ? 'the build of this run is the figure before' : 'the build was not re-run (SLIME_BENCH_CACHE_BUILD=1 does)'}; ` +
     `floor: cp -a of the same trees ${(cpMs / 1000).toFixed(2)} s, so at best ${(buildMs / cpMs).toFixed(0)}x here; ` +
     `right after deleting a store as big: ${(afterRm.ms / 1000).toFixed(2)} s; ${loadsNote}`;
+  const sameRun: Figure[] = built
+    ? [
+        {
+          name: `cache: ${TARGET} substituted into an empty store vs built into one, same run`,
+          unit: 's',
+          slime: wall / 1000,
+          slimeRssMb: Math.max(...subs.map((m) => m.rssMb)),
+          slimeCpuMs: median(subs.map((m) => m.cpuMs)),
+          reference: { label: 'slime realize --no-substitute', value: built.ms / 1000, rssMb: built.rssMb, cpuMs: built.cpuMs },
+          target: { ratio: 0.01 },
+          note:
+            `substitution ${(built.ms / wall).toFixed(0)}x faster than the build; ` +
+            `both evaluation included, into empty stores of the same store dir; the build once (the source fetch included), then ` +
+            `the substitution rounds of what it built ${subs.map((m) => (m.ms / 1000).toFixed(2)).join(' ')} s; ${loadsNote}`,
+        },
+      ]
+    : [];
   const first: Figure = {
-    name: `cache: ${TARGET} substituted into an empty store vs built`,
+    name: `cache: ${TARGET} substituted into an empty store vs built (recorded durations)`,
     unit: 's',
     slime: wall / 1000,
     slimeRssMb: Math.max(...subs.map((m) => m.rssMb)),
@@ -384,6 +428,7 @@ function closure(
     note: `not slime: what copying the same files costs the file system, side by side with the runs above; ${loadsNote}`,
   };
   return [
+    ...sameRun,
     first,
     floorFigure,
     figure(`cache: ${TARGET} closure from a file:// cache into an empty store`, subs, 'nix copy --from', nixes, 1),

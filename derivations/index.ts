@@ -201,6 +201,14 @@ export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 const quickBolt = boltIsolate(fullQuick.python);
 const quickNoPlt = fullTier(cpythonSource311, '3.11.2', 'quick-noplt');
 const pgoBolt = boltIsolate(full.python);
+/**
+ * Opt-in lever: the PGO+LTO isolate linked position-dependent, as Debian links its
+ * python3.11. rustc asks for `-pie`; the `-no-pie` after it wins, and GCC's linker plugin
+ * then generates libpython's LTO code for a fixed address (`-flinker-output=exec`).
+ * Not the default: the seeds' recipe keeps PIE for the executable's address
+ * randomisation and leaves the last few percent to the operator (derivations/README).
+ */
+const pgoNoPie = isolate(full.python, { suffix: '-nopie', linkArgs: '-no-pie' });
 /** The Light tier (derivations/light.ts): the quick CPython is its build python and its reference. */
 export const light = lightTier(cpythonSource311, fullQuick.python, '3.11.2');
 /** RustPython 0.5.0's runners, verified against the same python3.11. */
@@ -215,6 +223,7 @@ export const targets = [
   target('full-x86_64-cpython-tests-quick', "CPython's quick selection of regression test modules through the quick isolate and its python3.11", [fullQuick.cpythonTests]),
   target('full-x86_64-quick-bolt', 'Opt-in: the quick isolate optimised by BOLT (bolt-19, instrumentation profile of the workloads and samples), verified bit-exact', [quickBolt, verify(fullQuick.python, quickBolt)]),
   target('full-x86_64-bolt', 'Opt-in: the PGO+LTO isolate optimised by BOLT (bolt-19, pinned instrumentation profile of the workloads and samples), verified bit-exact', [pgoBolt, verify(full.python, pgoBolt)]),
+  target('full-x86_64-nopie', 'Opt-in lever: the PGO+LTO isolate linked position-dependent (-no-pie, as Debian links python3.11; no ASLR of the executable), verified bit-exact', [pgoNoPie, verify(full.python, pgoNoPie)]),
   target('full-x86_64-quick-noplt', 'Opt-in lever: the quick CPython and isolate compiled with -fno-plt (libc calls through the GOT), verified bit-exact', [quickNoPlt.isolate, quickNoPlt.verification]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
   target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [

@@ -8,17 +8,33 @@
  *
  * The caller has checked the narinfo (signature, store path) and made its references
  * valid first.
+ *
+ * A NAR of WORKER_NAR_SIZE bytes or more is parsed and written on a thread of its
+ * own (./pull-worker.ts) while this thread downloads, decompresses and hashes it: the
+ * CPython output's 321 MB restore then runs beside its own decompression and hashing,
+ * and beside the process's other substitutions, on both cores. Smaller NARs are not
+ * worth a thread's start. Without the compiled worker module (tests run from the
+ * TypeScript sources) every restore runs on the calling thread.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
+import { SlimeError } from '../errors.js';
 import { narRestore } from '../nar/restore.js';
 import { hashPartOf } from '../store/paths.js';
 import { removeTree, type PathInfo, type Store } from '../store/store.js';
 import { placeAndRegister } from '../store/add-path.js';
 import type { BinaryCache } from './binary-cache.js';
 import type { NarInfo } from './narinfo.js';
+import type { FromRestore, RestoreJob, ToRestore } from './pull-worker.js';
 import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
+
+/** NARs at least this big are restored on a thread of their own. */
+export const WORKER_NAR_SIZE = 8 << 20;
+/** Bytes handed to the restore thread and not yet written: beyond this the download waits (memory stays flat). */
+const IN_FLIGHT_BYTES = 32 << 20;
 
 export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions = {}): Promise<PathInfo> {
   const finalPath = info.storePath;
@@ -26,7 +42,9 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
   fs.mkdirSync(tempDir, { recursive: true });
   try {
     const temp = path.join(tempDir, path.basename(finalPath));
-    await narRestore(verifiedNar(cache, info, opts), temp, { canonical: true });
+    const worker = info.narSize >= WORKER_NAR_SIZE ? workerModule() : undefined;
+    if (worker) await restoreOnThread(worker, temp, verifiedNar(cache, info, opts), opts.signal);
+    else await narRestore(verifiedNar(cache, info, opts), temp, { canonical: true });
     const registered: PathInfo = {
       path: finalPath,
       narHash: `sha256-${info.narHash.toString('base64')}`,
@@ -42,4 +60,70 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
   } finally {
     removeTree(tempDir);
   }
+}
+
+let workerFile: string | null | undefined;
+
+/** The compiled worker module beside this one (dist/src/cache/ or the bundle's dist/bin/), or undefined. */
+function workerModule(): string | undefined {
+  if (workerFile === undefined) {
+    const file = fileURLToPath(new URL('./pull-worker.js', import.meta.url));
+    workerFile = fs.existsSync(file) ? file : null;
+  }
+  return workerFile ?? undefined;
+}
+
+/**
+ * Restores `nar` at `temp` on a thread: this thread reads `nar` (whose checks run as it
+ * is read) and hands each chunk over; the thread is told the NAR is whole only once
+ * `nar` has ended, i.e. once it is verified, so nothing unverified is renamed into
+ * place. Settles only after the thread is gone, so nothing writes into the temporary
+ * once the caller removes it.
+ */
+async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, signal: AbortSignal | undefined): Promise<void> {
+  const worker = new Worker(file, { workerData: { kind: 'slime-restore', temp } satisfies RestoreJob });
+  let inFlight = 0;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const outcome = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: FromRestore) => {
+      if ('consumed' in m) {
+        inFlight -= m.consumed;
+        wake?.();
+      } else if ('done' in m) resolve();
+      else reject(new SlimeError(m.error));
+    });
+    worker.on('error', (e) => reject(new SlimeError(`the restore thread failed: ${e.message}`)));
+    worker.on('exit', (code) => reject(new SlimeError(`the restore thread exited with status ${code} before the NAR was restored`)));
+  });
+  outcome.catch(() => {
+    stopped = true;
+    wake?.();
+  });
+  const post = (m: ToRestore, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+  try {
+    for await (const chunk of nar) {
+      if (stopped) break;
+      if (signal?.aborted) throw signal.reason;
+      const bytes = ownArrayBuffer(chunk);
+      inFlight += chunk.length;
+      post({ chunk: bytes }, [bytes]);
+      while (inFlight > IN_FLIGHT_BYTES && !stopped) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    }
+    if (!stopped) post({ end: true });
+    await outcome;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** The chunk's bytes as an ArrayBuffer of their own, to transfer: the chunk's own when it spans all of it, else a copy. */
+function ownArrayBuffer(chunk: Buffer): ArrayBuffer {
+  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) return chunk.buffer;
+  const copy = new ArrayBuffer(chunk.length);
+  new Uint8Array(copy).set(chunk);
+  return copy;
 }

@@ -116,14 +116,20 @@ export class Substituter {
   /**
    * Starts narinfo queries for `paths` on every cache, in parallel; resolves, once they
    * are answered, to the paths that some cache has a narinfo for (not yet checked:
-   * substituteOutputs checks each before using it).
+   * substituteOutputs checks each before using it), each with the NarSize its first
+   * cache gives (so that the biggest download can start first).
    */
-  prefetch(paths: string[], warn: SubstituteContext['warn']): Promise<Set<string>> {
+  prefetch(paths: string[], warn: SubstituteContext['warn']): Promise<Map<string, number>> {
     return this.open(warn).then(async (entries) => {
       const live = entries.filter((e) => !e.disabled);
       const wanted = paths.filter((p) => !this.store.isValid(p));
       const answers = await Promise.all(wanted.map((p) => Promise.all(live.map((e) => this.query(e, p)))));
-      return new Set(wanted.filter((_, i) => answers[i].some((a) => a.kind === 'found')));
+      const found = new Map<string, number>();
+      wanted.forEach((p, i) => {
+        const first = answers[i].find((a) => a.kind === 'found');
+        if (first?.kind === 'found') found.set(p, first.info.narSize);
+      });
+      return found;
     });
   }
 

@@ -14,7 +14,9 @@
  * soon as the narinfo queries answer, without waiting for its inputs (a substitute
  * needs its references, which the substituter fetches first, not the build's inputs),
  * so a whole build comes from a cache in parallel rather than in build order. If no
- * cache delivers, it waits for its inputs and is built as usual.
+ * cache delivers, it waits for its inputs and is built as usual. Substitutions ahead
+ * take no build slot: they run SUBSTITUTION_JOBS at once (downloads and restores are
+ * I/O; `-j` counts builds), the biggest NAR first, since it ends last.
  *
  * Everything the scheduler does is announced as a SlimeEvent; it prints nothing.
  */
@@ -126,9 +128,9 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
 
 /**
  * Asks every cache for every output the run may need, in parallel, before the first
- * build starts; resolves to the outputs some cache has.
+ * build starts; resolves to the outputs some cache has, with their NAR sizes.
  */
-function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Set<string>> | undefined {
+function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Map<string, number>> | undefined {
   const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !opts.store.isValid(p));
   if (wanted.length === 0) return undefined;
   return opts.substituter!.prefetch(wanted, (cache, path, reason) =>
@@ -136,12 +138,17 @@ function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Set
   );
 }
 
+/** Substitutions ahead of their inputs at once: Nix's max-substitution-jobs default. */
+export const SUBSTITUTION_JOBS = 16;
+
 class GraphRun {
   private readonly byDrv = new Map<string, GraphNode>();
   private readonly dependents = new Map<string, string[]>();
   private readonly waitingOn = new Map<string, number>();
   private readonly finished = new Set<string>();
   private readonly queue: PQueue;
+  /** Substitutions ahead of their inputs: no build slot. */
+  private readonly substitutions = new PQueue({ concurrency: SUBSTITUTION_JOBS });
   private readonly cancel = new AbortController();
   private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0, cancelled: 0 };
   /** Why the run stopped early; unset while it runs to its end. */
@@ -169,6 +176,7 @@ class GraphRun {
       // The CLI aborts with the signal's name as the reason.
       this.stopped ??= { by: 'signal', signal: typeof opts.signal.reason === 'string' ? opts.signal.reason : 'SIGINT' };
       this.queue.clear();
+      this.substitutions.clear();
       this.cancel.abort(opts.signal.reason);
     };
     if (opts.signal.aborted) onSignal();
@@ -179,10 +187,12 @@ class GraphRun {
   private readonly ahead = new Set<string>();
   private readonly releasedWhileAhead = new Set<string>();
 
-  async start(available?: Promise<Set<string>>): Promise<void> {
+  async start(available?: Promise<Map<string, number>>): Promise<void> {
     for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
     // The run does not end before the narinfos are answered (builds go on meanwhile).
     if (available) await available.then((found) => this.substituteAhead(found), () => undefined);
+    // A substitution ahead may release builds; nothing adds substitutions after substituteAhead.
+    await this.substitutions.onIdle();
     await this.queue.onIdle();
     if (this.raced) return;
     // What the run never reached: valid outputs are results all the same; the rest was cancelled.
@@ -229,15 +239,20 @@ class GraphRun {
   }
 
 
-  /** Starts the substitution of every waiting derivation whose outputs are all in some cache. */
-  private substituteAhead(available: Set<string>): void {
+  /** Starts the substitution of every waiting derivation whose outputs are all in some cache, the biggest first. */
+  private substituteAhead(available: Map<string, number>): void {
+    const ahead: [GraphNode, number][] = [];
     for (const n of this.nodes) {
-      if (this.cancel.signal.aborted) return;
       if (n.inputs.length === 0 || this.finished.has(n.drvPath) || this.waitingOn.get(n.drvPath) === 0) continue;
       const outs = Object.values(n.outputs);
       if (outs.length === 0 || !outs.every((p) => available.has(p))) continue;
+      ahead.push([n, outs.reduce((sum, p) => sum + available.get(p)!, 0)]);
+    }
+    ahead.sort((a, b) => b[1] - a[1]);
+    for (const [n] of ahead) {
+      if (this.cancel.signal.aborted) return;
       this.ahead.add(n.drvPath);
-      void this.queue.add(() => this.realizeAhead(n));
+      void this.substitutions.add(() => this.realizeAhead(n));
     }
   }
 
@@ -266,6 +281,7 @@ class GraphRun {
   private lostRaceWithGc(): void {
     this.raced = true;
     this.queue.clear();
+    this.substitutions.clear();
     this.cancel.abort();
   }
 
@@ -367,6 +383,7 @@ class GraphRun {
     if (!this.opts.keepGoing && this.stopped === undefined) {
       this.stopped = { by: 'failure', drvPath: n.drvPath };
       this.queue.clear();
+      this.substitutions.clear();
       this.cancel.abort();
     }
   }

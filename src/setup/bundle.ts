@@ -47,6 +47,26 @@ async function main(): Promise<void> {
     tsconfig: path.join(ROOT, 'tsconfig.json'),
   });
   fs.chmodSync(path.join(OUT, 'slime.js'), 0o755);
+  await bundlePullWorker();
+}
+
+/**
+ * The restore thread of a big substitution (src/cache/pull.ts) loads its module by file
+ * name, `pull-worker.js` beside the code that starts it: one self-contained ES module
+ * (the NAR restore, nothing else), whatever form the CLI's bundle takes.
+ */
+async function bundlePullWorker(): Promise<void> {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: { 'pull-worker': 'src/cache/pull-worker.ts' },
+    outdir: OUT,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    tsconfig: path.join(ROOT, 'tsconfig.json'),
+  });
 }
 
 main().catch((e: unknown) => {

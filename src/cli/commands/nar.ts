@@ -2,6 +2,7 @@
  * `slime nar dump|restore`: write a path as a NAR, or unpack a NAR, compatibly
  * with `nix-store --dump` and `nix-store --restore`.
  */
+import fs from 'node:fs';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../../errors.js';
@@ -55,8 +56,30 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const target = resolve(rest[0]);
   if (mode === 'dump') await pipeline(narDump(target), ctx.stdout, { end: false });
-  else await narRestore(ctx.stdin, target);
+  else await narRestore(ctx.stdin === process.stdin && stdinIsFile() ? fileChunks(0) : ctx.stdin, target);
   return 0;
+}
+
+function stdinIsFile(): boolean {
+  try {
+    return fs.fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A NAR redirected from a file (`< FILE.nar`), read in 1 MiB blocks without the thread
+ * pool: process.stdin reads a file 64 KiB per round trip, which left the restore idle
+ * for half its time. Each block is new: the restore keeps slices of what it has read.
+ */
+async function* fileChunks(fd: number): AsyncGenerator<Buffer> {
+  for (;;) {
+    const block = Buffer.allocUnsafeSlow(1 << 20);
+    const n = fs.readSync(fd, block, 0, block.length, null);
+    if (n === 0) return;
+    yield block.subarray(0, n);
+  }
 }
 
 const command: Command = {

@@ -1,0 +1,135 @@
+/**
+ * Substitution at scale: more derivations substituted ahead than build slots (`-j 1`)
+ * and than SUBSTITUTION_JOBS, still each path registered only after its references;
+ * and a NAR big enough to be restored on a thread of its own (WORKER_NAR_SIZE) that
+ * breaks off midway: a one-line warning naming the cache, nothing registered from it,
+ * no temporary left, and the build goes on by building.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { fingerprint, parseNarInfo, serializeNarInfo } from '../src/cache/narinfo.js';
+import { WORKER_NAR_SIZE } from '../src/cache/pull.js';
+import { parseSecretKey, signFingerprint } from '../src/cache/signing.js';
+import { toNixBase32 } from '../src/hash/base32.js';
+import { SUBSTITUTION_JOBS } from '../src/scheduler/scheduler.js';
+import { slime, tempDir, writeModule } from './support/cli.js';
+import { count, events, removeStore } from './support/cache.js';
+
+const WIDTH = SUBSTITUTION_JOBS + 4;
+
+describe('parallel substitution', () => {
+  it(`substitutes ${2 * WIDTH + 1} derivations with -j 1, every path registered after its references`, async () => {
+    const dir = tempDir('slime-cache-parallel-');
+    const store = path.join(dir, 'store');
+    // leaf-i (no inputs), mid-i refers to leaf-i, top refers to every mid: the mids and top are substituted ahead.
+    const module = writeModule(
+      dir,
+      'wide.ts',
+      `const tools = ['mkdir', 'echo'];
+const leaves = Array.from({ length: ${WIDTH} }, (_, i) => derivation({ name: 'leaf-' + i, builder: '/bin/sh', args: ['-c', 'mkdir $out; echo leaf > $out/f'], env: { I: String(i) } as never, tools }));
+const mids = leaves.map((leaf, i) => derivation({ name: 'mid-' + i, builder: '/bin/sh', args: ['-c', 'mkdir $out; echo $leaf > $out/ref'], env: { leaf } as never, tools }));
+export const top = derivation({ name: 'top', builder: '/bin/sh', args: ['-c', 'mkdir $out; echo ' + mids.map((_, i) => '$m' + i).join(' ') + ' > $out/refs'],
+  env: Object.fromEntries(mids.map((m, i) => ['m' + i, m])) as never, tools });
+export const targets = [target('wide', 'a wide graph of runtime references', [top])];`,
+    );
+    const built = await slime(['realize', 'wide', '-f', module, '--store', store, '--no-link', '--no-substitute', '--no-sandbox'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const key = await slime(['key', 'generate', 'wide-1', '--dir', dir], { cwd: dir });
+    const cache = `file://${dir}/cache`;
+    const push = await slime(['cache', 'push', cache, 'wide', '-f', module, '--store', store, '--key', path.join(dir, 'wide-1.sec')], { cwd: dir });
+    expect(push.code, push.stderr).toBe(0);
+    removeStore(store);
+
+    const r = await slime(
+      ['realize', 'wide', '-f', module, '--store', store, '--no-link', '-j', '1', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', key.stdout.trim()],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const evs = events(r);
+    // The mids and top are substituted ahead (no build slot); a leaf is substituted too, or, when
+    // a mid fetched it first as its reference, found valid (cached) when its build slot comes.
+    expect(count(evs, 'substituted'), r.stderr.slice(-2000)).toBeGreaterThanOrEqual(WIDTH + 1);
+    expect(count(evs, 'substituted') + count(evs, 'cached')).toBe(2 * WIDTH + 1);
+    expect(count(evs, 'built')).toBe(0);
+    expect(count(evs, 'cache-warning')).toBe(0);
+
+    const db = new Database(path.join(store, '.slime', 'db.sqlite'), { readonly: true });
+    try {
+      // Of the outputs (the .drv files are registered by the plan): every mid refers to its leaf, top to
+      // every mid, 2 * WIDTH references, each registered (a smaller id) before its referrer.
+      const rows = db
+        .prepare(`SELECT r.referrer, r.reference FROM Refs r JOIN ValidPaths v ON v.id = r.referrer WHERE v.path NOT LIKE '%.drv' AND r.referrer != r.reference`)
+        .all() as { referrer: number; reference: number }[];
+      expect(rows.length).toBe(2 * WIDTH);
+      for (const { referrer, reference } of rows) expect(reference).toBeLessThan(referrer);
+      expect((db.prepare('SELECT count(*) AS n FROM ValidPaths').get() as { n: number }).n).toBeGreaterThanOrEqual(2 * WIDTH + 1);
+    } finally {
+      db.close();
+    }
+    expect(fs.readdirSync(path.join(store, '.slime', 'tmp'))).toEqual([]);
+    removeStore(dir);
+  }, 300_000);
+
+  it('a big NAR (restored on its own thread) that breaks off midway leaves nothing registered and no temporary', async () => {
+    const dir = tempDir('slime-cache-midway-');
+    const store = path.join(dir, 'store');
+    const half = Math.ceil(WORKER_NAR_SIZE / 2) + 4096;
+    // Two files, each more than half the thread's threshold: the first is on disk when the second breaks.
+    const module = writeModule(
+      dir,
+      'big.ts',
+      `export const big = derivation({ name: 'big', builder: '/bin/sh', args: ['-c', 'mkdir $out; head -c ${half} /dev/zero | tr "\\\\0" a > $out/a; head -c ${half} /dev/zero | tr "\\\\0" b > $out/b'], tools: ['mkdir', 'head', 'tr'] });
+export const targets = [target('big', 'two files of a few MB', [big])];`,
+    );
+    const built = await slime(['realize', 'big', '-f', module, '--store', store, '--no-link', '--no-substitute', '--no-sandbox'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const out = built.stdout.trim();
+    expect(fs.statSync(path.join(out, 'b')).size).toBe(half);
+    await slime(['key', 'generate', 'big-1', '--dir', dir], { cwd: dir });
+    const pub = fs.readFileSync(path.join(dir, 'big-1.pub'), 'utf8').trim();
+    const root = path.join(dir, 'cache');
+    const push = await slime(['cache', 'push', `file://${root}`, out, '--store', store, '--key', path.join(dir, 'big-1.sec'), '--compression', 'none'], { cwd: dir });
+    expect(push.code, push.stderr).toBe(0);
+
+    // The NAR with the second file's type token broken ("regular" -> "regulax"), re-hashed and re-signed:
+    // only the parser, midway, can find what is wrong.
+    const infoFile = path.join(root, `${path.basename(out).slice(0, 32)}.narinfo`);
+    const info = parseNarInfo(fs.readFileSync(infoFile, 'utf8'), store);
+    expect(info.narSize).toBeGreaterThanOrEqual(WORKER_NAR_SIZE);
+    const nar = fs.readFileSync(path.join(root, info.url));
+    const second = nar.indexOf('regular', nar.indexOf('regular') + 7);
+    expect(second).toBeGreaterThan(half);
+    nar[second + 6] = 'x'.charCodeAt(0);
+    const fileHash = createHash('sha256').update(nar).digest();
+    info.url = `nar/${toNixBase32(fileHash)}.nar`;
+    info.fileHash = fileHash;
+    info.narHash = fileHash;
+    fs.writeFileSync(path.join(root, info.url), nar);
+    info.sigs = [signFingerprint(parseSecretKey(fs.readFileSync(path.join(dir, 'big-1.sec'), 'utf8')), fingerprint(info))];
+    fs.writeFileSync(infoFile, serializeNarInfo(info));
+    removeStore(store);
+
+    const r = await slime(
+      ['realize', 'big', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const evs = events(r);
+    const warnings = evs.filter((e) => e.type === 'cache-warning');
+    expect(warnings.length, r.stderr.slice(-2000)).toBe(1);
+    expect(warnings[0].cache).toBe(`file://${root}`);
+    expect(String(warnings[0].reason)).toMatch(/invalid NAR at byte \d+: unknown file type "regulax"/);
+    expect(String(warnings[0].reason)).not.toContain('\n');
+    expect(count(evs, 'substituted')).toBe(0);
+    expect(count(evs, 'built')).toBe(1);
+    // Registered is what the build made: no signature from the cache.
+    const pathInfo = JSON.parse((await slime(['store', 'path-info', out, '--store', store, '--json'])).stdout);
+    expect(pathInfo.signatures).toEqual([]);
+    expect(fs.readdirSync(path.join(store, '.slime', 'tmp'))).toEqual([]);
+    expect(fs.readdirSync(store).filter((e) => !e.startsWith('.') && !e.endsWith('.drv'))).toEqual([path.basename(out)]);
+    removeStore(dir);
+  }, 300_000);
+});

@@ -204,18 +204,25 @@ export const rustpython = derivation({
   phases: 'cargo',
 });
 
+/**
+ * The wasm32-wasip1 build runs the same build.sh on crates patched by
+ * derivations/rustpython-wasm/build.sh (a KeyboardInterrupt's exit status and a
+ * pointer-width-free str/bytes hash, so that wasm behaves as native: see the patches).
+ */
 export const rustpythonWasm = derivation({
   name: 'rustpython-0.5.0-wasm32-wasip1',
   builder: 'sh',
-  args: ['-e', `${source(import.meta.url, 'rustpython')}/build.sh`],
+  args: ['-e', source(import.meta.url, 'rustpython-wasm/build.sh')],
   env: {
     src: rustpythonCrate, vendor: rustpythonCrates, stdVendor: rustStdCrates, target: 'wasm32-wasip1',
+    patches: source(import.meta.url, 'rustpython-wasm/patches'),
     cwdSource: source(import.meta.url, 'cpython-wasi/slime_wasi_cwd.c'),
     realpathSource: source(import.meta.url, 'cpython-wasi/slime_wasi_realpath.c'),
     pthreadSource: source(import.meta.url, 'rustpython/slime_wasi_pthread.c'),
   },
-  // cc: the build scripts run on the host; clang: the cwd object; wasm-ld-19: LLVM 22's objects.
-  tools: [...shellTools, ...cTools, ...rustWebTools, 'clang', 'wasm-ld-19'],
+  // cc: the build scripts run on the host; clang: the cwd object; wasm-ld-19: LLVM 22's objects;
+  // patch: the crate patches.
+  tools: [...shellTools, ...cTools, ...rustWebTools, 'clang', 'wasm-ld-19', 'patch'],
   phases: 'cargo',
 });
 

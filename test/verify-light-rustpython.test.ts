@@ -32,19 +32,22 @@ const native = realized('rustpython-0.5.0-native');
 const wasm = realized('rustpython-0.5.0-wasmtime-aot');
 const picked = ['03_hash_algorithms', '05_sqlite3_memory', '06_ctypes_libc', '08_struct_array_math', '12_warnings', '13_recursion_depth'];
 
-/** Runs build.sh (compare.py) on the picked samples with `runner` as the Light runner. */
-async function verifyPicked(runner: string, label: string): Promise<ComparisonReport> {
+/**
+ * Runs build.sh (compare.py) on the picked samples (or `only`) with `runner` as the Light
+ * runner, and `twin` as its native twin when given.
+ */
+async function verifyPicked(runner: string, label: string, only = picked, twin?: { native: string; nativeLabel: string }): Promise<ComparisonReport> {
   const tmp = tempDir('slime-verify-rustpython-');
   const samples = path.join(tmp, 'samples');
   fs.cpSync(path.join(ROOT, 'samples'), samples, { recursive: true });
   const manifest = JSON.parse(fs.readFileSync(path.join(samples, 'manifest.json'), 'utf8')) as { samples: { name: string }[] };
-  manifest.samples = manifest.samples.filter((s) => picked.includes(s.name));
+  manifest.samples = manifest.samples.filter((s) => only.includes(s.name));
   fs.writeFileSync(path.join(samples, 'manifest.json'), JSON.stringify(manifest));
   const buildDir = path.join(tmp, 'build');
   fs.mkdirSync(buildDir);
   const r = spawnSync('/bin/sh', ['-e', path.join(ROOT, 'derivations/compare-samples/build.sh')], {
     cwd: buildDir,
-    env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: python!, runner, runnerLabel: label, samples, out: path.join(tmp, 'out'), verifyTimeout: '120' },
+    env: { PATH: '/usr/bin:/bin', NIX_BUILD_TOP: buildDir, python: python!, runner, runnerLabel: label, samples, out: path.join(tmp, 'out'), verifyTimeout: '120', ...twin },
     encoding: 'utf8',
     timeout: 400_000,
   });
@@ -105,4 +108,34 @@ describe.skipIf(!python || !wasm)(`RustPython wasm32-wasip1 under wasmtime class
     expect(sample('03_hash_algorithms').note).toBe('stdout differs at line 15');
     expect(sample('08_struct_array_math').note).toBe('stdout differs at line 11');
   });
+});
+
+describe.skipIf(!native || !wasm)(`RustPython wasm32-wasip1 against its native build (needs light-rustpython realized in ${store})`, () => {
+  it('hashes str, bytes, tuples and slices as the native build does (derivations/rustpython-wasm/patches)', () => {
+    const code = 'import sys; print(hash("a"), hash("slime"), hash("\u00e9t\u00e9"), hash(b"abc"), hash(memoryview(b"abc")), hash(""), '
+      + 'hash((1, 2)), hash((1, "a")), hash(slice(1, 2, 3)), hash(frozenset({1, 2})), sys.hash_info.width)';
+    const hashes = [native!, wasm!].map((launcher) => {
+      const r = spawnSync(path.join(launcher, 'bin/python3.11'), ['-c', code], {
+        cwd: tempDir('slime-rustpython-hash-'), env: { PATH: '/usr/bin:/bin', PYTHONHASHSEED: '0' }, encoding: 'utf8', timeout: 120_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    });
+    // hash("a") under PYTHONHASHSEED=0: RustPython's siphash24 with an 8-byte length prefix.
+    expect(hashes[0]).toMatch(/^-1330702654757084233 /);
+    expect(hashes[1]).toBe(hashes[0]);
+  }, 300_000);
+
+  it('exits 130 on an uncaught KeyboardInterrupt, which wasmtime refuses: unsupported, and not among the samples that run', async () => {
+    const report = await verifyPicked(wasm!, 'RustPython-wasm32, wasmtime (AOT)', ['05_keyboard_interrupt', '08_argv_path_file'],
+      { native: native!, nativeLabel: 'RustPython, native' });
+    const sample = (name: string) => report.samples.find((s) => s.name === name)!;
+    expect(outcomeOf(sample('05_keyboard_interrupt'))).toBe('unsupported');
+    expect(sample('05_keyboard_interrupt').note).toBe('needs exit status 130: the runtime allows only 0-125');
+    // Native RustPython dies by SIGINT; under wasmtime the module's exit(130) is refused.
+    expect(sample('05_keyboard_interrupt').native).toBe('differs');
+    // errors/08 prints hash("slime") and hash((1, "a")): the same on both builds now.
+    expect(sample('08_argv_path_file').native).toBe('same');
+    expect(report.native).toMatchObject({ same: 1, differs: ['05_keyboard_interrupt'] });
+  }, 420_000);
 });

@@ -261,6 +261,33 @@ describe('verify with a Light tier runner', () => {
     expect(unnamed.stderr).toMatch(/nativeLabel is not set/);
   }, 240_000);
 
+  it('calls a run whose exit status the runtime refused unsupported, and leaves it out of the samples that run (native)', async () => {
+    const runner = path.join(tmp, 'runner');
+    // A wasm runner under wasmtime, which refuses the module's exit(130) (it allows 0-125)
+    // where the native twin exits 130: what RustPython-wasm32 does on errors/05.
+    fs.mkdirSync(path.join(tmp, 'refusing/bin'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'refusing/bin/python3.11'), `#!/bin/sh
+if [ "$1" = interrupted.py ]; then
+  ${runner}/bin/python3.11 "$@"
+  status=$?
+  [ $status -lt 126 ] && exit $status
+  printf 'Error: failed to run main module \`rustpython.cwasm\`\\n\\nCaused by:\\n    0: failed to invoke command default\\n    1: error while executing at wasm backtrace:\\n    2: exit with invalid exit status outside of [0..126)\\n' >&2
+  exit 1
+fi
+exec ${runner}/bin/python3.11 "$@"
+`, { mode: 0o755 });
+    const r = build({ runner: path.join(tmp, 'refusing'), runnerLabel: 'stand-in wasm', native: runner, nativeLabel: 'stand-in native', samples: path.join(tmp, 'samples') }, 'refusing');
+    expect(r.status, r.stderr).toBe(0);
+    const refused = await readReport(r.out);
+    const interrupted = refused.samples.find((s) => s.name === 'interrupted')!;
+    expect(outcomeOf(interrupted)).toBe('unsupported');
+    expect(interrupted.note).toBe('needs exit status 130: the runtime allows only 0-125');
+    expect(interrupted.native).toBe('differs');
+    expect(refused.native).toMatchObject({ same: 12, differs: ['interrupted'] });
+    // It differs from the native twin, but it did not run here: 7/7 of those that did.
+    expect(r.stdout).toContain('slime-compare: same as stand-in native: 12/13 (differs: interrupted); on the 7 samples that run here: 7/7\n');
+  }, 240_000);
+
   it('stops, naming the variable, when a runner comes without its label', () => {
     const r = build({ runner: path.join(tmp, 'runner'), samples: path.join(tmp, 'samples') }, 'nolabel');
     expect(r.status).not.toBe(0);

@@ -39,6 +39,8 @@ debian_packages=(
   rustc-web cargo-web rust-web-src
   # wasm-ld-19 links RustPython for wasm32-wasip1 (rustc 1.96's LLVM 22 objects are too new for wasm-ld 14)
   lld-19
+  # the RustPython wasm32-wasip1 build applies its crate patches (derivations/rustpython-wasm)
+  patch
   # tools the builders declare as host tools
   util-linux file binutils patchelf
   # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)

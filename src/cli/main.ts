@@ -129,6 +129,7 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
 /** Runs `slime` with this process's arguments and streams; the exit code becomes the process's. */
 export function runCli(): void {
   process.umask(0o022);
+  ignoreClosedOutput();
   const ctx: CliContext = {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -145,6 +146,22 @@ export function runCli(): void {
       process.exitCode = ExitCode.failure;
     },
   );
+}
+
+/**
+ * A reader that stops early (`slime targets | head -1`) closes the pipe. Node ignores
+ * SIGPIPE and reports EPIPE as an 'error' event, which unhandled is a crash with a stack
+ * trace. Here the rest of the output is dropped and the command finishes as it would
+ * have (a realize still completes its builds and registers them; nothing is left
+ * half-done by exiting in the middle).
+ */
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
+  }
 }
 
 // `node dist/src/cli/main.js`; the bundle starts through bin.ts instead.

@@ -37,7 +37,7 @@ describe('slime store delete', () => {
     const { dir, store, app, base } = await realized(false);
     const refused = await slime(['store', 'delete', base, '--store', store], { cwd: dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe(`error: cannot delete ${base}: ${app} refers to it (first: ${app}); delete that path too, or run \`slime gc\`\n`);
+    expect(refused.stderr).toBe(`error: cannot delete ${base}: ${app} refers to it; delete that path too, or run \`slime gc\`\n`);
     expect(fs.existsSync(base)).toBe(true);
     const both = await slime(['store', 'delete', base, app, '--store', store], { cwd: dir });
     expect(both.code).toBe(0);

@@ -78,8 +78,8 @@ export function deleteSpecific(store: Store, storePaths: string[]): { deleted: s
     const holders = store.referrers(p).filter((r) => r !== p && !wanted.includes(r) && store.isValid(r));
     if (holders.length > 0) {
       throw new SlimeError(
-        `cannot delete ${p}: ${holders.length === 1 ? `${holders[0]} refers` : `${holders.length} valid paths refer`} to it ` +
-          `(first: ${holders[0]}); delete ${holders.length === 1 ? 'that path' : 'those'} too, or run \`slime gc\``,
+        `cannot delete ${p}: ${holders.length === 1 ? `${holders[0]} refers to it` : `${holders.length} valid paths refer to it (first: ${holders[0]})`}; ` +
+          `delete ${holders.length === 1 ? 'that path' : 'those'} too, or run \`slime gc\``,
       );
     }
   }

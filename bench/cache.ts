@@ -145,10 +145,10 @@ export const cacheBenchmark: Benchmark = {
     };
     fs.mkdirSync(env.NIX_CONF_DIR!, { recursive: true });
     const run = (cmd: string, args: string[]): Measured => measure(cmd, args, { env, cwd: ROOT });
-    const slime = (...args: string[]): Measured => run(process.execPath, [CLI, ...args]);
+    const slime = (...args: string[]): Measured => run(CLI, args);
     /** slime in a mount namespace where the store dir is `empty`, a new empty directory. */
     const slimeInEmptyStore = (empty: string, ...args: string[]): Measured =>
-      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && exec ${[process.execPath, CLI, ...args].map(q).join(' ')}`]);
+      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && exec ${[CLI, ...args].map(q).join(' ')}`]);
     const nix = (...args: string[]): Measured => run('nix', [...NIX, ...args]);
 
     slime('key', 'generate', 'bench-1', '--dir', work);
@@ -255,7 +255,7 @@ function floor(
   // Not timed: the inputs.
   run('sh', ['-c', `nix-store --dump ${q(p)} > ${q(nar)} && zstd -q -3 -f ${q(nar)} -o ${q(zst)} && tar -C ${q(path.dirname(p))} -cf ${q(tar)} ${q(name)}`]);
   const ops: [string, () => Measured][] = [
-    ['slime nar restore', () => run('sh', ['-c', `exec ${q(process.execPath)} ${q(CLI)} nar restore ${q(path.join(freshDir('f-slime'), name))} < ${q(nar)}`])],
+    ['slime nar restore', () => run('sh', ['-c', `exec ${q(CLI)} nar restore ${q(path.join(freshDir('f-slime'), name))} < ${q(nar)}`])],
     ['nix-store --restore', () => run('sh', ['-c', `exec nix-store --restore ${q(path.join(freshDir('f-nix'), name))} < ${q(nar)}`])],
     ['cp -a', () => run('cp', ['-a', p, freshDir('f-cp')])],
     ['tar -x', () => run('tar', ['-C', freshDir('f-tar'), '-xf', tar])],

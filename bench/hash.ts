@@ -79,7 +79,7 @@ export const hashBenchmark: Benchmark = {
       const sha256sum = summarize(Array.from({ length: rounds }, () => measure('sha256sum', [nar])));
       const dump = sideBySide(
         rounds,
-        () => measure('sh', ['-c', '"$0" "$1" nar dump "$2" > "$3"', process.execPath, CLI, tree!, `${nar}.slime`]),
+        () => measure('sh', ['-c', '"$0" nar dump "$1" > "$2"', CLI, tree!, `${nar}.slime`]),
         () => measure('sh', ['-c', `nix-store --dump "$0" > "$1"`, tree!, `${nar}.nix`]),
       );
       const figures: Figure[] = [

@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The CLI as installed: package.json's bin, the bundle (src/setup/bundle.ts). */
-export const CLI = path.join(ROOT, 'dist/bin/slime.js');
+/** The CLI as installed: package.json's bin, `bin/slime`, which runs the bundle (src/setup/bundle.ts). */
+export const CLI = path.join(ROOT, 'bin/slime');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
 
 /** One measured quantity: slime's value, and the reference's in the same run. */
@@ -101,7 +101,7 @@ export function summarize(ms: Measured[]): Measured {
 }
 
 export function slimeArgs(...args: string[]): [string, string[]] {
-  return [process.execPath, [CLI, ...args]];
+  return [CLI, args];
 }
 
 export function tempDir(prefix: string): string {

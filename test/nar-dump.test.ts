@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNixBase32 } from '../src/hash/base32.js';
-import { narDump } from '../src/nar/dump.js';
+import { BLOCK_SIZE, narBlocks, narDump } from '../src/nar/dump.js';
 import { hashNar, hashPath } from '../src/nar/hash.js';
 import { narRestore } from '../src/nar/restore.js';
 import { ODD_SIZES, hasNix, isolatedNixStore, makeTestTree, warnIfNoNix, type NixStore } from './fixtures/nar-nix.js';
@@ -113,6 +114,29 @@ describe('narDump without Nix', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('archives what is there when read, not what the listing said: a file replaced by a symlink, a directory or a named pipe', () => {
+    // The walk opens a file its directory listed as regular without lstat'ing it first;
+    // here each `b` is replaced while the walk is paused inside the big file `a`.
+    const replaceB = (name: string, replace: (b: string) => void): Buffer[] => {
+      const dir = join(work, `replaced-${name}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a'), Buffer.alloc(3 * BLOCK_SIZE, 1));
+      writeFileSync(join(dir, 'b'), 'was a file');
+      const walk = narBlocks(dir, Buffer.alloc(BLOCK_SIZE));
+      const blocks = [Buffer.from(walk.next().value as Buffer)];
+      rmSync(join(dir, 'b'));
+      replace(join(dir, 'b'));
+      for (let r = walk.next(); !r.done; r = walk.next()) blocks.push(Buffer.from(r.value));
+      return blocks;
+    };
+    const symlinked = Buffer.concat(replaceB('symlink', (b) => symlinkSync('target', b)));
+    expect(symlinked.includes(Buffer.from('symlink'))).toBe(true);
+    expect(symlinked.includes(Buffer.from('was a file'))).toBe(false);
+    const dir = Buffer.concat(replaceB('dir', (b) => mkdirSync(b)));
+    expect(dir.subarray(-200).includes(Buffer.from('directory'))).toBe(true);
+    expect(() => replaceB('fifo', (b) => execFileSync('mkfifo', [b]))).toThrow(/b'.*named pipe/);
   });
 
   it('archives a symlink at the top as a symlink, not what it points to', async () => {

@@ -7,7 +7,7 @@
  * held whole, so memory does not grow with file or tree size. One synchronous walk
  * (narBlocks) serves dumping, hashing and the registration of build outputs.
  */
-import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import { type Dirent, type Stats, closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SlimeError } from '../errors.js';
 import { NAR_MAGIC, encodeStr, encodeTokens, padLength } from './format.js';
@@ -83,18 +83,21 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
 
   interface Frame {
     dir: Buffer;
-    names: Buffer[];
+    entries: Dirent<Buffer>[];
     next: number;
   }
   const stack: Frame[] = [];
 
   put(MAGIC);
   let current: Buffer | undefined = Buffer.from(path);
+  /** The directory listing says `current` is a regular file: opened first, then fstat'ed (cheaper than lstat, then open). */
+  let listedAsFile = false;
   for (;;) {
     if (current !== undefined) {
       const p = current;
       current = undefined;
-      const st = lstatSyncOf(p);
+      const opened = listedAsFile ? openListedFile(p) : undefined;
+      const st = opened?.st ?? lstatSyncOf(p);
       if (st.isSymbolicLink()) {
         const target = readlinkSyncOf(p);
         const n = SYMLINK_HEAD.length + strLength(target) + CLOSE.length;
@@ -108,14 +111,14 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       } else if (st.isFile()) {
         // Nix calls a file executable when its owner may execute it.
         const head = st.mode & 0o100 ? EXECUTABLE_HEAD : REGULAR_HEAD;
-        if (full(head.length + 8)) {
-          buffer = take(yield buffer.subarray(0, pos));
-          pos = 0;
-        }
-        put(head);
-        putInt(st.size);
-        const fd = openSyncOf(p);
+        const fd = opened?.fd ?? openSyncOf(p);
         try {
+          if (full(head.length + 8)) {
+            buffer = take(yield buffer.subarray(0, pos));
+            pos = 0;
+          }
+          put(head);
+          putInt(st.size);
           // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
           // even if the file grows meanwhile; a file that shrank cannot be archived.
           for (let read = 0; read < st.size; ) {
@@ -145,7 +148,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
           pos = 0;
         }
         put(DIRECTORY_HEAD);
-        stack.push({ dir: p, names: readdirSyncOf(p).sort(Buffer.compare), next: 0 });
+        stack.push({ dir: p, entries: readdirSyncOf(p).sort((a, b) => Buffer.compare(a.name, b.name)), next: 0 });
         continue;
       } else {
         throw new SlimeError(
@@ -162,7 +165,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       put(CLOSE);
     }
     const top = stack[stack.length - 1];
-    if (top.next === top.names.length) {
+    if (top.next === top.entries.length) {
       // The directory is complete: close it, and the entry it is in.
       stack.pop();
       const n = stack.length > 0 ? 2 * CLOSE.length : CLOSE.length;
@@ -175,7 +178,8 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
       put(CLOSE);
       continue;
     }
-    const name = top.names[top.next++];
+    const entry = top.entries[top.next++];
+    const name = entry.name;
     if (full(ENTRY_HEAD.length + strLength(name) + NODE.length)) {
       buffer = take(yield buffer.subarray(0, pos));
       pos = 0;
@@ -184,6 +188,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
     putStr(name);
     put(NODE);
     current = childPath(top.dir, name);
+    listedAsFile = entry.isFile();
   }
   if (pos > 0) yield buffer.subarray(0, pos);
 }
@@ -204,9 +209,32 @@ function readlinkSyncOf(path: Buffer): Buffer {
   }
 }
 
-function readdirSyncOf(path: Buffer): Buffer[] {
+/**
+ * A path its directory listed as a regular file, opened (O_NOFOLLOW) and fstat'ed; or
+ * undefined when it is no longer one (replaced since the listing: a symlink fails to
+ * open, a directory or other file is closed again), and the caller lstats it as any path.
+ */
+function openListedFile(path: Buffer): { fd: number; st: Stats } | undefined {
+  let fd: number;
   try {
-    return readdirSync(path, { encoding: 'buffer' });
+    // O_NONBLOCK: a named pipe put in its place must not block the open (it is then refused as one).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) return { fd, st };
+  } catch {
+    // lstat and open again say what went wrong.
+  }
+  closeSync(fd);
+  return undefined;
+}
+
+function readdirSyncOf(path: Buffer): Dirent<Buffer>[] {
+  try {
+    return readdirSync(path, { encoding: 'buffer', withFileTypes: true });
   } catch (e) {
     throw fsError('list', path, e);
   }

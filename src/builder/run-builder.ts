@@ -86,16 +86,17 @@ export function makeToolsDir(buildDir: string, drv: DrvData): string {
 }
 
 /** Resolves with null on success, or the reason the builder failed. */
-export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
+export async function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
   // Without the sandbox and without declared tools, PATH names no directory, as Nix's
   // /path-not-set: a build then makes and removes no directory for it.
   const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : makeToolsDir(run.buildDir, run.drv);
   let launched: LaunchedBuilder;
   try {
-    launched = startBuilder(run, toolsDir);
+    launched = await startBuilder(run, toolsDir);
   } catch (e) {
-    // The sandbox cannot start here: a failure like any other, cleaned up as any other.
-    return Promise.resolve({ kind: 'internal', message: (e as Error).message });
+    // The sandbox cannot start here, or the builder cannot be run: a failure like any
+    // other, cleaned up as any other.
+    return { kind: 'internal', message: (e as Error).message };
   }
   const { child, finish: finishLaunch } = launched;
   const log = fs.openSync(run.logFile, 'a');
@@ -150,14 +151,11 @@ export function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
         resolve(ended ?? reason);
       });
     };
-    child.on('error', (e) => finish({ kind: 'internal', message: `cannot run builder ${run.drv.builder}: ${e.message}` }));
-    child.on('exit', (code, signal) => {
-      finish(code === 0 ? null : { kind: 'exit', exitCode: code, signal });
-    });
+    void child.exited.then(({ code, signal }) => finish(code === 0 ? null : { kind: 'exit', exitCode: code, signal }));
   });
 }
 
-function startBuilder(run: BuilderRun, toolsDir: string): LaunchedBuilder {
+function startBuilder(run: BuilderRun, toolsDir: string): Promise<LaunchedBuilder> {
   return launchBuilder(
     {
       builder: run.drv.builder,

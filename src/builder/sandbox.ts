@@ -33,20 +33,21 @@
  * another user inside a user namespace that maps the user to itself): the builder is
  * the namespace's init, so when it exits the kernel kills every process it started, a
  * `setsid` daemon included, before slime takes its outputs, as in the sandbox. The
- * `unshare` process and the builder share a process group, watched by a watchdog: one
- * process per slime process (see Watchdog) that waits on a pipe from slime and kills
- * the builders' process groups when the pipe closes, that is when slime dies however
- * it dies; `unshare` dying takes the namespace with it (`--kill-child`). Where no PID
+ * `unshare` process and the builder share a process group. Every builder, in the
+ * sandbox or not, is started by one helper process per slime process (./spawner.ts),
+ * which kills the builders' process groups when its pipe from slime closes, that is
+ * when slime dies however it dies; `unshare` dying takes the namespace with it
+ * (`--kill-child`), bwrap's sandbox dies with bwrap (`--die-with-parent`). Where no PID
  * namespace can be made (user namespaces forbidden to a user that is not root) the
  * builder runs in its own process group only, and a process that leaves that group
  * (`setsid`) escapes it.
  */
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { existsNoFollow } from '../store/add-path.js';
 import { removeTree } from '../store/store.js';
+import { spawnProcess, type SpawnedProcess } from './spawner.js';
 
 // node:child_process (and net, dgram behind it) is loaded when a process is first started,
 // not by every command that imports this module: a few ms of a no-op's start.
@@ -98,11 +99,11 @@ export interface BuilderView {
 }
 
 export interface LaunchedBuilder {
-  child: ChildProcess;
+  child: SpawnedProcess;
   /**
    * Called once the builder has exited: waits until every process of the build is
-   * gone, puts the outputs where the rest of the builder expects them, ends the
-   * watchdog, removes what the launch made.
+   * gone, puts the outputs where the rest of the builder expects them, and removes
+   * what the launch made.
    */
   finish(): Promise<void>;
 }
@@ -164,30 +165,23 @@ function namespaceArgs(network: boolean): string[] {
   ];
 }
 
-export function launchBuilder(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+/** Starts the builder (through ./spawner.ts); rejects when it cannot start, with the reason. */
+export function launchBuilder(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): Promise<LaunchedBuilder> {
   return req.sandbox ? launchSandboxed(req, environment) : launchUnsandboxed(req, environment);
 }
 
-function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+async function launchUnsandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): Promise<LaunchedBuilder> {
   const unshare = isExecutable(req.builder) ? pidNamespaceCommand() : undefined;
-  // A builder that cannot be run is spawned as it is, for spawn's own error (ENOENT, EACCES).
-  const [command, args] = unshare
-    ? [unshare[0], [...unshare.slice(1), '--', unshare.perl, '-e', NAMESPACE_INIT, '--', req.builder, ...req.args]]
-    : [req.builder, req.args];
-  const child = childProcess().spawn(command, args, {
-    cwd: req.buildDir,
-    env: environment({ buildTop: req.buildDir, path: req.toolsDir }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const group = child.pid;
-  if (group) watchdog().watch(group);
-  return {
-    child,
-    finish: async () => {
-      if (group) watchdog().unwatch(group);
-    },
-  };
+  // A builder that cannot be run is started as it is, for exec's own error (ENOENT, EACCES).
+  const argv = unshare
+    ? [...unshare, '--', unshare.perl, '-e', NAMESPACE_INIT, '--', req.builder, ...req.args]
+    : [req.builder, ...req.args];
+  try {
+    const child = await spawnProcess({ argv, cwd: req.buildDir, env: environment({ buildTop: req.buildDir, path: req.toolsDir }) });
+    return { child, finish: async () => undefined };
+  } catch (e) {
+    throw new SlimeError(`cannot run builder ${req.builder}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -238,60 +232,35 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/**
- * The watchdog of every builder this process runs without the sandbox, started once:
- * a perl process in its own process group that reads `+PGID` and `-PGID` lines from
- * a pipe only slime writes to, and kills every group still listed when the pipe
- * closes, that is when slime is gone however it died. One process for the whole run
- * rather than one per build: a build starts only its builder.
- */
-class Watchdog {
-  private readonly child: ChildProcess;
-  private dead = false;
-
-  constructor() {
-    const script = `$| = 1; my %g;
-while (my $l = <STDIN>) { if ($l =~ /^([+-])(\d+)$/) { if ($1 eq '+') { $g{$2} = 1 } else { delete $g{$2} } } }
-kill 'KILL', map { -$_ } keys %g;`;
-    this.child = childProcess().spawn('perl', ['-e', script], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    this.child.on('error', () => (this.dead = true));
-    this.child.on('exit', () => (this.dead = true));
-    this.child.stdin!.on('error', () => (this.dead = true));
-    // It must not keep slime alive: it lives as long as slime does, and no longer.
-    this.child.unref();
-    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
-  }
-
-  watch(group: number): void {
-    this.send(`+${group}`);
-  }
-
-  unwatch(group: number): void {
-    this.send(`-${group}`);
-  }
-
-  private send(line: string): void {
-    if (this.dead) return;
-    this.child.stdin!.write(`${line}\n`);
-  }
-}
-
-let theWatchdog: Watchdog | undefined;
-const watchdog = (): Watchdog => (theWatchdog ??= new Watchdog());
-
-function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): LaunchedBuilder {
+async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): Promise<LaunchedBuilder> {
   const bwrap = ensureSandboxWorks();
   const stagingDir = stagingDirFor(req);
   const data = etcFiles(req.network);
   const infoFd = 3 + Object.keys(data).length;
-  removeTree(stagingDir);
-  fs.mkdirSync(stagingDir, { recursive: true });
-  let mounts: string[];
-  try {
-    mounts = mountArgs(req, stagingDir, Object.keys(data));
-  } catch (e) {
+  // The /etc files bwrap writes into the sandbox (--ro-bind-data, read from fds 3..), and
+  // the file bwrap's --info-fd writes the host pid of the sandbox's init into.
+  const filesDir = `${stagingDir}.files`;
+  const infoFile = path.join(filesDir, 'info.json');
+  const removeLaunch = () => {
     removeTree(stagingDir);
     removeTree(viewDirFor(stagingDir));
+    removeTree(filesDir);
+  };
+  removeLaunch();
+  fs.mkdirSync(stagingDir, { recursive: true });
+  let mounts: string[];
+  const fds: { fd: number; mode: 'r' | 'w'; path: string }[] = [];
+  try {
+    mounts = mountArgs(req, stagingDir, Object.keys(data));
+    fs.mkdirSync(filesDir, { mode: 0o700 });
+    Object.values(data).forEach((text, i) => {
+      const file = path.join(filesDir, String(i));
+      fs.writeFileSync(file, text);
+      fds.push({ fd: 3 + i, mode: 'r', path: file });
+    });
+    fds.push({ fd: infoFd, mode: 'w', path: infoFile });
+  } catch (e) {
+    removeLaunch();
     throw e;
   }
   const args = [
@@ -300,34 +269,20 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
     '--info-fd', String(infoFd),
     '--', req.builder, ...req.args,
   ];
-  let child: ChildProcess;
+  let child: SpawnedProcess;
   try {
-    child = childProcess().spawn(bwrap, args, {
-      cwd: req.buildDir,
-      env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
-      // fds 3.. carry the /etc files bwrap writes into the sandbox (--ro-bind-data),
-      // then bwrap's --info-fd: the host pid of the sandbox's init.
-      stdio: ['ignore', 'pipe', 'pipe', ...Object.keys(data).map(() => 'pipe' as const), 'pipe'],
-      detached: true,
-    });
+    child = await spawnProcess({ argv: [bwrap, ...args], cwd: req.buildDir, env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }), fds });
   } catch (e) {
-    // An environment spawn refuses (a NUL in a value): nothing of the launch stays.
-    removeTree(stagingDir);
-    removeTree(viewDirFor(stagingDir));
+    // bwrap could not be started (a NUL in a value, a vanished build directory): nothing of the launch stays.
+    removeLaunch();
     throw e;
   }
-  Object.values(data).forEach((text, i) => {
-    const fd = child.stdio[3 + i] as NodeJS.WritableStream | null;
-    fd?.on('error', () => undefined);
-    fd?.end(text);
-  });
-  const info = readAll(child.stdio[infoFd] as NodeJS.ReadableStream | null);
   return {
     child,
     finish: async () => {
       // bwrap is gone; when it was killed (a timeout, Ctrl-C) its sandbox dies after
       // it: nothing of the build may still run when its outputs are taken.
-      await untilGone(initPidOf(await withinMs(info, 2000)));
+      await untilGone(initPidOf(readInfo(infoFile)));
       for (const temp of Object.values(req.tempOutputs)) {
         const staged = path.join(stagingDir, path.basename(temp));
         if (existsNoFollow(staged)) {
@@ -335,30 +290,17 @@ function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) =>
           fs.renameSync(staged, temp);
         }
       }
-      removeTree(stagingDir);
-      removeTree(viewDirFor(stagingDir));
+      removeLaunch();
     },
   };
 }
 
-function readAll(stream: NodeJS.ReadableStream | null): Promise<string> {
-  return new Promise((resolve) => {
-    if (!stream) return resolve('');
-    let text = '';
-    stream.on('data', (d) => (text += d));
-    stream.on('error', () => resolve(text));
-    stream.on('end', () => resolve(text));
-    stream.on('close', () => resolve(text));
-  });
-}
-
-async function withinMs(p: Promise<string>, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), ms)));
+/** What bwrap wrote through --info-fd; empty when it wrote nothing (it failed before the sandbox started). */
+function readInfo(file: string): string {
   try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

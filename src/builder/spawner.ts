@@ -1,0 +1,256 @@
+/**
+ * Builders are started by a small helper process (perl, one per slime process), not by
+ * slime's own process.
+ *
+ * Why: Node 20 starts a child with fork() (libuv 1.46), which copies the page tables of
+ * the whole process on the event loop's thread: 2 ms from a bare Node, 6 ms from a
+ * slime realizing a 300-derivation graph (~120 MB resident), and more as the heap
+ * grows. A build of many small derivations spent a fifth of its time there. The helper
+ * is a few MB, so its fork is cheap, and it forks on the other core while slime goes on.
+ *
+ * The helper is also the watchdog of every builder it started: when its stdin closes,
+ * that is when slime is gone however it died, it kills every builder's process group
+ * still running and exits.
+ *
+ * Protocol (one pipe each way; every string field is hex, so no byte needs quoting):
+ *
+ *   to the helper   = "S" SP id SP hex(cwd) SP argc (SP hex(arg))* SP envc (SP hex(k=v))*
+ *                     SP fdc (SP fd SP mode SP hex(path))* LF
+ *                     start argv in a new process group with this cwd and exactly this
+ *                     environment, stdin /dev/null, stdout and stderr to pipes of the
+ *                     helper, and each fd (3 and up) opened on path: mode "r" to read,
+ *                     "w" to write (created or truncated, 0600)
+ *   from the helper = "P" SP id SP pid LF           started; pid is also its process group
+ *                   | "F" SP id SP hex(message) LF  could not be started (nothing runs)
+ *                   | "O" SP id SP stream SP n LF <n bytes>
+ *                                                   output: stream 1 stdout, 2 stderr
+ *                   | "E" SP id SP stream LF        that stream reached its end
+ *                   | "X" SP id SP code SP signal LF
+ *                                                   it exited: code, or -1 and the signal number
+ */
+import { constants } from 'node:os';
+import { PassThrough } from 'node:stream';
+import { SlimeError } from '../errors.js';
+
+const childProcess = () => process.getBuiltinModule('node:child_process');
+
+const HELPER = String.raw`use strict; use POSIX ();
+$SIG{PIPE} = 'IGNORE';
+my (%kid, %stream); my $in = ''; my $open = 1;
+pipe(my $sigr, my $sigw) or die "pipe: $!";
+$SIG{CHLD} = sub { syswrite($sigw, 'x') };
+sub out { my ($s) = @_; my $o = 0;
+  while ($o < length $s) { my $n = syswrite(STDOUT, $s, length($s) - $o, $o);
+    if (!defined $n) { next if $!{EINTR}; finish() } $o += $n } }
+sub finish { kill 'KILL', map { -$_ } keys %kid; POSIX::_exit(0) }
+sub h { pack 'H*', $_[0] }
+sub start { my ($id, $cwd, $argc, @f) = @_;
+  my @argv = map { h($_) } splice(@f, 0, $argc);
+  my @env = map { h($_) } splice(@f, 0, shift @f);
+  my @fds; my $fdc = shift @f; push @fds, [splice(@f, 0, 3)] for 1 .. $fdc;
+  pipe(my $or, my $ow) and pipe(my $er, my $ew) and pipe(my $xr, my $xw) or return out("F $id " . unpack('H*', "pipe: $!") . "\n");
+  my $pid = fork;
+  if (!defined $pid) { return out("F $id " . unpack('H*', "fork: $!") . "\n") }
+  if ($pid == 0) {
+    eval {
+      $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
+      POSIX::setpgid(0, 0);
+      chdir h($cwd) or die "cannot change to " . h($cwd) . ": $!\n";
+      open(STDIN, '<', '/dev/null') or die "/dev/null: $!\n";
+      POSIX::dup2(fileno $ow, 1) // die "dup2: $!\n";
+      POSIX::dup2(fileno $ew, 2) // die "dup2: $!\n";
+      for my $d (@fds) { my ($fd, $mode, $p) = ($d->[0], $d->[1], h($d->[2]));
+        my $n = POSIX::open($p, $mode eq 'w' ? (POSIX::O_WRONLY() | POSIX::O_CREAT() | POSIX::O_TRUNC()) : POSIX::O_RDONLY(), 0600) // die "cannot open $p: $!\n";
+        if ($n != $fd) { POSIX::dup2($n, $fd) // die "dup2: $!\n"; POSIX::close($n) } }
+      %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+      { no warnings; exec { $argv[0] } @argv }
+      die "$!\n";
+    };
+    syswrite($xw, $@ || "exec failed\n"); POSIX::_exit(127);
+  }
+  close $ow; close $ew; close $xw;
+  my $err = ''; while (1) { my $n = sysread($xr, $err, 4096, length $err); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
+  close $xr;
+  if (length $err) { waitpid($pid, 0); chomp $err; return out("F $id " . unpack('H*', $err) . "\n") }
+  $kid{$pid} = $id;
+  $stream{fileno $or} = [$or, $id, 1]; $stream{fileno $er} = [$er, $id, 2];
+  out("P $id $pid\n");
+}
+while (1) {
+  my $rin = '';
+  vec($rin, 0, 1) = 1 if $open; vec($rin, fileno $sigr, 1) = 1;
+  vec($rin, $_, 1) = 1 for keys %stream;
+  my $n = select(my $rout = $rin, undef, undef, undef);
+  if ($n < 0) { next if $!{EINTR}; die "select: $!" }
+  for my $fd (keys %stream) { next unless vec($rout, $fd, 1); my ($fh, $id, $s) = @{$stream{$fd}};
+    my $r = sysread($fh, my $buf, 65536); next if !defined $r && ($!{EINTR} || $!{EAGAIN});
+    if (!$r) { close $fh; delete $stream{$fd}; out("E $id $s\n") } else { out("O $id $s $r\n$buf") } }
+  if (vec($rout, fileno $sigr, 1)) { sysread($sigr, my $junk, 512) }
+  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { my $id = delete $kid{$pid}; next unless defined $id;
+    my $st = $?; out("X $id " . ($st & 127 ? "-1 " . ($st & 127) : ($st >> 8) . " 0") . "\n") }
+  if ($open && vec($rout, 0, 1)) { my $r = sysread(STDIN, $in, 65536, length $in);
+    next if !defined $r && $!{EINTR};
+    finish() if !$r;
+    while ($in =~ s/^([^\n]*)\n//) { my @f = split / /, $1; start(@f[1 .. $#f]) if $f[0] eq 'S' } }
+}`;
+
+export interface SpawnRequest {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Extra descriptors of the process (3 and up), each opened on a file. */
+  fds?: { fd: number; mode: 'r' | 'w'; path: string }[];
+}
+
+export interface ExitStatus {
+  /** The exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * A process started by the helper: its pid (= its process group), its output as two
+ * streams (buffered until read), and how it ended. `exited` is a promise, not an
+ * event: the helper may report the exit in the same read as the start, before the
+ * caller has had a turn to listen.
+ */
+export class SpawnedProcess {
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  readonly exited: Promise<ExitStatus>;
+  /** @internal */ exit!: (status: ExitStatus) => void;
+  /** @internal What the helper has still to report: its two streams' ends and its exit. */ unreported = 3;
+  constructor(readonly pid: number) {
+    this.exited = new Promise((resolve) => (this.exit = resolve));
+  }
+}
+
+interface Pending {
+  resolve: (p: SpawnedProcess) => void;
+  reject: (e: Error) => void;
+}
+
+const hex = (s: string): string => Buffer.from(s).toString('hex');
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+class Spawner {
+  private readonly helper;
+  private readonly pending = new Map<number, Pending>();
+  private readonly running = new Map<number, SpawnedProcess>();
+  private nextId = 1;
+  private buffered: Buffer = Buffer.alloc(0);
+  private failure: Error | undefined;
+
+  constructor() {
+    this.helper = childProcess().spawn('perl', ['-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    this.helper.on('error', (e) => this.fail(new SlimeError(`cannot start builders: perl cannot run (${e.message}); install Debian's perl-base`)));
+    this.helper.on('exit', (code, signal) => this.fail(new SlimeError(`the process that starts builders (perl) ended (${signal ?? `exit ${code}`})`)));
+    this.helper.stdin.on('error', () => undefined);
+    this.helper.stdout.on('data', (chunk: Buffer) => this.read(chunk));
+    // It must not keep slime alive: it lives as long as slime does, and no longer.
+    this.helper.unref();
+    this.unrefPipes();
+  }
+
+  spawn(req: SpawnRequest): Promise<SpawnedProcess> {
+    if (this.failure) return Promise.reject(this.failure);
+    const strings = [...req.argv, req.cwd, ...Object.entries(req.env).flat(), ...(req.fds ?? []).map((f) => f.path)];
+    const nul = strings.find((s) => s.includes('\0'));
+    if (nul !== undefined) return Promise.reject(new SlimeError(`cannot start ${req.argv[0]}: ${JSON.stringify(nul)} holds a NUL byte`));
+    const id = this.nextId++;
+    const env = Object.entries(req.env).map(([k, v]) => hex(`${k}=${v}`));
+    const fds = (req.fds ?? []).flatMap((f) => [String(f.fd), f.mode, hex(f.path)]);
+    const line = ['S', id, hex(req.cwd), req.argv.length, ...req.argv.map(hex), env.length, ...env, (req.fds ?? []).length, ...fds].join(' ');
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.refPipes();
+      this.helper.stdin.write(`${line}\n`);
+    });
+  }
+
+  /** Parses the helper's messages (grammar at the top). */
+  private read(chunk: Buffer): void {
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    for (;;) {
+      const nl = this.buffered.indexOf(0x0a);
+      if (nl < 0) return;
+      const [kind, idText, a, b] = this.buffered.toString('latin1', 0, nl).split(' ');
+      const id = Number(idText);
+      if (kind === 'O') {
+        const n = Number(b);
+        if (this.buffered.length < nl + 1 + n) return;
+        const data = this.buffered.subarray(nl + 1, nl + 1 + n);
+        this.buffered = this.buffered.subarray(nl + 1 + n);
+        const p = this.running.get(id);
+        if (p) (a === '1' ? p.stdout : p.stderr).write(Buffer.from(data));
+        continue;
+      }
+      this.buffered = this.buffered.subarray(nl + 1);
+      if (kind === 'P') {
+        const p = new SpawnedProcess(Number(a));
+        this.running.set(id, p);
+        this.settle(id)?.resolve(p);
+      } else if (kind === 'F') {
+        this.settle(id)?.reject(new SlimeError(Buffer.from(a, 'hex').toString()));
+      } else if (kind === 'E') {
+        const p = this.running.get(id);
+        (a === '1' ? p?.stdout : p?.stderr)?.end();
+        this.reported(id);
+      } else if (kind === 'X') {
+        this.running.get(id)?.exit({ code: a === '-1' ? null : Number(a), signal: a === '-1' ? (SIGNAL_NAMES.get(Number(b)) ?? null) : null });
+        this.reported(id);
+      }
+    }
+  }
+
+  /** The exit and the ends of the streams come in any order; the process is forgotten after the last. */
+  private reported(id: number): void {
+    const p = this.running.get(id);
+    if (p && --p.unreported === 0) {
+      this.running.delete(id);
+      this.idleCheck();
+    }
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    this.idleCheck();
+    return p;
+  }
+
+  /** While a builder runs or is being started, the helper's output keeps slime's event loop alive. */
+  private idleCheck(): void {
+    if (this.pending.size === 0 && this.running.size === 0) this.unrefPipes();
+  }
+
+  private refPipes(): void {
+    (this.helper.stdout as unknown as { ref?: () => void }).ref?.();
+  }
+
+  private unrefPipes(): void {
+    (this.helper.stdin as unknown as { unref?: () => void }).unref?.();
+    (this.helper.stdout as unknown as { unref?: () => void }).unref?.();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    if (theSpawner === this) theSpawner = undefined;
+    for (const [, p] of this.pending) p.reject(this.failure);
+    this.pending.clear();
+    for (const [, p] of this.running) {
+      p.stdout.end();
+      p.stderr.end();
+      p.exit({ code: null, signal: 'SIGKILL' });
+    }
+    this.running.clear();
+  }
+}
+
+let theSpawner: Spawner | undefined;
+
+/** Starts a process through the helper (started with the first one). */
+export function spawnProcess(req: SpawnRequest): Promise<SpawnedProcess> {
+  theSpawner ??= new Spawner();
+  return theSpawner.spawn(req);
+}

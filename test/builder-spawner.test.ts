@@ -1,0 +1,69 @@
+/**
+ * The helper that starts builders (src/builder/spawner.ts): a real perl process,
+ * real children. Output, exit status, start failures, extra descriptors, the exact
+ * environment, and output bigger than any pipe buffer.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnProcess, type SpawnedProcess } from '../src/builder/spawner.js';
+import { tempDir } from './support/cli.js';
+
+const dir = tempDir('slime-spawner-');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function text(stream: NodeJS.ReadableStream): Promise<string> {
+  let s = '';
+  for await (const chunk of stream) s += chunk;
+  return s;
+}
+
+async function run(argv: string[], env: Record<string, string> = {}, fds?: { fd: number; mode: 'r' | 'w'; path: string }[]) {
+  const p: SpawnedProcess = await spawnProcess({ argv, cwd: dir, env, fds });
+  const [stdout, stderr, status] = await Promise.all([text(p.stdout), text(p.stderr), p.exited]);
+  return { pid: p.pid, stdout, stderr, ...status };
+}
+
+describe('spawnProcess', () => {
+  it('runs argv in cwd with exactly the given environment, stdout and stderr apart, and its exit code', async () => {
+    const r = await run(['/bin/sh', '-c', 'pwd; env | sort; echo oops >&2; exit 3'], { A: 'x y', B: 'é=1' });
+    expect(r.stdout).toBe(`${dir}\nA=x y\nB=é=1\nPWD=${dir}\n`);
+    expect(r.stderr).toBe('oops\n');
+    expect(r).toMatchObject({ code: 3, signal: null });
+    expect(r.pid).toBeGreaterThan(1);
+  });
+
+  it('reports a death by signal with its name, and runs the process in a group of its own', async () => {
+    const r = await run(['/bin/sh', '-c', 'ps -o pgid= -p $$; kill -TERM $$']);
+    expect(r).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(Number(r.stdout.trim())).toBe(r.pid);
+  });
+
+  it('rejects a program that cannot be run, with exec\'s reason, and one with a NUL byte in its environment', async () => {
+    await expect(spawnProcess({ argv: [path.join(dir, 'missing')], cwd: dir, env: {} })).rejects.toThrow(/No such file or directory/);
+    await expect(spawnProcess({ argv: ['/bin/true'], cwd: path.join(dir, 'gone'), env: {} })).rejects.toThrow(/cannot change to .*gone/);
+    await expect(spawnProcess({ argv: ['/bin/true'], cwd: dir, env: { A: 'a\0b' } })).rejects.toThrow(/NUL byte/);
+  });
+
+  it('opens extra descriptors on files, to read and to write', async () => {
+    fs.writeFileSync(path.join(dir, 'in'), 'from a file\n');
+    const r = await run(['/bin/sh', '-c', 'cat <&3; echo to a file >&4'], {}, [
+      { fd: 3, mode: 'r', path: path.join(dir, 'in') },
+      { fd: 4, mode: 'w', path: path.join(dir, 'out') },
+    ]);
+    expect(r.stdout).toBe('from a file\n');
+    expect(fs.readFileSync(path.join(dir, 'out'), 'utf8')).toBe('to a file\n');
+  });
+
+  it('passes on output far bigger than a pipe holds, byte for byte, from many processes at once', async () => {
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((i) => run(['/bin/sh', '-c', `head -c 3000000 /dev/zero | tr '\\0' '${i}'; echo done >&2`])),
+    );
+    runs.forEach((r, i) => {
+      expect(r.stdout.length).toBe(3_000_000);
+      expect(r.stdout).toBe(String(i + 1).repeat(3_000_000));
+      expect(r.stderr).toBe('done\n');
+      expect(r.code).toBe(0);
+    });
+  });
+});

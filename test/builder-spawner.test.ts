@@ -55,6 +55,19 @@ describe('spawnProcess', () => {
     expect(fs.readFileSync(path.join(dir, 'out'), 'utf8')).toBe('to a file\n');
   });
 
+  it.skipIf(process.getuid?.() !== 0)('as root, starts a process as the only one of a PID namespace of its own, reporting its exit as the init does', async () => {
+    const r = await run(['/bin/sh', '-c', 'echo $$; ls /proc/self/ns/pid >/dev/null; exit 5']);
+    const ns = await spawnProcess({ argv: ['/bin/sh', '-c', 'echo $$; readlink /proc/self/ns/pid; kill -TERM $$'], cwd: dir, env: {}, pidNamespace: true });
+    const [out, , status] = await Promise.all([text(ns.stdout), text(ns.stderr), ns.exited]);
+    const [pid, nsLink] = out.trim().split('\n');
+    // The builder is the init's first child; a death by signal N is exit 128 + N, as bwrap reports it.
+    expect(pid).toBe('2');
+    expect(nsLink).not.toBe(fs.readlinkSync('/proc/self/ns/pid'));
+    expect(status).toEqual({ code: 128 + 15, signal: null });
+    expect(r.code).toBe(5);
+    await expect(spawnProcess({ argv: [path.join(dir, 'missing')], cwd: dir, env: {}, pidNamespace: true })).rejects.toThrow(/No such file or directory/);
+  });
+
   it('passes on output far bigger than a pipe holds, byte for byte, from many processes at once', async () => {
     const runs = await Promise.all(
       [1, 2, 3, 4].map((i) => run(['/bin/sh', '-c', `head -c 3000000 /dev/zero | tr '\\0' '${i}'; echo done >&2`])),

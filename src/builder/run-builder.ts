@@ -128,8 +128,8 @@ export async function runBuilder(run: BuilderRun): Promise<FailureReason | null>
     stop({ kind: 'internal', message: `cannot write the build log ${run.logFile} after ${logState.written} bytes: ${e.code ?? e.message}${e.code === 'ENOSPC' ? ' (the disk is full; free space and build again)' : ''}` });
   };
   const pending = [
-    pipeLines(child.stdout!, log, logState, onLogError, (l) => run.onLine('stdout', l)),
-    pipeLines(child.stderr!, log, logState, onLogError, (l) => run.onLine('stderr', l)),
+    pipeLines(child.stdout, log, logState, onLogError, (l) => run.onLine('stdout', l)),
+    pipeLines(child.stderr, log, logState, onLogError, (l) => run.onLine('stderr', l)),
   ];
 
   return new Promise((resolve) => {
@@ -140,8 +140,9 @@ export async function runBuilder(run: BuilderRun): Promise<FailureReason | null>
       // process group only the sandbox ends: they may hold its output pipes open).
       killGroup('SIGKILL');
       void settled(Promise.all(pending), PIPE_GRACE_MS).then(async () => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.release();
         fs.closeSync(log);
         try {
           await finishLaunch();

@@ -15,11 +15,16 @@
  * Protocol (one pipe each way; every string field is hex, so no byte needs quoting):
  *
  *   to the helper   = "S" SP id SP hex(cwd) SP argc (SP hex(arg))* SP envc (SP hex(k=v))*
- *                     SP fdc (SP fd SP mode SP hex(path))* LF
+ *                     SP fdc (SP fd SP mode SP hex(path))* SP pidns LF
  *                     start argv in a new process group with this cwd and exactly this
  *                     environment, stdin /dev/null, stdout and stderr to pipes of the
  *                     helper, and each fd (3 and up) opened on path: mode "r" to read,
- *                     "w" to write (created or truncated, 0600)
+ *                     "w" to write (created or truncated, 0600); pidns is "-", or
+ *                     "<unshare>,<prctl>" (the system call numbers) to start it in a PID
+ *                     namespace of its own (see `pidNamespace`)
+ *                   | "C" SP id LF
+ *                     stop passing on its output: close the helper's ends of its pipes
+ *                     (a process it left behind that still holds them gets EPIPE)
  *   from the helper = "P" SP id SP pid LF           started; pid is also its process group
  *                   | "F" SP id SP hex(message) LF  could not be started (nothing runs)
  *                   | "O" SP id SP stream SP n LF <n bytes>
@@ -44,10 +49,12 @@ sub out { my ($s) = @_; my $o = 0;
     if (!defined $n) { next if $!{EINTR}; finish() } $o += $n } }
 sub finish { kill 'KILL', map { -$_ } keys %kid; POSIX::_exit(0) }
 sub h { pack 'H*', $_[0] }
+sub status { my ($st) = @_; $st & 127 ? 128 + ($st & 127) : $st >> 8 }
 sub start { my ($id, $cwd, $argc, @f) = @_;
   my @argv = map { h($_) } splice(@f, 0, $argc);
   my @env = map { h($_) } splice(@f, 0, shift @f);
   my @fds; my $fdc = shift @f; push @fds, [splice(@f, 0, 3)] for 1 .. $fdc;
+  my @ns = $f[0] eq '-' ? () : split /,/, $f[0];
   pipe(my $or, my $ow) and pipe(my $er, my $ew) and pipe(my $xr, my $xw) or return out("F $id " . unpack('H*', "pipe: $!") . "\n");
   my $pid = fork;
   if (!defined $pid) { return out("F $id " . unpack('H*', "fork: $!") . "\n") }
@@ -63,6 +70,22 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
         my $n = POSIX::open($p, $mode eq 'w' ? (POSIX::O_WRONLY() | POSIX::O_CREAT() | POSIX::O_TRUNC()) : POSIX::O_RDONLY(), 0600) // die "cannot open $p: $!\n";
         if ($n != $fd) { POSIX::dup2($n, $fd) // die "dup2: $!\n"; POSIX::close($n) } }
       %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+      if (@ns) {
+        # As unshare --pid --fork --kill-child with an init that runs the builder as its
+        # child (an init has no default signal actions), reaps, and exits as it did.
+        syscall($ns[0], 0x20000000) == 0 or die "cannot make a PID namespace: $!\n";
+        my $init = fork // die "fork: $!\n";
+        if ($init) { close $xw; waitpid($init, 0); POSIX::_exit(status($?)) }
+        syscall($ns[1], 1, 9);
+        pipe(my $yr, my $yw) or die "pipe: $!\n";
+        my $b = fork // die "fork: $!\n";
+        if ($b == 0) { close $yr; { no warnings; exec { $argv[0] } @argv } syswrite($yw, "$!\n"); POSIX::_exit(127) }
+        close $yw; my $e = ''; while (1) { my $n = sysread($yr, $e, 4096, length $e); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
+        if (length $e) { syswrite($xw, $e); POSIX::_exit(127) }
+        close $xw; my $st = 0;
+        while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $b) { $st = $?; last } }
+        POSIX::_exit(status($st));
+      }
       { no warnings; exec { $argv[0] } @argv }
       die "$!\n";
     };
@@ -82,7 +105,8 @@ while (1) {
   vec($rin, $_, 1) = 1 for keys %stream;
   my $n = select(my $rout = $rin, undef, undef, undef);
   if ($n < 0) { next if $!{EINTR}; die "select: $!" }
-  for my $fd (keys %stream) { next unless vec($rout, $fd, 1); my ($fh, $id, $s) = @{$stream{$fd}};
+  # Lower descriptors first: a process's stdout was opened before its stderr.
+  for my $fd (sort { $a <=> $b } keys %stream) { next unless vec($rout, $fd, 1); my ($fh, $id, $s) = @{$stream{$fd}};
     my $r = sysread($fh, my $buf, 65536); next if !defined $r && ($!{EINTR} || $!{EAGAIN});
     if (!$r) { close $fh; delete $stream{$fd}; out("E $id $s\n") } else { out("O $id $s $r\n$buf") } }
   if (vec($rout, fileno $sigr, 1)) { sysread($sigr, my $junk, 512) }
@@ -91,7 +115,9 @@ while (1) {
   if ($open && vec($rout, 0, 1)) { my $r = sysread(STDIN, $in, 65536, length $in);
     next if !defined $r && $!{EINTR};
     finish() if !$r;
-    while ($in =~ s/^([^\n]*)\n//) { my @f = split / /, $1; start(@f[1 .. $#f]) if $f[0] eq 'S' } }
+    while ($in =~ s/^([^\n]*)\n//) { my @f = split / /, $1;
+      if ($f[0] eq 'S') { start(@f[1 .. $#f]) }
+      elsif ($f[0] eq 'C') { for my $fd (keys %stream) { if ($stream{$fd}[1] eq $f[1]) { close $stream{$fd}[0]; delete $stream{$fd} } } } } }
 }`;
 
 export interface SpawnRequest {
@@ -100,6 +126,20 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Extra descriptors of the process (3 and up), each opened on a file. */
   fds?: { fd: number; mode: 'r' | 'w'; path: string }[];
+  /**
+   * Start it as the only process of a PID namespace of its own, under an init that the
+   * helper forks itself (where `pidNamespaceSyscalls` says it can): when it exits, the
+   * kernel ends everything it started.
+   */
+  pidNamespace?: boolean;
+}
+
+/**
+ * The system call numbers (unshare, prctl) the helper makes a PID namespace with, on
+ * this architecture; undefined on one not listed.
+ */
+export function pidNamespaceSyscalls(): string | undefined {
+  return { x64: '272,157', arm64: '97,167' }[process.arch as string];
 }
 
 export interface ExitStatus {
@@ -120,8 +160,19 @@ export class SpawnedProcess {
   readonly exited: Promise<ExitStatus>;
   /** @internal */ exit!: (status: ExitStatus) => void;
   /** @internal What the helper has still to report: its two streams' ends and its exit. */ unreported = 3;
-  constructor(readonly pid: number) {
+  constructor(
+    readonly pid: number,
+    private readonly forget: () => void,
+  ) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
+  }
+
+  /**
+   * Stops passing on its output: for a process that exited while something it left
+   * behind still holds its stdout or stderr. Its streams end here.
+   */
+  release(): void {
+    this.forget();
   }
 }
 
@@ -160,7 +211,9 @@ class Spawner {
     const id = this.nextId++;
     const env = Object.entries(req.env).map(([k, v]) => hex(`${k}=${v}`));
     const fds = (req.fds ?? []).flatMap((f) => [String(f.fd), f.mode, hex(f.path)]);
-    const line = ['S', id, hex(req.cwd), req.argv.length, ...req.argv.map(hex), env.length, ...env, (req.fds ?? []).length, ...fds].join(' ');
+    const pidns = req.pidNamespace ? pidNamespaceSyscalls() : '-';
+    if (pidns === undefined) return Promise.reject(new SlimeError(`slime cannot make a PID namespace on ${process.arch}`));
+    const line = ['S', id, hex(req.cwd), req.argv.length, ...req.argv.map(hex), env.length, ...env, (req.fds ?? []).length, ...fds, pidns].join(' ');
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.refPipes();
@@ -187,7 +240,7 @@ class Spawner {
       }
       this.buffered = this.buffered.subarray(nl + 1);
       if (kind === 'P') {
-        const p = new SpawnedProcess(Number(a));
+        const p = new SpawnedProcess(Number(a), () => this.forget(id));
         this.running.set(id, p);
         this.settle(id)?.resolve(p);
       } else if (kind === 'F') {
@@ -201,6 +254,16 @@ class Spawner {
         this.reported(id);
       }
     }
+  }
+
+  private forget(id: number): void {
+    const p = this.running.get(id);
+    if (!p) return;
+    this.running.delete(id);
+    this.idleCheck();
+    p.stdout.end();
+    p.stderr.end();
+    if (!this.failure) this.helper.stdin.write(`C ${id}\n`);
   }
 
   /** The exit and the ends of the streams come in any order; the process is forgotten after the last. */

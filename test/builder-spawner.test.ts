@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnProcess, type SpawnedProcess } from '../src/builder/spawner.js';
+import { spawnProcess, type FileDescriptor, type SpawnedProcess } from '../src/builder/spawner.js';
 import { tempDir } from './support/cli.js';
 
 const dir = tempDir('slime-spawner-');
@@ -18,7 +18,7 @@ async function text(stream: NodeJS.ReadableStream): Promise<string> {
   return s;
 }
 
-async function run(argv: string[], env: Record<string, string> = {}, fds?: { fd: number; mode: 'r' | 'w'; path: string }[]) {
+async function run(argv: string[], env: Record<string, string> = {}, fds?: FileDescriptor[]) {
   const p: SpawnedProcess = await spawnProcess({ argv, cwd: dir, env, fds });
   const [stdout, stderr, status] = await Promise.all([text(p.stdout), text(p.stderr), p.exited]);
   return { pid: p.pid, stdout, stderr, ...status };

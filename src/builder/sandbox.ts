@@ -47,7 +47,7 @@ import path from 'node:path';
 import { SlimeError } from '../errors.js';
 import { existsNoFollow } from '../store/add-path.js';
 import { removeTree } from '../store/store.js';
-import { pidNamespaceSyscalls, spawnProcess, type SpawnedProcess } from './spawner.js';
+import { pidNamespaceSyscalls, spawnProcess, type FileDescriptor, type SpawnedProcess } from './spawner.js';
 
 // node:child_process (and net, dgram behind it) is loaded when a process is first started,
 // not by every command that imports this module: a few ms of a no-op's start.
@@ -251,7 +251,7 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
   removeLaunch();
   fs.mkdirSync(stagingDir, { recursive: true });
   let mounts: string[];
-  const fds: { fd: number; mode: 'r' | 'w'; path: string }[] = [];
+  const fds: FileDescriptor[] = [];
   try {
     mounts = mountArgs(req, stagingDir, Object.keys(data));
     fs.mkdirSync(filesDir, { mode: 0o700 });

@@ -120,12 +120,18 @@ while (1) {
       elsif ($f[0] eq 'C') { for my $fd (keys %stream) { if ($stream{$fd}[1] eq $f[1]) { close $stream{$fd}[0]; delete $stream{$fd} } } } } }
 }`;
 
+/** An extra descriptor of a process (3 and up), opened on a file: "r" to read, "w" to write (created or truncated). */
+export interface FileDescriptor {
+  fd: number;
+  mode: 'r' | 'w';
+  path: string;
+}
+
 export interface SpawnRequest {
   argv: string[];
   cwd: string;
   env: Record<string, string>;
-  /** Extra descriptors of the process (3 and up), each opened on a file. */
-  fds?: { fd: number; mode: 'r' | 'w'; path: string }[];
+  fds?: FileDescriptor[];
   /**
    * Start it as the only process of a PID namespace of its own, under an init that the
    * helper forks itself (where `pidNamespaceSyscalls` says it can): when it exits, the
@@ -261,8 +267,7 @@ class Spawner {
     if (!p) return;
     this.running.delete(id);
     this.idleCheck();
-    p.stdout.end();
-    p.stderr.end();
+    for (const stream of [p.stdout, p.stderr]) if (!stream.destroyed) stream.end();
     if (!this.failure) this.helper.stdin.write(`C ${id}\n`);
   }
 

@@ -21,7 +21,8 @@ const BUILDS = arg('builds', 50);
 const ROUNDS = arg('rounds', 3);
 const JOBS = arg('jobs', 1);
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/bin/slime.js');
+/** The CLI as installed: package.json's bin (bench/lib.ts's CLI). */
+const CLI = path.join(ROOT, 'bin/slime');
 const API = path.join(ROOT, 'src/derivation/api.ts');
 
 /** A module of BUILDS independent trivial derivations; `salt` makes every run's derivations new. */
@@ -39,10 +40,10 @@ function realize(sandbox: boolean, round: number): number {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-sandbox-cost-'));
   try {
     const file = writeModule(dir, `${sandbox}-${round}-${process.pid}`);
-    const args = [CLI, 'realize', 'all', '-f', file, '--store', path.join(dir, 'store'), '--no-link', '--log-format', 'plain', '-j', String(JOBS)];
+    const args = ['realize', 'all', '-f', file, '--store', path.join(dir, 'store'), '--no-link', '--log-format', 'plain', '-j', String(JOBS)];
     if (!sandbox) args.push('--no-sandbox');
     const started = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    const r = spawnSync(CLI, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: '1' } });
     const ms = performance.now() - started;
     if (r.status !== 0) throw new Error(`realize (sandbox ${sandbox}) failed with ${r.status}:\n${r.stderr}`);
     return ms;

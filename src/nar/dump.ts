@@ -119,7 +119,7 @@ export function* narBlocks(path: string, buffer: Buffer): Generator<Buffer, void
           }
           put(head);
           putInt(st.size);
-          // Exactly the size lstat gave is read, as Nix does, so the NAR stays well-formed
+          // Exactly the size lstat (or fstat) gave is read, as Nix does, so the NAR stays well-formed
           // even if the file grows meanwhile; a file that shrank cannot be archived.
           for (let read = 0; read < st.size; ) {
             if (pos === cap) {

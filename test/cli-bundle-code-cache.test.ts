@@ -1,5 +1,5 @@
 /**
- * The installed CLI (package.json's bin): the launcher `dist/bin/slime.js` runs the
+ * The installed CLI (package.json's bin): the launcher `dist/bin/slime.cjs` runs the
  * CommonJS bundle `dist/bin/slime-cli.cjs` through V8's code cache (src/cli/launch.ts).
  * The cache is used when it fits, written again when V8 rejects it, never used for
  * another bundle; and the bundle's parts loaded on demand still work from it: a user
@@ -26,7 +26,7 @@ function bundleCopy(): { bin: string; cacheHome: string; dir: string } {
   fs.cpSync(path.dirname(BUNDLE), path.join(dir, 'dist', 'bin'), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-  return { bin: path.join(dir, 'dist', 'bin', 'slime.js'), cacheHome: path.join(dir, 'cache'), dir };
+  return { bin: path.join(dir, 'dist', 'bin', 'slime.cjs'), cacheHome: path.join(dir, 'cache'), dir };
 }
 
 function run(bin: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Run> {

@@ -148,6 +148,31 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     expect((await show(p)).trace).toEqual(['hit']);
   });
 
+  it("decodes the derivations' full contents (the file's second line) only when read, and says so when that line is damaged", async () => {
+    const p = project();
+    const hit = await primed(p);
+    // `show` prints the whole derivation: from a hit, it comes from the second line.
+    expect(JSON.parse(hit.json)).toMatchObject({ derivation: { builder: '/bin/sh' } });
+    const dir = path.join(p.store, '.slime', 'eval-cache');
+    const [file] = fs.readdirSync(dir);
+    const text = fs.readFileSync(path.join(dir, file!), 'utf8');
+    const [head, drvs] = text.split('\n');
+    expect(JSON.parse(head!)).toMatchObject({ format: 2 });
+    expect(JSON.parse(drvs!)).toHaveLength(1);
+    fs.writeFileSync(path.join(dir, file!), `${head}\n${drvs!.slice(0, 40)}\n`);
+    // What needs only the plan's names and paths still runs from the first line.
+    const targets = await slime(['targets', '-f', p.file, '--store', p.store], { cwd: p.dir, env: { SLIME_TRACE_EVAL_CACHE: '1' } });
+    expect(targets.code, targets.stderr).toBe(0);
+    expect(targets.stderr).toContain('eval-cache: hit');
+    const r = await slime(['show', 'thing', '-f', p.file, '--store', p.store], { cwd: p.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: the evaluation cache of .*mod\.ts is damaged \(.*\); run again with SLIME_EVAL_CACHE=0/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const fresh = await slime(['show', 'thing', '-f', p.file, '--store', p.store], { cwd: p.dir, env: { SLIME_EVAL_CACHE: '0' } });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).toBe(hit.json);
+  });
+
   it("is invalidated by slime's own version and code", async () => {
     const p = project();
     // A copy of slime whose package.json and compiled code the test may change.
@@ -178,13 +203,13 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     fs.cpSync(path.dirname(BUNDLE), path.join(copy, 'dist', 'bin'), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
-    const cli = [path.join(copy, 'dist', 'bin', 'slime.js')];
+    const cli = [path.join(copy, 'dist', 'bin', 'slime.cjs')];
     const before = await primed(p, { cli });
     // The bundle computes the same plan as tsc's dist/src/ evaluating the module afresh.
     expect(before.json).toBe((await show(p, { env: { SLIME_EVAL_CACHE: '0' } })).json);
     expect((await show(p, { cli })).trace).toEqual(['hit']);
     // Any chunk: the one with the derivation hashing, or one a no-op never loads.
-    const chunks = fs.readdirSync(path.join(copy, 'dist', 'bin')).filter((f) => f !== 'slime.js');
+    const chunks = fs.readdirSync(path.join(copy, 'dist', 'bin')).filter((f) => f !== 'slime.cjs');
     for (const chunk of [chunks.find((f) => fs.readFileSync(path.join(copy, 'dist', 'bin', f), 'utf8').includes('moduloHash'))!, chunks[0]!]) {
       fs.appendFileSync(path.join(copy, 'dist', 'bin', chunk), '\n// changed\n');
       expect((await show(p, { cli })).trace[0]).toMatch(/slime's version or code changed/);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `slime` as installed (package.json's bin, `dist/bin/slime.js`): runs the CLI bundle
+ * `slime` as installed (package.json's bin, `dist/bin/slime.cjs`): runs the CLI bundle
  * `slime-cli.cjs` beside it (src/setup/bundle.ts) through V8's code cache; answers
  * `slime --help` by itself (usage.ts).
  *

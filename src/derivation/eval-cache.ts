@@ -24,12 +24,20 @@
  * after the change yet evaluated before it, so a plan is only kept when no input
  * changed (ctime) since just before its evaluation began.
  *
- * File format (JSON, `<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`):
- *   { format: 1, module, storeDir, self, files: [Stamped], sources: [Stamped],
- *     tools: [[name, stamp]], env: {NAME: value|null}, derivations: [SavedDerivation]
- *     (dependencies first), targets: [{name, description, drvs: [drvPath]}],
- *     exports: [[name, drvPath]] }
+ * File format (`<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`): two JSON
+ * texts, one line each, in one file (written and renamed into place at once, so the two
+ * always belong together):
+ *   line 1  { format: 2, module, storeDir, self, files: [Stamped], sources: [Stamped],
+ *             tools: [[name, stamp]], env: {NAME: value|null}, derivations: [SavedDerivation]
+ *             (dependencies first), targets: [{name, description, drvs: [drvPath]}],
+ *             exports: [[name, drvPath]] }
+ *   line 2  [DrvData]: the derivations' full `.drv` contents, in the order of line 1
  *   Stamped = { path, stamp, digest }  digest: sha256 hex of a file, store path of a source
+ * Why two lines: a no-op realize needs every derivation's name, paths and inputs, and
+ * none of its builder, arguments and environment, which are two thirds of the bytes
+ * (the 1000-derivation graph's plan: 1.0 MB, 0.38 MB without them; JSON.parse in a
+ * fresh process 7.4 ms against 2.2 ms). Line 2 is decoded and parsed the first time any
+ * derivation's `drv` is read (to write a `.drv` or to build), for all of them at once.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -40,8 +48,9 @@ import { HostToolResolver } from './host-tools.js';
 import { SOURCE_EXCLUDES, sourceStorePath } from './sources.js';
 import type { HashAlgo } from '../hash/digest.js';
 import type { Mirror } from '../fetch/mirror.js';
+import { SlimeError } from '../errors.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Inputs whose ctime is this close to the evaluation's start are taken as changed during it (coarse kernel clock). */
 const RACE_MARGIN_MS = 20;
 
@@ -54,7 +63,8 @@ interface Stamped {
 interface SavedDerivation {
   name: string;
   drvPath: string;
-  drv: DrvData;
+  /** Output name -> store path; the rest of its DrvData is on line 2. */
+  outputs: Record<string, string>;
   inputs: string[];
   sources: [string, string][];
   fixedOutput?: { mode: FixedOutputSpec['mode']; algo: HashAlgo; digest: string; mirrors?: Mirror[] };
@@ -114,8 +124,13 @@ export class EvalCache {
 
   lookup(tools: HostToolResolver): Lookup {
     let saved: CacheFile;
+    let drvs: () => DrvData[];
     try {
-      saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as CacheFile;
+      const bytes = fs.readFileSync(this.file);
+      const newline = bytes.indexOf(0x0a);
+      if (newline < 0) return { why: 'cache format' };
+      saved = JSON.parse(bytes.toString('utf8', 0, newline)) as CacheFile;
+      drvs = () => JSON.parse(bytes.toString('utf8', newline + 1)) as DrvData[];
     } catch {
       return { why: 'no cached plan' };
     }
@@ -126,7 +141,7 @@ export class EvalCache {
     for (const s of saved.sources) if (!sourceUnchanged(s, this.storeDir)) return { why: `source ${s.path} changed` };
     for (const [name, stamp] of saved.tools) if (tools.stamp(name) !== stamp) return { why: `host tool ${name} changed` };
     for (const [name, value] of Object.entries(saved.env)) if ((process.env[name] ?? null) !== value) return { why: `$${name} changed` };
-    return { plan: revive(saved), why: 'hit' };
+    return { plan: revive(saved, drvs), why: 'hit' };
   }
 
   /** Keeps the plan unless an input changed since `evaluationStart` (ms since the epoch). */
@@ -146,6 +161,7 @@ export class EvalCache {
       if (!known) return false;
       sourceStamps.push({ path: p, stamp: s.stamp, digest: known.storePath });
     }
+    const { derivations, drvs } = serialize(plan);
     const saved: CacheFile = {
       format: FORMAT,
       module: this.module,
@@ -155,13 +171,13 @@ export class EvalCache {
       sources: sourceStamps,
       tools: reads.tools.map((t) => [t, tools.stamp(t)]),
       env: Object.fromEntries(Object.entries(reads.env).map(([k, v]) => [k, v ?? null])),
-      derivations: serialize(plan),
+      derivations,
       targets: plan.targets.map((t) => ({ name: t.name, description: t.description, drvs: t.derivations.map((d) => d.drvPath) })),
       exports: [...plan.derivations].map(([k, d]) => [k, d.drvPath]),
     };
     fs.mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(saved));
+    fs.writeFileSync(tmp, `${JSON.stringify(saved)}\n${JSON.stringify(drvs)}\n`);
     fs.renameSync(tmp, this.file);
     return true;
   }
@@ -181,18 +197,20 @@ function findSource(plan: Plan, localPath: string): Source | undefined {
   return undefined;
 }
 
-/** Every derivation reachable from the plan, dependencies first. */
-function serialize(plan: Plan): SavedDerivation[] {
+/** Every derivation reachable from the plan, dependencies first, and their DrvData in the same order. */
+function serialize(plan: Plan): { derivations: SavedDerivation[]; drvs: DrvData[] } {
   const out: SavedDerivation[] = [];
+  const drvs: DrvData[] = [];
   const seen = new Set<string>();
   const visit = (d: Derivation) => {
     if (seen.has(d.drvPath)) return;
     seen.add(d.drvPath);
     d.inputDerivations.forEach(visit);
+    drvs.push(d.drv);
     out.push({
       name: d.name,
       drvPath: d.drvPath,
-      drv: d.drv,
+      outputs: d.outputs,
       inputs: d.inputDerivations.map((i) => i.drvPath),
       sources: d.sources.map((s) => [s.localPath, s.storePath]),
       fixedOutput: d.fixedOutput && {
@@ -210,10 +228,23 @@ function serialize(plan: Plan): SavedDerivation[] {
   };
   plan.targets.forEach((t) => t.derivations.forEach(visit));
   plan.derivations.forEach(visit);
-  return out;
+  return { derivations: out, drvs };
 }
 
-function revive(saved: CacheFile): Plan {
+function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
+  let drvs: DrvData[] | undefined;
+  const drvAt = (i: number): DrvData => {
+    if (drvs === undefined) {
+      try {
+        drvs = readDrvs();
+      } catch (e) {
+        throw damaged(saved.module, (e as Error).message);
+      }
+    }
+    const drv = drvs[i];
+    if (drv === undefined) throw damaged(saved.module, `no derivation at entry ${i}`);
+    return drv;
+  };
   const byPath = new Map<string, Derivation>();
   const sources = new Map<string, Source>();
   const sourceOf = (localPath: string, storePath: string): Source => {
@@ -224,14 +255,16 @@ function revive(saved: CacheFile): Plan {
     }
     return s;
   };
-  for (const x of saved.derivations) {
-    const outputs = Object.fromEntries(Object.entries(x.drv.outputs).map(([k, v]) => [k, v.path]));
-    const out = outputs.out ?? Object.values(outputs)[0];
+  saved.derivations.forEach((x, i) => {
+    const outputs = x.outputs;
+    const out = outputs.out ?? Object.values(outputs)[0]!;
     const d: Derivation = {
       kind: 'derivation',
       name: x.name,
       drvPath: x.drvPath,
-      drv: x.drv,
+      get drv() {
+        return drvAt(i);
+      },
       outputs,
       out,
       inputDerivations: x.inputs.map((p) => byPath.get(p)!),
@@ -245,11 +278,15 @@ function revive(saved: CacheFile): Plan {
       toString: () => out,
     };
     byPath.set(x.drvPath, d);
-  }
+  });
   return {
     targets: saved.targets.map((t) => ({ name: t.name, description: t.description, derivations: t.drvs.map((p) => byPath.get(p)!) })),
     derivations: new Map(saved.exports.map(([k, p]) => [k, byPath.get(p)!])),
   };
+}
+
+function damaged(module: string, why: string): SlimeError {
+  return new SlimeError(`the evaluation cache of ${module} is damaged (${why}); run again with SLIME_EVAL_CACHE=0 to evaluate the module afresh and rewrite it`);
 }
 
 function fileUnchanged(f: Stamped): boolean {

@@ -60,7 +60,11 @@ function toNode(d: Derivation): GraphNode {
   return {
     drvPath: d.drvPath,
     name: d.name,
-    drv: d.drv,
+    // Read when the node is built or its .drv written: a plan from the evaluation cache
+    // decodes the derivations' contents only then (eval-cache.ts).
+    get drv() {
+      return d.drv;
+    },
     inputs: d.inputDerivations.map((i) => i.drvPath),
     sources: d.sources,
     inputPaths: [

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-/** tsc's `dist/src/cli/main.js`; SLIME_TEST_CLI=dist/bin/slime.js runs the same tests on the bundle (package.json's bin). */
+/** tsc's `dist/src/cli/main.js`; SLIME_TEST_CLI=dist/bin/slime.cjs runs the same tests on the bundle (package.json's bin). */
 export const CLI = path.resolve(ROOT, process.env.SLIME_TEST_CLI || 'dist/src/cli/main.js');
-export const BUNDLE = path.join(ROOT, 'dist/bin/slime.js');
+export const BUNDLE = path.join(ROOT, 'dist/bin/slime.cjs');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
 
 export interface CliResult {

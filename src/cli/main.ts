@@ -133,7 +133,11 @@ export function runCli(): void {
   const ctx: CliContext = {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Read only by what takes input (the TUI's keys, `nar restore`): Node makes the
+    // stream when process.stdin is first read, some 4 ms of a no-op realize.
+    get stdin() {
+      return process.stdin;
+    },
     cwd: findProjectRoot(process.cwd()),
     env: process.env,
   };

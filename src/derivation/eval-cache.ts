@@ -231,20 +231,67 @@ function serialize(plan: Plan): { derivations: SavedDerivation[]; drvs: DrvData[
   return { derivations: out, drvs };
 }
 
-function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
-  let drvs: DrvData[] | undefined;
-  const drvAt = (i: number): DrvData => {
-    if (drvs === undefined) {
+/** Line 2 of the cache file, decoded and parsed when a derivation's `drv` is first read. */
+class CachedDrvs {
+  private drvs: DrvData[] | undefined;
+
+  constructor(
+    private readonly module: string,
+    private readonly read: () => DrvData[],
+  ) {}
+
+  at(i: number): DrvData {
+    if (this.drvs === undefined) {
       try {
-        drvs = readDrvs();
+        this.drvs = this.read();
       } catch (e) {
-        throw damaged(saved.module, (e as Error).message);
+        throw damaged(this.module, (e as Error).message);
       }
     }
-    const drv = drvs[i];
-    if (drv === undefined) throw damaged(saved.module, `no derivation at entry ${i}`);
+    const drv = this.drvs[i];
+    if (drv === undefined) throw damaged(this.module, `no derivation at entry ${i}`);
     return drv;
-  };
+  }
+}
+
+/**
+ * A derivation of a cached plan. A class, so that `drv` is a getter on the prototype:
+ * objects made from literals with a getter each are slower to make and to read (V8
+ * gives every one a map of its own), which cost a no-op realize what the lazy line saved.
+ */
+class CachedDerivation implements Derivation {
+  readonly kind = 'derivation';
+  readonly out: string;
+
+  constructor(
+    readonly name: string,
+    readonly drvPath: string,
+    readonly outputs: Record<string, string>,
+    readonly inputDerivations: Derivation[],
+    readonly sources: Source[],
+    readonly fixedOutput: FixedOutputSpec | undefined,
+    readonly phases: string | undefined,
+    readonly comparesSamples: boolean | undefined,
+    readonly timeoutMs: number | undefined,
+    readonly nondeterministic: string | undefined,
+    readonly moduloHash: Buffer,
+    private readonly drvs: CachedDrvs,
+    private readonly index: number,
+  ) {
+    this.out = outputs.out ?? Object.values(outputs)[0]!;
+  }
+
+  get drv(): DrvData {
+    return this.drvs.at(this.index);
+  }
+
+  toString(): string {
+    return this.out;
+  }
+}
+
+function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
+  const drvs = new CachedDrvs(saved.module, readDrvs);
   const byPath = new Map<string, Derivation>();
   const sources = new Map<string, Source>();
   const sourceOf = (localPath: string, storePath: string): Source => {
@@ -256,27 +303,21 @@ function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
     return s;
   };
   saved.derivations.forEach((x, i) => {
-    const outputs = x.outputs;
-    const out = outputs.out ?? Object.values(outputs)[0]!;
-    const d: Derivation = {
-      kind: 'derivation',
-      name: x.name,
-      drvPath: x.drvPath,
-      get drv() {
-        return drvAt(i);
-      },
-      outputs,
-      out,
-      inputDerivations: x.inputs.map((p) => byPath.get(p)!),
-      sources: x.sources.map(([l, s]) => sourceOf(l, s)),
-      fixedOutput: x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
-      phases: x.phases,
-      ...(x.comparesSamples === true ? { comparesSamples: true } : {}),
-      timeoutMs: x.timeoutMs,
-      nondeterministic: x.nondeterministic,
-      moduloHash: Buffer.from(x.moduloHash, 'hex'),
-      toString: () => out,
-    };
+    const d = new CachedDerivation(
+      x.name,
+      x.drvPath,
+      x.outputs,
+      x.inputs.map((p) => byPath.get(p)!),
+      x.sources.map(([l, s]) => sourceOf(l, s)),
+      x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
+      x.phases,
+      x.comparesSamples === true ? true : undefined,
+      x.timeoutMs,
+      x.nondeterministic,
+      Buffer.from(x.moduloHash, 'hex'),
+      drvs,
+      i,
+    );
     byPath.set(x.drvPath, d);
   });
   return {

@@ -56,28 +56,47 @@ export function planGraph(roots: Derivation[]): GraphNode[] {
   return order.map(toNode);
 }
 
+/**
+ * A node of a planned graph: its `.drv` contents are read from the derivation when the
+ * node is built or its `.drv` written (a plan from the evaluation cache decodes them only
+ * then, eval-cache.ts). A class, so the getter is on the prototype and every node has
+ * the same map.
+ */
+class PlannedNode implements GraphNode {
+  readonly drvPath: string;
+  readonly name: string;
+  readonly inputs: string[];
+  readonly sources: Source[];
+  readonly inputPaths: string[];
+  readonly outputs: Record<string, string>;
+  readonly fixedOutput: boolean;
+  readonly phases: string | undefined;
+  readonly comparesSamples: boolean | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly nondeterministic: string | undefined;
+
+  constructor(private readonly derivation: Derivation) {
+    const d = derivation;
+    this.drvPath = d.drvPath;
+    this.name = d.name;
+    this.inputs = d.inputDerivations.map((i) => i.drvPath);
+    this.sources = d.sources;
+    this.inputPaths = [...d.sources.map((s) => s.storePath), ...d.inputDerivations.flatMap((i) => Object.values(i.outputs))];
+    this.outputs = d.outputs;
+    this.fixedOutput = Boolean(d.fixedOutput);
+    this.phases = d.phases;
+    this.comparesSamples = d.comparesSamples === true ? true : undefined;
+    this.timeoutMs = d.timeoutMs;
+    this.nondeterministic = d.nondeterministic;
+  }
+
+  get drv(): DrvData {
+    return this.derivation.drv;
+  }
+}
+
 function toNode(d: Derivation): GraphNode {
-  return {
-    drvPath: d.drvPath,
-    name: d.name,
-    // Read when the node is built or its .drv written: a plan from the evaluation cache
-    // decodes the derivations' contents only then (eval-cache.ts).
-    get drv() {
-      return d.drv;
-    },
-    inputs: d.inputDerivations.map((i) => i.drvPath),
-    sources: d.sources,
-    inputPaths: [
-      ...d.sources.map((s) => s.storePath),
-      ...d.inputDerivations.flatMap((i) => Object.values(i.outputs)),
-    ],
-    outputs: d.outputs,
-    fixedOutput: Boolean(d.fixedOutput),
-    phases: d.phases,
-    ...(d.comparesSamples === true ? { comparesSamples: true } : {}),
-    timeoutMs: d.timeoutMs,
-    nondeterministic: d.nondeterministic,
-  };
+  return new PlannedNode(d);
 }
 
 /** Store paths whose validity a run of `nodes` depends on: each `.drv` and each output. */

@@ -7,7 +7,7 @@
  */
 import type { DrvData } from '../derivation/aterm.js';
 import type { FailureReason, SlimeEvent } from '../events.js';
-import { existsNoFollow } from '../store/add-path.js';
+import { existsNoFollow } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { clearBuildGroup, recordBuildGroup } from './orphans.js';
 import { recognizerFor } from './phases/index.js';

@@ -45,8 +45,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError } from '../errors.js';
-import { existsNoFollow } from '../store/add-path.js';
-import { removeTree } from '../store/store.js';
+// Not from add-path.js: realize imports this module, and a no-op must not load the
+// NAR hashing, ssri and Node's streams that add-path.js brings (~3 ms).
+import { existsNoFollow, removeTree } from '../store/store.js';
 import { pidNamespaceSyscalls, spawnProcess, type FileDescriptor, type SpawnedProcess } from './spawner.js';
 
 // node:child_process (and net, dgram behind it) is loaded when a process is first started,

@@ -119,7 +119,12 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
       reportError(ctx, json, e.message, e.exitCode, debug ? ((original as Error | undefined)?.stack ?? e.stack) : undefined);
       return e.exitCode;
     }
-    const err = e as Error;
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'EPIPE') {
+      // `slime nar dump P | head -c 100`: the reader went away, as with Nix's "writing to file: Broken pipe".
+      reportError(ctx, json, `slime ${name}: the output pipe was closed before everything was written (EPIPE); the reader stopped early`, ExitCode.failure, debug ? err.stack : undefined);
+      return ExitCode.failure;
+    }
     const message = `internal error in slime ${name}: ${err?.message ?? String(e)}; this is a bug in slime${debug ? '' : ' (run again with --debug for the stack trace)'}`;
     reportError(ctx, json, message, ExitCode.failure, debug ? err?.stack : undefined);
     return ExitCode.failure;
@@ -142,14 +147,36 @@ export function runCli(): void {
     env: process.env,
   };
   main(process.argv.slice(2), ctx).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exit(code),
     (e) => {
       process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = ExitCode.failure;
+      exit(ExitCode.failure);
     },
   );
+}
+
+/**
+ * Exits once the command is done and its output is written, rather than when the event
+ * loop runs dry: Node then tears the whole heap down and joins V8's helper threads,
+ * which took a no-op realize of the 1000-derivation graph 10-15 ms of its ~110
+ * (process.exit skips it; 31 alternating runs, median 180 vs 164 ms under load).
+ * Every command awaits its own work before it returns; what it wrote to a pipe may
+ * still be queued (a pipe takes 64 KiB before its reader reads), so stdout and stderr
+ * are drained first. 'exit' handlers still run (the launcher's code cache).
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit());
+}
+
+/** Resolves when nothing written to `stream` is left queued, or it can take no more (closed, failed). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0 || stream.destroyed || stream.writableEnded) return resolve();
+    stream.once('drain', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+  });
 }
 
 /**

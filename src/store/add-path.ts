@@ -31,7 +31,7 @@ import { SlimeError } from '../errors.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { hashPath } from '../nar/hash.js';
 import { hashPartOf } from './paths.js';
-import { removeTree, type PathInfo, type Store } from './store.js';
+import { existsNoFollow, removeTree, type PathInfo, type Store } from './store.js';
 
 const CHUNK = 1 << 20;
 
@@ -216,16 +216,6 @@ export async function placeAndRegister(store: Store, tempPath: string, info: Pat
     }
     return info;
   });
-}
-
-/** Whether `p` exists, a dangling symlink included. */
-export function existsNoFollow(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A full or failing disk, said with the path and what was being done. */

@@ -194,6 +194,16 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fs.renameSync(tmp, file);
 }
 
+/** Whether `p` exists, a dangling symlink included. */
+export function existsNoFollow(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Deletes a tree even when it was made read-only as store paths are. */
 export function removeTree(p: string): void {
   try {

@@ -256,6 +256,7 @@ function openWithRetry(file: string): BetterSqlite3.Database {
           d.pragma(`user_version = ${SCHEMA_VERSION}`);
         }).immediate();
       }
+      closeAtExit(db);
       return db;
     } catch (e) {
       db?.close();
@@ -267,6 +268,26 @@ function openWithRetry(file: string): BetterSqlite3.Database {
 }
 
 const BUSY_TIMEOUT_MS = 60_000;
+
+const openDatabases = new Set<BetterSqlite3.Database>();
+let exitHook = false;
+
+/**
+ * Closes the database when the process exits, however it exits: slime's CLI ends with
+ * process.exit (src/cli/main.ts), which skips the teardown in which better-sqlite3 would
+ * close it. Closed, the last connection checkpoints the WAL and removes the -wal and
+ * -shm files, so a run that only read (a no-op realize) leaves the store as it found it.
+ */
+function closeAtExit(db: BetterSqlite3.Database): void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const open of openDatabases) if (open.open) open.close();
+      openDatabases.clear();
+    });
+  }
+  openDatabases.add(db);
+}
 
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -369,6 +390,7 @@ export class StoreDb {
   }
 
   close(): void {
+    openDatabases.delete(this.db);
     this.db.close();
   }
 

@@ -53,7 +53,7 @@ export function planGraph(roots: Derivation[]): GraphNode[] {
     order.push(d);
   };
   for (const r of roots) visit(r);
-  return order.map(toNode);
+  return order.map((d) => new PlannedNode(d));
 }
 
 /**
@@ -93,10 +93,6 @@ class PlannedNode implements GraphNode {
   get drv(): DrvData {
     return this.derivation.drv;
   }
-}
-
-function toNode(d: Derivation): GraphNode {
-  return new PlannedNode(d);
 }
 
 /** Store paths whose validity a run of `nodes` depends on: each `.drv` and each output. */

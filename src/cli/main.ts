@@ -156,27 +156,14 @@ export function runCli(): void {
 }
 
 /**
- * Exits once the command is done and its output is written, rather than when the event
- * loop runs dry: Node then tears the whole heap down and joins V8's helper threads,
- * which took a no-op realize of the 1000-derivation graph 10-15 ms of its ~110
- * (process.exit skips it; 31 alternating runs, median 180 vs 164 ms under load).
- * Every command awaits its own work before it returns; what it wrote to a pipe may
- * still be queued (a pipe takes 64 KiB before its reader reads), so stdout and stderr
- * are drained first. 'exit' handlers still run (the launcher's code cache).
+ * The exit code becomes the process's; the process ends when its event loop runs dry.
+ * Not process.exit(): it would cut short whatever is still settling after a command
+ * returns. Tried this session: a CI run had Ctrl-C leave a build's path in the store
+ * (test/realize-concurrency.test.ts) with process.exit here, and the 10-15 ms it saved
+ * a no-op did not outweigh an unexplained partial path.
  */
 function exit(code: number): void {
   process.exitCode = code;
-  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit());
-}
-
-/** Resolves when nothing written to `stream` is left queued, or it can take no more (closed, failed). */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.writableLength === 0 || stream.destroyed || stream.writableEnded) return resolve();
-    stream.once('drain', resolve);
-    stream.once('close', resolve);
-    stream.once('error', () => resolve());
-  });
 }
 
 /**

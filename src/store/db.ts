@@ -273,10 +273,10 @@ const openDatabases = new Set<BetterSqlite3.Database>();
 let exitHook = false;
 
 /**
- * Closes the database when the process exits, however it exits: slime's CLI ends with
- * process.exit (src/cli/main.ts), which skips the teardown in which better-sqlite3 would
- * close it. Closed, the last connection checkpoints the WAL and removes the -wal and
- * -shm files, so a run that only read (a no-op realize) leaves the store as it found it.
+ * Closes the database when the process exits, however it exits: process.exit skips the
+ * teardown in which better-sqlite3 would close it. Closed, the last connection
+ * checkpoints the WAL and removes the -wal and -shm files, so a run that only read (a
+ * no-op realize) leaves the store as it found it.
  */
 function closeAtExit(db: BetterSqlite3.Database): void {
   if (!exitHook) {

@@ -146,24 +146,19 @@ export function runCli(): void {
     cwd: findProjectRoot(process.cwd()),
     env: process.env,
   };
+  // The exit code becomes the process's, which ends when its event loop runs dry. Not
+  // process.exit(): it cuts short whatever still settles after a command returns (tried:
+  // a CI run under load then had Ctrl-C leave a build's path in the store, in
+  // test/realize-concurrency.test.ts, for 10-15 ms saved per no-op).
   main(process.argv.slice(2), ctx).then(
-    (code) => exit(code),
+    (code) => {
+      process.exitCode = code;
+    },
     (e) => {
       process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
-      exit(ExitCode.failure);
+      process.exitCode = ExitCode.failure;
     },
   );
-}
-
-/**
- * The exit code becomes the process's; the process ends when its event loop runs dry.
- * Not process.exit(): it would cut short whatever is still settling after a command
- * returns. Tried this session: a CI run had Ctrl-C leave a build's path in the store
- * (test/realize-concurrency.test.ts) with process.exit here, and the 10-15 ms it saved
- * a no-op did not outweigh an unexplained partial path.
- */
-function exit(code: number): void {
-  process.exitCode = code;
 }
 
 /**

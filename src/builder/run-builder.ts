@@ -87,6 +87,7 @@ export function makeToolsDir(buildDir: string, drv: DrvData): string {
 
 /** Resolves with null on success, or the reason the builder failed. */
 export async function runBuilder(run: BuilderRun): Promise<FailureReason | null> {
+  if (run.signal.aborted) return { kind: 'interrupted', signal: signalOf(run.signal) };
   // Without the sandbox and without declared tools, PATH names no directory, as Nix's
   // /path-not-set: a build then makes and removes no directory for it.
   const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : makeToolsDir(run.buildDir, run.drv);
@@ -115,7 +116,11 @@ export async function runBuilder(run: BuilderRun): Promise<FailureReason | null>
     setTimeout(() => killGroup('SIGKILL'), 3000).unref();
   };
   const onAbort = () => stop({ kind: 'interrupted', signal: signalOf(run.signal) });
-  run.signal.addEventListener('abort', onAbort, { once: true });
+  // An abort while the builder was being launched (the sandbox's setup is awaited) has
+  // fired already and would never reach this listener: the build would run to its end
+  // and be registered after Ctrl-C (seen in CI under load).
+  if (run.signal.aborted) onAbort();
+  else run.signal.addEventListener('abort', onAbort, { once: true });
   const timer = run.timeoutMs
     ? setTimeout(() => stop({ kind: 'timeout', timeoutMs: run.timeoutMs! }), run.timeoutMs)
     : undefined;

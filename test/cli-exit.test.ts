@@ -1,8 +1,9 @@
 /**
- * What slime writes is all out of the process when it exits (src/cli/main.ts, exit()):
- * a pipe holds 64 KiB until its reader reads, and what is still queued in the stream
- * must not be dropped by the exit. A reader that goes away early gets a one-line error,
- * not a crash or an "internal error".
+ * slime exits as soon as a command is done (src/cli/main.ts, exit()), not when Node's
+ * event loop runs dry, but only once what it wrote is out of the process: a pipe holds
+ * 64 KiB until its reader reads, and what is still queued in the stream must not be
+ * dropped by the exit. A reader that goes away early gets a one-line error, not a crash
+ * or an "internal error".
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

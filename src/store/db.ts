@@ -273,9 +273,9 @@ const openDatabases = new Set<BetterSqlite3.Database>();
 let exitHook = false;
 
 /**
- * Closes the database when the process exits, however it exits (the launcher's
- * process.exit, an uncaught error), not only at the environment teardown where
- * better-sqlite3 would close it. Closed, the last connection
+ * Closes the database when the process exits, however it exits: slime's CLI ends with
+ * process.exit (src/cli/main.ts), which skips the teardown in which better-sqlite3 would
+ * close it. Closed, the last connection
  * checkpoints the WAL and removes the -wal and -shm files, so a run that only read (a
  * no-op realize) leaves the store as it found it.
  */

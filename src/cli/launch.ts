@@ -10,11 +10,13 @@
  * (`cachedData`): the code cache of each command is written when a run of it exits,
  * and read by the next run of the same command.
  *
- * The code cache (one file per bundle content, Node version and command):
+ * The code cache (one file per bundle file, Node version and command):
  *   `$XDG_CACHE_HOME/slime/code-cache/` (else `~/.cache/slime/code-cache/`),
- *   `<sha256(bundle)[0:32]>-<node version>-<arch>-<command>.bin`
- * A changed bundle has another name, and V8 itself rejects data of another V8 or other
- * flags (then the file is written again). Nothing is written when the directory cannot
+ *   `<device>-<inode>-<size>-<mtime ns>-<ctime ns>-<node version>-<arch>-<command>.bin`
+ * Keyed by the bundle file's identity, not its content: a build writes a new file (new
+ * times, whatever its bytes), and hashing the content meant loading node:crypto on
+ * every start (some 2.5 ms of a 70 ms no-op). A changed bundle has another name, and V8
+ * itself rejects data of another V8 or other flags (then the file is written again). Nothing is written when the directory cannot
  * be made or written. `SLIME_CODE_CACHE=0` turns the cache off;
  * `SLIME_TRACE_CODE_CACHE=1` says on stderr what it did (hit, miss, rejected, written).
  *
@@ -41,9 +43,15 @@ const UNUSED_MS = 30 * 24 * 3600 * 1000;
 const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => process.stderr.write(`code-cache: ${m}\n`) : undefined;
 
 /** The bundle's bytes: ASCII (src/setup/bundle.ts checks), so its text is their Latin-1 reading. */
-function readBundle(): Buffer {
+function readBundle(): { bytes: Buffer; identity: string } {
   try {
-    return fs.readFileSync(BUNDLE);
+    const fd = fs.openSync(BUNDLE, 'r');
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      return { bytes: fs.readFileSync(fd), identity: `${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}` };
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     process.stderr.write(`error: slime's CLI bundle ${BUNDLE} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
     process.exit(1);
@@ -90,14 +98,12 @@ function writeCache(dir: string, file: string, data: Buffer): void {
 
 /** Compiles the bundle (with the code cache when there is one) and runs it. */
 function runBundle(): void {
-  const { createHash } = builtin<typeof import('node:crypto')>('node:crypto');
-  const { createRequire } = builtin<typeof import('node:module')>('node:module');
   const vm = builtin<typeof import('node:vm')>('node:vm');
-  const bytes = readBundle();
+  const { bytes, identity } = readBundle();
   const source = bytes.toString('latin1');
   const enabled = process.env.SLIME_CODE_CACHE !== '0';
   const dir = cacheDirectory();
-  const key = `${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
+  const key = `${identity}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
   const cacheFile = path.join(dir, `${key}.bin`);
   const cached = enabled ? readCache(cacheFile) : undefined;
 
@@ -118,7 +124,9 @@ function runBundle(): void {
   }
 
   const esModules = new Map<string, unknown>();
-  const nodeRequire = createRequire(BUNDLE);
+  // The launcher's own require: it is in the bundle's directory, so it resolves as the
+  // bundle's would (node:module's createRequire loads Node's ES loader with it).
+  const nodeRequire = require;
   const bundleRequire = Object.assign((id: string) => (esModules.has(id) ? esModules.get(id) : nodeRequire(id)), {
     resolve: nodeRequire.resolve,
     cache: nodeRequire.cache,

@@ -133,7 +133,11 @@ async function main(): Promise<void> {
   // The launcher reads the bundle as Latin-1 (a one-byte string, the fastest to read).
   const wide = code.search(/[^\x00-\x7f]/);
   if (wide >= 0) throw new Error(`${CLI} has a character that is not ASCII at offset ${wide} (${JSON.stringify(code.slice(wide - 20, wide + 20))}); esbuild writes ASCII (charset ascii): see what put it there`);
-  fs.writeFileSync(CLI, code);
+  // A new file renamed into place, never the old one rewritten: the launcher keys its
+  // code cache by the bundle file's identity (device, inode, size, times), which a new
+  // inode changes even when a rebuild of the same size lands in the same clock tick.
+  fs.writeFileSync(`${CLI}.tmp`, code);
+  fs.renameSync(`${CLI}.tmp`, CLI);
   fs.chmodSync(LAUNCHER, 0o755);
   await bundlePullWorker();
 }

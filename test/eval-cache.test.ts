@@ -148,6 +148,42 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     expect((await show(p)).trace).toEqual(['hit']);
   });
 
+  it("gives an emptied store of the same directory the user's plan, which a changed input still invalidates", async () => {
+    const p = project();
+    const userDir = path.join(p.dir, 'user-eval-cache');
+    const env = { SLIME_EVAL_CACHE_DIR: userDir };
+    // Plans left by other runs, older than this one: the user's directory keeps the 64 most recently used.
+    fs.mkdirSync(userDir, { recursive: true });
+    for (let i = 0; i < 70; i++) {
+      const old = path.join(userDir, `old-${i}.json`);
+      fs.writeFileSync(old, '{}\n');
+      fs.utimesSync(old, new Date(2020, 0, 1, 0, i), new Date(2020, 0, 1, 0, i));
+    }
+    const before = await primed(p, { env });
+    const kept = fs.readdirSync(userDir);
+    expect(kept).toHaveLength(64);
+    expect(kept).not.toContain('old-0.json');
+    fs.rmSync(p.store, { recursive: true, force: true });
+    const emptied = await show(p, { env });
+    expect(emptied.trace).toEqual(["hit (the user's cache)"]);
+    expect(emptied.json).toBe(before.json);
+    // Taken as the store's own: the next run reads only the store's copy.
+    expect((await show(p, { env })).trace).toEqual(['hit']);
+    // The plan's source() paths are not in the emptied store until realized: realize adds them and builds.
+    fs.rmSync(p.store, { recursive: true, force: true });
+    const built = await slime(['realize', 'thing', '-f', p.file, '--store', p.store, '--no-link', '--no-sandbox'], { cwd: p.dir, env: { ...env, SLIME_TRACE_EVAL_CACHE: '1' } });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain("eval-cache: hit (the user's cache)");
+    expect(fs.readFileSync(built.stdout.trim(), 'utf8')).toBe('hello\n');
+    // A stale user copy is never used: with the store emptied again and lib.ts changed, a fresh evaluation.
+    fs.rmSync(p.store, { recursive: true, force: true });
+    fs.writeFileSync(path.join(p.dir, 'lib.ts'), `export const greeting: string = 'bonjour';\n`);
+    await expectFresh(p, before, /lib\.ts changed/, { env });
+    // SLIME_EVAL_CACHE_DIR='' turns the user's copy off.
+    fs.rmSync(p.store, { recursive: true, force: true });
+    expect((await show(p, { env: { SLIME_EVAL_CACHE_DIR: '' } })).trace[0]).toBe('miss: no cached plan');
+  });
+
   it("decodes the derivations' full contents (the file's second line) only when read, and says so when that line is damaged", async () => {
     const p = project();
     const hit = await primed(p);

@@ -24,7 +24,16 @@
  * after the change yet evaluated before it, so a plan is only kept when no input
  * changed (ctime) since just before its evaluation began.
  *
- * File format (`<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`): two JSON
+ * Where: the store's own copy (`<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`),
+ * and the user's (`$SLIME_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/slime/eval-cache`, default
+ * `~/.cache/slime/eval-cache`, named `<sha256(store dir NUL module path)[0:32]>.json`), as
+ * Nix keeps its evaluation cache under ~/.cache/nix. A plan depends on the store directory,
+ * never on what the store holds (a `source()` missing from the store is added when the
+ * plan is realized), so an empty or new store of the same directory takes the user's copy
+ * (and keeps it as its own) instead of evaluating again: a substitution into an empty
+ * store starts at once. The user's directory keeps the USER_PLANS most recently used.
+ *
+ * File format: two JSON
  * texts, one line each, in one file (written and renamed into place at once, so the two
  * always belong together):
  *   line 1  { format: 2, module, storeDir, self, files: [Stamped], sources: [Stamped],
@@ -51,6 +60,8 @@ import type { Mirror } from '../fetch/mirror.js';
 import { SlimeError } from '../errors.js';
 
 const FORMAT = 2;
+/** How many plans the user's directory keeps (least recently used go first); each is one module in one store directory. */
+const USER_PLANS = 64;
 /** Inputs whose ctime is this close to the evaluation's start are taken as changed during it (coarse kernel clock). */
 const RACE_MARGIN_MS = 20;
 
@@ -107,32 +118,61 @@ export interface EvaluationReads {
 /** Why a cached plan was not used, or 'hit'; shown with SLIME_TRACE_EVAL_CACHE=1. */
 export type Lookup = { plan: Plan; why: 'hit' } | { plan?: undefined; why: string };
 
+/**
+ * The user's evaluation cache directory: $SLIME_EVAL_CACHE_DIR, else
+ * $XDG_CACHE_HOME/slime/eval-cache (default ~/.cache/slime/eval-cache); none when
+ * SLIME_EVAL_CACHE_DIR is empty or no home is known.
+ */
+export function userEvalCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SLIME_EVAL_CACHE_DIR !== undefined) return env.SLIME_EVAL_CACHE_DIR === '' ? undefined : path.resolve(env.SLIME_EVAL_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'slime', 'eval-cache') : undefined;
+}
+
 export class EvalCache {
-  private readonly file: string;
+  /** The store's copy; none when the store does not exist (reading a module creates no store). */
+  private readonly file: string | undefined;
+  /** The user's copy, shared by every store of this store directory. */
+  private readonly userFile: string | undefined;
 
   constructor(
-    private readonly dir: string,
+    storeCacheDir: string | undefined,
+    private readonly userDir: string | undefined,
     private readonly module: string,
     private readonly storeDir: string,
   ) {
-    this.file = path.join(dir, `${createHash('sha256').update(module).digest('hex').slice(0, 32)}.json`);
+    this.file = storeCacheDir && path.join(storeCacheDir, `${createHash('sha256').update(module).digest('hex').slice(0, 32)}.json`);
+    this.userFile = userDir && path.join(userDir, `${createHash('sha256').update(`${storeDir}\0${module}`).digest('hex').slice(0, 32)}.json`);
   }
 
   static enabled(env: NodeJS.ProcessEnv = process.env): boolean {
     return env.SLIME_EVAL_CACHE !== '0';
   }
 
-  lookup(tools: HostToolResolver): Lookup {
+  /** The store's copy, else the user's (then kept as the store's, so the next lookup reads one file). */
+  lookup(tools: HostToolResolver): Lookup & { from?: 'store' | 'user' } {
+    const own = this.file ? readBytes(this.file) : undefined;
+    if (own) return { ...this.check(own, tools), from: 'store' };
+    const shared = this.userFile ? readBytes(this.userFile) : undefined;
+    if (!shared) return { why: 'no cached plan' };
+    const found = this.check(shared, tools);
+    if (found.plan) {
+      if (this.file) writeAtomically(this.file, shared);
+      touch(this.userFile!);
+    }
+    return { ...found, from: 'user' };
+  }
+
+  private check(bytes: Buffer, tools: HostToolResolver): Lookup {
     let saved: CacheFile;
     let drvs: () => DrvData[];
     try {
-      const bytes = fs.readFileSync(this.file);
       const newline = bytes.indexOf(0x0a);
       if (newline < 0) return { why: 'cache format' };
       saved = JSON.parse(bytes.toString('utf8', 0, newline)) as CacheFile;
       drvs = () => JSON.parse(bytes.toString('utf8', newline + 1)) as DrvData[];
     } catch {
-      return { why: 'no cached plan' };
+      return { why: 'cache format' };
     }
     if (saved.format !== FORMAT || saved.module !== this.module) return { why: 'cache format' };
     if (saved.storeDir !== this.storeDir) return { why: `store directory changed (${saved.storeDir})` };
@@ -175,12 +215,61 @@ export class EvalCache {
       targets: plan.targets.map((t) => ({ name: t.name, description: t.description, drvs: t.derivations.map((d) => d.drvPath) })),
       exports: [...plan.derivations].map(([k, d]) => [k, d.drvPath]),
     };
-    fs.mkdirSync(this.dir, { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(saved)}\n${JSON.stringify(drvs)}\n`);
-    fs.renameSync(tmp, this.file);
+    const bytes = Buffer.from(`${JSON.stringify(saved)}\n${JSON.stringify(drvs)}\n`);
+    if (this.file) writeAtomically(this.file, bytes);
+    if (this.userFile) {
+      // The user's copy is a convenience: a home that cannot be written costs only the next evaluation.
+      try {
+        writeAtomically(this.userFile, bytes);
+        evictLeastRecentlyUsed(this.userDir!, USER_PLANS);
+      } catch {
+        // Left unsaved.
+      }
+    }
     return true;
   }
+}
+
+function readBytes(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written beside and renamed into place: a reader sees the old file or the new one, never half of one. */
+function writeAtomically(file: string, bytes: Buffer): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}
+
+/** Marks a plan used (its mtime is the eviction order). */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // Another process evicted it meanwhile: nothing lost but the order.
+  }
+}
+
+function evictLeastRecentlyUsed(dir: string, keep: number): void {
+  const names = fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+  if (names.length <= keep) return;
+  const aged = names
+    .map((n) => {
+      try {
+        return { file: path.join(dir, n), mtimeMs: fs.statSync(path.join(dir, n)).mtimeMs };
+      } catch {
+        return undefined;
+      }
+    })
+    .filter((x) => x !== undefined)
+    .sort((a, b) => a.mtimeMs - b.mtimeMs);
+  for (const { file } of aged.slice(0, aged.length - keep)) fs.rmSync(file, { force: true });
 }
 
 function findSource(plan: Plan, localPath: string): Source | undefined {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Derivation, Target } from './api.js';
-import { EvalCache } from './eval-cache.js';
+import { EvalCache, userEvalCacheDir } from './eval-cache.js';
 import { HostToolResolver, userToolCacheFile } from './host-tools.js';
 import { checkTargets, moduleLoadError } from './module-errors.js';
 import { didYouMean } from '../suggest.js';
@@ -37,11 +37,12 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
     throw new UsageError(`derivation module ${file} does not exist; pass an existing file with -f FILE`);
   }
   const tools = new HostToolResolver(toolCacheFile, [], userToolCacheFile());
-  const cache = evalCacheDir && EvalCache.enabled() ? new EvalCache(evalCacheDir, abs, storeDir) : undefined;
+  const userDir = userEvalCacheDir();
+  const cache = (evalCacheDir || userDir) && EvalCache.enabled() ? new EvalCache(evalCacheDir, userDir, abs, storeDir) : undefined;
   const trace = process.env.SLIME_TRACE_EVAL_CACHE === '1' ? (m: string) => process.stderr.write(`eval-cache: ${m}\n`) : undefined;
   if (cache) {
     const found = cache.lookup(tools);
-    trace?.(found.why === 'hit' ? 'hit' : `miss: ${found.why}`);
+    trace?.(found.why === 'hit' ? (found.from === 'user' ? "hit (the user's cache)" : 'hit') : `miss: ${found.why}`);
     if (found.plan) return { file: abs, targets: found.plan.targets, derivations: found.plan.derivations };
   }
   const evaluationStart = Date.now();

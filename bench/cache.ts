@@ -38,7 +38,9 @@
  *   floor          the CPython quick tree written by slime nar restore, nix-store --restore, cp -a and
  *                  tar -x (the file system's own cost for the same files); zstd -d and sha256sum of its NAR alone
  *   closure        slime realize full-x86_64-quick --substituters file://D into an empty store (whole process:
- *                  evaluation included), against nix copy --from file://D of the same closure into an empty
+ *                  evaluation included: its plan is in the user's evaluation cache, as after any earlier
+ *                  run of this checkout; once more with SLIME_EVAL_CACHE=0, evaluating in the process),
+ *                  against nix copy --from file://D of the same closure into an empty
  *                  Nix store, against cp -a of the same output trees (the floor), and against building it:
  *                  with SLIME_BENCH_CACHE_BUILD=1 a build into an empty store in this run, else the recorded
  *                  build durations of those very outputs (the note lists each duration with the time it was
@@ -147,8 +149,11 @@ export const cacheBenchmark: Benchmark = {
     const run = (cmd: string, args: string[]): Measured => measure(cmd, args, { env, cwd: ROOT });
     const slime = (...args: string[]): Measured => run(CLI, args);
     /** slime in a mount namespace where the store dir is `empty`, a new empty directory. */
-    const slimeInEmptyStore = (empty: string, ...args: string[]): Measured =>
-      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && exec ${[CLI, ...args].map(q).join(' ')}`]);
+    const inEmptyStore = (envPrefix: string, empty: string, args: string[]): Measured =>
+      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && ${envPrefix}exec ${[CLI, ...args].map(q).join(' ')}`]);
+    const slimeInEmptyStore = (empty: string, ...args: string[]): Measured => inEmptyStore('', empty, args);
+    /** The same without the evaluation cache: the module evaluated in the process, as on a machine that never evaluated it. */
+    const slimeInEmptyStoreEvaluating = (empty: string, ...args: string[]): Measured => inEmptyStore('SLIME_EVAL_CACHE=0 ', empty, args);
     const nix = (...args: string[]): Measured => run('nix', [...NIX, ...args]);
 
     slime('key', 'generate', 'bench-1', '--dir', work);
@@ -220,7 +225,7 @@ export const cacheBenchmark: Benchmark = {
       }
       clean();
       if (part !== 'closure') figures.push(...floor(p, work, rounds, run, freshDir, log));
-      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 3, slime, slimeInEmptyStore, nix, trust, freshDir, run, log));
+      if (part !== 'transfer') figures.push(...closure(storeDir, store, work, key, pub, quick ? 1 : 3, slime, slimeInEmptyStore, slimeInEmptyStoreEvaluating, nix, trust, freshDir, run, log));
       return figures;
     } finally {
       nginx.stop();
@@ -305,6 +310,7 @@ function closure(
   rounds: number,
   slime: (...a: string[]) => Measured,
   slimeInEmptyStore: (empty: string, ...a: string[]) => Measured,
+  slimeInEmptyStoreEvaluating: (empty: string, ...a: string[]) => Measured,
   nix: (...a: string[]) => Measured,
   trust: string[],
   freshDir: (name: string) => string,
@@ -334,9 +340,10 @@ function closure(
   const pushed = fs.readdirSync(path.join(work, 'closure-cache')).filter((f) => f.endsWith('.narinfo'));
   const paths = pushed.map((f) => /^StorePath: (.*)$/m.exec(fs.readFileSync(path.join(work, 'closure-cache', f), 'utf8'))![1]);
   const trees = paths.map((sp) => path.join(treeDir, path.basename(sp)));
-  const realize = (empty: string) =>
-    slimeInEmptyStore(empty, 'realize', TARGET, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', pub);
+  const realizeArgs = ['realize', TARGET, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', pub];
+  const realize = (empty: string) => slimeInEmptyStore(empty, ...realizeArgs);
   const subs: Measured[] = [];
+  const evaluating: Measured[] = [];
   const nixes: Measured[] = [];
   const cps: Measured[] = [];
   const loads: string[] = [];
@@ -351,9 +358,11 @@ function closure(
     events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...paths));
     cps.push(run('cp', ['-a', ...trees, freshDir('cp-closure')]));
+    evaluating.push(slimeInEmptyStoreEvaluating(freshDir('s-closure-evaluating'), ...realizeArgs));
     loads.push(`${before}-${load()}`);
     log(
-      `cache: ${TARGET} from a cache round ${i + 1}: slime realize ${(m.ms / 1000).toFixed(2)} s, nix copy ${(nixes[i].ms / 1000).toFixed(2)} s, ` +
+      `cache: ${TARGET} from a cache round ${i + 1}: slime realize ${(m.ms / 1000).toFixed(2)} s ` +
+        `(${(evaluating[i].ms / 1000).toFixed(2)} s evaluating, SLIME_EVAL_CACHE=0), nix copy ${(nixes[i].ms / 1000).toFixed(2)} s, ` +
         `cp -a of the trees ${(cps[i].ms / 1000).toFixed(2)} s, load ${loads[i]}`,
     );
   }
@@ -404,11 +413,23 @@ function closure(
           target: { ratio: 0.01 },
           note:
             `substitution ${(built.ms / wall).toFixed(0)}x faster than the build; ` +
-            `both evaluation included, into empty stores of the same store dir; the build once (the source fetch included), then ` +
+            `both whole processes, the plan from the user's evaluation cache, into empty stores of the same store dir; the build once (the source fetch included), then ` +
             `the substitution rounds of what it built ${subs.map((m) => (m.ms / 1000).toFixed(2)).join(' ')} s; ${loadsNote}`,
         },
       ]
     : [];
+  const evaluatingFigure: Figure = {
+    name: `cache: ${TARGET} substituted, evaluating the module (SLIME_EVAL_CACHE=0) vs built (recorded durations)`,
+    unit: 's',
+    slime: median(evaluating.map((m) => m.ms)) / 1000,
+    slimeRssMb: Math.max(...evaluating.map((m) => m.rssMb)),
+    slimeCpuMs: median(evaluating.map((m) => m.cpuMs)),
+    reference: { label: 'building it (recorded)', value: buildMs / 1000 },
+    target: { ratio: 0.01 },
+    note:
+      `as on a machine that never evaluated this checkout (no plan in the store's or the user's evaluation cache): ` +
+      `rounds ${evaluating.map((m) => (m.ms / 1000).toFixed(2)).join(' ')} s, against ${subs.map((m) => (m.ms / 1000).toFixed(2)).join(' ')} s with the plan cached; ${loadsNote}`,
+  };
   const first: Figure = {
     name: `cache: ${TARGET} substituted into an empty store vs built (recorded durations)`,
     unit: 's',
@@ -430,6 +451,7 @@ function closure(
   return [
     ...sameRun,
     first,
+    evaluatingFigure,
     floorFigure,
     figure(`cache: ${TARGET} closure from a file:// cache into an empty store`, subs, 'nix copy --from', nixes, 1),
     figure(`cache: ${TARGET} closure substituted vs cp -a of the same trees`, subs, 'cp -a', cps, undefined),

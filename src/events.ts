@@ -75,6 +75,12 @@ export type SlimeEvent =
    */
   | { type: 'cancelled'; time: number; drvPath: string; becauseOf?: string }
   /**
+   * Not done because nothing needed it: every derivation that depends on it came from a
+   * binary cache, which needs its references, not its build inputs (as Nix does not fetch
+   * a substituted path's sources). Its outputs are not in the store.
+   */
+  | { type: 'not-needed'; time: number; drvPath: string }
+  /**
    * A derivation's verification results were recorded: the whole report travels in the
    * event (the scheduler read it once), `reportPath` says where it is kept.
    */
@@ -106,8 +112,8 @@ export type SlimeEvent =
       error?: string;
       diffoscope?: { text: string; html: string }[];
     }
-  /** The run ended. `cancelled` is absent in logs written before it existed. */
-  | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; cancelled?: number; wallMs: number; results: Record<string, Record<string, string>> };
+  /** The run ended. `cancelled` is absent in logs written before it existed; `notNeeded` when none was. */
+  | { type: 'finished'; time: number; built: number; cached: number; substituted: number; failed: number; skipped: number; cancelled?: number; notNeeded?: number; wallMs: number; results: Record<string, Record<string, string>> };
 
 /** Anything that consumes the event stream: a logger or the TUI. */
 export interface EventSink {

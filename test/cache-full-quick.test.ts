@@ -1,6 +1,7 @@
 /**
  * The point of the shared cache: `slime realize full-x86_64-quick` into an empty store,
- * with a cache that holds the build, substitutes every derivation and builds none.
+ * with a cache that holds the build, substitutes every derivation the targets need and
+ * builds none (the source tarball, the vendored crates and the PyO3 config, build-only inputs, are not needed).
  *
  * It reuses the build that the router tests (router-run, router-light) make in the
  * project store (store/, or $SLIME_TEST_STORE as they take it): `slime realize` here
@@ -47,14 +48,21 @@ describe.skipIf(!enabled)('full-x86_64-quick from a cache (root: needs a mount n
       const r = await run('unshare', ['-m', 'sh', '-c', `mount --bind '${empty}' '${storeDir}' && exec '${process.execPath}' ${realize}`], { ...process.env, CI: '1' }, ROOT);
       expect(r.code, r.stderr.slice(-3000)).toBe(0);
       const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; action?: string });
-      const planned = events.find((e) => e.type === 'planned') as unknown as { derivations: { outputs: Record<string, string> }[] };
+      const planned = events.find((e) => e.type === 'planned') as unknown as { derivations: { name: string; drvPath: string; outputs: Record<string, string> }[] };
       expect(count(events, 'built')).toBe(0);
-      expect(count(events, 'substituted')).toBe(planned.derivations.length);
+      // Every derivation is substituted but the build-only inputs (the source tarball, the vendored
+      // crates, the PyO3 config): no output in the closure refers to them, so nothing needs them, as in Nix.
+      const notNeeded = new Set(events.filter((e) => e.type === 'not-needed').map((e) => (e as unknown as { drvPath: string }).drvPath));
+      expect(planned.derivations.filter((d) => notNeeded.has(d.drvPath)).map((d) => d.name).sort()).toEqual(['Python-3.11.2.tgz', 'cpython-3.11.2-quick-pyo3-config', 'isolate-crates']);
+      expect(count(events, 'substituted')).toBe(planned.derivations.length - notNeeded.size);
       expect(events.filter((e) => e.type === 'started').every((e) => e.action === 'substitute')).toBe(true);
       expect(events.filter((e) => e.type === 'cache-warning')).toEqual([]);
-      // What the empty store got is, byte for byte, what the project store has.
+      // What the empty store got is, byte for byte, what the project store has; the rest it did not get.
       const project = new Store(storeDir);
-      for (const out of planned.derivations.flatMap((d) => Object.values(d.outputs))) {
+      for (const d of planned.derivations.filter((x) => notNeeded.has(x.drvPath))) {
+        for (const out of Object.values(d.outputs)) expect(fs.existsSync(path.join(empty, path.basename(out))), out).toBe(false);
+      }
+      for (const out of planned.derivations.filter((d) => !notNeeded.has(d.drvPath)).flatMap((d) => Object.values(d.outputs))) {
         const { narHash } = await hashPath(path.join(empty, path.basename(out)));
         expect(`sha256-${narHash.toString('base64')}`, out).toBe(project.queryInfo(out)!.narHash);
       }

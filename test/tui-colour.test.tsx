@@ -28,6 +28,8 @@ describe('colours', () => {
       skipped: 'gray',
       // Cancelled by the run, not failed on its own: never the red of a failure.
       cancelled: 'yellow',
+      // Nothing done, nothing to do: grey, as cached.
+      'not-needed': 'gray',
     });
     expect(STATUS_STYLE.cancelled.symbol).not.toBe(STATUS_STYLE.failed.symbol);
   });

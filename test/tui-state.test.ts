@@ -44,6 +44,19 @@ describe('reduce', () => {
     expect(counts(done)).toMatchObject({ built: 1, active: 0 });
   });
 
+  it('finishes a derivation nothing needed as not-needed, counted apart, with no time of its own', () => {
+    const d = p('cpython-3.11.2-quick');
+    const s = fold([
+      plannedEvent(T0),
+      { type: 'not-needed', time: T0 + 50, drvPath: d },
+      { type: 'finished', time: T0 + 60, built: 0, cached: 1, substituted: 0, failed: 0, skipped: 0, notNeeded: 1, wallMs: 60, results: {} },
+    ]);
+    expect(s.derivations[d]!.status).toBe('not-needed');
+    expect(s.derivations[d]!.startedAt).toBeUndefined();
+    expect(counts(s)).toMatchObject({ notNeeded: 1, cached: 1, active: 0 });
+    expect(s.finished).toMatchObject({ notNeeded: 1 });
+  });
+
   it('never mutates the state it was given', () => {
     const before = fold([plannedEvent(T0)]);
     const snapshot = JSON.stringify(before);

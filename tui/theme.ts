@@ -25,4 +25,6 @@ export const STATUS_STYLE: Readonly<Record<DrvStatus, StatusStyle>> = {
   skipped: { symbol: '⊘', color: 'gray', label: 'skipped' },
   // Not a failure of its own: the run stopped before or while it ran.
   cancelled: { symbol: '◍', color: 'yellow', label: 'cancelled' },
+  // Nothing done, and nothing to do: what depended on it came from a cache.
+  'not-needed': { symbol: '·', color: 'gray', label: 'not needed' },
 };

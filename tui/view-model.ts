@@ -47,6 +47,8 @@ function detailOf(d: DrvState): string | undefined {
       return d.skippedBecauseOf !== undefined ? 'dependency failed' : 'not attempted';
     case 'cancelled':
       return d.cancelledBecauseOf !== undefined ? 'cancelled after a failure' : 'cancelled';
+    case 'not-needed':
+      return 'not needed: what depends on it came from a cache';
     case 'substituted':
       return d.substitutedFrom !== undefined ? `from ${d.substitutedFrom}` : undefined;
     default:
@@ -58,7 +60,7 @@ function detailOf(d: DrvState): string | undefined {
 export function focusOrder(state: TuiState): string[] {
   return treeRows(state)
     .map((r) => state.derivations[r.drvPath]!)
-    .filter((d) => d.status !== 'planned' && d.status !== 'cached' && !(d.status === 'skipped' && d.log.total === 0))
+    .filter((d) => d.status !== 'planned' && d.status !== 'cached' && d.status !== 'not-needed' && !(d.status === 'skipped' && d.log.total === 0))
     .map((d) => d.drvPath);
 }
 
@@ -135,6 +137,7 @@ const DROP_RANK: Record<DrvStatus, number> = {
   cached: 0,
   skipped: 1,
   cancelled: 1,
+  'not-needed': 0,
   planned: 2,
   failed: 3,
   'lock-wait': 4,

@@ -44,6 +44,12 @@ interface CacheEntry {
   disabled?: string;
 }
 
+/** What a cache says of a path before it is downloaded (unchecked until then). */
+export interface CachedPath {
+  narSize: number;
+  references: string[];
+}
+
 type Query = { kind: 'found'; info: NarInfo } | { kind: 'absent' } | { kind: 'error'; reason: string };
 
 const QUERY_CONCURRENCY = 16;
@@ -116,18 +122,19 @@ export class Substituter {
   /**
    * Starts narinfo queries for `paths` on every cache, in parallel; resolves, once they
    * are answered, to the paths that some cache has a narinfo for (not yet checked:
-   * substituteOutputs checks each before using it), each with the NarSize its first
-   * cache gives (so that the biggest download can start first).
+   * substituteOutputs checks each before using it), each with the NarSize and the
+   * References its first cache gives (the biggest download can start first; the
+   * scheduler needs the derivations of the references, not the build inputs).
    */
-  prefetch(paths: string[], warn: SubstituteContext['warn']): Promise<Map<string, number>> {
+  prefetch(paths: string[], warn: SubstituteContext['warn']): Promise<Map<string, CachedPath>> {
     return this.open(warn).then(async (entries) => {
       const live = entries.filter((e) => !e.disabled);
       const wanted = paths.filter((p) => !this.store.isValid(p));
       const answers = await Promise.all(wanted.map((p) => Promise.all(live.map((e) => this.query(e, p)))));
-      const found = new Map<string, number>();
+      const found = new Map<string, CachedPath>();
       wanted.forEach((p, i) => {
         const first = answers[i].find((a) => a.kind === 'found');
-        if (first?.kind === 'found') found.set(p, first.info.narSize);
+        if (first?.kind === 'found') found.set(p, { narSize: first.info.narSize, references: first.info.references });
       });
       return found;
     });

@@ -82,7 +82,8 @@ export function plainLogger(out: NodeJS.WritableStream, opts: PlainOptions = {})
     if (event.type === 'finished') {
       const failed = event.failed > 0 ? `, ${event.failed} failed, ${event.skipped} skipped` : '';
       const cancelled = (event.cancelled ?? 0) > 0 ? `, ${event.cancelled} cancelled` : '';
-      write(`slime: ${event.built} built, ${event.cached} cached, ${event.substituted} substituted${failed}${cancelled} in ${formatDuration(event.wallMs)}`);
+      const notNeeded = (event.notNeeded ?? 0) > 0 ? `, ${event.notNeeded} not needed` : '';
+      write(`slime: ${event.built} built, ${event.cached} cached, ${event.substituted} substituted${failed}${cancelled}${notNeeded} in ${formatDuration(event.wallMs)}`);
       return;
     }
     if (event.type === 'message') {
@@ -142,6 +143,9 @@ export function plainLogger(out: NodeJS.WritableStream, opts: PlainOptions = {})
         return;
       case 'cancelled':
         say(d, event.becauseOf !== undefined ? `cancelled: ${nameOf(state, event.becauseOf)} failed` : 'cancelled');
+        return;
+      case 'not-needed':
+        say(d, 'not needed: what depends on it came from a cache');
         return;
       case 'check-started':
         if (event.against !== undefined) return;

@@ -19,10 +19,11 @@ export type DrvStatus =
   | 'cached'
   | 'failed'
   | 'skipped'
-  | 'cancelled';
+  | 'cancelled'
+  | 'not-needed';
 
 export const ACTIVE_STATUSES: ReadonlySet<DrvStatus> = new Set(['lock-wait', 'fetching', 'building', 'substituting']);
-export const FINISHED_STATUSES: ReadonlySet<DrvStatus> = new Set(['built', 'substituted', 'cached', 'failed', 'skipped', 'cancelled']);
+export const FINISHED_STATUSES: ReadonlySet<DrvStatus> = new Set(['built', 'substituted', 'cached', 'failed', 'skipped', 'cancelled', 'not-needed']);
 
 export interface Transfer {
   readonly bytes: number;
@@ -78,6 +79,7 @@ export interface RunSummary {
   readonly failed: number;
   readonly skipped: number;
   readonly cancelled: number;
+  readonly notNeeded: number;
   readonly wallMs: number;
 }
 
@@ -335,6 +337,12 @@ function apply(
       d.cancelledBecauseOf = event.becauseOf;
       return;
     }
+    case 'not-needed': {
+      const d = drv(event.drvPath);
+      d.status = 'not-needed';
+      d.endedAt = event.time;
+      return;
+    }
     case 'verified': {
       const d = drv(event.drvPath);
       d.verified = { passed: event.passed, total: event.total, reportPath: event.reportPath };
@@ -372,6 +380,7 @@ function apply(
         failed: event.failed,
         skipped: event.skipped,
         cancelled: event.cancelled ?? 0,
+        notNeeded: event.notNeeded ?? 0,
         wallMs: event.wallMs,
       };
       // Once the run is over nothing may still look like it is running or about to.
@@ -420,18 +429,20 @@ export interface Counts {
   readonly failed: number;
   readonly skipped: number;
   readonly cancelled: number;
+  readonly notNeeded: number;
   readonly active: number;
   readonly planned: number;
 }
 
 export function counts(state: TuiState): Counts {
-  const c = { total: 0, finished: 0, built: 0, cached: 0, substituted: 0, failed: 0, skipped: 0, cancelled: 0, active: 0, planned: 0 };
+  const c = { total: 0, finished: 0, built: 0, cached: 0, substituted: 0, failed: 0, skipped: 0, cancelled: 0, notNeeded: 0, active: 0, planned: 0 };
   for (const drvPath of state.order) {
     const { status } = state.derivations[drvPath]!;
     c.total++;
     if (FINISHED_STATUSES.has(status)) c.finished++;
     if (ACTIVE_STATUSES.has(status)) c.active++;
-    else c[status as Exclude<DrvStatus, 'lock-wait' | 'fetching' | 'building' | 'substituting'>]++;
+    else if (status === 'not-needed') c.notNeeded++;
+    else c[status as Exclude<DrvStatus, 'lock-wait' | 'fetching' | 'building' | 'substituting' | 'not-needed'>]++;
   }
   return c;
 }

@@ -10,13 +10,19 @@
  * dependency failed), cancelled (stopped or never started because the run stopped:
  * after a failure without `--keep-going`, or on the user's signal).
  *
- * With binary caches, a derivation whose outputs some cache has is substituted as
- * soon as the narinfo queries answer, without waiting for its inputs (a substitute
- * needs its references, which the substituter fetches first, not the build's inputs),
- * so a whole build comes from a cache in parallel rather than in build order. If no
- * cache delivers, it waits for its inputs and is built as usual. Substitutions ahead
- * take no build slot: they run SUBSTITUTION_JOBS at once (downloads and restores are
- * I/O; `-j` counts builds), the biggest NAR first, since it ends last.
+ * With binary caches, the run first asks them for every output it may need, and then
+ * does only what the roots need, as Nix does: a derivation whose outputs some cache
+ * has is substituted as soon as the answers are in, without waiting for its inputs,
+ * and its inputs are not needed at all (a substitute needs its references, which the
+ * substituter fetches first, not the build's inputs: the source tarball and the
+ * vendored crates of a substituted CPython and isolate are never fetched); the
+ * derivations that produce those references are needed instead. If no cache
+ * delivers, the derivation's inputs become needed after all, and it waits for them
+ * and is built as usual. A derivation no needed one depended on ends `not-needed`.
+ * So a whole build comes from a cache in parallel rather than in build order.
+ * Substitutions ahead take no build slot: they run SUBSTITUTION_JOBS at once
+ * (downloads and restores are I/O; `-j` counts builds), the biggest NAR first, since
+ * it ends last.
  *
  * Everything the scheduler does is announced as a SlimeEvent; it prints nothing.
  */
@@ -24,7 +30,7 @@ import PQueue from 'p-queue';
 import path from 'node:path';
 // The builder and what it imports load only when something is built or substituted: a no-op loads none.
 import type { BuildResult } from '../builder/realize-derivation.js';
-import type { Substituter } from '../cache/substituter.js';
+import type { CachedPath, Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { sourceEntries } from '../derivation/sources.js';
@@ -77,6 +83,8 @@ export interface RealizeSummary {
   failed: BuildFailureRecord[];
   skipped: number;
   cancelled: number;
+  /** Derivations the roots did not need: what depended on them came from a cache. */
+  notNeeded: number;
   /** Outputs of the roots that were realized. */
   results: Record<string, Record<string, string>>;
   /** mayAdd threw GcRaceError: nothing of this summary counts; run again under the lock. */
@@ -97,7 +105,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     try {
       await opts.mayAdd?.();
     } catch (e) {
-      if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, cancelled: 0, failed: [], skipped: 0, results: {}, raced: true };
+      if (e instanceof GcRaceError) return { built: 0, cached: 0, substituted: 0, cancelled: 0, notNeeded: 0, failed: [], skipped: 0, results: {}, raced: true };
       throw e;
     }
     valid = store.validSet(pathsOf(nodes));
@@ -120,6 +128,7 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     failed: summary.failed.length,
     skipped: summary.skipped,
     cancelled: summary.cancelled,
+    ...(summary.notNeeded > 0 ? { notNeeded: summary.notNeeded } : {}),
     wallMs: Date.now() - began,
     results: summary.results,
   });
@@ -128,9 +137,9 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
 
 /**
  * Asks every cache for every output the run may need, in parallel, before the first
- * build starts; resolves to the outputs some cache has, with their NAR sizes.
+ * build starts; resolves to the outputs some cache has, with their NAR sizes and references.
  */
-function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Map<string, number>> | undefined {
+function prefetchNarInfos(nodes: GraphNode[], opts: RealizeOptions): Promise<Map<string, CachedPath>> | undefined {
   const wanted = nodes.flatMap((n) => Object.values(n.outputs)).filter((p) => !opts.store.isValid(p));
   if (wanted.length === 0) return undefined;
   return opts.substituter!.prefetch(wanted, (cache, path, reason) =>
@@ -150,7 +159,15 @@ class GraphRun {
   /** Substitutions ahead of their inputs: no build slot. */
   private readonly substitutions = new PQueue({ concurrency: SUBSTITUTION_JOBS });
   private readonly cancel = new AbortController();
-  private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0, cancelled: 0 };
+  private readonly counts = { built: 0, cached: 0, substituted: 0, skipped: 0, cancelled: 0, notNeeded: 0 };
+  /** Output path -> the derivation that makes it: a narinfo's references lead to derivations. */
+  private readonly makerOf = new Map<string, string>();
+  /** What the caches have (asked before the run starts); empty without caches. */
+  private found = new Map<string, CachedPath>();
+  /** The derivations the roots need; undefined (all of them) without caches. */
+  private needed: Set<string> | undefined;
+  /** Substituted ahead without success: built after all, from their inputs. */
+  private readonly failedAhead = new Set<string>();
   /** Why the run stopped early; unset while it runs to its end. */
   private stopped: { by: 'signal'; signal: string } | { by: 'failure'; drvPath: string } | undefined;
   private readonly failures: BuildFailureRecord[] = [];
@@ -165,6 +182,7 @@ class GraphRun {
     this.queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
     for (const n of nodes) {
       this.byDrv.set(n.drvPath, n);
+      for (const out of Object.values(n.outputs)) this.makerOf.set(out, n.drvPath);
       this.waitingOn.set(n.drvPath, n.inputs.length);
       for (const i of n.inputs) {
         const list = this.dependents.get(i);
@@ -183,15 +201,20 @@ class GraphRun {
     else opts.signal.addEventListener('abort', onSignal, { once: true });
   }
 
-  /** Derivations being substituted ahead of their inputs; and those whose inputs became valid meanwhile. */
+  /** Derivations being substituted ahead of their inputs. */
   private readonly ahead = new Set<string>();
-  private readonly releasedWhileAhead = new Set<string>();
 
-  async start(available?: Promise<Map<string, number>>): Promise<void> {
-    for (const n of this.nodes) if (n.inputs.length === 0) this.enqueue(n);
-    // The run does not end before the narinfos are answered (builds go on meanwhile).
-    if (available) await available.then((found) => this.substituteAhead(found), () => undefined);
-    // A substitution ahead may release builds; nothing adds substitutions after substituteAhead.
+  async start(available?: Promise<Map<string, CachedPath>>): Promise<void> {
+    if (available) {
+      // What to do depends on what the caches have: nothing starts before they answer.
+      this.found = await available.catch(() => new Map<string, CachedPath>());
+      this.needed = new Set();
+      this.start_(this.demand(this.opts.roots));
+    } else {
+      this.start_(this.nodes);
+    }
+    // A substitution ahead may release builds, or (when it fails) need inputs and start them: both
+    // happen inside a substitution task, so once substitutions are idle only builds remain.
     await this.substitutions.onIdle();
     await this.queue.onIdle();
     if (this.raced) return;
@@ -205,6 +228,50 @@ class GraphRun {
     return { ...this.counts, failed: this.failures, results: this.results, ...(this.raced ? { raced: true } : {}) };
   }
 
+  private isNeeded(drvPath: string): boolean {
+    return this.needed === undefined || this.needed.has(drvPath);
+  }
+
+  /**
+   * Marks `drvPaths` needed, and what they need: the inputs of one that must be built;
+   * for one some cache has, instead, the makers of its outputs' references. Returns the
+   * newly needed derivations, in plan order.
+   */
+  private demand(drvPaths: readonly string[]): GraphNode[] {
+    const needed = this.needed!;
+    const stack = [...drvPaths];
+    let added = false;
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      const n = this.byDrv.get(d);
+      if (!n || needed.has(d)) continue;
+      needed.add(d);
+      added = true;
+      const outs = Object.values(n.outputs);
+      if (outs.length > 0 && outs.every((p) => this.found.has(p)) && !this.failedAhead.has(d)) {
+        for (const p of outs) for (const ref of this.found.get(p)!.references) {
+          const maker = this.makerOf.get(ref);
+          if (maker !== undefined && maker !== d) stack.push(maker);
+        }
+      } else {
+        stack.push(...n.inputs);
+      }
+    }
+    return added ? this.nodes.filter((n) => needed.has(n.drvPath) && !this.started.has(n.drvPath)) : [];
+  }
+
+  /** Derivations handed to the queues (or finished as valid): never twice. */
+  private readonly started = new Set<string>();
+
+  /** Starts what can start among `nodes`: those with no input left to wait for, and the substitutions ahead. */
+  private start_(nodes: GraphNode[]): void {
+    for (const n of nodes) {
+      if (this.finished.has(n.drvPath) || this.started.has(n.drvPath) || this.waitingOn.get(n.drvPath) !== 0) continue;
+      this.enqueue(n);
+    }
+    this.substituteAhead(nodes);
+  }
+
   private allValid(n: GraphNode): boolean {
     return Object.values(n.outputs).every((p) => this.opts.store.isValid(p));
   }
@@ -214,6 +281,7 @@ class GraphRun {
   private draining = false;
 
   private enqueue(n: GraphNode): void {
+    this.started.add(n.drvPath);
     if (n.comparesSamples !== true && outputsValid(n, this.validAtStart)) {
       this.readyValid.push(n);
       this.drainValid();
@@ -239,18 +307,19 @@ class GraphRun {
   }
 
 
-  /** Starts the substitution of every waiting derivation whose outputs are all in some cache, the biggest first. */
-  private substituteAhead(available: Map<string, number>): void {
+  /** Starts the substitution of each of `nodes` still waiting on inputs whose outputs are all in some cache, the biggest first. */
+  private substituteAhead(nodes: GraphNode[]): void {
     const ahead: [GraphNode, number][] = [];
-    for (const n of this.nodes) {
-      if (n.inputs.length === 0 || this.finished.has(n.drvPath) || this.waitingOn.get(n.drvPath) === 0) continue;
+    for (const n of nodes) {
+      if (this.finished.has(n.drvPath) || this.started.has(n.drvPath) || this.failedAhead.has(n.drvPath)) continue;
       const outs = Object.values(n.outputs);
-      if (outs.length === 0 || !outs.every((p) => available.has(p))) continue;
-      ahead.push([n, outs.reduce((sum, p) => sum + available.get(p)!, 0)]);
+      if (outs.length === 0 || !outs.every((p) => this.found.has(p))) continue;
+      ahead.push([n, outs.reduce((sum, p) => sum + this.found.get(p)!.narSize, 0)]);
     }
     ahead.sort((a, b) => b[1] - a[1]);
     for (const [n] of ahead) {
       if (this.cancel.signal.aborted) return;
+      this.started.add(n.drvPath);
       this.ahead.add(n.drvPath);
       void this.substitutions.add(() => this.realizeAhead(n));
     }
@@ -273,8 +342,16 @@ class GraphRun {
     } finally {
       this.ahead.delete(n.drvPath);
     }
-    if (result && !this.finished.has(n.drvPath)) await this.succeeded(n, result);
-    else if (this.releasedWhileAhead.delete(n.drvPath) && !this.finished.has(n.drvPath)) this.enqueue(n);
+    if (result && !this.finished.has(n.drvPath)) {
+      await this.succeeded(n, result);
+      return;
+    }
+    if (this.finished.has(n.drvPath) || this.cancel.signal.aborted) return;
+    // To be built after all: now its inputs are needed; it starts when the last is valid.
+    this.failedAhead.add(n.drvPath);
+    this.started.delete(n.drvPath);
+    if (this.needed) this.start_(this.demand(n.inputs));
+    if (this.waitingOn.get(n.drvPath) === 0) this.enqueue(n);
   }
 
   /** A gc removed what this run needed: stop here; the caller plans and runs again. */
@@ -338,10 +415,8 @@ class GraphRun {
     for (const d of this.dependents.get(drvPath) ?? []) {
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
-      if (left === 0 && !this.finished.has(d)) {
-        if (this.ahead.has(d)) this.releasedWhileAhead.add(d);
-        else this.enqueue(this.byDrv.get(d)!);
-      }
+      // One being substituted ahead starts after a failed substitution, if at all; one not needed, never.
+      if (left === 0 && !this.finished.has(d) && !this.ahead.has(d) && !this.started.has(d) && this.isNeeded(d)) this.enqueue(this.byDrv.get(d)!);
     }
   }
 
@@ -397,8 +472,15 @@ class GraphRun {
 
   /** A derivation the run ended without reaching. */
   private unreached(n: GraphNode): void {
-    if (this.allValid(n)) this.markCached(n);
+    if (outputsValid(n, this.validAtStart) || this.allValid(n)) this.markCached(n);
+    else if (!this.isNeeded(n.drvPath)) this.notNeeded(n.drvPath);
     else this.cancelled(n.drvPath);
+  }
+
+  private notNeeded(drvPath: string): void {
+    this.finished.add(drvPath);
+    this.counts.notNeeded++;
+    this.opts.events.emit({ type: 'not-needed', time: Date.now(), drvPath });
   }
 
   private cancelled(drvPath: string): void {

@@ -28,7 +28,7 @@ interface DerivationRowProps {
 function DerivationRowView(props: DerivationRowProps) {
   const { row, focused, nameWidth, width } = props;
   const finishedOk = row.status === 'built' || row.status === 'substituted' || row.status === 'cached';
-  const quiet = finishedOk || row.status === 'skipped' || row.status === 'cancelled' || row.status === 'planned';
+  const quiet = finishedOk || row.status === 'skipped' || row.status === 'cancelled' || row.status === 'not-needed' || row.status === 'planned';
   const name = row.name.padEnd(Math.max(0, nameWidth - row.prefix.length));
   const elapsed = (row.elapsed ?? '').padStart(6);
   const detailWidth = width - 3 - row.prefix.length - name.length - 1 - elapsed.length - 2;

@@ -9,7 +9,7 @@ import type { Counts, Eta } from '../../src/run/state.js';
 export function ProgressBar({ counts, width }: { counts: Counts; width: number }) {
   const scale = (n: number) => (counts.total === 0 ? 0 : Math.round((n / counts.total) * width));
   const ok = scale(counts.built + counts.substituted);
-  const grey = Math.min(width - ok, scale(counts.cached + counts.skipped + counts.cancelled));
+  const grey = Math.min(width - ok, scale(counts.cached + counts.skipped + counts.cancelled + counts.notNeeded));
   const red = Math.min(width - ok - grey, scale(counts.failed));
   return (
     <Text>

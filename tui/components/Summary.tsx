@@ -20,6 +20,7 @@ export function Summary({ summary }: { summary: RunSummary }) {
       <Text color={failed ? 'red' : undefined}>{summary.failed} failed</Text>
       {summary.skipped > 0 ? <Text color="gray">{`, ${summary.skipped} skipped`}</Text> : ''}
       {(summary.cancelled ?? 0) > 0 ? <Text color="yellow">{`, ${summary.cancelled} cancelled`}</Text> : ''}
+      {(summary.notNeeded ?? 0) > 0 ? <Text color="gray">{`, ${summary.notNeeded} not needed`}</Text> : ''}
     </Text>
   );
 }

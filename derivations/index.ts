@@ -30,13 +30,18 @@ export const cpythonSource312 = fetchFile({
   mirrors: [{ url: `${PYTHON_ORG}/3.12.3/Python-3.12.3.tgz` }],
 });
 
-type Variant = 'quick' | 'pgo-lto' | 'quick-noplt';
+type Variant = 'quick' | 'pgo-lto' | 'pgo-lto-v3' | 'quick-noplt';
 
 const configureFlags: Record<Variant, string> = {
   quick: '',
   // The seed's production recipe. The profile run and the LTO relink are recognised
   // by the cpython phase reader.
   'pgo-lto': '--enable-optimizations --with-lto',
+  // Opt-in lever (issue 14): the same, with code for x86-64-v3. Given as CFLAGS to
+  // configure (CONFIGURE_CFLAGS), which pgo.sh's CFLAGS_NODIST on make's command line
+  // does not override, so both stages compile alike; at the LTO links GCC takes -m
+  // flags from the first object that has them, libpython's.
+  'pgo-lto-v3': '--enable-optimizations --with-lto CFLAGS=-march=x86-64-v3',
   // Opt-in lever (issue 14): calls into libc through the GOT instead of the PLT. Given
   // to configure, which exports it; CPython's own flags stay, only this is added.
   'quick-noplt': 'CFLAGS_NODIST=-fno-plt',
@@ -44,6 +49,7 @@ const configureFlags: Record<Variant, string> = {
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);
+  if (variant === 'pgo-lto-v3') return cpythonPgo(src, version, variant, '-v3');
   return derivation({
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
@@ -61,26 +67,26 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
  * configure flags, because CPython's extension objects (and so their .gcda files) are
  * named by absolute path.
  */
-function cpythonPgo(src: Derivation, version: string): Derivation {
-  const flags = configureFlags['pgo-lto'];
+function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-lto-v3' = 'pgo-lto', suffix = ''): Derivation {
+  const flags = configureFlags[variant];
   const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
   const shared = {
     builder: 'sh',
     tools: [...shellTools, ...cTools],
     phases: 'cpython',
   };
-  const common = { src, configureFlags: flags, slimeBuildDir: `cpython-${version}-pgo-${key}` };
+  const common = { src, configureFlags: flags, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
   const script = source(import.meta.url, 'cpython/pgo.sh');
   const profile = derivation({
     ...shared,
-    name: `cpython-${version}-pgo-profile`,
+    name: `cpython-${version}-pgo${suffix}-profile`,
     args: ['-e', script],
     env: { ...common, pgoStage: 'profile', train: source(import.meta.url, 'bolt/train.py'), samples, workloads },
     nondeterministic: 'PGO profile: the .gcda counters of the PGO task depend on timing and scheduling',
   });
   return derivation({
     ...shared,
-    name: `cpython-${version}-pgo-lto`,
+    name: `cpython-${version}-pgo-lto${suffix}`,
     args: ['-e', script],
     env: { ...common, pgoStage: 'optimize', profile, randomSeed: key },
   });
@@ -200,6 +206,8 @@ export const full312 = fullTier(cpythonSource312, '3.12.3', 'pgo-lto');
 
 const quickBolt = boltIsolate(fullQuick.python);
 const quickNoPlt = fullTier(cpythonSource311, '3.11.2', 'quick-noplt');
+/** Opt-in lever: the PGO+LTO CPython compiled for x86-64-v3 (not portable: runs only on such CPUs). */
+const fullV3 = fullTier(cpythonSource311, '3.11.2', 'pgo-lto-v3');
 const pgoBolt = boltIsolate(full.python);
 /**
  * Opt-in lever: the PGO+LTO isolate linked position-dependent, as Debian links its
@@ -224,6 +232,7 @@ export const targets = [
   target('full-x86_64-quick-bolt', 'Opt-in: the quick isolate optimised by BOLT (bolt-19, instrumentation profile of the workloads and samples), verified bit-exact', [quickBolt, verify(fullQuick.python, quickBolt)]),
   target('full-x86_64-bolt', 'Opt-in: the PGO+LTO isolate optimised by BOLT (bolt-19, pinned instrumentation profile of the workloads and samples), verified bit-exact', [pgoBolt, verify(full.python, pgoBolt)]),
   target('full-x86_64-nopie', 'Opt-in lever: the PGO+LTO isolate linked position-dependent (-no-pie, as Debian links python3.11; no ASLR of the executable), verified bit-exact', [pgoNoPie, verify(full.python, pgoNoPie)]),
+  target('full-x86_64-v3', 'Opt-in lever, not portable: the PGO+LTO CPython compiled with -march=x86-64-v3 (builds and runs only on a CPU with AVX2, BMI1/2, FMA, MOVBE: Haswell, Zen or later), its isolate, verified bit-exact', [fullV3.isolate, fullV3.verification]),
   target('full-x86_64-quick-noplt', 'Opt-in lever: the quick CPython and isolate compiled with -fno-plt (libc calls through the GOT), verified bit-exact', [quickNoPlt.isolate, quickNoPlt.verification]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
   target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [

@@ -40,8 +40,9 @@
  *   closure        slime realize full-x86_64-quick --substituters file://D into an empty store (whole process:
  *                  evaluation included: its plan is in the user's evaluation cache, as after any earlier
  *                  run of this checkout; once more with SLIME_EVAL_CACHE=0, evaluating in the process),
- *                  against nix copy --from file://D of the same closure into an empty
- *                  Nix store, against cp -a of the same output trees (the floor), and against building it:
+ *                  against nix copy --from file://D of the paths it substituted (the targets' runtime
+ *                  closure: like nix-build, slime fetches no build-only input) into an empty Nix store,
+ *                  against cp -a of the same output trees (the floor), and against building it (all 7):
  *                  with SLIME_BENCH_CACHE_BUILD=1 a build into an empty store in this run, else the recorded
  *                  build durations of those very outputs (the note lists each duration with the time it was
  *                  recorded; a duration depends on the load at that time).
@@ -339,7 +340,6 @@ function closure(
   }
   const pushed = fs.readdirSync(path.join(work, 'closure-cache')).filter((f) => f.endsWith('.narinfo'));
   const paths = pushed.map((f) => /^StorePath: (.*)$/m.exec(fs.readFileSync(path.join(work, 'closure-cache', f), 'utf8'))![1]);
-  const trees = paths.map((sp) => path.join(treeDir, path.basename(sp)));
   const realizeArgs = ['realize', TARGET, '--store', storeDir, '--no-link', '--log-format', 'json', '--substituters', cache, '--trusted-public-keys', pub];
   const realize = (empty: string) => slimeInEmptyStore(empty, ...realizeArgs);
   const subs: Measured[] = [];
@@ -347,7 +347,8 @@ function closure(
   const nixes: Measured[] = [];
   const cps: Measured[] = [];
   const loads: string[] = [];
-  let events: { type: string; wallMs?: number; derivations?: unknown[] }[] = [];
+  let events: { type: string; wallMs?: number; derivations?: unknown[]; outputs?: Record<string, string> }[] = [];
+  let substitutedPaths: string[] = [];
   const stores: string[] = [];
   for (let i = 0; i < rounds; i++) {
     const before = load();
@@ -356,8 +357,12 @@ function closure(
     const m = realize(empty);
     subs.push(m);
     events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...paths));
-    cps.push(run('cp', ['-a', ...trees, freshDir('cp-closure')]));
+    // Like for like: Nix and cp get the paths slime substituted (the targets' runtime closure;
+    // build-only inputs such as the source tarball are not needed, in slime as in nix-build).
+    const got = events.filter((e) => e.type === 'substituted').flatMap((e) => Object.values(e.outputs ?? {}));
+    substitutedPaths = got;
+    nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...got));
+    cps.push(run('cp', ['-a', ...got.map((sp) => path.join(treeDir, path.basename(sp))), freshDir('cp-closure')]));
     evaluating.push(slimeInEmptyStoreEvaluating(freshDir('s-closure-evaluating'), ...realizeArgs));
     loads.push(`${before}-${load()}`);
     log(
@@ -396,7 +401,8 @@ function closure(
   const cpMs = median(cps.map((m) => m.ms));
   const loadsNote = `load per round ${loads.join(', ')}`;
   const note =
-    `${planned} derivations: ${count('substituted')} substituted, ${count('built')} built; the run itself (planned -> finished) ${(runMs / 1000).toFixed(2)} s; ` +
+    `${planned} derivations: ${count('substituted')} substituted, ${count('built')} built, ${count('not-needed')} not needed; ` +
+    `nix copy and cp -a given the ${substitutedPaths.length} paths substituted (${substitutedPaths.map((p) => path.basename(p).slice(33)).join(', ')}); the run itself (planned -> finished) ${(runMs / 1000).toFixed(2)} s; ` +
     `build: the recorded build durations of the ${paths.length} outputs, ${(buildMs / 1000).toFixed(1)} s (${recorded.join(', ')})` +
     `${unknown.length ? ` (none for ${unknown.join(', ')})` : ''}; ${built ? 'the build of this run is the figure before' : 'the build was not re-run (SLIME_BENCH_CACHE_BUILD=1 does)'}; ` +
     `floor: cp -a of the same trees ${(cpMs / 1000).toFixed(2)} s, so at best ${(buildMs / cpMs).toFixed(0)}x here; ` +

@@ -58,6 +58,9 @@ export const targets = [target('ahead', 'top, built with tool', [top])];`,
     expect(evs.find((e) => e.type === 'finished')).toMatchObject({ built: 0, substituted: 1, notNeeded: 1 });
     expect(fs.existsSync(toolPath)).toBe(false);
     expect(fs.readFileSync(path.join(topPath, 'copy'), 'utf8')).toBe('tool\n');
+    // The target is realized: its own output is valid, whatever became of its build-only input.
+    const listed = await slime(['targets', '-f', module, '--store', store], { cwd: dir });
+    expect(listed.stdout).toMatch(/^ahead +realized /m);
 
     // The plain logger says so in a line of its own and in the summary.
     removeStore(store);

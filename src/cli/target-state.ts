@@ -38,7 +38,10 @@ export function targetStates(mod: LoadedModule, store: Store): TargetState[] {
     // One query for the closure's outputs, not one per path.
     const validPaths = store.validSet(nodes.flatMap((n) => Object.values(n.outputs)));
     const valid = nodes.filter((n) => Object.values(n.outputs).every((p) => validPaths.has(p))).length;
-    const state = valid === nodes.length ? 'realized' : valid > 0 ? 'partly' : 'not yet';
+    // Realized when the target's own outputs are: its build-only inputs may be absent (a target
+    // substituted from a cache never fetched them; a gc may have deleted them), as in Nix.
+    const own = t.derivations.every((d) => Object.values(d.outputs).every((p) => validPaths.has(p)));
+    const state = own ? 'realized' : valid > 0 ? 'partly' : 'not yet';
     const check = targetCheck(store, nodes.map((n) => n.drvPath));
     return { name: t.name, description: t.description, state, valid, total: nodes.length, ...(check ? { check } : {}) };
   });

@@ -2,7 +2,8 @@
  * What a cache has is substituted without its build inputs, as Nix does: `tool` is a
  * build-only input of `top` (top copies what tool made; it does not refer to it). With
  * top in a cache, the run substitutes top at once and never starts tool: tool ends
- * `not-needed` and its output stays out of the store. When the cache cannot deliver
+ * `not-needed` and its output stays out of the store, also when top is realized again
+ * without caches (a valid output needs no input). When the cache cannot deliver
  * top after all (a tampered NAR), tool becomes needed: it is built, then top.
  */
 import fs from 'node:fs';
@@ -61,6 +62,12 @@ export const targets = [target('ahead', 'top, built with tool', [top])];`,
     // The target is realized: its own output is valid, whatever became of its build-only input.
     const listed = await slime(['targets', '-f', module, '--store', store], { cwd: dir });
     expect(listed.stdout).toMatch(/^ahead +realized /m);
+    // And realizing it again, without caches, does nothing: a valid output needs no input.
+    const again = await slime(['realize', 'ahead', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--no-substitute', '--log-format', 'json'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(count(events(again), 'started')).toBe(0);
+    expect(events(again).find((e) => e.type === 'finished')).toMatchObject({ built: 0, cached: 1, notNeeded: 1 });
+    expect(fs.existsSync(toolPath)).toBe(false);
 
     // The plain logger says so in a line of its own and in the summary.
     removeStore(store);

@@ -18,7 +18,9 @@
  * vendored crates of a substituted CPython and isolate are never fetched); the
  * derivations that produce those references are needed instead. If no cache
  * delivers, the derivation's inputs become needed after all, and it waits for them
- * and is built as usual. A derivation no needed one depended on ends `not-needed`.
+ * and is built as usual. The same rule without caches: a valid derivation needs
+ * nothing, so its build-only inputs, when absent (substituted earlier, or collected),
+ * are not built again. A derivation no needed one depended on ends `not-needed`.
  * So a whole build comes from a cache in parallel rather than in build order.
  * Substitutions ahead take no build slot: they run SUBSTITUTION_JOBS at once
  * (downloads and restores are I/O; `-j` counts builds), the biggest NAR first, since
@@ -164,7 +166,7 @@ class GraphRun {
   private readonly makerOf = new Map<string, string>();
   /** What the caches have (asked before the run starts); empty without caches. */
   private found = new Map<string, CachedPath>();
-  /** The derivations the roots need; undefined (all of them) without caches. */
+  /** The derivations the roots need; undefined (all of them) in a no-op. */
   private needed: Set<string> | undefined;
   /** Substituted ahead without success: built after all, from their inputs. */
   private readonly failedAhead = new Set<string>();
@@ -205,13 +207,14 @@ class GraphRun {
   private readonly ahead = new Set<string>();
 
   async start(available?: Promise<Map<string, CachedPath>>): Promise<void> {
-    if (available) {
+    if (this.nodes.every((n) => outputsValid(n, this.validAtStart))) {
+      // A no-op: everything is finished as cached, in plan order, without a walk.
+      this.start_(this.nodes);
+    } else {
       // What to do depends on what the caches have: nothing starts before they answer.
-      this.found = await available.catch(() => new Map<string, CachedPath>());
+      if (available) this.found = await available.catch(() => new Map<string, CachedPath>());
       this.needed = new Set();
       this.start_(this.demand(this.opts.roots));
-    } else {
-      this.start_(this.nodes);
     }
     // A substitution ahead may release builds, or (when it fails) need inputs and start them: both
     // happen inside a substitution task, so once substitutions are idle only builds remain.
@@ -234,8 +237,9 @@ class GraphRun {
 
   /**
    * Marks `drvPaths` needed, and what they need: the inputs of one that must be built;
-   * for one some cache has, instead, the makers of its outputs' references. Returns the
-   * newly needed derivations, in plan order.
+   * for one some cache has, instead, the makers of its outputs' references; for a valid
+   * one, nothing (its build-only inputs may be absent: a later run does not fetch them
+   * again). Returns the newly needed derivations, in plan order.
    */
   private demand(drvPaths: readonly string[]): GraphNode[] {
     const needed = this.needed!;
@@ -247,6 +251,7 @@ class GraphRun {
       if (!n || needed.has(d)) continue;
       needed.add(d);
       added = true;
+      if (outputsValid(n, this.validAtStart)) continue;
       const outs = Object.values(n.outputs);
       if (outs.length > 0 && outs.every((p) => this.found.has(p)) && !this.failedAhead.has(d)) {
         for (const p of outs) for (const ref of this.found.get(p)!.references) {
@@ -263,11 +268,11 @@ class GraphRun {
   /** Derivations handed to the queues (or finished as valid): never twice. */
   private readonly started = new Set<string>();
 
-  /** Starts what can start among `nodes`: those with no input left to wait for, and the substitutions ahead. */
+  /** Starts what can start among `nodes`: the valid, those with no input left to wait for, and the substitutions ahead. */
   private start_(nodes: GraphNode[]): void {
     for (const n of nodes) {
-      if (this.finished.has(n.drvPath) || this.started.has(n.drvPath) || this.waitingOn.get(n.drvPath) !== 0) continue;
-      this.enqueue(n);
+      if (this.finished.has(n.drvPath) || this.started.has(n.drvPath)) continue;
+      if (this.waitingOn.get(n.drvPath) === 0 || (this.needed !== undefined && outputsValid(n, this.validAtStart))) this.enqueue(n);
     }
     this.substituteAhead(nodes);
   }

@@ -6,8 +6,10 @@
  * store and registered with the narinfo's signatures. A failure leaves nothing in
  * the store.
  *
- * The caller has checked the narinfo (signature, store path) and made its references
- * valid first.
+ * The caller has checked the narinfo (signature, store path). Its references must be
+ * valid when the path is registered: the caller makes them so first, or while this
+ * downloads and restores, and passes `referencesValid`, which is awaited before the
+ * path is registered.
  *
  * A NAR of WORKER_NAR_SIZE bytes or more is parsed and written on a thread of its
  * own (./pull-worker.ts) while this thread downloads, decompresses and hashes it: the
@@ -36,7 +38,7 @@ export const WORKER_NAR_SIZE = 8 << 20;
 /** Bytes handed to the restore thread and not yet written: beyond this the download waits (memory stays flat). */
 const IN_FLIGHT_BYTES = 32 << 20;
 
-export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions = {}): Promise<PathInfo> {
+export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions & { referencesValid?: Promise<void> } = {}): Promise<PathInfo> {
   const finalPath = info.storePath;
   const tempDir = path.join(store.stateDir, 'tmp', `subst-${hashPartOf(finalPath)}-${randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tempDir, { recursive: true });
@@ -45,6 +47,7 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
     const worker = info.narSize >= WORKER_NAR_SIZE ? workerModule() : undefined;
     if (worker) await restoreOnThread(worker, temp, verifiedNar(cache, info, opts), opts.signal);
     else await narRestore(verifiedNar(cache, info, opts), temp, { canonical: true });
+    await opts.referencesValid;
     const registered: PathInfo = {
       path: finalPath,
       narHash: `sha256-${info.narHash.toString('base64')}`,

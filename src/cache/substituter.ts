@@ -6,8 +6,8 @@
  * the order given). Narinfo queries run in parallel and are remembered for the run,
  * so `prefetch` can ask for every path the plan may need at once. A narinfo is used
  * only if its StorePath is the path asked for, in this store's directory, and a
- * trusted key signed it; its references are substituted first; its NAR is streamed,
- * checked and registered by ./pull.ts.
+ * trusted key signed it; its references are substituted while its own NAR is streamed
+ * and checked (./pull.ts), and it is registered only after them.
  *
  * Any failure of a cache (unreachable, HTTP error, timeout, bad signature, hash or
  * size mismatch, malformed NAR, ...) is reported through `warn` with the cache and
@@ -63,6 +63,8 @@ export class Substituter {
   private readonly inflight = new Map<string, Promise<string | undefined>>();
   /** The cache each path's download came from, once started. */
   private readonly startedFrom = new Map<string, string>();
+  /** Paths this run substituted, as an output or as another's reference: where from, and how long it took. */
+  private readonly delivered = new Map<string, { from: string; durationMs: number }>();
 
   constructor(
     private readonly store: Store,
@@ -182,16 +184,24 @@ export class Substituter {
         continue;
       }
       try {
-        for (const ref of q.info.references) {
-          if (ref === storePath || this.store.isValid(ref)) continue;
-          const got = await this.substituteOnce(ref, ctx, false);
-          if (got === undefined) throw new SlimeError(`its reference ${ref} could not be substituted from any cache`);
-        }
+        // The references are substituted while this path downloads and restores (the
+        // isolate beside the CPython it refers to); it is registered only once they are valid.
+        const missing = q.info.references.filter((ref) => ref !== storePath && !this.store.isValid(ref));
+        const referencesValid = Promise.all(
+          missing.map(async (ref) => {
+            const got = await this.substituteOnce(ref, ctx, false);
+            if (got === undefined) throw new SlimeError(`its reference ${ref} could not be substituted from any cache`);
+          }),
+        ).then(() => undefined);
+        // Awaited by pullPath; a failure while the NAR is still downloading is reported there.
+        referencesValid.catch(() => undefined);
         this.startedFrom.set(storePath, entry.url);
         if (top) ctx.onStart?.(entry.url);
         const meter = new ProgressMeter(entry.url, ctx.onProgress, q.info.fileSize);
-        await pullPath(this.store, entry.cache!, q.info, { signal: ctx.signal, onDownloaded: (n) => meter.add(n) });
+        const began = Date.now();
+        await pullPath(this.store, entry.cache!, q.info, { signal: ctx.signal, onDownloaded: (n) => meter.add(n), referencesValid });
         meter.finish();
+        this.delivered.set(storePath, { from: entry.url, durationMs: Date.now() - began });
         return entry.url;
       } catch (err) {
         if (ctx.signal?.aborted) throw err;
@@ -221,6 +231,17 @@ export class Substituter {
       ctx.onStart?.(this.startedFrom.get(storePath) ?? this.entries[0].url);
     }
     return p;
+  }
+
+  /**
+   * Whether this run substituted every one of `paths` (a derivation's outputs that another
+   * path's substitution brought in as its reference before the derivation's own turn):
+   * the cache and the longest download, or undefined.
+   */
+  deliveredInThisRun(paths: string[]): { from: string; durationMs: number } | undefined {
+    const each = paths.map((p) => this.delivered.get(p));
+    if (paths.length === 0 || each.some((d) => d === undefined)) return undefined;
+    return { from: each[0]!.from, durationMs: Math.max(...each.map((d) => d!.durationMs)) };
   }
 
   /** Why a narinfo cannot be trusted for `storePath`, or undefined. */

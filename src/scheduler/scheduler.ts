@@ -396,8 +396,11 @@ class GraphRun {
     }
   }
 
-  private async succeeded(n: GraphNode, result: BuildResult): Promise<void> {
+  private async succeeded(n: GraphNode, found: BuildResult): Promise<void> {
     const time = Date.now();
+    // Valid by the time its turn came because another's substitution brought it in as a reference: substituted all the same.
+    const delivered = found.action === 'cached' ? this.opts.substituter?.deliveredInThisRun(Object.values(n.outputs)) : undefined;
+    const result: BuildResult = delivered ? { action: 'substituted', outputs: n.outputs, ...delivered } : found;
     if (result.action === 'cached') {
       this.markCached(n);
     } else if (result.action === 'substituted') {

@@ -68,6 +68,10 @@ export const targets = [target('ahead', 'top, built with tool', [top])];`,
     expect(count(events(again), 'started')).toBe(0);
     expect(events(again).find((e) => e.type === 'finished')).toMatchObject({ built: 0, cached: 1, notNeeded: 1 });
     expect(fs.existsSync(toolPath)).toBe(false);
+    // --dry-run says the same before doing anything.
+    const dry = await slime(['realize', 'ahead', '-f', module, '--store', store, '--dry-run'], { cwd: dir });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/^1 derivation is not needed \(inputs of valid outputs only\):\n {2}\S+-tool\.drv\nnothing to build or fetch\n$/m);
 
     // The plain logger says so in a line of its own and in the summary.
     removeStore(store);

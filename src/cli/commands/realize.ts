@@ -118,7 +118,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));
     const rootPaths = [...roots.map((r) => r.drvPath), ...drvRoots];
     if (values['dry-run']) {
-      ctx.stderr.write(dryRun(store, nodes));
+      ctx.stderr.write(dryRun(store, nodes, rootPaths));
       return ExitCode.ok;
     }
     // A sandbox that cannot start is said once, up front, not as a failure of every build.
@@ -229,14 +229,25 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
 /**
  * `--dry-run`: what a realize would do, grouped as Nix groups it, with what is known
  * beforehand: how long the last builds of the same name took, and the size of what is
- * already valid. A download's size is not known before it starts.
+ * already valid. A download's size is not known before it starts. As the scheduler does,
+ * a valid derivation needs none of its inputs: those absent are listed as not needed.
+ * The caches are not asked: what they would deliver is counted as built or fetched.
  */
-function dryRun(store: Store, nodes: GraphNode[]): string {
+function dryRun(store: Store, nodes: GraphNode[], roots: string[]): string {
   const valid = (n: GraphNode) => Object.values(n.outputs).every((p) => store.isValid(p));
-  const todo = nodes.filter((n) => !valid(n));
+  const byDrv = new Map(nodes.map((n) => [n.drvPath, n]));
+  const needed = new Set<string>();
+  for (const stack = [...roots]; stack.length > 0; ) {
+    const n = byDrv.get(stack.pop()!);
+    if (!n || needed.has(n.drvPath)) continue;
+    needed.add(n.drvPath);
+    if (!valid(n)) stack.push(...n.inputs);
+  }
+  const todo = nodes.filter((n) => needed.has(n.drvPath) && !valid(n));
   const fetch = todo.filter((n) => n.fixedOutput);
   const build = todo.filter((n) => !n.fixedOutput);
   const reused = nodes.filter(valid);
+  const notNeeded = nodes.filter((n) => !needed.has(n.drvPath) && !valid(n));
   const lines: string[] = [];
   const took = (n: GraphNode) => {
     const ms = store.expectedDuration(n.name);
@@ -247,6 +258,9 @@ function dryRun(store: Store, nodes: GraphNode[]): string {
   if (reused.length > 0) {
     const bytes = reused.flatMap((n) => Object.values(n.outputs)).reduce((sum, p) => sum + (store.queryInfo(p)?.narSize ?? 0), 0);
     lines.push(`${plural(reused.length, 'derivation is', 'derivations are')} already valid (${formatBytes(bytes)}), nothing to do for them`);
+  }
+  if (notNeeded.length > 0) {
+    lines.push(`${plural(notNeeded.length, 'derivation is', 'derivations are')} not needed (inputs of valid outputs only):`, ...notNeeded.map((n) => `  ${n.drvPath}`));
   }
   if (todo.length === 0) lines.push('nothing to build or fetch');
   return lines.join('\n') + '\n';

@@ -209,12 +209,12 @@ class GraphRun {
   async start(available?: Promise<Map<string, CachedPath>>): Promise<void> {
     if (this.nodes.every((n) => outputsValid(n, this.validAtStart))) {
       // A no-op: everything is finished as cached, in plan order, without a walk.
-      this.start_(this.nodes);
+      this.startReady(this.nodes);
     } else {
       // What to do depends on what the caches have: nothing starts before they answer.
       if (available) this.found = await available.catch(() => new Map<string, CachedPath>());
       this.needed = new Set();
-      this.start_(this.demand(this.opts.roots));
+      this.startReady(this.demand(this.opts.roots));
     }
     // A substitution ahead may release builds, or (when it fails) need inputs and start them: both
     // happen inside a substitution task, so once substitutions are idle only builds remain.
@@ -269,7 +269,7 @@ class GraphRun {
   private readonly started = new Set<string>();
 
   /** Starts what can start among `nodes`: the valid, those with no input left to wait for, and the substitutions ahead. */
-  private start_(nodes: GraphNode[]): void {
+  private startReady(nodes: GraphNode[]): void {
     for (const n of nodes) {
       if (this.finished.has(n.drvPath) || this.started.has(n.drvPath)) continue;
       if (this.waitingOn.get(n.drvPath) === 0 || (this.needed !== undefined && outputsValid(n, this.validAtStart))) this.enqueue(n);
@@ -355,7 +355,7 @@ class GraphRun {
     // To be built after all: now its inputs are needed; it starts when the last is valid.
     this.failedAhead.add(n.drvPath);
     this.started.delete(n.drvPath);
-    if (this.needed) this.start_(this.demand(n.inputs));
+    this.startReady(this.demand(n.inputs));
     if (this.waitingOn.get(n.drvPath) === 0) this.enqueue(n);
   }
 
@@ -396,11 +396,11 @@ class GraphRun {
     }
   }
 
-  private async succeeded(n: GraphNode, found: BuildResult): Promise<void> {
+  private async succeeded(n: GraphNode, outcome: BuildResult): Promise<void> {
     const time = Date.now();
     // Valid by the time its turn came because another's substitution brought it in as a reference: substituted all the same.
-    const delivered = found.action === 'cached' ? this.opts.substituter?.deliveredInThisRun(Object.values(n.outputs)) : undefined;
-    const result: BuildResult = delivered ? { action: 'substituted', outputs: n.outputs, ...delivered } : found;
+    const delivered = outcome.action === 'cached' ? this.opts.substituter?.deliveredInThisRun(Object.values(n.outputs)) : undefined;
+    const result: BuildResult = delivered ? { action: 'substituted', outputs: n.outputs, ...delivered } : outcome;
     if (result.action === 'cached') {
       this.markCached(n);
     } else if (result.action === 'substituted') {

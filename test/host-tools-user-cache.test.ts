@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { userEvalCacheDir } from '../src/derivation/eval-cache.js';
 import { HostToolResolver, userToolCacheFile } from '../src/derivation/host-tools.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-tool-cache-'));
@@ -18,6 +19,15 @@ describe('the user tool cache', () => {
     expect(userToolCacheFile({ SLIME_TOOL_CACHE: '', HOME: '/h' })).toBeUndefined();
     expect(userToolCacheFile({ XDG_CACHE_HOME: '/c', HOME: '/h' })).toBe('/c/slime/tool-cache.json');
     expect(userToolCacheFile({ HOME: '/h' })).toBe('/h/.cache/slime/tool-cache.json');
+    expect(userToolCacheFile({})).toBeUndefined();
+  });
+
+  it("shares its directory with the user's evaluation cache, which has its own variable", () => {
+    expect(userEvalCacheDir({ SLIME_EVAL_CACHE_DIR: '/x/e', HOME: '/h' })).toBe('/x/e');
+    expect(userEvalCacheDir({ SLIME_EVAL_CACHE_DIR: '', HOME: '/h' })).toBeUndefined();
+    expect(userEvalCacheDir({ XDG_CACHE_HOME: '/c', HOME: '/h' })).toBe('/c/slime/eval-cache');
+    expect(userEvalCacheDir({ HOME: '/h' })).toBe('/h/.cache/slime/eval-cache');
+    expect(userEvalCacheDir({})).toBeUndefined();
   });
 
   it("answers a new store's resolver for an unchanged file, and is filled by it otherwise", () => {

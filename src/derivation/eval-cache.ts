@@ -53,7 +53,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DrvData } from './aterm.js';
 import type { Derivation, FixedOutputSpec, Source, Target } from './api.js';
-import { HostToolResolver } from './host-tools.js';
+import { HostToolResolver, userCacheDir } from './host-tools.js';
 import { SOURCE_EXCLUDES, sourceStorePath } from './sources.js';
 import type { HashAlgo } from '../hash/digest.js';
 import type { Mirror } from '../fetch/mirror.js';
@@ -119,14 +119,13 @@ export interface EvaluationReads {
 export type Lookup = { plan: Plan; why: 'hit' } | { plan?: undefined; why: string };
 
 /**
- * The user's evaluation cache directory: $SLIME_EVAL_CACHE_DIR, else
- * $XDG_CACHE_HOME/slime/eval-cache (default ~/.cache/slime/eval-cache); none when
- * SLIME_EVAL_CACHE_DIR is empty or no home is known.
+ * The user's evaluation cache directory: $SLIME_EVAL_CACHE_DIR, else eval-cache in
+ * userCacheDir(); none when SLIME_EVAL_CACHE_DIR is empty or no home is known.
  */
 export function userEvalCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.SLIME_EVAL_CACHE_DIR !== undefined) return env.SLIME_EVAL_CACHE_DIR === '' ? undefined : path.resolve(env.SLIME_EVAL_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
-  return base ? path.join(base, 'slime', 'eval-cache') : undefined;
+  const dir = userCacheDir(env);
+  return dir && path.join(dir, 'eval-cache');
 }
 
 export class EvalCache {
@@ -157,7 +156,11 @@ export class EvalCache {
     if (!shared) return { why: 'no cached plan' };
     const found = this.check(shared, tools);
     if (found.plan) {
-      if (this.file) writeAtomically(this.file, shared);
+      try {
+        if (this.file) writeAtomically(this.file, shared);
+      } catch {
+        // A store that cannot be written keeps reading the user's copy: the plan is as good.
+      }
       touch(this.userFile!);
     }
     return { ...found, from: 'user' };

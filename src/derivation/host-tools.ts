@@ -155,15 +155,20 @@ export class HostToolResolver {
   }
 }
 
+/** slime's directory in the user's cache: $XDG_CACHE_HOME/slime, else ~/.cache/slime; none when no home is known. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  return base ? path.join(base, 'slime') : undefined;
+}
+
 /**
  * The user's memory of host tool identities: $SLIME_TOOL_CACHE, else
- * $XDG_CACHE_HOME/slime/tool-cache.json (default ~/.cache/slime/tool-cache.json);
- * none when SLIME_TOOL_CACHE is empty or no home is known.
+ * tool-cache.json in userCacheDir(); none when SLIME_TOOL_CACHE is empty or no home is known.
  */
 export function userToolCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.SLIME_TOOL_CACHE !== undefined) return env.SLIME_TOOL_CACHE === '' ? undefined : path.resolve(env.SLIME_TOOL_CACHE);
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
-  return base ? path.join(base, 'slime', 'tool-cache.json') : undefined;
+  const dir = userCacheDir(env);
+  return dir && path.join(dir, 'tool-cache.json');
 }
 
 function readCache(file: string): Record<string, CacheEntry> {

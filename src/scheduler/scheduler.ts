@@ -203,9 +203,6 @@ class GraphRun {
     else opts.signal.addEventListener('abort', onSignal, { once: true });
   }
 
-  /** Derivations being substituted ahead of their inputs. */
-  private readonly ahead = new Set<string>();
-
   async start(available?: Promise<Map<string, CachedPath>>): Promise<void> {
     if (this.nodes.every((n) => outputsValid(n, this.validAtStart))) {
       // A no-op: everything is finished as cached, in plan order, without a walk.
@@ -265,7 +262,7 @@ class GraphRun {
     return added ? this.nodes.filter((n) => needed.has(n.drvPath) && !this.started.has(n.drvPath)) : [];
   }
 
-  /** Derivations handed to the queues (or finished as valid): never twice. */
+  /** Derivations handed to the queues, a substitution ahead's included (or finished as valid): never twice. */
   private readonly started = new Set<string>();
 
   /** Starts what can start among `nodes`: the valid, those with no input left to wait for, and the substitutions ahead. */
@@ -325,7 +322,6 @@ class GraphRun {
     for (const [n] of ahead) {
       if (this.cancel.signal.aborted) return;
       this.started.add(n.drvPath);
-      this.ahead.add(n.drvPath);
       void this.substitutions.add(() => this.realizeAhead(n));
     }
   }
@@ -344,8 +340,6 @@ class GraphRun {
     } catch (e) {
       if (e instanceof GcRaceError) return this.lostRaceWithGc();
       // Not substituted ahead: it is realized, and any failure reported, once its inputs are valid.
-    } finally {
-      this.ahead.delete(n.drvPath);
     }
     if (result && !this.finished.has(n.drvPath)) {
       await this.succeeded(n, result);
@@ -424,7 +418,7 @@ class GraphRun {
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
       // One being substituted ahead starts after a failed substitution, if at all; one not needed, never.
-      if (left === 0 && !this.finished.has(d) && !this.ahead.has(d) && !this.started.has(d) && this.isNeeded(d)) this.enqueue(this.byDrv.get(d)!);
+      if (left === 0 && !this.finished.has(d) && !this.started.has(d) && this.isNeeded(d)) this.enqueue(this.byDrv.get(d)!);
     }
   }
 

@@ -1,4 +1,5 @@
 /** Usage errors say what was wrong in slime's voice, and suggest what was meant. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closest, distance } from '../src/suggest.js';
@@ -35,6 +36,14 @@ describe('did you mean', () => {
     const extra = await slime(['targets', 'extra', '-f', file, '--store', path.join(dir, 'store')], { cwd: dir });
     expect(extra.code).toBe(2);
     expect(extra.stderr).toMatch(/^error: slime targets takes no arguments, not "extra"/);
+  });
+
+  it('refuses a key name that is a path, and says to use --dir', async () => {
+    const dir = tempDir();
+    const r = await slime(['key', 'generate', path.join(dir, 'k')], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: key name ${JSON.stringify(path.join(dir, 'k'))} contains "/": NAME is written into the key (NAME:base64), it is not a file path; give the directory with --dir (slime key generate k --dir ${dir})\n`);
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it('never capitalises Node\'s parser errors', async () => {

@@ -19,6 +19,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const [sub, name, ...extra] = positionals;
   if (sub !== 'generate') throw new UsageError(`unknown subcommand "key ${sub ?? ''}"; use \`slime key generate NAME\``);
   if (!name || extra.length) throw new UsageError('slime key generate takes one NAME; see `slime key --help`');
+  // NAME goes into the key itself (NAME:base64), so a path there is a mistake, not a place.
+  if (name.includes('/')) {
+    throw new UsageError(`key name ${JSON.stringify(name)} contains "/": NAME is written into the key (NAME:base64), it is not a file path; give the directory with --dir (slime key generate ${path.basename(name) || 'NAME'} --dir ${path.dirname(name)})`);
+  }
   const dir = path.resolve(process.cwd(), values.dir ?? '.');
   const pair = generateKey(name);
   const secretFile = path.join(dir, `${name}.sec`);

@@ -46,6 +46,14 @@ describe('did you mean', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('cache verify refuses a PATH that is not a store path of the cache', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'nix-cache-info'), 'StoreDir: /work/some-store\n');
+    const r = await slime(['cache', 'verify', `file://${dir}`, '/nix/store/abc'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: "/nix/store/abc" is neither a store path of file://${dir} (whose store dir is /work/some-store) nor a 32-character hash part; name a path as /work/some-store/<hash>-<name>\n`);
+  });
+
   it('never capitalises Node\'s parser errors', async () => {
     const r = await slime(['gc', '--bogus']);
     expect(r.code).toBe(2);

@@ -86,7 +86,7 @@ export function checkStoreName(name: string): void {
   }
 }
 
-function isHashPart(s: string): boolean {
+export function isHashPart(s: string): boolean {
   if (s.length !== HASH_PART_LENGTH) return false;
   for (let i = 0; i < s.length; i++) if (!isNixBase32Char(s.charCodeAt(i))) return false;
   return true;

@@ -12,7 +12,7 @@ import { verifyCache } from '../../cache/verify-cache.js';
 import { Substituter } from '../../cache/substituter.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
-import { isStorePathIn } from '../../store/paths.js';
+import { isHashPart, isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { gatherListArgs } from '../substitution-options.js';
@@ -244,7 +244,11 @@ async function verify(rest: string[], values: Values, ctx: CliContext): Promise<
   const trusted = settings.trustedPublicKeys.map(parsePublicKey);
   let files: string[];
   if (paths.length > 0) {
-    files = paths.map((p) => (/^[0-9a-z]{32}$/.test(p) ? `${p}.narinfo` : narInfoFileFor(p)));
+    files = paths.map((p) => {
+      if (isHashPart(p)) return `${p}.narinfo`;
+      if (isStorePathIn(storeDir, p)) return narInfoFileFor(p);
+      throw new UsageError(`"${p}" is neither a store path of ${cache.url} (whose store dir is ${storeDir}) nor a 32-character hash part; name a path as ${storeDir}/<hash>-<name>`);
+    });
   } else {
     const listed = await cache.listNarInfos();
     if (listed === undefined) throw new CacheError(`${cache.url} cannot be listed (no WebDAV PROPFIND); name the PATHs to verify`);

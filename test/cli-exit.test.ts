@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, tempDir } from './support/cli.js';
+import { API, CLI, tempDir } from './support/cli.js';
 
 const work = tempDir('slime-cli-exit-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -53,5 +53,27 @@ describe('slime exits when done, with its output written', () => {
     const err = fs.readFileSync(path.join(work, 'err'), 'utf8');
     expect(err).toMatch(/^error: slime nar: the output pipe was closed before everything was written \(EPIPE\); the reader stopped early\n$/);
     expect(err).not.toMatch(/internal error|\n\s+at /);
+  });
+});
+
+describe('slime reaps the process that starts builders before it exits', () => {
+  it("counts an unsandboxed builder's CPU time as its own children's (GNU time sees it)", () => {
+    const dir = path.join(work, 'cpu');
+    fs.mkdirSync(dir);
+    // The builder spins until the kernel has charged it a full second of CPU (utime + stime
+    // of /proc/self/stat, in clock ticks of 1/100 s): a condition, not a clock.
+    const spin = 'while :; do read -r s < /proc/self/stat; set -- $s; [ $(( ${14} + ${15} )) -ge 100 ] && break; done; echo spun > $out';
+    fs.writeFileSync(
+      path.join(dir, 'm.ts'),
+      `import { derivation, target } from ${JSON.stringify(API)};\n` +
+        `export const targets = [target('t', 'spin', [derivation({ name: 'spin', builder: '/bin/sh', args: ['-c', ${JSON.stringify(spin)}] })])];\n`,
+    );
+    const store = path.join(dir, 'store');
+    const r = sh(`/usr/bin/time -f 'cpu %U %S' ${q(process.execPath)} ${q(CLI)} realize t -f ${q(path.join(dir, 'm.ts'))} --store ${q(store)} --no-sandbox --no-link --timeout 600 --log-format json 2>&1`);
+    expect(r.code, r.stdout).toBe(0);
+    const [, user, system] = /^cpu ([\d.]+) ([\d.]+)$/m.exec(r.stdout)!;
+    // slime's own share is a fraction of a second; the builder's second is there only if
+    // the helper that reaped it was reaped by slime before slime exited.
+    expect(Number(user) + Number(system)).toBeGreaterThanOrEqual(1);
   });
 });

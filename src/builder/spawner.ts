@@ -301,6 +301,25 @@ class Spawner {
     (this.helper.stdout as unknown as { unref?: () => void }).unref?.();
   }
 
+  /**
+   * Ends the helper and resolves once it is gone and reaped: its stdin closes, it kills
+   * whatever builder is left (none, once a command is done) and exits. Reaped by slime,
+   * the helper's CPU time, and that of every builder it reaped, counts as slime's
+   * children's (`time slime realize`, the benchmarks' CPU figures); a helper left to
+   * exit after slime is reaped by init and its builders' CPU is counted nowhere.
+   */
+  stop(): Promise<void> {
+    if (theSpawner === this) theSpawner = undefined;
+    if (this.helper.exitCode !== null || this.helper.signalCode !== null || this.failure) return Promise.resolve();
+    this.failure = new SlimeError('the process that starts builders was stopped');
+    return new Promise((resolve) => {
+      this.helper.once('exit', () => resolve());
+      this.helper.once('error', () => resolve());
+      this.helper.ref();
+      this.helper.stdin.end();
+    });
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
     if (theSpawner === this) theSpawner = undefined;
@@ -316,6 +335,11 @@ class Spawner {
 }
 
 let theSpawner: Spawner | undefined;
+
+/** Ends the helper, if one was started, and waits until it is reaped (see Spawner.stop). */
+export function stopSpawner(): Promise<void> {
+  return theSpawner?.stop() ?? Promise.resolve();
+}
 
 /** Starts a process through the helper (started with the first one). */
 export function spawnProcess(req: SpawnRequest): Promise<SpawnedProcess> {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { ExitCode, SlimeError } from '../errors.js';
+import { stopSpawner } from '../builder/spawner.js';
 import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../suggest.js';
 import { layoutHelp } from './help-layout.js';
@@ -163,13 +164,14 @@ export function runCli(): void {
  * Every command awaits its own work before it returns; what it wrote to a pipe may
  * still be queued (a pipe takes 64 KiB before its reader reads), so stdout and stderr
  * are drained first. 'exit' handlers still run (the launcher's code cache, the store's
- * database). Once reverted: a CI run had Ctrl-C leave a build's path in the store, which
+ * database). The builders' helper is ended and reaped first, so that their CPU time
+ * counts as this process's children's. Once reverted: a CI run had Ctrl-C leave a build's path in the store, which
  * turned out to be a race in the builder's launch (test/builder-abort-at-launch.test.ts),
  * not this exit.
  */
 function exit(code: number): void {
   process.exitCode = code;
-  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit());
+  void Promise.all([drained(process.stdout), drained(process.stderr), stopSpawner()]).then(() => process.exit());
 }
 
 /** Resolves when nothing written to `stream` is left queued, or it can take no more (closed, failed). */

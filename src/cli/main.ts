@@ -165,9 +165,9 @@ export function runCli(): void {
  * still be queued (a pipe takes 64 KiB before its reader reads), so stdout and stderr
  * are drained first. 'exit' handlers still run (the launcher's code cache, the store's
  * database). The builders' helper is ended and reaped first, so that their CPU time
- * counts as this process's children's. Once reverted: a CI run had Ctrl-C leave a build's path in the store, which
- * turned out to be a race in the builder's launch (test/builder-abort-at-launch.test.ts),
- * not this exit.
+ * counts as this process's children's. Once reverted: a CI run had Ctrl-C leave a
+ * build's path in the store, which turned out to be a race in the builder's launch
+ * (test/builder-abort-at-launch.test.ts), not this exit.
  */
 function exit(code: number): void {
   process.exitCode = code;

@@ -19,8 +19,9 @@ const H1 = toNixBase32(hashBytes('thread-one').subarray(0, 20));
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'slime-nar-thread-'));
-  // Sizes around the in-flight limit (4 blocks of 1 MiB): hashed here, and on the thread.
-  for (const [i, mb] of [0.5, 3.9, 4, 5, 23].entries()) {
+  // Sizes around the limit of what is hashed here (4 blocks of 1 MiB), on the thread, and
+  // past the 32 blocks in flight to the thread (the walk then waits for blocks to come back).
+  for (const [i, mb] of [0.5, 3.9, 4, 5, 23, 45].entries()) {
     const tree = join(work, `t${i}`);
     mkdirSync(join(tree, 'sub'), { recursive: true });
     const big = pseudoRandomBytes(Math.floor(mb * (1 << 20)), i + 1);

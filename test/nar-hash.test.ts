@@ -85,7 +85,10 @@ describe('hashPath memory', () => {
     const report = JSON.parse(out) as { before: number; after: number; narSize: number; narHash: string };
     expect(report.narSize).toBeGreaterThan(300_000_000);
     const growthMB = (report.after - report.before) / (1 << 20);
-    expect(growthMB).toBeLessThan(24);
+    // Bounded by the blocks in flight (4 read here, then up to 32 more on their way to the
+    // hashing thread: src/nar/hash.ts), the thread's own heap and some slack; a NAR held
+    // in memory would take 300 MB.
+    expect(growthMB).toBeLessThan(56);
     if (hasNix) {
       const nix = isolatedNixStore();
       try {

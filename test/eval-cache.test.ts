@@ -193,8 +193,15 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     const [file] = fs.readdirSync(dir);
     const text = fs.readFileSync(path.join(dir, file!), 'utf8');
     const [head, drvs] = text.split('\n');
-    expect(JSON.parse(head!)).toMatchObject({ format: 2 });
+    expect(JSON.parse(head!)).toMatchObject({ format: 3 });
     expect(JSON.parse(drvs!)).toHaveLength(1);
+    // Line 1 naming an input by an index that is no earlier entry: a damaged plan, evaluated afresh.
+    const plan = JSON.parse(head!) as { derivations: { inputs: number[] }[] };
+    plan.derivations[0]!.inputs = [7];
+    fs.writeFileSync(path.join(dir, file!), `${JSON.stringify(plan)}\n${drvs}\n`);
+    const redone = await show(p);
+    expect(redone.trace[0]).toBe('miss: cache format');
+    expect(redone.json).toBe(hit.json);
     fs.writeFileSync(path.join(dir, file!), `${head}\n${drvs!.slice(0, 40)}\n`);
     // What needs only the plan's names and paths still runs from the first line.
     const targets = await slime(['targets', '-f', p.file, '--store', p.store], { cwd: p.dir, env: { SLIME_TRACE_EVAL_CACHE: '1' } });

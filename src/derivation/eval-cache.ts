@@ -36,17 +36,23 @@
  * File format: two JSON
  * texts, one line each, in one file (written and renamed into place at once, so the two
  * always belong together):
- *   line 1  { format: 2, module, storeDir, self, files: [Stamped], sources: [Stamped],
+ *   line 1  { format: 3, module, storeDir, self, files: [Stamped], sources: [Stamped],
  *             tools: [[name, stamp]], env: {NAME: value|null}, derivations: [SavedDerivation]
  *             (dependencies first), targets: [{name, description, drvs: [drvPath]}],
  *             exports: [[name, drvPath]] }
  *   line 2  [DrvData]: the derivations' full `.drv` contents, in the order of line 1
  *   Stamped = { path, stamp, digest }  digest: sha256 hex of a file, store path of a source
+ *   SavedDerivation = { name, drvPath, outputs, inputs: [index into derivations], sources,
+ *                       fixedOutput?, phases?, comparesSamples?, timeoutMs?, nondeterministic?,
+ *                       moduloHash: hex }
  * Why two lines: a no-op realize needs every derivation's name, paths and inputs, and
  * none of its builder, arguments and environment, which are two thirds of the bytes
  * (the 1000-derivation graph's plan: 1.0 MB, 0.38 MB without them; JSON.parse took
  * 4.0-7.4 ms for the whole, 1.1-2.2 ms without them). Line 2 is decoded and parsed the first time any
  * derivation's `drv` is read (to write a `.drv` or to build), for all of them at once.
+ * Format 3 names a derivation's inputs by their index on line 1 rather than by `.drv`
+ * path (a third of line 1's bytes, and a map lookup each) and decodes `moduloHash` only
+ * when it is read: a no-op reads it never.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -59,7 +65,7 @@ import type { HashAlgo } from '../hash/digest.js';
 import type { Mirror } from '../fetch/mirror.js';
 import { SlimeError } from '../errors.js';
 
-const FORMAT = 2;
+const FORMAT = 3;
 /** How many plans the user's directory keeps (least recently used go first); each is one module in one store directory. */
 const USER_PLANS = 64;
 /** Inputs whose ctime is this close to the evaluation's start are taken as changed during it (coarse kernel clock). */
@@ -76,7 +82,8 @@ interface SavedDerivation {
   drvPath: string;
   /** Output name -> store path; the rest of its DrvData is on line 2. */
   outputs: Record<string, string>;
-  inputs: string[];
+  /** Indexes of the input derivations in `derivations`, each before this one. */
+  inputs: number[];
   sources: [string, string][];
   fixedOutput?: { mode: FixedOutputSpec['mode']; algo: HashAlgo; digest: string; mirrors?: Mirror[] };
   phases?: string;
@@ -184,7 +191,14 @@ export class EvalCache {
     for (const s of saved.sources) if (!sourceUnchanged(s, this.storeDir)) return { why: `source ${s.path} changed` };
     for (const [name, stamp] of saved.tools) if (tools.stamp(name) !== stamp) return { why: `host tool ${name} changed` };
     for (const [name, value] of Object.entries(saved.env)) if ((process.env[name] ?? null) !== value) return { why: `$${name} changed` };
-    return { plan: revive(saved, drvs), why: 'hit' };
+    let plan: Plan;
+    try {
+      plan = revive(saved, drvs);
+    } catch {
+      // Written by this format's serialize, never so: a damaged file, evaluated afresh.
+      return { why: 'cache format' };
+    }
+    return { plan, why: 'hit' };
   }
 
   /** Keeps the plan unless an input changed since `evaluationStart` (ms since the epoch). */
@@ -293,17 +307,19 @@ function findSource(plan: Plan, localPath: string): Source | undefined {
 function serialize(plan: Plan): { derivations: SavedDerivation[]; drvs: DrvData[] } {
   const out: SavedDerivation[] = [];
   const drvs: DrvData[] = [];
-  const seen = new Set<string>();
+  const indexOf = new Map<string, number>();
   const visit = (d: Derivation) => {
-    if (seen.has(d.drvPath)) return;
-    seen.add(d.drvPath);
+    if (indexOf.has(d.drvPath)) return;
+    // Marked before its inputs are visited, as before: a cycle cannot be planned anyway.
+    indexOf.set(d.drvPath, -1);
     d.inputDerivations.forEach(visit);
+    indexOf.set(d.drvPath, out.length);
     drvs.push(d.drv);
     out.push({
       name: d.name,
       drvPath: d.drvPath,
       outputs: d.outputs,
-      inputs: d.inputDerivations.map((i) => i.drvPath),
+      inputs: d.inputDerivations.map((i) => indexOf.get(i.drvPath)!),
       sources: d.sources.map((s) => [s.localPath, s.storePath]),
       fixedOutput: d.fixedOutput && {
         mode: d.fixedOutput.mode,
@@ -366,7 +382,7 @@ class CachedDerivation implements Derivation {
     readonly comparesSamples: boolean | undefined,
     readonly timeoutMs: number | undefined,
     readonly nondeterministic: string | undefined,
-    readonly moduloHash: Buffer,
+    private readonly moduloHex: string,
     private readonly drvs: CachedDrvs,
     private readonly index: number,
   ) {
@@ -377,6 +393,12 @@ class CachedDerivation implements Derivation {
     return this.drvs.at(this.index);
   }
 
+  private moduloBytes: Buffer | undefined = undefined;
+
+  get moduloHash(): Buffer {
+    return (this.moduloBytes ??= Buffer.from(this.moduloHex, 'hex'));
+  }
+
   toString(): string {
     return this.out;
   }
@@ -384,6 +406,7 @@ class CachedDerivation implements Derivation {
 
 function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
   const drvs = new CachedDrvs(saved.module, readDrvs);
+  const byIndex: Derivation[] = [];
   const byPath = new Map<string, Derivation>();
   const sources = new Map<string, Source>();
   const sourceOf = (localPath: string, storePath: string): Source => {
@@ -399,17 +422,22 @@ function revive(saved: CacheFile, readDrvs: () => DrvData[]): Plan {
       x.name,
       x.drvPath,
       x.outputs,
-      x.inputs.map((p) => byPath.get(p)!),
+      x.inputs.map((j) => {
+        const input = byIndex[j];
+        if (input === undefined) throw new Error(`${x.drvPath}: input ${j} is not an earlier entry`);
+        return input;
+      }),
       x.sources.map(([l, s]) => sourceOf(l, s)),
       x.fixedOutput && { ...x.fixedOutput, digest: Buffer.from(x.fixedOutput.digest, 'hex') },
       x.phases,
       x.comparesSamples === true ? true : undefined,
       x.timeoutMs,
       x.nondeterministic,
-      Buffer.from(x.moduloHash, 'hex'),
+      x.moduloHash,
       drvs,
       i,
     );
+    byIndex.push(d);
     byPath.set(x.drvPath, d);
   });
   return {

@@ -67,7 +67,6 @@ class PlannedNode implements GraphNode {
   readonly name: string;
   readonly inputs: string[];
   readonly sources: Source[];
-  readonly inputPaths: string[];
   readonly outputs: Record<string, string>;
   readonly fixedOutput: boolean;
   readonly phases: string | undefined;
@@ -81,7 +80,6 @@ class PlannedNode implements GraphNode {
     this.name = d.name;
     this.inputs = d.inputDerivations.map((i) => i.drvPath);
     this.sources = d.sources;
-    this.inputPaths = [...d.sources.map((s) => s.storePath), ...d.inputDerivations.flatMap((i) => Object.values(i.outputs))];
     this.outputs = d.outputs;
     this.fixedOutput = Boolean(d.fixedOutput);
     this.phases = d.phases;
@@ -93,11 +91,22 @@ class PlannedNode implements GraphNode {
   get drv(): DrvData {
     return this.derivation.drv;
   }
+
+  /** Needed to build the node only: a no-op reads it never. */
+  get inputPaths(): string[] {
+    const d = this.derivation;
+    return [...d.sources.map((s) => s.storePath), ...d.inputDerivations.flatMap((i) => Object.values(i.outputs))];
+  }
 }
 
 /** Store paths whose validity a run of `nodes` depends on: each `.drv` and each output. */
 export function pathsOf(nodes: GraphNode[]): string[] {
-  return nodes.flatMap((n) => [n.drvPath, ...Object.values(n.outputs)]);
+  const paths: string[] = [];
+  for (const n of nodes) {
+    paths.push(n.drvPath);
+    for (const out of Object.values(n.outputs)) paths.push(out);
+  }
+  return paths;
 }
 
 export function outputsValid(n: GraphNode, valid: Set<string>): boolean {

@@ -236,7 +236,6 @@ function fail(
 function discard(buildDir: string, tempOutputs: Record<string, string>, keepBuildDir = false): void {
   for (const t of Object.values(tempOutputs)) removeTree(t);
   if (!keepBuildDir) removeTree(buildDir);
-  removeTree(`${buildDir}.tools`);
 }
 
 async function finalizeAll(

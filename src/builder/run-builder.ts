@@ -6,12 +6,14 @@
  * starts (in the build sandbox or not) is src/builder/sandbox.ts's business; here it
  * is a child in its own process group, so a timeout or Ctrl-C can end all it started.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DrvData } from '../derivation/aterm.js';
 import { parseHostTools } from '../derivation/host-tools.js';
 import { BuildFailure } from '../errors.js';
 import type { FailureReason } from '../events.js';
+import { buildRoot } from './build-dir.js';
 import { launchBuilder, type BuilderView, type LaunchedBuilder } from './sandbox.js';
 
 /** The value of SOURCE_DATE_EPOCH in every build: 1980-01-01, as nixpkgs uses for zip-safe timestamps. */
@@ -76,12 +78,33 @@ export function buildEnvironment(run: BuilderRun, view: BuilderView): Record<str
 /** PATH of an unsandboxed build that declares no host tools: a directory that does not exist. */
 const NO_TOOLS = '/path-not-set';
 
-/** PATH for the build: a directory of links to exactly the declared host tools. */
-export function makeToolsDir(buildDir: string, drv: DrvData): string {
-  const dir = `${buildDir}.tools`;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [name, target] of parseHostTools(drv.env)) fs.symlinkSync(target, path.join(dir, name));
+/**
+ * PATH for the build: a directory of links to exactly the declared host tools. One per
+ * set of tools, named by a hash of the names and what they link to, under the build
+ * root's `.tools/` (a dot: no `slimeBuildDir` can be named so), made once, renamed into
+ * place whole, and shared read-only by every build that declares the same tools, in
+ * this process and the next. A directory made and removed per build cost each trivial
+ * build of the 1000-derivation graph ~1 ms of the main thread (mkdir, symlink, and a
+ * removal that met ENOTEMPTY first).
+ */
+export function toolsDirFor(drv: DrvData): string {
+  const tools = [...parseHostTools(drv.env)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 32);
+  const dir = path.join(buildRoot(), '.tools', key);
+  // Looked for at every build, not remembered: the build root may have been emptied meanwhile.
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    const temp = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      fs.mkdirSync(temp);
+      for (const [name, target] of tools) fs.symlinkSync(target, path.join(temp, name));
+      fs.renameSync(temp, dir);
+    } catch (e) {
+      fs.rmSync(temp, { recursive: true, force: true });
+      // Another slime made the same directory first: it is the same.
+      if (!fs.existsSync(dir)) throw e;
+    }
+  }
   return dir;
 }
 
@@ -90,7 +113,7 @@ export async function runBuilder(run: BuilderRun): Promise<FailureReason | null>
   if (run.signal.aborted) return { kind: 'interrupted', signal: signalOf(run.signal) };
   // Without the sandbox and without declared tools, PATH names no directory, as Nix's
   // /path-not-set: a build then makes and removes no directory for it.
-  const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : makeToolsDir(run.buildDir, run.drv);
+  const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : toolsDirFor(run.drv);
   let launched: LaunchedBuilder;
   try {
     launched = await startBuilder(run, toolsDir);

@@ -206,6 +206,9 @@ export function existsNoFollow(p: string): boolean {
 
 /** Deletes a tree even when it was made read-only as store paths are. */
 export function removeTree(p: string): void {
+  // Most calls are for what is not there (a build's temporaries before it starts): asked
+  // without an exception, which fs.rmSync's own lstat costs.
+  if (fs.lstatSync(p, { throwIfNoEntry: false }) === undefined) return;
   try {
     fs.rmSync(p, { recursive: true, force: true });
   } catch (e) {

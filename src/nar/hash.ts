@@ -110,6 +110,13 @@ async function feedNar(path: string, algo: HashAlgo, scanner?: RefScanner): Prom
   }
 }
 
+/** 32 Nix base32 characters; by char code, not a copy of the string per call (a build checks its whole input closure). */
+function isHashPartText(h: string): boolean {
+  if (h.length !== HASH_PART_LENGTH) return false;
+  for (let i = 0; i < HASH_PART_LENGTH; i++) if (!isNixBase32Char(h.charCodeAt(i))) return false;
+  return true;
+}
+
 /**
  * Finds which of a set of 32-char hash parts occur in a byte stream fed in chunks,
  * including occurrences split across chunks.
@@ -123,7 +130,7 @@ export class RefScanner {
   constructor(hashParts: Iterable<string>) {
     this.wanted = new Set();
     for (const h of hashParts) {
-      if (h.length !== HASH_PART_LENGTH || ![...h].every((c) => isNixBase32Char(c.charCodeAt(0)))) {
+      if (!isHashPartText(h)) {
         throw new SlimeError(
           `cannot scan for reference '${h}': a store path hash part is ${HASH_PART_LENGTH} Nix base32 characters; ` +
             `pass the part of the store path before the first '-'.`,

@@ -464,10 +464,6 @@ export class StoreDb {
   }
 
   /**
-   * The registered paths reachable from `roots` through registered references (those of
-   * a damaged entry too), in one query: a build asks this of its inputs.
-   */
-  /**
    * The path of each row id met so far. An id names one path for good: ids are
    * AUTOINCREMENT, never given to another path, even after the row is deleted; so
    * this never goes stale, and closure() asks SQLite only for the ids it has not seen.
@@ -477,6 +473,11 @@ export class StoreDb {
    */
   private readonly pathById = new Map<number, string>();
 
+  /**
+   * The registered paths reachable from `roots` through registered references (those of
+   * a damaged entry too), in one query (and one more for ids not met before): a build
+   * asks this of its inputs.
+   */
   closure(roots: string[]): string[] {
     return this.guard('read', () => {
       const paths: string[] = [];
@@ -486,7 +487,7 @@ export class StoreDb {
         if (p !== undefined) paths.push(p);
         else (unseen ??= []).push(id);
       }
-      // An id whose row is gone (a reference left dangling) has no path and is left out, as the join left it out.
+      // Every id is a row's: the roots are joined to ValidPaths, and Refs' foreign keys keep each reference one.
       if (unseen) {
         for (const { id, path } of this.stmt.pathsOfIds.all(JSON.stringify(unseen))) {
           this.pathById.set(id, path);

@@ -87,8 +87,8 @@ const NO_TOOLS = '/path-not-set';
  * build of the 1000-derivation graph ~1 ms of the main thread (mkdir, symlink, and a
  * removal that met ENOTEMPTY first).
  */
-export function toolsDirFor(drv: DrvData): string {
-  const tools = [...parseHostTools(drv.env)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export function toolsDirFor(hostTools: Map<string, string>): string {
+  const tools = [...hostTools].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const key = createHash('sha256').update(JSON.stringify(tools)).digest('hex').slice(0, 32);
   const dir = path.join(buildRoot(), '.tools', key);
   // Looked for at every build, not remembered: the build root may have been emptied meanwhile.
@@ -113,7 +113,8 @@ export async function runBuilder(run: BuilderRun): Promise<FailureReason | null>
   if (run.signal.aborted) return { kind: 'interrupted', signal: signalOf(run.signal) };
   // Without the sandbox and without declared tools, PATH names no directory, as Nix's
   // /path-not-set: a build then makes and removes no directory for it.
-  const toolsDir = !run.sandbox && parseHostTools(run.drv.env).size === 0 ? NO_TOOLS : toolsDirFor(run.drv);
+  const hostTools = parseHostTools(run.drv.env);
+  const toolsDir = !run.sandbox && hostTools.size === 0 ? NO_TOOLS : toolsDirFor(hostTools);
   let launched: LaunchedBuilder;
   try {
     launched = await startBuilder(run, toolsDir);

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE, ROOT, tempDir } from './support/cli.js';
+import { until } from './support/until.js';
 
 interface Run {
   code: number | null;
@@ -122,6 +123,34 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
     expect(r.stdout).toBe('slime 0.1.0\n');
     expect(r.trace[0]).toMatch(/^miss /);
     expect(r.trace[1]).toMatch(/^not written: /);
+  });
+
+  it('a run that goes on past its first second writes the cache then, while it runs, not at its exit', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const api = path.join(ROOT, 'dist', 'src', 'derivation', 'api.js');
+    const release = path.join(dir, 'release');
+    const mod = path.join(dir, 'wait.mjs');
+    // The builder waits for a file the test makes only once the cache file is there: the
+    // capture cannot have been the exit's.
+    fs.writeFileSync(
+      mod,
+      `import { derivation, target } from ${JSON.stringify(api)};
+const wait = derivation({ name: 'wait', builder: '/bin/sh', args: ['-c', 'while [ ! -e ${release} ]; do sleep 0.05; done; echo done > $out'] });
+export const targets = [target('wait', 'waits to be released', [wait])];
+`,
+    );
+    const runLong = run(bin, ['realize', 'wait', '-f', mod, '--store', path.join(dir, 'store'), '--no-link', '--no-sandbox'], { cwd: dir, env: { XDG_CACHE_HOME: cacheHome } });
+    let exited = false;
+    void runLong.then(() => (exited = true));
+    await until(() => expect(exited || cacheFiles(cacheHome).some((f) => f.endsWith('-realize.bin'))).toBe(true));
+    expect(exited).toBe(false);
+    fs.writeFileSync(release, '');
+    const r = await runLong;
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('done\n');
+    expect(r.trace).toHaveLength(2);
+    expect(r.trace[0]).toMatch(/^miss /);
+    expect(r.trace[1]).toMatch(/^written .*-realize\.bin$/);
   });
 
   it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {

@@ -51,8 +51,9 @@ export CARGO_BUILD_JOBS="$NIX_BUILD_CORES"
 # GNU ld's linker plugin gives the isolate the same whole-program LTO as
 # python3.11 (see derivations/README.md for the cost).
 export RUSTFLAGS="--remap-path-prefix=$NIX_BUILD_TOP=/build --remap-path-prefix=$vendor=/vendor -Clinker-features=-lld"
-# Optional, for opt-in variants only: extra linker arguments, split on spaces
-# (e.g. `-Wl,--emit-relocs`, which BOLT needs to rewrite the binary).
+# Linker arguments beyond rustc's own, split on spaces: the default isolate packs
+# its relative relocations (`-Wl,-z,pack-relative-relocs`, derivations/index.ts says
+# why); opt-in variants give theirs (`-Wl,--emit-relocs` for BOLT, `-no-pie`).
 for arg in ${linkArgs:-}; do
   RUSTFLAGS="$RUSTFLAGS -Clink-arg=$arg"
 done

@@ -52,6 +52,13 @@ function run(bin: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
   );
 }
 
+/** A plain JavaScript module in `dir` that imports the compiled API (dist/), as an installed slime has it. */
+function jsModule(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `import { derivation, target } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'derivation', 'api.js'))};\n${body}`);
+  return file;
+}
+
 const cacheFiles = (cacheHome: string): string[] => {
   const dir = path.join(cacheHome, 'slime', 'code-cache');
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
@@ -127,15 +134,13 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
 
   it('a run that goes on past its first second writes the cache then, while it runs, not at its exit', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
-    const api = path.join(ROOT, 'dist', 'src', 'derivation', 'api.js');
     const release = path.join(dir, 'release');
-    const mod = path.join(dir, 'wait.mjs');
     // The builder waits for a file the test makes only once the cache file is there: the
     // capture cannot have been the exit's.
-    fs.writeFileSync(
-      mod,
-      `import { derivation, target } from ${JSON.stringify(api)};
-const wait = derivation({ name: 'wait', builder: '/bin/sh', args: ['-c', 'while [ ! -e ${release} ]; do sleep 0.05; done; echo done > $out'] });
+    const mod = jsModule(
+      dir,
+      'wait.mjs',
+      `const wait = derivation({ name: 'wait', builder: '/bin/sh', args: ['-c', 'while [ ! -e ${release} ]; do sleep 0.05; done; echo done > $out'] });
 export const targets = [target('wait', 'waits to be released', [wait])];
 `,
     );
@@ -155,13 +160,11 @@ export const targets = [target('wait', 'waits to be released', [wait])];
 
   it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
-    const api = path.join(ROOT, 'dist', 'src', 'derivation', 'api.js');
     // A plain JavaScript module: the bundle imports it with import() (no tsx).
-    const mod = path.join(dir, 'mod.mjs');
-    fs.writeFileSync(
-      mod,
-      `import { derivation, target } from ${JSON.stringify(api)};
-const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
+    const mod = jsModule(
+      dir,
+      'mod.mjs',
+      `const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
 export const targets = [target('hello', 'says hello', [hello])];
 `,
     );

@@ -113,7 +113,7 @@ describe('slime realize full-x86_64-quick', () => {
     }
   });
 
-  it('packs the relative relocations of the isolate (DT_RELR): a small table for the loader, still PIE', () => {
+  it('packs the relative relocations of the isolate (DT_RELR): a small table for the loader', () => {
     const dynamic = execFileSync('readelf', ['-d', path.join(isolate, 'bin/isolate')], { encoding: 'utf8' });
     expect(dynamic).toMatch(/\(RELR\)/);
     const relasz = Number(/\(RELASZ\)\s+(\d+) \(bytes\)/.exec(dynamic)?.[1]);

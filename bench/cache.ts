@@ -33,6 +33,8 @@
  * Figures (medians of alternating rounds, slime first):
  *   push file://   slime cache push file://A P        | nix copy --to file://B?compression=zstd (from a Nix store holding P)
  *   pull file://   slime cache pull file://C P        | nix copy --from file://C (the same bytes, slime's cache)
+ *   pull file:// into memory (tmpfs)   the same, with a tmpfs over slime's store dir and over Nix's root:
+ *                  the tools' own cost without the disk (informational, no target)
  *   push http://   slime cache push http://nginx/A P  | nix copy --to http://nginx/B (netrc), nginx WebDAV on loopback
  *   pull http://   slime cache pull http://nginx/C P  | nix copy --from http://nginx/C
  *   floor          the CPython quick tree written by slime nar restore, nix-store --restore, cp -a and
@@ -126,6 +128,9 @@ export const cacheBenchmark: Benchmark = {
     }
     const narSize = store.queryInfo(p)!.narSize;
     const rounds = quick ? 1 : 3;
+    // A pull or push takes a second or two, and on this shared machine one round of either tool
+    // can take twice another: five alternating rounds each, so that one slow round moves no median.
+    const transferRounds = quick ? 1 : 5;
     const work = tempDir('slime-bench-cache-');
     let fresh = 0;
     /** A new empty directory: no timed run writes where something was just deleted. */
@@ -153,6 +158,13 @@ export const cacheBenchmark: Benchmark = {
     const inEmptyStore = (envPrefix: string, empty: string, args: string[]): Measured =>
       run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && ${envPrefix}exec ${[CLI, ...args].map(q).join(' ')}`]);
     const slimeInEmptyStore = (empty: string, ...args: string[]): Measured => inEmptyStore('', empty, args);
+    // The same pulls with the store in memory (a tmpfs over the store dir, and over Nix's root): the
+    // tools' own cost, without this machine's disk, whose cost for the same files varies several-fold.
+    const TMPFS = 'mount -t tmpfs -o size=2g slime-bench';
+    const slimeInTmpfsStore = (...args: string[]): Measured =>
+      run('unshare', ['-m', 'sh', '-c', `${TMPFS} ${q(storeDir)} && exec ${[CLI, ...args].map(q).join(' ')}`]);
+    const nixIntoTmpfs = (root: string, ...args: string[]): Measured =>
+      run('unshare', ['-m', 'sh', '-c', `${TMPFS} ${q(root)} && exec ${['nix', ...NIX, ...args, '--to', `local?root=${root}`].map(q).join(' ')}`]);
     /** The same without the evaluation cache: the module evaluated in the process, as on a machine that never evaluated it. */
     const slimeInEmptyStoreEvaluating = (empty: string, ...args: string[]): Measured => inEmptyStore('SLIME_EVAL_CACHE=0 ', empty, args);
     const nix = (...args: string[]): Measured => run('nix', [...NIX, ...args]);
@@ -168,7 +180,7 @@ export const cacheBenchmark: Benchmark = {
     const http = `http://127.0.0.1:${nginx.port}`;
     const figures: Figure[] = [];
     try {
-      log(`cache: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${rounds} round(s), load ${os.loadavg()[0].toFixed(1)}`);
+      log(`cache: ${p} (${(narSize / 1e6).toFixed(1)} MB NAR), ${transferRounds} round(s) of each transfer, load ${os.loadavg()[0].toFixed(1)}`);
       // Not timed: the caches both tools pull from, and a Nix store holding the path for Nix's pushes.
       const part = process.env.SLIME_BENCH_CACHE_PART;
       if (part !== 'closure') {
@@ -188,6 +200,12 @@ export const cacheBenchmark: Benchmark = {
           () => slimeInEmptyStore(freshDir('s-pull'), 'cache', 'pull', `file://${work}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub),
           () => nix('copy', '--from', `file://${work}/pull-from`, '--to', `local?root=${freshDir('n-pull')}`, ...trust, p),
           1,
+        ],
+        [
+          'pull file:// into memory (tmpfs)',
+          () => slimeInTmpfsStore('cache', 'pull', `file://${work}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub),
+          () => nixIntoTmpfs(freshDir('n-pull-tmpfs'), 'copy', '--from', `file://${work}/pull-from`, ...trust, p),
+          undefined,
         ],
         [
           'push http://',
@@ -215,7 +233,7 @@ export const cacheBenchmark: Benchmark = {
       for (const [name, a, b, target] of part === 'closure' ? [] : steps) {
         const as: Measured[] = [];
         const bs: Measured[] = [];
-        for (let i = 0; i < rounds; i++) {
+        for (let i = 0; i < transferRounds; i++) {
           clean();
           as.push(a());
           clean();

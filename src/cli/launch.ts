@@ -32,6 +32,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { answerUsage } from './usage.js';
+import { startHashWorker } from '../nar/hash-worker.js';
 
 // Loaded only to run the bundle: `slime --help` does without them (node:crypto alone
 // costs a few ms to load).
@@ -166,5 +167,9 @@ if (process.env.SLIME_NODE_EXTRA_CA_CERTS !== undefined) {
 
 // `slime --help` needs none of the bundle: its text is in usage.ts, bundled into this file.
 const answered = answerUsage(process.argv.slice(2), process.cwd(), process.stdout);
-if (answered === undefined) runBundle();
-else process.exitCode = answered;
+if (answered === undefined) {
+  // `slime hash path` hashes a tree on a thread of its own (src/nar/hash-worker.ts): the
+  // thread starts while the bundle loads rather than after.
+  if (process.argv[2] === 'hash' && process.argv[3] === 'path') startHashWorker();
+  runBundle();
+} else process.exitCode = answered;

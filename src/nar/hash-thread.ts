@@ -15,24 +15,8 @@
  *                   | { id, digest }        the digest (ArrayBuffer) asked for by end
  */
 import type { Worker } from 'node:worker_threads';
+import { HASH_WORKER_SOURCE, takeStartedHashWorker } from './hash-worker.js';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const hashes = new Map();
-parentPort.on('message', (m) => {
-  if (m.algo !== undefined) hashes.set(m.id, createHash(m.algo));
-  else if (m.buf !== undefined) {
-    hashes.get(m.id)?.update(new Uint8Array(m.buf, 0, m.len));
-    parentPort.postMessage({ id: m.id, buf: m.buf }, [m.buf]);
-  } else if (m.end) {
-    const d = hashes.get(m.id).digest();
-    hashes.delete(m.id);
-    const out = d.buffer.slice(d.byteOffset, d.byteOffset + d.length);
-    parentPort.postMessage({ id: m.id, digest: out }, [out]);
-  } else if (m.drop) hashes.delete(m.id);
-});
-`;
 
 interface Session {
   returned: (buf: Buffer) => void;
@@ -47,7 +31,7 @@ class HashThread {
   constructor(private readonly spare: Buffer[]) {
     // Loaded with the first thread: a command that hashes nothing big never loads it.
     const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
-    this.worker = new WorkerThread(WORKER_SOURCE, { eval: true });
+    this.worker = takeStartedHashWorker() ?? new WorkerThread(HASH_WORKER_SOURCE, { eval: true });
     this.worker.unref();
     this.worker.on('message', (m: { id: number; buf?: ArrayBuffer; digest?: ArrayBuffer }) => {
       const s = this.sessions.get(m.id);

@@ -154,15 +154,16 @@ export const cacheBenchmark: Benchmark = {
     fs.mkdirSync(env.NIX_CONF_DIR!, { recursive: true });
     const run = (cmd: string, args: string[]): Measured => measure(cmd, args, { env, cwd: ROOT });
     const slime = (...args: string[]): Measured => run(CLI, args);
+    /** slime in a mount namespace where `mount` (a mount command lacking its target) covers the store dir. */
+    const inMountedStore = (mount: string, envPrefix: string, args: string[]): Measured =>
+      run('unshare', ['-m', 'sh', '-c', `${mount} ${q(storeDir)} && ${envPrefix}exec ${[CLI, ...args].map(q).join(' ')}`]);
     /** slime in a mount namespace where the store dir is `empty`, a new empty directory. */
-    const inEmptyStore = (envPrefix: string, empty: string, args: string[]): Measured =>
-      run('unshare', ['-m', 'sh', '-c', `mount --bind ${q(empty)} ${q(storeDir)} && ${envPrefix}exec ${[CLI, ...args].map(q).join(' ')}`]);
+    const inEmptyStore = (envPrefix: string, empty: string, args: string[]): Measured => inMountedStore(`mount --bind ${q(empty)}`, envPrefix, args);
     const slimeInEmptyStore = (empty: string, ...args: string[]): Measured => inEmptyStore('', empty, args);
     // The same pulls with the store in memory (a tmpfs over the store dir, and over Nix's root): the
     // tools' own cost, without this machine's disk, whose cost for the same files varies several-fold.
     const TMPFS = 'mount -t tmpfs -o size=2g slime-bench';
-    const slimeInTmpfsStore = (...args: string[]): Measured =>
-      run('unshare', ['-m', 'sh', '-c', `${TMPFS} ${q(storeDir)} && exec ${[CLI, ...args].map(q).join(' ')}`]);
+    const slimeInTmpfsStore = (...args: string[]): Measured => inMountedStore(TMPFS, '', args);
     const nixIntoTmpfs = (root: string, ...args: string[]): Measured =>
       run('unshare', ['-m', 'sh', '-c', `${TMPFS} ${q(root)} && exec ${['nix', ...NIX, ...args, '--to', `local?root=${root}`].map(q).join(' ')}`]);
     /** The same without the evaluation cache: the module evaluated in the process, as on a machine that never evaluated it. */

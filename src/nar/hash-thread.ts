@@ -17,7 +17,6 @@
 import type { Worker } from 'node:worker_threads';
 import { HASH_WORKER_SOURCE, takeStartedHashWorker } from './hash-worker.js';
 
-
 interface Session {
   returned: (buf: Buffer) => void;
   digest?: (d: Buffer) => void;

@@ -5,8 +5,9 @@
  * Events arrive far faster than a terminal can usefully change (a noisy build
  * writes tens of thousands of lines a second), so `emit` only folds the event into
  * the state and frames are drawn on a timer. Ink redraws the whole frame character
- * by character (a frame of 40 lines costs ~10 ms of CPU once warm, several times
- * that while the JIT is cold), so a fixed frame rate would take a noticeable share
+ * by character (a frame of 40 lines costs ~4 ms of CPU once warm with the patches
+ * tui/README.md describes, ~10 ms without, several times that while the JIT is
+ * cold), so a fixed frame rate would take a noticeable share
  * of a core from the build: instead each frame's CPU time is measured and the next
  * one waits until drawing stays under RENDER_BUDGET of one core, never closer than
  * FRAME_MS and never further apart than MAX_FRAME_GAP_MS, and a frame is drawn at

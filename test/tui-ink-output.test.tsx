@@ -1,0 +1,105 @@
+/**
+ * Ink's output, as slime patches it (patches/, applied by `npm ci`'s postinstall):
+ * frames drawn with the patch are the frames unpatched Ink 6.8 drew.
+ *
+ * The patches make a frame several times cheaper (bench/tui-throughput.ts): a line of
+ * printable ASCII skips the ANSI tokenizer, a run of chars in the same style skips
+ * the style diff, and the tokenized lines are kept from one frame to the next. The
+ * expected frames below were drawn by unpatched Ink 6.8.0 with
+ * @alcalzone/ansi-tokenize 0.2.5; they cover plain, styled, nested and wide text,
+ * truncation, and the same lines drawn again (from the kept cache).
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Colour support is decided when chalk is first imported: force it before Ink loads.
+process.env['FORCE_COLOR'] = '1';
+const { render } = await import('ink-testing-library');
+const { Box, Text } = await import('ink');
+
+function Frame({ n }: { n: number }) {
+  return (
+    <Box flexDirection="column" width={30}>
+      <Text>{`plain ascii line ${n}`}</Text>
+      <Text>
+        a <Text bold>bold {n}</Text> <Text color="red" dimColor>red dim</Text> <Text color="green">green</Text>
+      </Text>
+      <Text color="yellow">{`yellow ${'='.repeat(n)} same style`}</Text>
+      <Text>{`漢字 wide ✔ done 🚀 ${n}`}</Text>
+      <Text wrap="truncate-end">{`truncated ${'x'.repeat(40)} ${n}`}</Text>
+      <Text dimColor wrap="truncate-end">{`── dim header ${n} ──────────────────────────`}</Text>
+      <Text> </Text>
+      <Text>{`trailing spaces ${n}    `}</Text>
+    </Box>
+  );
+}
+
+function frames(): string[] {
+  const app = render(<Frame n={1} />);
+  const out = [app.lastFrame() ?? ''];
+  for (const n of [2, 1, 3]) {
+    app.rerender(<Frame n={n} />);
+    out.push(app.lastFrame() ?? '');
+  }
+  app.unmount();
+  return out;
+}
+
+if (process.env['SLIME_PRINT_INK_FRAMES'] === '1') console.log(JSON.stringify(frames()));
+
+const EXPECTED: string[] = [
+  [
+    'plain ascii line 1',
+    'a \x1b[1mbold 1\x1b[22m \x1b[31m\x1b[2mred dim\x1b[22m\x1b[39m \x1b[32mgreen\x1b[39m',
+    '\x1b[33myellow = same style\x1b[39m',
+    '漢字 wide ✔ done 🚀 1',
+    'truncated xxxxxxxxxxxxxxxxxxx…',
+    '\x1b[2m── dim header 1 ─────────────…\x1b[22m',
+    '',
+    'trailing spaces 1',
+  ].join('\n'),
+  [
+    'plain ascii line 2',
+    'a \x1b[1mbold 2\x1b[22m \x1b[31m\x1b[2mred dim\x1b[22m\x1b[39m \x1b[32mgreen\x1b[39m',
+    '\x1b[33myellow == same style\x1b[39m',
+    '漢字 wide ✔ done 🚀 2',
+    'truncated xxxxxxxxxxxxxxxxxxx…',
+    '\x1b[2m── dim header 2 ─────────────…\x1b[22m',
+    '',
+    'trailing spaces 2',
+  ].join('\n'),
+  [
+    'plain ascii line 1',
+    'a \x1b[1mbold 1\x1b[22m \x1b[31m\x1b[2mred dim\x1b[22m\x1b[39m \x1b[32mgreen\x1b[39m',
+    '\x1b[33myellow = same style\x1b[39m',
+    '漢字 wide ✔ done 🚀 1',
+    'truncated xxxxxxxxxxxxxxxxxxx…',
+    '\x1b[2m── dim header 1 ─────────────…\x1b[22m',
+    '',
+    'trailing spaces 1',
+  ].join('\n'),
+  [
+    'plain ascii line 3',
+    'a \x1b[1mbold 3\x1b[22m \x1b[31m\x1b[2mred dim\x1b[22m\x1b[39m \x1b[32mgreen\x1b[39m',
+    '\x1b[33myellow === same style\x1b[39m',
+    '漢字 wide ✔ done 🚀 3',
+    'truncated xxxxxxxxxxxxxxxxxxx…',
+    '\x1b[2m── dim header 3 ─────────────…\x1b[22m',
+    '',
+    'trailing spaces 3',
+  ].join('\n'),
+];
+
+describe("Ink's output with slime's patches", () => {
+  it('draws the frames unpatched Ink drew', () => {
+    expect(frames()).toEqual(EXPECTED);
+  });
+
+  it('is applied to the installed Ink (setup ran patch-package)', () => {
+    const require = createRequire(import.meta.url);
+    const output = path.join(path.dirname(require.resolve('ink')), 'output.js');
+    expect(fs.readFileSync(output, 'utf8')).toContain('sharedCaches()');
+  });
+});

@@ -12,6 +12,7 @@ import { verifyCache } from '../../cache/verify-cache.js';
 import { Substituter } from '../../cache/substituter.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
+import { startLockHelper } from '../../store/lock.js';
 import { isHashPart, isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
@@ -193,6 +194,8 @@ async function pull(rest: string[], values: Values, ctx: CliContext): Promise<nu
   for (const p of paths) {
     if (!isStorePathIn(store.dir, p.replace(/\/+$/, ''))) throw new UsageError(`${p} is not a path in the store ${store.dir}`);
   }
+  // Each path is locked before it is written; a path already valid needs no lock.
+  if (paths.some((p) => !store.isValid(p.replace(/\/+$/, '')))) startLockHelper();
   const settings = substitutionSettings({ trustedPublicKeys: values['trusted-public-keys'] }, ctx.cwd, ctx.env);
   const substituter = new Substituter(store, [url], settings.trustedPublicKeys, ctx.env);
   let failed = 0;

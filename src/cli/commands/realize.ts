@@ -12,7 +12,7 @@ import { allDerivations, type LoadedModule } from '../../derivation/load.js';
 import { looksLikePath, storePathOf } from '../store-arg.js';
 import { GcRaceError, realizeGraph, type RealizeSummary } from '../../scheduler/scheduler.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { acquireLock, type Lock } from '../../store/lock.js';
+import { acquireLock, startLockHelper, type Lock } from '../../store/lock.js';
 import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
@@ -128,6 +128,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
     const toBuild = nodes.filter((n) => !outputsValid(n, validAtStart!) && n.drv.builder !== 'builtin:fetch');
     if (sandbox && toBuild.length > 0) ensureSandboxWorks();
+    // Whatever is not valid is fetched, substituted or built under a lock.
+    if (nodes.some((n) => !outputsValid(n, validAtStart!))) startLockHelper();
     const substituter = await substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
     // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.

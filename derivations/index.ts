@@ -47,6 +47,9 @@ const configureFlags: Record<Variant, string> = {
   'quick-noplt': 'CFLAGS_NODIST=-fno-plt',
 };
 
+/** Freezes the encodings modules of every start into libpython (the patch's header says why). */
+const freezePatch = source(import.meta.url, 'cpython/freeze-encodings.patch');
+
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);
   if (variant === 'pgo-lto-v3') return cpythonPgo(src, version, variant, '-v3');
@@ -54,8 +57,8 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
     args: ['-e', source(import.meta.url, 'cpython/build.sh')],
-    env: { src, configureFlags: configureFlags[variant] },
-    tools: [...shellTools, ...cTools],
+    env: { src, configureFlags: configureFlags[variant], freezePatch },
+    tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   });
 }
@@ -72,10 +75,10 @@ function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-
   const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
   const shared = {
     builder: 'sh',
-    tools: [...shellTools, ...cTools],
+    tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   };
-  const common = { src, configureFlags: flags, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
+  const common = { src, configureFlags: flags, freezePatch, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
   const script = source(import.meta.url, 'cpython/pgo.sh');
   const profile = derivation({
     ...shared,

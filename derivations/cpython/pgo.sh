@@ -52,6 +52,9 @@ echo "slime: phase unpack"
 cd "$NIX_BUILD_TOP"
 tar -xzf "$src"
 cd Python-3.11.*/
+# The encodings modules every start imports, frozen into libpython like os and site
+# (the patch's header says why and how it was made).
+patch -p1 --no-backup-if-mismatch --quiet < "${freezePatch:?env freezePatch is not set: the derivation must pass derivations/cpython/freeze-encodings.patch}"
 
 echo "slime: phase configure"
 # shellcheck disable=SC2086

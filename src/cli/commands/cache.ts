@@ -191,15 +191,16 @@ async function pull(rest: string[], values: Values, ctx: CliContext): Promise<nu
   const [url, ...paths] = rest;
   if (!url || paths.length === 0) throw new UsageError('slime cache pull needs a URL and at least one STORE-PATH');
   const store = openStore(ctx, values.store);
-  for (const p of paths) {
-    if (!isStorePathIn(store.dir, p.replace(/\/+$/, ''))) throw new UsageError(`${p} is not a path in the store ${store.dir}`);
-  }
+  const storePaths = paths.map((p) => p.replace(/\/+$/, ''));
+  storePaths.forEach((p, i) => {
+    if (!isStorePathIn(store.dir, p)) throw new UsageError(`${paths[i]} is not a path in the store ${store.dir}`);
+  });
   // Each path is locked before it is written; a path already valid needs no lock.
-  if (paths.some((p) => !store.isValid(p.replace(/\/+$/, '')))) startLockHelper();
+  if (storePaths.some((p) => !store.isValid(p))) startLockHelper();
   const settings = substitutionSettings({ trustedPublicKeys: values['trusted-public-keys'] }, ctx.cwd, ctx.env);
   const substituter = new Substituter(store, [url], settings.trustedPublicKeys, ctx.env);
   let failed = 0;
-  for (const p of paths.map((x) => x.replace(/\/+$/, ''))) {
+  for (const p of storePaths) {
     const started = Date.now();
     const from = await substituter.substituteOutputs([p], {
       drvPath: p,

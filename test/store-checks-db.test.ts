@@ -155,6 +155,6 @@ describe('check records in the store database', () => {
     recordCheck(store, record('/s/hhhh-new.drv', 0));
     expect(lastCheck(store, '/s/hhhh-new.drv')!.verdict).toBe('equal');
     store.close();
-    expect(query<{ user_version: number }>(dir, 'PRAGMA user_version')[0].user_version).toBe(2);
+    expect(query<{ user_version: number }>(dir, 'PRAGMA user_version')[0].user_version).toBe(3);
   });
 });

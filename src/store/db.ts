@@ -3,7 +3,8 @@
  * database `<store>/.slime/db.sqlite` (WAL journal, busy timeout), modelled on Nix's
  * `/nix/var/nix/db/db.sqlite`.
  *
- * Schema (user_version 2; a version-1 database gains the Check* tables on open):
+ * Schema (user_version 3; an older database gains what it lacks on open: version 1 the
+ * Check* tables, version 2 the index WellFormedPaths):
  *   ValidPaths(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
  *              hash TEXT NOT NULL,             -- NAR hash, SRI form `sha256-<base64>`
  *              registrationTime INTEGER NOT NULL, deriver TEXT, narSize INTEGER,
@@ -12,6 +13,7 @@
  *   Refs(referrer -> ValidPaths.id ON DELETE CASCADE,
  *        reference -> ValidPaths.id, checked at commit (DEFERRABLE INITIALLY DEFERRED),
  *        PRIMARY KEY (referrer, reference))  -- a path's self-reference is a row too
+ *   WellFormedPaths: index on ValidPaths(path) WHERE the row is well-formed (VALID_ROW)
  *   Durations(id INTEGER PRIMARY KEY, name TEXT NOT NULL, ms INTEGER NOT NULL)
  *   GcState(id = 1, generation INTEGER, pid INTEGER)  -- bumped by every gc / repair
  *   Checks(id INTEGER PRIMARY KEY, drvPath TEXT NOT NULL, name TEXT NOT NULL,
@@ -60,7 +62,18 @@ import BetterSqlite3 from 'better-sqlite3';
 import { SlimeError } from '../errors.js';
 import type { CheckRecord, OutputCheck } from './checks.js';
 
-const SCHEMA_VERSION = 2;
+/**
+ * rowProblem's tests as an SQL condition on a ValidPaths row (`prefix`: the table's alias
+ * and a dot, or nothing), for queries that return many paths: a hash matching SRI_SHA256
+ * (GLOB: case-sensitive, one character class per position), a safe non-negative integer
+ * size, a numeric registration time.
+ */
+const wellFormed = (prefix: string): string => `typeof(${prefix}hash) = 'text' AND ${prefix}hash GLOB 'sha256-${'[A-Za-z0-9+/]'.repeat(43)}='
+  AND typeof(${prefix}narSize) = 'integer' AND ${prefix}narSize BETWEEN 0 AND ${Number.MAX_SAFE_INTEGER}
+  AND typeof(${prefix}registrationTime) IN ('integer', 'real')`;
+const VALID_ROW = wellFormed('v.');
+
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ValidPaths (
@@ -83,6 +96,9 @@ CREATE TABLE IF NOT EXISTS Refs (
 );
 CREATE INDEX IF NOT EXISTS IndexReferrer ON Refs(referrer);
 CREATE INDEX IF NOT EXISTS IndexReference ON Refs(reference);
+-- The well-formed rows' paths (rowProblem's tests, evaluated when a row is written):
+-- validAmong reads validity from it without testing each row's form again.
+CREATE INDEX IF NOT EXISTS WellFormedPaths ON ValidPaths(path) WHERE ${wellFormed('')};
 CREATE TABLE IF NOT EXISTS Durations (
   id   INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
   name TEXT NOT NULL,
@@ -206,15 +222,6 @@ function rowProblem(row: Row): string | undefined {
   return undefined;
 }
 
-/**
- * rowProblem's tests as an SQL condition on `v`, for queries that return many paths:
- * a hash matching SRI_SHA256 (GLOB: case-sensitive, one character class per position),
- * a safe non-negative integer size, a numeric registration time.
- */
-const VALID_ROW = `typeof(v.hash) = 'text' AND v.hash GLOB 'sha256-${'[A-Za-z0-9+/]'.repeat(43)}='
-  AND typeof(v.narSize) = 'integer' AND v.narSize BETWEEN 0 AND ${Number.MAX_SAFE_INTEGER}
-  AND typeof(v.registrationTime) IN ('integer', 'real')`;
-
 const require = createRequire(import.meta.url);
 let addon: string | null | undefined;
 
@@ -327,7 +334,21 @@ export class StoreDb {
     return lazily({
       row: () => d.prepare<[string], Row>('SELECT * FROM ValidPaths WHERE path = ?'),
       // The paths only, of the well-formed rows only: rowProblem's tests, in SQL (VALID_ROW).
-      validAmong: () => d.prepare<[string], string>(`SELECT v.path FROM json_each(?) j JOIN ValidPaths v ON v.path = j.value WHERE ${VALID_ROW}`).pluck(),
+      // Through the partial index WellFormedPaths, whose rows passed those tests when they
+      // were written (SQLite keeps it so through any UPDATE), and the query's copy of the
+      // tests is then not evaluated: the 2,000 paths of the 1000-derivation graph's no-op
+      // took 10.3-10.5 ms testing each row (the GLOB), 3.8-5.1 ms through the index. SQLite's
+      // planner prefers the path's UNIQUE index, hence INDEXED BY; without the index (dropped
+      // by hand) the tests run on each row as before.
+      validAmong: () => {
+        const query = (indexed: string) =>
+          d.prepare<[string], string>(`SELECT v.path FROM json_each(?) j JOIN ValidPaths v ${indexed}ON v.path = j.value WHERE ${VALID_ROW}`).pluck();
+        try {
+          return query('INDEXED BY WellFormedPaths ');
+        } catch {
+          return query('');
+        }
+      },
       // UNION, not UNION ALL: each row once, so a cycle (a self-reference) ends the recursion.
       // Row ids, which closure() turns into paths (pathById).
       closureIds: () => d.prepare<[string], number>(

@@ -37,6 +37,7 @@
  *                  the tools' own cost without the disk (informational, no target)
  *   push http://   slime cache push http://nginx/A P  | nix copy --to http://nginx/B (netrc), nginx WebDAV on loopback
  *   pull http://   slime cache pull http://nginx/C P  | nix copy --from http://nginx/C
+ *   pull http:// into memory (tmpfs)   the same, the store in memory (informational, as for file://)
  *   floor          the CPython quick tree written by slime nar restore, nix-store --restore, cp -a and
  *                  tar -x (the file system's own cost for the same files); zstd -d and sha256sum of its NAR alone
  *   closure        slime realize full-x86_64-quick --substituters file://D into an empty store (whole process:
@@ -220,6 +221,12 @@ export const cacheBenchmark: Benchmark = {
           () => slimeInEmptyStore(freshDir('s-pull'), 'cache', 'pull', `${http}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub),
           () => nix('copy', '--from', `${http}/pull-from`, '--to', `local?root=${freshDir('n-pull')}`, ...trust, p),
           1,
+        ],
+        [
+          'pull http:// into memory (tmpfs)',
+          () => slimeInTmpfsStore('cache', 'pull', `${http}/pull-from`, p, '--store', storeDir, '--trusted-public-keys', pub),
+          () => nixIntoTmpfs(freshDir('n-pull-tmpfs'), 'copy', '--from', `${http}/pull-from`, ...trust, p),
+          undefined,
         ],
       ];
       const clean = () => {

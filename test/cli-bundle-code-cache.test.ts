@@ -183,4 +183,38 @@ export const targets = [target('hello', 'says hello', [hello])];
       expect(tui.stdout + tui.stderr).toMatch(/1 cached/);
     }
   });
+
+  it('loads node:crypto on its first use only: a build hashes through it, a no-op of a cached plan never loads it', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const mod = jsModule(
+      dir,
+      'mod.mjs',
+      `const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
+export const targets = [target('hello', 'says hello', [hello])];
+`,
+    );
+    const store = path.join(dir, 'store');
+    // Node's own list of the builtins this process loaded, written when it exits.
+    const loaded = path.join(dir, 'loaded.txt');
+    const preload = path.join(dir, 'list-loaded.cjs');
+    fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));\n`);
+    const realize = async () => {
+      const r = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, '--no-link', '--log-format', 'plain', '--no-sandbox'], {
+        cwd: dir,
+        env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--require ${preload}`, SLIME_TRACE_EVAL_CACHE: '1' },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('hello\n');
+      return { stderr: r.stderr, crypto: fs.readFileSync(loaded, 'utf8').split('\n').includes('NativeModule crypto') };
+    };
+    const built = await realize();
+    expect(built.stderr).toContain('1 built');
+    expect(built.crypto).toBe(true);
+    // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
+    let noop = await realize();
+    for (let i = 0; i < 5 && !noop.stderr.includes('eval-cache: hit'); i++) noop = await realize();
+    expect(noop.stderr).toContain('eval-cache: hit');
+    expect(noop.stderr).toContain('0 built, 1 cached');
+    expect(noop.crypto).toBe(false);
+  });
 });

@@ -24,9 +24,9 @@
  * after the change yet evaluated before it, so a plan is only kept when no input
  * changed (ctime) since just before its evaluation began.
  *
- * Where: the store's own copy (`<store>/.slime/eval-cache/<sha256(module path)[0:32]>.json`),
+ * Where: the store's own copy (`<store>/.slime/eval-cache/<fileNameHash(module path)>.json`),
  * and the user's (`$SLIME_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/slime/eval-cache`, default
- * `~/.cache/slime/eval-cache`, named `<sha256(store dir NUL module path)[0:32]>.json`), as
+ * `~/.cache/slime/eval-cache`, named `<fileNameHash(store dir NUL module path)>.json`), as
  * Nix keeps its evaluation cache under ~/.cache/nix. A plan depends on the store directory,
  * never on what the store holds (a `source()` missing from the store is added when the
  * plan is realized), so an empty or new store of the same directory takes the user's copy
@@ -147,8 +147,8 @@ export class EvalCache {
     private readonly module: string,
     private readonly storeDir: string,
   ) {
-    this.file = storeCacheDir && path.join(storeCacheDir, `${createHash('sha256').update(module).digest('hex').slice(0, 32)}.json`);
-    this.userFile = userDir && path.join(userDir, `${createHash('sha256').update(`${storeDir}\0${module}`).digest('hex').slice(0, 32)}.json`);
+    this.file = storeCacheDir && path.join(storeCacheDir, `${fileNameHash(module)}.json`);
+    this.userFile = userDir && path.join(userDir, `${fileNameHash(`${storeDir}\0${module}`)}.json`);
   }
 
   static enabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -486,6 +486,12 @@ export function stampOf(p: string): Stamp {
     return { stamp: 'missing', isFile: false, ctimeMs: 0 };
   }
   if (!st.isDirectory()) return { stamp: statLine(st), isFile: st.isFile(), ctimeMs: st.ctimeMs };
+  const { text, newest } = treeListing(p, st);
+  return { stamp: `tree:${createHash('sha256').update(text).digest('hex')}`, isFile: false, ctimeMs: newest };
+}
+
+/** The stat line of a directory and of every entry under it (SOURCE_EXCLUDES left out), and the newest ctime among them. */
+function treeListing(p: string, st: fs.Stats): { text: string; newest: number } {
   let newest = st.ctimeMs;
   // One string hashed at the end (the same bytes as an update per entry); names only
   // from readdir, as lstat follows: every run of every command stamps these trees.
@@ -502,7 +508,25 @@ export function stampOf(p: string): Stamp {
     }
   };
   walk(p, '');
-  return { stamp: `tree:${createHash('sha256').update(text).digest('hex')}`, isFile: false, ctimeMs: newest };
+  return { text, newest };
+}
+
+/**
+ * A cache file's name for `key`: 64-bit FNV-1a, twice (two offset bases), as 32 hex
+ * digits. Not a digest that must resist anyone: the file itself says which module and
+ * store directory it is for (check() compares them), so two keys with one name only
+ * take turns in one file. Without node:crypto, which a no-op need not load.
+ */
+function fileNameHash(key: string): string {
+  const PRIME = 0x100000001b3n;
+  const MASK = 0xffffffffffffffffn;
+  let a = 0xcbf29ce484222325n;
+  let b = 0x84222325cbf29ce4n;
+  for (const byte of Buffer.from(key)) {
+    a = ((a ^ BigInt(byte)) * PRIME) & MASK;
+    b = ((b ^ BigInt(byte)) * PRIME) & MASK;
+  }
+  return a.toString(16).padStart(16, '0') + b.toString(16).padStart(16, '0');
 }
 
 function statLine(st: fs.Stats): string {
@@ -521,7 +545,7 @@ declare const SLIME_BUNDLE: string | undefined;
 /**
  * slime's version and a stamp of its own code: a new slime may compute hashes differently.
  * The code is `dist/src/` (or `src/` under vitest), every file of it; in the bundle, the
- * bundle's own directory (`dist/bin/`, some eighty files instead of some three hundred).
+ * bundle's own directory (`dist/bin/`: the launcher, the bundle, the restore thread's module).
  */
 export function selfStamp(): string {
   if (self !== undefined) return self;
@@ -538,6 +562,10 @@ export function selfStamp(): string {
     }
   }
   // Node itself evaluates the module: another Node may evaluate it otherwise.
-  self = `${FORMAT} ${version} node ${process.version} lock ${lock} ${stampOf(code).stamp}`;
+  // The bundle's directory is three files: their stat lines themselves, not a digest of
+  // them, so that a no-op, which hashes nothing else, does not load node:crypto (some
+  // 3 ms of its start; src/setup/bundle.ts loads it on first use).
+  const stamp = typeof SLIME_BUNDLE !== 'undefined' ? `listing:${treeListing(code, fs.statSync(code)).text}` : stampOf(code).stamp;
+  self = `${FORMAT} ${version} node ${process.version} lock ${lock} ${stamp}`;
   return self;
 }

@@ -77,7 +77,19 @@ var __slime_builtin = (id) => {
   let m = __slime_builtins.get(id);
   if (m === undefined) __slime_builtins.set(id, (m = __toESM(require(id), 1)));
   return m;
+};
+var __slime_lazy = (id) => {
+  let m;
+  return new Proxy({}, { get: (_, name) => (m ??= require(id))[name] });
 };`;
+
+/**
+ * Builtins the bundle loads on their first use rather than when a module importing them
+ * is initialised (the build puts `__slime_lazy(id)`, a proxy, for each `require(id)`):
+ * node:crypto is some fifteen of Node's internal modules, ~3 ms of a start, and a no-op
+ * hashes nothing. The code only reads their exports (`(0, import_node_crypto.createHash)(...)`).
+ */
+const LAZY_BUILTINS = ['node:crypto'];
 
 async function main(): Promise<void> {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
   let code = fs.readFileSync(CLI, 'utf8');
   code = code.replace(/(?<![\w$.])import\(/g, '__slime_import(');
   code = code.replace(/__toESM\(require\("(node:[\w/]+)"\),\s*1\)/g, '__slime_builtin("$1")');
+  for (const id of LAZY_BUILTINS) code = code.replaceAll(`require("${id}")`, `__slime_lazy("${id}")`);
   if (code.includes('__toESM(require("node:')) throw new Error(`${CLI}: a __toESM(require("node:...")) was left: the pattern in src/setup/bundle.ts no longer matches esbuild's output`);
   if (/(?<![\w$.])import\.meta\b/.test(code)) throw new Error(`${CLI} still uses import.meta`);
   // The launcher reads the bundle as Latin-1 (a one-byte string, the fastest to read).

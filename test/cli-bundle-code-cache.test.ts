@@ -59,6 +59,17 @@ function jsModule(dir: string, name: string, body: string): string {
   return file;
 }
 
+/** A module (plain JavaScript) with one target, `hello`, which builds a file saying hello. */
+function helloModule(dir: string): string {
+  return jsModule(
+    dir,
+    'mod.mjs',
+    `const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
+export const targets = [target('hello', 'says hello', [hello])];
+`,
+  );
+}
+
 const cacheFiles = (cacheHome: string): string[] => {
   const dir = path.join(cacheHome, 'slime', 'code-cache');
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
@@ -161,13 +172,7 @@ export const targets = [target('wait', 'waits to be released', [wait])];
   it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     // A plain JavaScript module: the bundle imports it with import() (no tsx).
-    const mod = jsModule(
-      dir,
-      'mod.mjs',
-      `const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
-export const targets = [target('hello', 'says hello', [hello])];
-`,
-    );
+    const mod = helloModule(dir);
     const store = path.join(dir, 'store');
     for (const round of ['uncached', 'cached']) {
       const env = { XDG_CACHE_HOME: cacheHome, SLIME_EVAL_CACHE: '0' };
@@ -186,13 +191,7 @@ export const targets = [target('hello', 'says hello', [hello])];
 
   it('loads node:crypto on its first use only: a build hashes through it, a no-op of a cached plan never loads it', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
-    const mod = jsModule(
-      dir,
-      'mod.mjs',
-      `const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'] });
-export const targets = [target('hello', 'says hello', [hello])];
-`,
-    );
+    const mod = helloModule(dir);
     const store = path.join(dir, 'store');
     // Node's own list of the builtins this process loaded, written when it exits.
     const loaded = path.join(dir, 'loaded.txt');

@@ -12,6 +12,15 @@
  * that is when slime is gone however it died, it kills every builder's process group
  * still running and exits.
  *
+ * It learns of a builder's exit from SIGCHLD, whose handler wakes its select(2) through a
+ * pipe to itself; and it looks for exited children at least every 0.25 s besides. Perl
+ * runs a handler between two ops, so a SIGCHLD that lands after the last op before the
+ * select system call wakes nothing: without the timeout, that builder's exit went
+ * unreported and its build, and the whole realize, waited for ever (twice in some 60
+ * builds of the 1000-derivation graph here, with nothing else running to wake the
+ * helper). `SLIME_SPAWNER_TEST_LOSE_WAKEUPS=1` in the helper's environment makes the
+ * handler do nothing, so that a test sees every exit found by the timeout alone.
+ *
  * Protocol (one pipe each way; every string field is hex, so no byte needs quoting):
  *
  *   to the helper   = "S" SP id SP hex(cwd) SP argc (SP hex(arg))* SP envc (SP hex(k=v))*
@@ -43,7 +52,7 @@ const HELPER = String.raw`use strict; use POSIX ();
 $SIG{PIPE} = 'IGNORE';
 my (%kid, %stream); my $in = ''; my $open = 1;
 pipe(my $sigr, my $sigw) or die "pipe: $!";
-$SIG{CHLD} = sub { syswrite($sigw, 'x') };
+$SIG{CHLD} = $ENV{SLIME_SPAWNER_TEST_LOSE_WAKEUPS} ? sub {} : sub { syswrite($sigw, 'x') };
 sub out { my ($s) = @_; my $o = 0;
   while ($o < length $s) { my $n = syswrite(STDOUT, $s, length($s) - $o, $o);
     if (!defined $n) { next if $!{EINTR}; finish() } $o += $n } }
@@ -103,7 +112,10 @@ while (1) {
   my $rin = '';
   vec($rin, 0, 1) = 1 if $open; vec($rin, fileno $sigr, 1) = 1;
   vec($rin, $_, 1) = 1 for keys %stream;
-  my $n = select(my $rout = $rin, undef, undef, undef);
+  # Never without a timeout: Perl runs a signal handler between ops, so a SIGCHLD that
+  # lands after the last op before select's system call wakes nothing, and the child it
+  # announces would wait to be reaped, and its build to end, until some other event.
+  my $n = select(my $rout = $rin, undef, undef, 0.25);
   if ($n < 0) { next if $!{EINTR}; die "select: $!" }
   # Lower descriptors first: a process's stdout was opened before its stderr.
   for my $fd (sort { $a <=> $b } keys %stream) { next unless vec($rout, $fd, 1); my ($fh, $id, $s) = @{$stream{$fd}};

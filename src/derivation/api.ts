@@ -17,7 +17,7 @@ import { parseHash, type HashAlgo } from '../hash/digest.js';
 import { makeFixedOutputPath, checkStoreName } from '../store/paths.js';
 import { serializeDrv, type DrvData } from './aterm.js';
 import { drvPathOf, fillOutputPaths, hashDerivationModulo } from './drv-hash.js';
-import { describeHostTools, type HostToolResolver } from './host-tools.js';
+import { describeHostTools, hostToolsPath, type HostToolResolver } from './host-tools.js';
 import { sourceStorePath } from './sources.js';
 import { checkMirror, type Mirror } from '../fetch/mirror.js';
 import { checkDerivationSpec, checkFetchSpec } from './spec-check.js';
@@ -290,7 +290,11 @@ export function derivation(spec: DerivationSpec): Derivation {
   env.system = builtin ? 'builtin' : c.platform;
   env.builder = builder;
   if (spec.outputs) env.outputs = outputNames.join(' ');
-  if (toolLines) env.slimeHostTools = toolLines;
+  if (toolLines) {
+    env.slimeHostTools = toolLines;
+    // What a Nix builder of this .drv runs the tools from (it sets PATH from the env alone).
+    env.PATH ??= hostToolsPath(c.tools, toolNames);
+  }
   const fixedOutput = spec.outputHash ? fixedOutputOf(spec.outputHash) : undefined;
   if (spec.outputHash && fixedOutput) {
     env.outputHash = spec.outputHash.hash;

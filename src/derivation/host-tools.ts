@@ -286,6 +286,22 @@ export function describeHostTools(resolver: HostToolResolver, names: string[]): 
   return tools.map((t) => `${t.name} ${t.path} ${t.sha256} ${t.version}`).join('\n');
 }
 
+/**
+ * PATH for a builder other than slime's (a Nix daemon or remote builder realising the
+ * .drv, which sets only what the derivation's env says): the directories the tools
+ * were found in, in HOST_TOOL_DIRS' order, then any other in name order. slime's own
+ * builds replace it with a directory of links to exactly the declared tools.
+ */
+export function hostToolsPath(resolver: HostToolResolver, names: string[]): string {
+  const dirs = [...new Set(names.map((n) => path.dirname(resolver.resolve(n).path)))];
+  const rank = (d: string) => {
+    const i = HOST_TOOL_DIRS.indexOf(d);
+    return i < 0 ? HOST_TOOL_DIRS.length : i;
+  };
+  dirs.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return dirs.join(':');
+}
+
 /** Reads the tool list back from a derivation's environment: name -> absolute path. */
 export function parseHostTools(env: Record<string, string>): Map<string, string> {
   const tools = new Map<string, string>();

@@ -11,8 +11,8 @@ import { parsePublicKey, parseSecretKey } from '../../cache/signing.js';
 import { verifyCache } from '../../cache/verify-cache.js';
 import { Substituter } from '../../cache/substituter.js';
 import { resolveTarget } from '../../derivation/load.js';
-import { planGraph } from '../../scheduler/plan.js';
-import { startLockHelper } from '../../store/lock.js';
+import { planGraph, writeDrvFiles } from '../../scheduler/plan.js';
+import { acquireLock, startLockHelper } from '../../store/lock.js';
 import { isHashPart, isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
@@ -24,11 +24,15 @@ const help = `Usage: slime cache SUBCOMMAND ...
 A binary cache in Nix's format (nix-cache-info, <hash>.narinfo, nar/*.nar.zst),
 readable and writable by Nix too. URL is file:///dir or http(s)://host/path.
 
-  push URL TARGET|STORE-PATH... [--key FILE] [--compression zstd|xz|none] [-j N] [--derivations]
+  push URL TARGET|STORE-PATH... [--key FILE] [--compression zstd|xz|none] [-j N] [--derivations|--only-derivations]
         uploads the outputs of TARGET and of every derivation its build needs (or the
         STORE-PATHs), with their whole closure,
         signed with the secret key FILE (default: $SLIME_SECRET_KEY_FILE); paths the
-        cache has are skipped. --derivations pushes the .drv files too. HTTP uploads use
+        cache has are skipped. --derivations pushes the .drv files too.
+        --only-derivations pushes the targets' .drv files and their closure (input
+        .drv files, sources) and no output, built or not, and prints the targets'
+        .drv paths: what another machine needs to build them (nix-store --realise;
+        see docs/architecture.md, "Building elsewhere"). HTTP uploads use
         PUT with the credentials for the host in ~/.netrc ($NETRC), or the bearer token
         in $SLIME_CACHE_TOKEN.
   serve DIR [--port P] [--bind ADDR] [--token-file F] [--trusted-public-keys KEY...]
@@ -52,6 +56,7 @@ const options = {
   compression: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   derivations: { type: 'boolean' },
+  'only-derivations': { type: 'boolean' },
   port: { type: 'string' },
   bind: { type: 'string' },
   'token-file': { type: 'string' },
@@ -88,15 +93,26 @@ async function push(rest: string[], values: Values, ctx: CliContext): Promise<nu
   const keyFile = values.key ?? ctx.env.SLIME_SECRET_KEY_FILE;
   const key = keyFile === undefined ? undefined : parseSecretKey(readKeyFile(keyFile), `secret key file ${keyFile}`);
   const store = openStore(ctx, values.store);
-  const paths = await pathsToPush(what, values, ctx, store);
-  const cache = await openCache(url, ctx.env);
-  if (!key) ctx.stderr.write('warning: pushing without --key: substituters that check signatures (slime, Nix) will not trust these paths\n');
-  const started = Date.now();
-  const s = await pushPaths({ store, cache, paths, compression, key, jobs, log: (l) => ctx.stderr.write(`${l}\n`) }).catch((e: Error) => {
-    // A failure of the cache itself names the cache; the upload stopped, and what is there stays consistent.
-    if (e instanceof CacheError) throw new SlimeError(`push to ${cache.url} failed: ${e.message}`);
-    throw e;
-  });
+  // The .drv files written for --only-derivations are not rooted: a gc waits until they are pushed.
+  const gcLock = values['only-derivations'] ? await acquireLock(store.globalLockFile, { shared: true }) : undefined;
+  let s: Awaited<ReturnType<typeof pushPaths>>;
+  let cache: Awaited<ReturnType<typeof openCache>>;
+  let started: number;
+  try {
+    const { paths, drvPaths } = await pathsToPush(what, values, ctx, store);
+    cache = await openCache(url, ctx.env);
+    if (!key) ctx.stderr.write('warning: pushing without --key: substituters that check signatures (slime, Nix) will not trust these paths\n');
+    const to = cache;
+    started = Date.now();
+    s = await pushPaths({ store, cache, paths, compression, key, jobs, log: (l) => ctx.stderr.write(`${l}\n`) }).catch((e: Error) => {
+      // A failure of the cache itself names the cache; the upload stopped, and what is there stays consistent.
+      if (e instanceof CacheError) throw new SlimeError(`push to ${to.url} failed: ${e.message}`);
+      throw e;
+    });
+    for (const d of drvPaths) ctx.stdout.write(`${d}\n`);
+  } finally {
+    await gcLock?.release();
+  }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   ctx.stderr.write(
     `pushed ${s.pushed} path(s) to ${cache.url} (${(s.narBytes / 1e6).toFixed(1)} MB of NAR as ${(s.fileBytes / 1e6).toFixed(1)} MB ${compression}), ` +
@@ -113,9 +129,14 @@ function readKeyFile(file: string): string {
   }
 }
 
-/** Store paths as given, and targets' outputs (with --derivations, their .drv files). */
-async function pathsToPush(what: string[], values: Values, ctx: CliContext, store: Store): Promise<string[]> {
+/**
+ * Store paths as given, and targets' outputs (with --derivations, their .drv files);
+ * with --only-derivations the targets' .drv files alone (written into the store if
+ * missing), and those of the targets themselves as `drvPaths`.
+ */
+async function pathsToPush(what: string[], values: Values, ctx: CliContext, store: Store): Promise<{ paths: string[]; drvPaths: string[] }> {
   const paths: string[] = [];
+  const drvPaths: string[] = [];
   const targets = what.filter((w) => !w.startsWith('/'));
   for (const w of what.filter((x) => x.startsWith('/'))) {
     const p = w.replace(/\/+$/, '');
@@ -126,6 +147,16 @@ async function pathsToPush(what: string[], values: Values, ctx: CliContext, stor
     const mod = await openModule(ctx, store, values.file);
     for (const t of targets) {
       const roots = resolveTarget(mod, t).derivations;
+      if (values['only-derivations']) {
+        // The closure of each .drv (input .drv files, sources) goes with it, as its references.
+        const nodes = planGraph(roots);
+        await writeDrvFiles(nodes, store);
+        for (const d of roots) {
+          paths.push(d.drvPath);
+          drvPaths.push(d.drvPath);
+        }
+        continue;
+      }
       for (const d of roots) {
         for (const out of Object.values(d.outputs)) {
           if (!store.isValid(out)) throw new SlimeError(`cannot push ${t}: its output ${out} is not built; run \`slime realize ${t}\` first`);
@@ -146,7 +177,7 @@ async function pathsToPush(what: string[], values: Values, ctx: CliContext, stor
       if (absent > 0) ctx.stderr.write(`note: ${absent} path(s) of ${t}'s build are not in the store (collected?) and are not pushed\n`);
     }
   }
-  return paths;
+  return { paths, drvPaths };
 }
 
 async function serve(rest: string[], values: Values, ctx: CliContext): Promise<number> {

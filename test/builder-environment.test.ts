@@ -43,6 +43,25 @@ export const targets = [target('dump', 'prints its environment', [dump])];`);
     expect(fs.readFileSync(path.join(out, 'pwd'), 'utf8').trim()).toBe(env.TMPDIR);
   });
 
+  it("writes into the .drv a PATH of the declared tools' directories, for builders that are not slime's; a given PATH is kept", async () => {
+    const dir = tempDir();
+    const file = writeModule(dir, 'path.ts', `
+export const tools = derivation({ name: 'tools', builder: '/bin/sh', tools: ['mkdir', '/usr/sbin/nologin'], args: ['-c', 'mkdir $out'] });
+export const given = derivation({ name: 'given', builder: '/bin/sh', tools: ['mkdir'], args: ['-c', 'mkdir $out'], env: { PATH: '/opt/x/bin' } });
+export const bare = derivation({ name: 'bare', builder: 'builtin:fetch', outputHash: { hash: 'sha256-mJMOBJh2Xd6EqC8WoAN/6uOI3NHHb+tCHUGhKsm/jEI=', mode: 'flat' }, env: { urls: 'file:///dev/null' } });
+export const targets = [target('all', 'three', [tools, given, bare])];`);
+    const show = async (name: string) => {
+      const r = await slime(['show', name, '-f', file, '--store', path.join(dir, 'store')], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).derivation.env as Record<string, string>;
+    };
+    const mkdir = path.dirname(fs.realpathSync('/usr/bin/mkdir')) === '/usr/bin' ? '/usr/bin' : '/bin';
+    // HOST_TOOL_DIRS' order (/usr/bin before /bin before /usr/sbin), each directory once.
+    expect((await show('tools')).PATH).toBe([...new Set([mkdir, '/bin', '/usr/sbin'])].join(':'));
+    expect((await show('given')).PATH).toBe('/opt/x/bin');
+    expect((await show('bare')).PATH).toBeUndefined();
+  });
+
   it('rewrites the temporary output path inside files to the final store path', async () => {
     const dir = tempDir();
     const file = writeModule(dir, 'self.ts', `

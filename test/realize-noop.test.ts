@@ -106,4 +106,46 @@ export const targets = [target('a', 'one build', [a])];`,
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('0 built, 1 cached');
   });
+
+  it("reports each derivation cached once, dependencies first, and the roots' outputs as results", async () => {
+    const dir = tempDir();
+    // Two roots sharing an input, in a diamond: d needs b and c, both need a; e needs a.
+    const file = writeModule(
+      dir,
+      'diamond.ts',
+      `const sh = (name: string, env: Record<string, unknown> = {}) => derivation({ name, builder: '/bin/sh', args: ['-c', 'echo ' + name + ' > $out'], env: env as never });
+const a = sh('a');
+const b = sh('b', { a });
+const c = sh('c', { a });
+const d = sh('d', { b, c });
+const e = sh('e', { a });
+export const targets = [target('both', 'two roots', [d, e])];`,
+    );
+    const store = path.join(dir, 'store');
+    const args = ['realize', 'both', '-f', file, '--store', store, '--log-format', 'json', '--no-link'];
+    const first = await slime(args, { cwd: dir });
+    expect(first.code, first.stderr).toBe(0);
+    const noop = await slime(args, { cwd: dir });
+    expect(noop.code, noop.stderr).toBe(0);
+    const events = noop.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; drvPath?: string; outputs?: Record<string, string>; derivations?: { drvPath: string; name: string; inputs: string[]; valid: boolean }[]; results?: Record<string, Record<string, string>>; cached?: number; built?: number });
+    expect(events.map((e) => e.type).filter((t) => t !== 'cached')).toEqual(['planned', 'finished']);
+    const planned = events.find((e) => e.type === 'planned')!.derivations!;
+    expect(planned.every((d) => d.valid)).toBe(true);
+    const cached = events.filter((e) => e.type === 'cached').map((e) => e.drvPath!);
+    expect([...cached].sort()).toEqual(planned.map((d) => d.drvPath).sort());
+    // Every input is reported before what depends on it, as a build run would order them.
+    for (const d of planned) for (const input of d.inputs) expect(cached.indexOf(input)).toBeLessThan(cached.indexOf(d.drvPath));
+    const finished = events.find((e) => e.type === 'finished')!;
+    expect(finished).toMatchObject({ built: 0, cached: 5 });
+    const byName = new Map(planned.map((d) => [d.name, d.drvPath]));
+    expect(Object.keys(finished.results!).sort()).toEqual([byName.get('d'), byName.get('e')].sort());
+    // The outputs printed are the roots', as the build printed them.
+    expect(noop.stdout.trim().split('\n').sort()).toEqual(first.stdout.trim().split('\n').sort());
+    for (const [drvPath, outputs] of Object.entries(finished.results!)) {
+      expect(events.find((e) => e.type === 'cached' && e.drvPath === drvPath)!.outputs).toEqual(outputs);
+    }
+  });
 });

@@ -189,7 +189,7 @@ export const targets = [target('wait', 'waits to be released', [wait])];
     }
   });
 
-  it('loads node:crypto on its first use only: a build hashes through it, a no-op of a cached plan never loads it', async () => {
+  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan loads neither", async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     const mod = helloModule(dir);
     const store = path.join(dir, 'store');
@@ -204,16 +204,20 @@ export const targets = [target('wait', 'waits to be released', [wait])];
       });
       expect(r.code, r.stderr).toBe(0);
       expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('hello\n');
-      return { stderr: r.stderr, crypto: fs.readFileSync(loaded, 'utf8').split('\n').includes('NativeModule crypto') };
+      const modules = fs.readFileSync(loaded, 'utf8').split('\n');
+      return { stderr: r.stderr, crypto: modules.includes('NativeModule crypto'), stream: modules.includes('NativeModule stream') };
     };
     const built = await realize();
     expect(built.stderr).toContain('1 built');
     expect(built.crypto).toBe(true);
+    expect(built.stream).toBe(true);
     // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
     let noop = await realize();
     for (let i = 0; i < 5 && !noop.stderr.includes('eval-cache: hit'); i++) noop = await realize();
     expect(noop.stderr).toContain('eval-cache: hit');
     expect(noop.stderr).toContain('0 built, 1 cached');
     expect(noop.crypto).toBe(false);
+    // Its three lines of text went out without Node's streams (src/cli/stdio.ts).
+    expect(noop.stream).toBe(false);
   });
 });

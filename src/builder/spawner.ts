@@ -43,7 +43,7 @@
  *                                                   it exited: code, or -1 and the signal number
  */
 import { constants } from 'node:os';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { SlimeError } from '../errors.js';
 
 const childProcess = () => process.getBuiltinModule('node:child_process');
@@ -167,14 +167,20 @@ export interface ExitStatus {
 }
 
 /**
+ * node:stream, loaded when the first build starts: main.ts imports this module (to end
+ * the helper at exit), and a no-op realize writes its text without streams (cli/stdio.ts).
+ */
+const streams = () => process.getBuiltinModule('node:stream') as typeof import('node:stream');
+
+/**
  * A process started by the helper: its pid (= its process group), its output as two
  * streams (buffered until read), and how it ended. `exited` is a promise, not an
  * event: the helper may report the exit in the same read as the start, before the
  * caller has had a turn to listen.
  */
 export class SpawnedProcess {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
+  readonly stdout: PassThrough = new (streams().PassThrough)();
+  readonly stderr: PassThrough = new (streams().PassThrough)();
   readonly exited: Promise<ExitStatus>;
   /** @internal */ exit!: (status: ExitStatus) => void;
   /** @internal What the helper has still to report: its two streams' ends and its exit. */ unreported = 3;

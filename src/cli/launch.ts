@@ -44,7 +44,8 @@ const CAPTURE_MS = 1000;
 /** Files of the cache not used for this long are deleted when a new one is written. */
 const UNUSED_MS = 30 * 24 * 3600 * 1000;
 
-const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => process.stderr.write(`code-cache: ${m}\n`) : undefined;
+// To the descriptor, not process.stderr, which would load Node's streams (cli/stdio.ts).
+const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => fs.writeSync(2, `code-cache: ${m}\n`) : undefined;
 
 /** The bundle's bytes: ASCII (src/setup/bundle.ts checks), so its text is their Latin-1 reading. */
 function readBundle(): { bytes: Buffer; identity: string } {
@@ -166,7 +167,8 @@ if (process.env.SLIME_NODE_EXTRA_CA_CERTS !== undefined) {
 }
 
 // `slime --help` needs none of the bundle: its text is in usage.ts, bundled into this file.
-const answered = answerUsage(process.argv.slice(2), process.cwd(), process.stdout);
+// process.stdout is read only to answer: Node makes its stream machinery on first read (cli/stdio.ts).
+const answered = answerUsage(process.argv.slice(2), process.cwd(), () => process.stdout);
 if (answered === undefined) {
   // `slime hash path` hashes a tree on a thread of its own (src/nar/hash-worker.ts): the
   // thread starts while the bundle loads rather than after.

@@ -10,6 +10,7 @@ import type { CliContext, Command } from './command.js';
 import { didYouMean } from '../suggest.js';
 import { layoutHelp } from './help-layout.js';
 import { findProjectRoot, SUMMARIES, usageText } from './usage.js';
+import { lazyOutput, streamMade } from './stdio.js';
 
 export { findProjectRoot, SUMMARIES };
 
@@ -135,10 +136,10 @@ export async function main(argvIn: string[], ctx: CliContext): Promise<number> {
 /** Runs `slime` with this process's arguments and streams; the exit code becomes the process's. */
 export function runCli(): void {
   process.umask(0o022);
-  ignoreClosedOutput();
   const ctx: CliContext = {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Node's streams only when something needs more than text written (stdio.ts).
+    stdout: lazyOutput(1, () => process.stdout, ignoreClosedOutput),
+    stderr: lazyOutput(2, () => process.stderr, ignoreClosedOutput),
     // Read only by what takes input (the TUI's keys, `nar restore`): Node makes the
     // stream when process.stdin is first read, some 4 ms of a no-op realize.
     get stdin() {
@@ -150,7 +151,7 @@ export function runCli(): void {
   main(process.argv.slice(2), ctx).then(
     (code) => exit(code),
     (e) => {
-      process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+      ctx.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
       exit(ExitCode.failure);
     },
   );
@@ -171,13 +172,14 @@ export function runCli(): void {
  */
 function exit(code: number): void {
   process.exitCode = code;
-  void Promise.all([drained(process.stdout), drained(process.stderr), stopSpawner()]).then(() => process.exit());
+  void Promise.all([drained(streamMade(1)), drained(streamMade(2)), stopSpawner()]).then(() => process.exit());
 }
 
 /** Resolves when nothing written to `stream` is left queued, or it can take no more (closed, failed). */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
+function drained(stream: NodeJS.WriteStream | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (stream.writableLength === 0 || stream.destroyed || stream.writableEnded) return resolve();
+    // Never made into a stream: what was written went out synchronously.
+    if (stream === undefined || stream.writableLength === 0 || stream.destroyed || stream.writableEnded) return resolve();
     stream.once('drain', resolve);
     stream.once('close', resolve);
     stream.once('error', () => resolve());
@@ -189,15 +191,14 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
  * SIGPIPE and reports EPIPE as an 'error' event, which unhandled is a crash with a stack
  * trace. Here the rest of the output is dropped and the command finishes as it would
  * have (a realize still completes its builds and registers them; nothing is left
- * half-done by exiting in the middle).
+ * half-done by exiting in the middle). Before stdout or stderr is a stream, stdio.ts
+ * drops the output the same way.
  */
-function ignoreClosedOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
-      throw e;
-    });
-  }
+function ignoreClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
 }
 
 // `node dist/src/cli/main.js`; the bundle starts through bin.ts instead.

@@ -77,11 +77,11 @@ ${EXIT_CODES}
  * nothing else on the line (anything more, `--debug` included, goes to main.ts).
  * The exit code, or undefined when the arguments are not that.
  */
-export function answerUsage(args: readonly string[], cwd: string, out: NodeJS.WritableStream): number | undefined {
+export function answerUsage(args: readonly string[], cwd: string, out: () => NodeJS.WritableStream): number | undefined {
   if (args.length > 1) return undefined;
   const [first] = args;
   if (first !== undefined && first !== '--help' && first !== '-h' && first !== 'help') return undefined;
-  out.write(usageText(findProjectRoot(cwd), Object.entries(SUMMARIES)));
+  out().write(usageText(findProjectRoot(cwd), Object.entries(SUMMARIES)));
   // As main.ts: no command at all is a usage error.
   return first === undefined ? 2 : 0;
 }

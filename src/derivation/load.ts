@@ -39,7 +39,8 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   const tools = new HostToolResolver(toolCacheFile, [], userToolCacheFile());
   const userDir = userEvalCacheDir();
   const cache = (evalCacheDir || userDir) && EvalCache.enabled() ? new EvalCache(evalCacheDir, userDir, abs, storeDir) : undefined;
-  const trace = process.env.SLIME_TRACE_EVAL_CACHE === '1' ? (m: string) => process.stderr.write(`eval-cache: ${m}\n`) : undefined;
+  // Written to the descriptor: reading process.stderr would load Node's streams, which a no-op does without (cli/stdio.ts).
+  const trace = process.env.SLIME_TRACE_EVAL_CACHE === '1' ? (m: string) => fs.writeSync(2, `eval-cache: ${m}\n`) : undefined;
   if (cache) {
     const found = cache.lookup(tools);
     trace?.(found.why === 'hit' ? (found.from === 'user' ? "hit (the user's cache)" : 'hit') : `miss: ${found.why}`);

@@ -184,16 +184,17 @@ export class Batch {
     return this.next;
   }
 
-  private readonly drv = (drvPath: string): Mutable<DrvState> => {
+  private readonly drv = (drvPath: string, name?: string): Mutable<DrvState> => {
     // Output comes in runs of lines from one build: skip the lookups for those.
     if (drvPath === this.lastPath) return this.lastDraft!;
-    const draft = this.draftOf(drvPath);
+    const draft = this.draftOf(drvPath, name);
     this.lastPath = drvPath;
     this.lastDraft = draft;
     return draft;
   };
 
-  private draftOf(drvPath: string): Mutable<DrvState> {
+  /** `name`: the plan's, when the event carries it (else read from the path). */
+  private draftOf(drvPath: string, name?: string): Mutable<DrvState> {
     const next = this.next;
     const existing = next.derivations[drvPath];
     if (existing === undefined) {
@@ -204,7 +205,7 @@ export class Batch {
       (next.order as string[]).push(drvPath);
       const created: Mutable<DrvState> = {
         drvPath,
-        name: nameFromDrvPath(drvPath),
+        name: name ?? nameFromDrvPath(drvPath),
         inputs: [],
         fixedOutput: false,
         status: 'planned',
@@ -225,13 +226,13 @@ export class Batch {
 function apply(
   state: Draft,
   event: SlimeEvent,
-  drv: (drvPath: string) => Mutable<DrvState>,
+  drv: (drvPath: string, name?: string) => Mutable<DrvState>,
   ownedTails: Set<LogTail>,
 ): void {
   switch (event.type) {
     case 'planned': {
       state.targets = [...new Set([...state.targets, ...event.targets])];
-      for (const planned of event.derivations) plan(drv(planned.drvPath), planned);
+      for (const planned of event.derivations) plan(drv(planned.drvPath, planned.name), planned);
       return;
     }
     case 'lock-wait': {

@@ -1,6 +1,6 @@
 /**
  * `slime nar restore DIR < FILE.nar`: a NAR redirected from a file is read in blocks
- * of its own (not through process.stdin), a NAR larger than one block included; a
+ * of its own (not through process.stdin, and reused), a NAR larger than one block included; a
  * truncated file is refused as a truncated NAR, with nothing left at DIR.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +25,9 @@ beforeAll(async () => {
   for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
   fs.writeFileSync(path.join(tree, 'big'), big);
   for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(tree, 'd', `f${String(i).padStart(3, '0')}`), 'x'.repeat(i * 97));
+  // Between two entries of one directory more than two blocks of contents: the blocks are
+  // reused, so what the restore keeps of an entry (its name, to check the order) must be its own.
+  fs.writeFileSync(path.join(tree, 'd', 'f100'), big.subarray(0, 2 * 1024 * 1024 + 3));
   fs.symlinkSync('big', path.join(tree, 'link'));
   nar = path.join(work, 'tree.nar');
   const parts: Buffer[] = [];

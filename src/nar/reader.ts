@@ -16,7 +16,12 @@ export class NarError extends SlimeError {
   }
 }
 
-/** What a byte source for `NarReader` may be: any async iterable of Buffers. */
+/**
+ * What a byte source for `NarReader` may be: any async iterable of Buffers. A source may
+ * reuse a buffer once the reader asks for the next one: what the reader returns (a
+ * slice of the input) is valid until its next read, and a caller that keeps one longer
+ * copies it.
+ */
 export type ByteSource = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
 
 const EMPTY = Buffer.alloc(0);

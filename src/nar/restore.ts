@@ -173,7 +173,8 @@ async function parseDirectory(r: NarReader, path: Buffer, w: Writer, top: boolea
     if (tag !== 'entry') throw new NarError(`expected "entry" or ")" in a directory, but found ${show(tag)}.`, start);
     await expectToken(r, '(');
     await expectToken(r, 'name');
-    const name = await readName(r, previous);
+    // A copy, kept as `previous` past the entry: the input's buffers may be reused once read past (NarReader).
+    const name = Buffer.from(await readName(r, previous));
     await expectToken(r, 'node');
     await parseObject(r, Buffer.concat([path, SLASH, name]), w, false);
     await expectToken(r, ')');

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lazyOutput } from '../src/cli/stdio.js';
 import { CLI, slime, tempDir, writeModule } from './support/cli.js';
 
 /**
@@ -61,5 +62,22 @@ export const targets = [target('big', 'a big .drv', [big])];`,
       maxBuffer: 16 << 20,
     });
     expect(viaPipe.toString('utf8')).toBe(direct.stdout);
+  });
+
+  it('writes text in the encoding given, says a file is no terminal, and makes no stream for either', () => {
+    const file = path.join(tempDir(), 'out');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const out = lazyOutput(fd, () => {
+        throw new Error('a stream was made');
+      }, () => {});
+      out.write('\u00e9', 'latin1');
+      out.write('x\n');
+      expect((out as unknown as NodeJS.WriteStream).isTTY).toBe(false);
+      expect(out.writableLength).toBe(0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect([...fs.readFileSync(file)]).toEqual([0xe9, 0x78, 0x0a]);
   });
 });

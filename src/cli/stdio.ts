@@ -26,15 +26,15 @@ interface Lazy {
 const made = new Map<number, Lazy>();
 
 /** Whether `fd`'s stream was made: main.ts drains only those before exiting. */
-export function streamMade(fd: 1 | 2): NodeJS.WriteStream | undefined {
+export function streamMade(fd: number): NodeJS.WriteStream | undefined {
   return made.get(fd)?.stream;
 }
 
 /**
- * A Writable-shaped view of `fd` (1 or 2) whose stream is `make()`, called at most once,
+ * A Writable-shaped view of `fd` (the CLI's 1 and 2) whose stream is `make()`, called at most once,
  * when first needed. `onMade` runs once with the stream (the CLI's EPIPE handler).
  */
-export function lazyOutput(fd: 1 | 2, make: () => NodeJS.WriteStream, onMade: (s: NodeJS.WriteStream) => void): Writable {
+export function lazyOutput(fd: number, make: () => NodeJS.WriteStream, onMade: (s: NodeJS.WriteStream) => void): Writable {
   const state: Lazy = { stream: undefined, closed: false };
   made.set(fd, state);
   let tty: boolean | undefined;
@@ -49,7 +49,7 @@ export function lazyOutput(fd: 1 | 2, make: () => NodeJS.WriteStream, onMade: (s
     if (state.stream !== undefined || typeof chunk !== 'string') return stream().write(chunk, encodingOrDone as BufferEncoding, done);
     const callback = typeof encodingOrDone === 'function' ? encodingOrDone : done;
     if (!state.closed) {
-      const bytes = Buffer.from(chunk, 'utf8');
+      const bytes = Buffer.from(chunk, typeof encodingOrDone === 'string' ? encodingOrDone : 'utf8');
       let at = 0;
       try {
         while (at < bytes.length) at += fs.writeSync(fd, bytes, at);

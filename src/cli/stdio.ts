@@ -25,7 +25,7 @@ interface Lazy {
 
 const made = new Map<number, Lazy>();
 
-/** Whether `fd`'s stream was made: main.ts drains only those before exiting. */
+/** The stream made for `fd`, if one was: main.ts drains only those before exiting. */
 export function streamMade(fd: number): NodeJS.WriteStream | undefined {
   return made.get(fd)?.stream;
 }

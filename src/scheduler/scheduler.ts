@@ -144,8 +144,8 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
 /**
  * A no-op: every output valid, and no derivation that compares samples (which runs its
  * verification even when valid). Each derivation ends cached, in plan order (dependencies
- * first), without the run's maps, queues and walk: 1000 derivations took the walk some
- * 4-5 ms, this loop under 1 ms besides its events.
+ * first), without the run's maps, queues and walk: for the 1000-derivation graph the
+ * walk took some 4-5 ms more than this loop with its events (a timeline of the no-op).
  */
 function finishAllCached(nodes: GraphNode[], opts: RealizeOptions): RealizeSummary {
   // Valid outputs are results even in a run stopped by a signal, as in the walk.

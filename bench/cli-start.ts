@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { measure, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure } from './lib.js';
+import { measure, measureNodeStart, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure } from './lib.js';
 
-const NODE = (): ReturnType<typeof measure> => measure(process.execPath, ['-e', '']);
+const NODE = measureNodeStart;
 
 export const cliStartBenchmark: Benchmark = {
   name: 'cli',

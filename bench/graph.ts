@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { API, have, measure, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+import { API, have, measure, measureNodeStart, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 export function depsOf(i: number): number[] {
   return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
@@ -80,7 +80,12 @@ export const graphBenchmark: Benchmark = {
     // depth of this chain: a smaller graph keeps the pair to minutes.
     const sandboxedN = quick ? 30 : 250;
     const buildRounds = quick ? 1 : 2;
-    const noopRounds = quick ? 3 : 7;
+    // Alternating rounds, medians: one round each moved the ratio from 0.91x to 1.86x
+    // between two runs (nix-build's own time 13.3 s, then 3.7 s) on this shared machine.
+    const sandboxedRounds = quick ? 1 : 3;
+    // A no-op is ~60 ms of each tool: 21 alternating rounds cost seconds and steady the
+    // medians, which moved by 5-8 % from run to run with 7.
+    const noopRounds = quick ? 3 : 21;
     const jobs = '2';
     const work = tempDir('slime-bench-graph-');
     try {
@@ -109,17 +114,16 @@ export const graphBenchmark: Benchmark = {
       for (round = 0; round < buildRounds; round++) {
         builds.a.push(slimeRealize(slimeStore()));
         builds.b.push(nixBuild(nixDir()));
-        // Sandboxed into a store of its own, removed at once (the no-op below uses slime-${round});
-        // once: the figure says what the sandbox costs, and the target is not measured on it.
-        if (round === 0) {
-          log(`graph: building ${sandboxedN} derivations sandboxed, slime and nix-build`);
-          const sandboxStore = path.join(work, `slime-sandboxed-${round}`);
-          builds.sandboxed.push(slimeRealize(sandboxStore, 'plain', true));
-          removeTree(sandboxStore);
-          const nixSandboxDir = path.join(work, `nix-sandboxed-${round}`);
-          builds.nixSandboxed.push(nixBuild(nixSandboxDir, true));
-          removeTree(nixSandboxDir);
-        }
+      }
+      log(`graph: building ${sandboxedN} derivations sandboxed, slime and nix-build (${sandboxedRounds} round(s) each)`);
+      for (let r = 0; r < sandboxedRounds; r++) {
+        // Into stores of their own, removed at once (the no-op below uses slime-${round}).
+        const sandboxStore = path.join(work, `slime-sandboxed-${r}`);
+        builds.sandboxed.push(slimeRealize(sandboxStore, 'plain', true));
+        removeTree(sandboxStore);
+        const nixSandboxDir = path.join(work, `nix-sandboxed-${r}`);
+        builds.nixSandboxed.push(nixBuild(nixSandboxDir, true));
+        removeTree(nixSandboxDir);
       }
       round = buildRounds - 1;
       const build = { a: summarize(builds.a), b: summarize(builds.b) };
@@ -142,7 +146,7 @@ export const graphBenchmark: Benchmark = {
       if (!/0 built/.test(noop.a.stderr)) throw new Error(`graph: the no-op realize built something:\n${noop.a.stderr.slice(-1000)}`);
       // The same without the plain logger: what the engine itself costs.
       const noopJson = sideBySide(noopRounds, () => slimeRealize(slimeStore(), 'json'), () => nixBuild(nixDir()));
-      const nodeStart = summarize(Array.from({ length: noopRounds }, () => measure(process.execPath, ['-e', ''])));
+      const nodeStart = summarize(Array.from({ length: noopRounds }, measureNodeStart));
       const perNodeMs = (noop.a.ms - nodeStart.ms) / n;
 
       const figures: Figure[] = [

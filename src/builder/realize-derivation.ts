@@ -15,7 +15,7 @@ import { hashPath } from '../nar/hash.js';
 import type { Substituter } from '../cache/substituter.js';
 import { acquireLock } from '../store/lock.js';
 import { addPath, fixedCa, sriOf } from '../store/add-path.js';
-import { removeTree, type Store } from '../store/store.js';
+import { diskUsage, removeTree, type Store } from '../store/store.js';
 import { lockSharedBuildDir } from './build-dir-lock.js';
 import { buildDirFor, ensureBuildRoot } from './build-dir.js';
 import { assertHomelessShelterAbsent, signalOf } from './run-builder.js';
@@ -174,17 +174,6 @@ function withDiskNote(reason: FailureReason, store: Store, tempOutputs: Record<s
   } catch {
     return reason;
   }
-}
-
-function diskUsage(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  return fs.readdirSync(p).reduce((sum, e) => sum + diskUsage(`${p}/${e}`), st.size);
 }
 
 /** prepare(), with a full disk (or any failure to set up) said as a build failure that leaves nothing. */

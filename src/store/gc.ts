@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeTree, type Store } from './store.js';
+import { diskUsage, removeTree, type Store } from './store.js';
 import { findRoots } from './roots.js';
 import { SlimeError } from '../errors.js';
 
@@ -93,13 +93,3 @@ export function deleteSpecific(store: Store, storePaths: string[]): { deleted: s
   }
 }
 
-function diskUsage(p: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(p);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  return fs.readdirSync(p).reduce((sum, e) => sum + diskUsage(path.join(p, e)), st.size);
-}

@@ -204,6 +204,18 @@ export function existsNoFollow(p: string): boolean {
   }
 }
 
+/** The apparent size of a file or tree in bytes (each entry's st_size, directories' own included); 0 if it is gone. */
+export function diskUsage(p: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.size;
+  return fs.readdirSync(p).reduce((sum, e) => sum + diskUsage(`${p}/${e}`), st.size);
+}
+
 /** Deletes a tree even when it was made read-only as store paths are. */
 export function removeTree(p: string): void {
   // Most calls are for what is not there (a build's temporaries before it starts): asked

@@ -3,8 +3,9 @@
  * frames drawn with the patch are the frames unpatched Ink 6.8 drew.
  *
  * The patches make a frame several times cheaper (bench/tui-throughput.ts): a line of
- * printable ASCII skips the ANSI tokenizer, a run of chars in the same style skips
- * the style diff, and the tokenized lines are kept from one frame to the next. The
+ * printable ASCII skips the ANSI tokenizer and string-width, a run of chars in the same
+ * style skips the style diff, the tokenized lines are kept from one frame to the next,
+ * and a text's width comes from the layout's cached measurement. The
  * expected frames below were drawn by unpatched Ink 6.8.0 with
  * @alcalzone/ansi-tokenize 0.2.5; they cover plain, styled, nested and wide text,
  * truncation, and the same lines drawn again (from the kept cache).
@@ -12,6 +13,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 
 // Colour support is decided when chalk is first imported: force it before Ink loads.
@@ -91,5 +95,27 @@ describe("Ink's output with slime's patches", () => {
     const require = createRequire(import.meta.url);
     const output = path.join(path.dirname(require.resolve('ink')), 'output.js');
     expect(fs.readFileSync(output, 'utf8')).toContain('sharedCaches()');
+  });
+
+  it("keeps its text measurements bounded: a live view's new texts do not pile up", async () => {
+    // Ink measures every text it lays out and kept each measurement for the life of the
+    // process: a log pane draws new lines every frame (1,222 texts after a minute of the
+    // synthetic run). 100,000 texts of 200 characters are 20 MB that must not stay.
+    const require = createRequire(import.meta.url);
+    const file = path.join(path.dirname(require.resolve('ink')), 'measure-text.js');
+    const measureText = (await import(pathToFileURL(file).href)).default as (text: string) => { width: number; height: number };
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100_000; i++) {
+      const text = `${i} `.padEnd(200, 'x');
+      expect(measureText(text)).toEqual({ width: 200, height: 1 });
+    }
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(8 << 20);
+    // Measured again after the cache started over: the same answer.
+    expect(measureText('a\nbcd')).toEqual({ width: 3, height: 2 });
+    expect(measureText('漢字')).toEqual({ width: 4, height: 1 });
   });
 });

@@ -92,4 +92,3 @@ export function deleteSpecific(store: Store, storePaths: string[]): { deleted: s
     store.db.endCollection();
   }
 }
-

@@ -91,6 +91,29 @@ describe("Ink's output with slime's patches", () => {
     expect(frames()).toEqual(EXPECTED);
   });
 
+  it('draws the same frames after its caches turned over several times', () => {
+    // The shared caches keep two generations of lines: thousands of new styled lines turn
+    // them over, and what is drawn again afterwards comes out as it first did.
+    const Many = ({ k }: { k: number }) => (
+      <Box flexDirection="column" width={30}>
+        {Array.from({ length: 8 }, (_, i) => (
+          <Text key={i} color="cyan">{`line ${k}-${i} ✔ ${'·'.repeat(i)}`}</Text>
+        ))}
+      </Box>
+    );
+    const app = render(<Many k={0} />);
+    const first = app.lastFrame();
+    app.rerender(<Frame n={1} />);
+    for (let k = 1; k <= 400; k++) app.rerender(<Many k={k} />);
+    app.rerender(<Many k={0} />);
+    const again = app.lastFrame();
+    app.rerender(<Frame n={1} />);
+    const frame1 = app.lastFrame();
+    app.unmount();
+    expect(again).toBe(first);
+    expect(frame1).toBe(FRAME_1);
+  });
+
   it('is applied to the installed Ink (setup ran patch-package)', () => {
     const require = createRequire(import.meta.url);
     const output = path.join(path.dirname(require.resolve('ink')), 'output.js');

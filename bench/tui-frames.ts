@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createElement } from 'react';
 import { render } from 'ink';
 import { RealizeApp, TuiStore } from '../tui/realize-view.js';
-import { plannedEvent, syntheticDrvPath, syntheticLogLine } from '../tui/synthetic.js';
+import { emitNoisyLines, NOISY_BUILDS, plannedEvent } from '../tui/synthetic.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,10 +50,9 @@ const app = render(createElement(RealizeApp, { store }), {
   patchConsole: false,
   maxFps: 1000,
 });
-const builds = ['cpython-3.11.2-pgo', 'cpython-3.11.2-quick', 'cargo-vendor', 'lib01'].map(syntheticDrvPath);
 const t0 = Date.now();
 store.push(plannedEvent(t0, 20));
-for (const drvPath of builds) store.push({ type: 'started', time: t0, drvPath, action: 'build' });
+for (const drvPath of NOISY_BUILDS) store.push({ type: 'started', time: t0, drvPath, action: 'build' });
 
 const begin = performance.now();
 let sent = 0;
@@ -62,12 +61,8 @@ for (let frame = 0; frame < FRAMES; frame++) {
   const until = performance.now() + GAP_MS;
   while (performance.now() < until) {
     const due = Math.floor(((performance.now() - begin) / 1000) * RATE);
-    const time = Date.now();
-    for (; sent < due; sent++) {
-      const drvPath = builds[sent % 10 < 7 ? 0 : sent % builds.length]!;
-      if (sent % 500 === 0) store.push({ type: 'phase', time, drvPath, phase: 'make', done: sent / 500, total: 1000 });
-      store.push({ type: 'log', time, drvPath, stream: sent % 13 === 0 ? 'stderr' : 'stdout', line: syntheticLogLine(sent) });
-    }
+    emitNoisyLines((event) => store.push(event), sent, due, Date.now());
+    sent = Math.max(sent, due);
     await sleep(10);
   }
   const before = cpuMs();

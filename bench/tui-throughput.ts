@@ -20,7 +20,7 @@ import type { EventSink } from '../src/events.js';
 import type { Benchmark, Figure } from './lib.js';
 import { plainLogger } from '../src/logging/plain.js';
 import { FRAME_MS, startTui, TuiStore } from '../tui/realize-view.js';
-import { plannedEvent, syntheticDrvPath, syntheticLogLine } from '../tui/synthetic.js';
+import { emitNoisyLines, NOISY_BUILDS, plannedEvent } from '../tui/synthetic.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,13 +53,11 @@ interface Result {
   events: number;
 }
 
-const BUILDS = ['cpython-3.11.2-pgo', 'cpython-3.11.2-quick', 'cargo-vendor', 'lib01'].map(syntheticDrvPath);
-
 /** Paces events at RATE per second on a timer, as a child process's pipe would deliver them. */
 async function drive(sink: EventSink, seconds = SECONDS): Promise<Result> {
   const t0 = Date.now();
   sink.emit(plannedEvent(t0, 20));
-  for (const drvPath of BUILDS) sink.emit({ type: 'started', time: t0, drvPath, action: 'build', logPath: `/tmp/${drvPath.slice(7, 15)}.log` });
+  for (const drvPath of NOISY_BUILDS) sink.emit({ type: 'started', time: t0, drvPath, action: 'build', logPath: `/tmp/${drvPath.slice(7, 15)}.log` });
   const begin = performance.now();
   let sent = 0;
   let cpu0 = process.cpuUsage();
@@ -75,20 +73,15 @@ async function drive(sink: EventSink, seconds = SECONDS): Promise<Result> {
       measured = sent;
     }
     const due = Math.floor(((performance.now() - begin) / 1000) * RATE);
-    const time = Date.now();
-    for (; sent < due; sent++) {
-      // Most output comes from the one big build, as in a real run.
-      const drvPath = BUILDS[sent % 10 < 7 ? 0 : sent % BUILDS.length]!;
-      if (sent % 500 === 0) sink.emit({ type: 'phase', time, drvPath, phase: 'make', done: sent / 500, total: 1000 });
-      sink.emit({ type: 'log', time, drvPath, stream: sent % 13 === 0 ? 'stderr' : 'stdout', line: syntheticLogLine(sent) });
-    }
+    emitNoisyLines((event) => sink.emit(event), sent, due, Date.now());
+    sent = Math.max(sent, due);
     await sleep(TICK_MS);
   }
   const wallMs = performance.now() - start;
   const used = process.cpuUsage(cpu0);
   const runMs = performance.now() - begin;
-  for (const drvPath of BUILDS) sink.emit({ type: 'built', time: Date.now(), drvPath, outputs: {}, durationMs: runMs });
-  sink.emit({ type: 'finished', time: Date.now(), built: BUILDS.length, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: runMs, results: {} });
+  for (const drvPath of NOISY_BUILDS) sink.emit({ type: 'built', time: Date.now(), drvPath, outputs: {}, durationMs: runMs });
+  sink.emit({ type: 'finished', time: Date.now(), built: NOISY_BUILDS.length, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: runMs, results: {} });
   await sink.close?.();
   return { cpuMs: (used.user + used.system) / 1000, wallMs, events: sent - measured };
 }

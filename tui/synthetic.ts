@@ -59,3 +59,19 @@ export function plannedEvent(time: number, extra = 0): SlimeEvent {
   const { target, derivations } = syntheticPlan(extra);
   return { type: 'planned', time, targets: [target], derivations };
 }
+
+/** The builds a noisy synthetic run shows running: their output is interleaved. */
+export const NOISY_BUILDS = ['cpython-3.11.2-pgo', 'cpython-3.11.2-quick', 'cargo-vendor', 'lib01'].map(syntheticDrvPath);
+
+/**
+ * Emits lines `from` to `to - 1` of a noisy synthetic run (the planned event of
+ * `plannedEvent(time, 20)` and a `started` for each of NOISY_BUILDS come first): most
+ * from the one big build, as in a real run, and a phase tick every 500 lines.
+ */
+export function emitNoisyLines(emit: (event: SlimeEvent) => void, from: number, to: number, time: number): void {
+  for (let i = from; i < to; i++) {
+    const drvPath = NOISY_BUILDS[i % 10 < 7 ? 0 : i % NOISY_BUILDS.length]!;
+    if (i % 500 === 0) emit({ type: 'phase', time, drvPath, phase: 'make', done: i / 500, total: 1000 });
+    emit({ type: 'log', time, drvPath, stream: i % 13 === 0 ? 'stderr' : 'stdout', line: syntheticLogLine(i) });
+  }
+}

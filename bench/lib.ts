@@ -93,6 +93,12 @@ export function measureNodeStart(): Measured {
   return measure(process.execPath, [...(sameFile ? ['--use-openssl-ca'] : []), '-e', ''], { env });
 }
 
+/** The number after `--NAME` on the command line of a script run alone, else `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

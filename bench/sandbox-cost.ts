@@ -11,11 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
+import { numberArg as arg } from './lib.js';
 
 const BUILDS = arg('builds', 50);
 const ROUNDS = arg('rounds', 3);

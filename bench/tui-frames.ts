@@ -11,30 +11,18 @@
  *
  *   npm run build && NODE_ENV=production node dist/bench/tui-frames.js [--frames 80] [--gap 100]
  */
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createElement } from 'react';
 import { render } from 'ink';
 import { RealizeApp, TuiStore } from '../tui/realize-view.js';
 import { emitNoisyLines, NOISY_BUILDS, plannedEvent } from '../tui/synthetic.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
+import { numberArg as arg } from './lib.js';
+import { FakeTerminal } from './tui-throughput.js';
 
 const FRAMES = arg('frames', 80);
 const GAP_MS = arg('gap', 100);
 const RATE = 50_000;
-
-class DiscardingTerminal extends Writable {
-  columns = 120;
-  rows = 40;
-  isTTY = false;
-  override _write(_chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    done();
-  }
-}
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -44,7 +32,7 @@ const cpuMs = (): number => {
 const store = new TuiStore(Date.now());
 const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
 const app = render(createElement(RealizeApp, { store }), {
-  stdout: new DiscardingTerminal() as unknown as NodeJS.WriteStream,
+  stdout: new FakeTerminal() as unknown as NodeJS.WriteStream,
   stdin,
   exitOnCtrlC: false,
   patchConsole: false,

@@ -17,15 +17,10 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { realpathSync } from 'node:fs';
 import type { EventSink } from '../src/events.js';
-import type { Benchmark, Figure } from './lib.js';
+import { numberArg as arg, type Benchmark, type Figure } from './lib.js';
 import { plainLogger } from '../src/logging/plain.js';
 import { FRAME_MS, startTui, TuiStore } from '../tui/realize-view.js';
 import { emitNoisyLines, NOISY_BUILDS, plannedEvent } from '../tui/synthetic.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
 
 let SECONDS = arg('seconds', 10);
 let WARMUP = arg('warmup', 5);
@@ -34,7 +29,7 @@ let USE_TTY = process.argv.includes('--tty');
 const TICK_MS = 10;
 
 /** Counts what it is given and keeps none of it; shaped like a terminal for Ink. */
-class FakeTerminal extends Writable {
+export class FakeTerminal extends Writable {
   bytes = 0;
   writes = 0;
   columns = 120;

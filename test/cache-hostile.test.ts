@@ -155,13 +155,28 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
     expect(evs.find((e) => e.type === 'substituted')?.from).toBe(`file://${good}`);
   });
 
-  it('a tampered byte in the NAR file (FileHash)', async () => {
+  it('a tampered byte in the NAR file: the substitution refuses it by NarHash, `cache verify` names FileHash too', async () => {
     const url = variant((v) => {
       const b = fs.readFileSync(v.narFile());
       b[b.indexOf('lone')] ^= 0x20;
       fs.writeFileSync(v.narFile(), b);
     });
-    await expectRejected(url, /does not match its FileHash/);
+    // The substitution checks what the signature covers, as Nix's does (verified-nar.ts says why).
+    await expectRejected(url, /its NarHash is sha256:.*corrupt or tampered NAR/);
+    const verify = await slime(['cache', 'verify', url, '--trusted-public-keys', pub], { cwd: dir });
+    expect(verify.code).not.toBe(0);
+    expect(verify.stdout + verify.stderr).toMatch(/does not match its FileHash/);
+  });
+
+  it('a narinfo whose FileHash alone is wrong: its NAR is used (as by Nix), `cache verify` reports it', async () => {
+    const url = variant((v) => (v.info.fileHash = createHash('sha256').update('another file').digest()));
+    removeStore(store);
+    const r = await slime(['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', url, '--trusted-public-keys', pub], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(count(events(r), 'substituted')).toBe(1);
+    const verify = await slime(['cache', 'verify', url, '--trusted-public-keys', pub], { cwd: dir });
+    expect(verify.code).not.toBe(0);
+    expect(verify.stdout + verify.stderr).toMatch(/does not match its FileHash/);
   });
 
   it('a tampered byte in the NAR, without a FileHash to catch it (NarHash)', async () => {

@@ -45,8 +45,9 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
   try {
     const temp = path.join(tempDir, path.basename(finalPath));
     const worker = info.narSize >= WORKER_NAR_SIZE ? workerModule() : undefined;
-    if (worker) await restoreOnThread(worker, temp, verifiedNar(cache, info, opts), opts.signal);
-    else await narRestore(verifiedNar(cache, info, opts), temp, { canonical: true });
+    const nar = verifiedNar(cache, info, { ...opts, checkFileHash: false });
+    if (worker) await restoreOnThread(worker, temp, nar, opts.signal);
+    else await narRestore(nar, temp, { canonical: true });
     await opts.referencesValid;
     const registered: PathInfo = {
       path: finalPath,

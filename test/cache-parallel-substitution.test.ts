@@ -100,6 +100,18 @@ export const targets = [target('big', 'two files of a few MB', [big])];`,
     const infoFile = path.join(root, `${path.basename(out).slice(0, 32)}.narinfo`);
     const info = parseNarInfo(fs.readFileSync(infoFile, 'utf8'), store);
     expect(info.narSize).toBeGreaterThanOrEqual(WORKER_NAR_SIZE);
+
+    // First, as pushed: handed to the thread in batches, the tree comes out as it went in.
+    removeStore(store);
+    const whole = await slime(
+      ['realize', 'big', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    expect(whole.code, whole.stderr.slice(-2000)).toBe(0);
+    expect(count(events(whole), 'substituted')).toBe(1);
+    const rehashed = await slime(['hash', 'path', out], { cwd: dir });
+    expect(rehashed.stdout.trim()).toBe(toNixBase32(info.narHash));
+
     const nar = fs.readFileSync(path.join(root, info.url));
     const second = nar.indexOf('regular', nar.indexOf('regular') + 7);
     expect(second).toBeGreaterThan(half);

@@ -9,7 +9,7 @@
  *
  * Protocol (worker_threads):
  *   workerData    = { kind: 'slime-restore', temp }
- *   to the thread = { chunk: ArrayBuffer }        the next bytes of the NAR (transferred)
+ *   to the thread = { chunks: ArrayBuffer[] }     the next bytes of the NAR, in order (transferred)
  *                 | { end: true }                 the NAR is whole and verified: finish
  *   to the main   = { consumed: n }               n more bytes parsed and written (flow control)
  *                 | { done: true }                the tree is at temp
@@ -26,7 +26,7 @@ export interface RestoreJob {
   temp: string;
 }
 
-export type ToRestore = { chunk: ArrayBuffer } | { end: true };
+export type ToRestore = { chunks: ArrayBuffer[] } | { end: true };
 export type FromRestore = { consumed: number } | { done: true } | { error: string };
 
 /** The thread says what it has consumed once this much more is parsed and written. */
@@ -39,7 +39,7 @@ if (parentPort && job?.kind === 'slime-restore') {
   let ended = false;
   let wake: (() => void) | undefined;
   port.on('message', (m: ToRestore) => {
-    if ('chunk' in m) queue.push(Buffer.from(m.chunk));
+    if ('chunks' in m) for (const c of m.chunks) queue.push(Buffer.from(c));
     else ended = true;
     wake?.();
   });

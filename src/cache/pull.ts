@@ -37,6 +37,13 @@ import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
 export const WORKER_NAR_SIZE = 8 << 20;
 /** Bytes handed to the restore thread and not yet written: beyond this the download waits (memory stays flat). */
 const IN_FLIGHT_BYTES = 32 << 20;
+/**
+ * Chunks are handed over in batches of at least this many bytes: the decompressor's
+ * output arrives in 64 KiB reads, and a message per read (4,900 for the CPython NAR)
+ * cost both threads a wake-up each (batches of 1 MiB: the pull 3-4 % faster, 110 ms
+ * less CPU, in 11 alternating rounds with the store in memory).
+ */
+const BATCH_BYTES = 1 << 20;
 
 export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions & { referencesValid?: Promise<void> } = {}): Promise<PathInfo> {
   const finalPath = info.storePath;
@@ -105,19 +112,31 @@ async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<B
     wake?.();
   });
   const post = (m: ToRestore, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+  let batch: ArrayBuffer[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    post({ chunks: batch }, batch);
+    batch = [];
+    batchBytes = 0;
+  };
   try {
     for await (const chunk of nar) {
       if (stopped) break;
       if (signal?.aborted) throw signal.reason;
-      const bytes = ownArrayBuffer(chunk);
+      batch.push(ownArrayBuffer(chunk));
+      batchBytes += chunk.length;
       inFlight += chunk.length;
-      post({ chunk: bytes }, [bytes]);
+      if (batchBytes >= BATCH_BYTES) flush();
       while (inFlight > IN_FLIGHT_BYTES && !stopped) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
     }
-    if (!stopped) post({ end: true });
+    if (!stopped) {
+      flush();
+      post({ end: true });
+    }
     await outcome;
   } finally {
     await worker.terminate();

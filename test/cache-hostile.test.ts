@@ -124,12 +124,24 @@ async function expectRejected(url: string, reason: RegExp, env: NodeJS.ProcessEn
   expect(warnings.every((w) => !String(w.reason).includes('\n'))).toBe(true);
 }
 
+/** Realizes `lone` into an empty store with only `url` as substituter; checks it was substituted. */
+async function expectSubstituted(url: string): Promise<void> {
+  removeStore(store);
+  const r = await slime(['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', url, '--trusted-public-keys', pub], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  expect(count(events(r), 'substituted')).toBe(1);
+}
+
+/** `slime cache verify` of `url` fails and names the FileHash mismatch. */
+async function expectVerifyNamesFileHash(url: string): Promise<void> {
+  const verify = await slime(['cache', 'verify', url, '--trusted-public-keys', pub], { cwd: dir });
+  expect(verify.code).not.toBe(0);
+  expect(verify.stdout + verify.stderr).toMatch(/does not match its FileHash/);
+}
+
 describe('a hostile or broken cache is rejected and slime builds', () => {
   it('the good cache is used (control)', async () => {
-    removeStore(store);
-    const r = await slime(['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', `file://${good}`, '--trusted-public-keys', pub], { cwd: dir });
-    expect(r.code, r.stderr).toBe(0);
-    expect(count(events(r), 'substituted')).toBe(1);
+    await expectSubstituted(`file://${good}`);
   });
 
   it('caches are tried in nix-cache-info priority order, then in the order given; a bad one falls through to the next', async () => {
@@ -163,20 +175,13 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
     });
     // The substitution checks what the signature covers, as Nix's does (verified-nar.ts says why).
     await expectRejected(url, /its NarHash is sha256:.*corrupt or tampered NAR/);
-    const verify = await slime(['cache', 'verify', url, '--trusted-public-keys', pub], { cwd: dir });
-    expect(verify.code).not.toBe(0);
-    expect(verify.stdout + verify.stderr).toMatch(/does not match its FileHash/);
+    await expectVerifyNamesFileHash(url);
   });
 
   it('a narinfo whose FileHash alone is wrong: its NAR is used (as by Nix), `cache verify` reports it', async () => {
     const url = variant((v) => (v.info.fileHash = createHash('sha256').update('another file').digest()));
-    removeStore(store);
-    const r = await slime(['realize', 'lone', '-f', module, '--store', store, '--no-link', '--log-format', 'json', '--substituters', url, '--trusted-public-keys', pub], { cwd: dir });
-    expect(r.code, r.stderr).toBe(0);
-    expect(count(events(r), 'substituted')).toBe(1);
-    const verify = await slime(['cache', 'verify', url, '--trusted-public-keys', pub], { cwd: dir });
-    expect(verify.code).not.toBe(0);
-    expect(verify.stdout + verify.stderr).toMatch(/does not match its FileHash/);
+    await expectSubstituted(url);
+    await expectVerifyNamesFileHash(url);
   });
 
   it('a tampered byte in the NAR, without a FileHash to catch it (NarHash)', async () => {

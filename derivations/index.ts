@@ -47,8 +47,13 @@ const configureFlags: Record<Variant, string> = {
   'quick-noplt': 'CFLAGS_NODIST=-fno-plt',
 };
 
-/** Freezes the encodings modules of every start into libpython (the patch's header says why). */
-const freezePatch = source(import.meta.url, 'cpython/freeze-encodings.patch');
+/**
+ * CPython's source patches, applied in this order (each patch's header says why): the
+ * encodings modules of every start frozen into libpython, and a switch for a program
+ * that exits right after Py_FinalizeEx() (the isolate) to leave the interpreter's memory
+ * to the process's exit. python3.11 itself behaves as unpatched but for the first.
+ */
+const patches = [source(import.meta.url, 'cpython/freeze-encodings.patch'), source(import.meta.url, 'cpython/exit-without-freeing.patch')];
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);
@@ -57,7 +62,7 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
     args: ['-e', source(import.meta.url, 'cpython/build.sh')],
-    env: { src, configureFlags: configureFlags[variant], freezePatch },
+    env: { src, configureFlags: configureFlags[variant], patches },
     tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   });
@@ -78,7 +83,7 @@ function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-
     tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   };
-  const common = { src, configureFlags: flags, freezePatch, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
+  const common = { src, configureFlags: flags, patches, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
   const script = source(import.meta.url, 'cpython/pgo.sh');
   const profile = derivation({
     ...shared,

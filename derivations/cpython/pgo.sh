@@ -52,9 +52,12 @@ echo "slime: phase unpack"
 cd "$NIX_BUILD_TOP"
 tar -xzf "$src"
 cd Python-3.11.*/
-# The encodings modules every start imports, frozen into libpython like os and site
-# (the patch's header says why and how it was made).
-patch -p1 --no-backup-if-mismatch --quiet < "${freezePatch:?env freezePatch is not set: the derivation must pass derivations/cpython/freeze-encodings.patch}"
+# CPython's source patches, in order (each one's header says why): the encodings
+# modules every start imports frozen into libpython like os and site; the switch
+# the isolate sets to leave the interpreter's memory to the process's exit.
+for p in ${patches:?env patches is not set: the derivation must pass derivations/cpython/*.patch}; do
+  patch -p1 --no-backup-if-mismatch --quiet < "$p"
+done
 
 echo "slime: phase configure"
 # shellcheck disable=SC2086

@@ -38,8 +38,15 @@ export function narExtension(c: Compression): string {
   return { none: '.nar', xz: '.nar.xz', zstd: '.nar.zst', bzip2: '.nar.bz2' }[c];
 }
 
+/**
+ * `zstd -d --no-check`: zstd's own checksum of the content (XXH64) is not checked,
+ * because every decompressed NAR is hashed against its NarHash, which the signature
+ * covers, before anything of it is used (verified-nar.ts, the only caller); checking
+ * both cost the CPython NAR's decompression ~10 % of its time (through pipes, as here,
+ * 31 alternating rounds: 308 against 279 ms).
+ */
 const TOOLS: Record<Exclude<Compression, 'none'>, { cmd: string; decompress: string[]; compress: string[]; pkg: string }> = {
-  zstd: { cmd: 'zstd', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q', '-T0', `-${ZSTD_LEVEL}`], pkg: 'zstd' },
+  zstd: { cmd: 'zstd', decompress: ['-d', '-c', '-q', '--no-check'], compress: ['-c', '-q', '-T0', `-${ZSTD_LEVEL}`], pkg: 'zstd' },
   xz: { cmd: 'xz', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q', '-T0', `-${XZ_LEVEL}`], pkg: 'xz-utils' },
   bzip2: { cmd: 'bzip2', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q'], pkg: 'bzip2' },
 };

@@ -184,6 +184,24 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
     await expectVerifyNamesFileHash(url);
   });
 
+  it('a tampered NAR in a well-formed zstd frame: refused by NarHash', async () => {
+    const url = variant((v) => {
+      const b = fs.readFileSync(v.narFile());
+      b[b.indexOf('lone')] ^= 0x20;
+      v.replaceNar(execFileSync('zstd', ['-q', '-c'], { input: b }), 'zstd', '.nar.zst');
+    });
+    await expectRejected(url, /its NarHash is sha256:.*corrupt or tampered NAR/);
+  });
+
+  it("a zstd frame whose own checksum alone is damaged: its NAR is used, NarHash holds (zstd runs with --no-check)", async () => {
+    const url = variant((v) => {
+      const zst = execFileSync('zstd', ['-q', '-c', '--check'], { input: fs.readFileSync(v.narFile()) });
+      zst[zst.length - 1] ^= 0xff; // the frame's last 4 bytes are its content checksum
+      v.replaceNar(zst, 'zstd', '.nar.zst');
+    });
+    await expectSubstituted(url);
+  });
+
   it('a tampered byte in the NAR, without a FileHash to catch it (NarHash)', async () => {
     const url = variant((v) => {
       const b = fs.readFileSync(v.narFile());

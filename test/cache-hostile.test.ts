@@ -50,6 +50,8 @@ interface Variant {
   narFile: () => string;
   /** Puts `bytes` in the cache as the NAR, under its own file hash, and points the narinfo at it. */
   replaceNar: (bytes: Buffer, compression?: string, ext?: string) => void;
+  /** The cache's (uncompressed) NAR with one byte of its file's contents changed. */
+  tamperedNar: () => Buffer;
 }
 
 let variants = 0;
@@ -71,6 +73,11 @@ function variant(edit: (v: Variant) => void, resign = true): string {
       info.fileHash = fh;
       info.fileSize = bytes.length;
       fs.writeFileSync(path.join(root, info.url), bytes);
+    },
+    tamperedNar: () => {
+      const b = fs.readFileSync(path.join(root, info.url));
+      b[b.indexOf('lone')] ^= 0x20;
+      return b;
     },
   };
   edit(v);
@@ -169,9 +176,7 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
 
   it('a tampered byte in the NAR file: the substitution refuses it by NarHash, `cache verify` names FileHash too', async () => {
     const url = variant((v) => {
-      const b = fs.readFileSync(v.narFile());
-      b[b.indexOf('lone')] ^= 0x20;
-      fs.writeFileSync(v.narFile(), b);
+      fs.writeFileSync(v.narFile(), v.tamperedNar());
     });
     // The substitution checks what the signature covers, as Nix's does (verified-nar.ts says why).
     await expectRejected(url, /its NarHash is sha256:.*corrupt or tampered NAR/);
@@ -186,9 +191,7 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
 
   it('a tampered NAR in a well-formed zstd frame: refused by NarHash', async () => {
     const url = variant((v) => {
-      const b = fs.readFileSync(v.narFile());
-      b[b.indexOf('lone')] ^= 0x20;
-      v.replaceNar(execFileSync('zstd', ['-q', '-c'], { input: b }), 'zstd', '.nar.zst');
+      v.replaceNar(execFileSync('zstd', ['-q', '-c'], { input: v.tamperedNar() }), 'zstd', '.nar.zst');
     });
     await expectRejected(url, /its NarHash is sha256:.*corrupt or tampered NAR/);
   });
@@ -204,9 +207,7 @@ describe('a hostile or broken cache is rejected and slime builds', () => {
 
   it('a tampered byte in the NAR, without a FileHash to catch it (NarHash)', async () => {
     const url = variant((v) => {
-      const b = fs.readFileSync(v.narFile());
-      b[b.indexOf('lone')] ^= 0x20;
-      fs.writeFileSync(v.narFile(), b);
+      fs.writeFileSync(v.narFile(), v.tamperedNar());
       v.info.fileHash = undefined;
       v.info.fileSize = undefined;
     });

@@ -1,19 +1,26 @@
 /**
- * NAR compression as streams: the `zstd` and `xz` command-line tools run as child
- * processes, bytes in through stdin and out through stdout, so that nothing is held
- * whole in memory.
+ * NAR compression as streams, nothing held whole in memory. zstd decompression, the
+ * substitution's hot path, runs in this process through libzstd (zstd-napi, a Node-API
+ * binding built from its bundled libzstd 1.5.7 at `npm ci`); everything else runs the
+ * command-line tools as child processes, bytes in through stdin and out through stdout.
  *
- * Why child processes: Node 20's zlib has no zstd and no xz. The npm alternatives
- * are native addons (their install scripts fetch prebuilt binaries or need node-gyp
- * and headers from outside the registries, which a fresh clone here cannot get) or
- * pure JavaScript: fzstd, the fastest, decompressed a 126 MB NAR in 5.7 s where the
- * `zstd` tool, through the same pipes, took 0.9 s (/tmp measurement, see
- * bench/cache.ts). The tools are Debian's (`zstd`, `xz-utils`), multi-threaded,
- * and the reference implementations.
+ * Why in process for zstd: through pipes every byte of the NAR was copied twice more
+ * (into `zstd`, out of it) and arrived in 64 KiB reads, each a turn of the event loop;
+ * the CPython quick NAR (321 MB) pulled into a tmpfs store took 757 ms of wall and
+ * 1,267 ms of CPU that way and takes 589 ms and 963 ms in process (15 alternating
+ * rounds; `nix copy` 815 ms in the same rounds). libzstd checks the frame's content
+ * checksum, as Nix's substitution does.
+ *
+ * Why child processes for the rest: Node 20's zlib has no zstd and no xz, and what
+ * they do there (a push, an xz cache) is not where the time goes. Pure JavaScript
+ * decoders are far slower: fzstd decompressed a 126 MB NAR in 5.7 s where the `zstd`
+ * tool, through pipes, took 0.9 s. The tools are Debian's (`zstd`, `xz-utils`),
+ * multi-threaded, and the reference implementations.
  *
  * Levels: zstd 3 (its default; on the CPython NAR level 6 saves a few percent for
  * about three times the time, see bench/cache.ts), xz 6 (Nix's and xz's default).
  */
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SlimeError } from '../errors.js';
@@ -38,20 +45,15 @@ export function narExtension(c: Compression): string {
   return { none: '.nar', xz: '.nar.xz', zstd: '.nar.zst', bzip2: '.nar.bz2' }[c];
 }
 
-/**
- * `zstd -d --no-check`: zstd's own checksum of the content (XXH64) is not checked,
- * because every decompressed NAR is hashed against its NarHash, which the signature
- * covers, before anything of it is used (verified-nar.ts, the only caller); checking
- * both cost the CPython NAR's decompression ~10 % of its time (through pipes, as here,
- * 31 alternating rounds: 308 against 279 ms).
- */
-const TOOLS: Record<Exclude<Compression, 'none'>, { cmd: string; decompress: string[]; compress: string[]; pkg: string }> = {
-  zstd: { cmd: 'zstd', decompress: ['-d', '-c', '-q', '--no-check'], compress: ['-c', '-q', '-T0', `-${ZSTD_LEVEL}`], pkg: 'zstd' },
+/** The tools and their arguments (zstd decompresses in process, above). */
+const TOOLS: Record<Exclude<Compression, 'none'>, { cmd: string; decompress?: string[]; compress: string[]; pkg: string }> = {
+  zstd: { cmd: 'zstd', compress: ['-c', '-q', '-T0', `-${ZSTD_LEVEL}`], pkg: 'zstd' },
   xz: { cmd: 'xz', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q', '-T0', `-${XZ_LEVEL}`], pkg: 'xz-utils' },
   bzip2: { cmd: 'bzip2', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q'], pkg: 'bzip2' },
 };
 
 export function decompress(input: AsyncIterable<Buffer> | Readable, c: Compression): AsyncGenerator<Buffer> {
+  if (c === 'zstd') return zstdDecompress(input);
   return c === 'none' ? passThrough(input) : throughTool(input, c, 'decompress');
 }
 
@@ -74,7 +76,7 @@ async function* throughTool(
   mode: 'compress' | 'decompress',
 ): AsyncGenerator<Buffer> {
   const tool = TOOLS[c];
-  const child = childProcess().spawn(tool.cmd, tool[mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, tool[mode]!, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
@@ -114,5 +116,62 @@ async function* throughTool(
       child.stdout.destroy();
       await feeding;
     }
+  }
+}
+
+/** What libzstd's decompressor hands out at a time: whole buffers of this size, transferable as they are (pull.ts). */
+const ZSTD_OUT_BYTES = 1 << 20;
+
+/**
+ * zstd decompressed in this process, by libzstd (zstd-napi's binding, the streaming
+ * API): no child process and no pipes, through which every byte of the NAR was copied
+ * twice more. Yields buffers of ZSTD_OUT_BYTES (the last may be shorter), each its own
+ * memory, so that the consumer may keep or transfer it. The input may hold several
+ * frames, one after another, as the `zstd` tool accepts; it must end where a frame does.
+ */
+async function* zstdDecompress(input: AsyncIterable<Buffer> | Readable): AsyncGenerator<Buffer> {
+  const dctx = new (zstdBinding().DCtx)();
+  let out = Buffer.allocUnsafe(ZSTD_OUT_BYTES);
+  let filled = 0;
+  /** 0 once a frame is whole and flushed: where the input may end. */
+  let pending = 0;
+  let sawInput = false;
+  for await (const chunk of input) {
+    let src = chunk as Buffer;
+    if (src.length > 0) sawInput = true;
+    while (src.length > 0 || pending > 0) {
+      let r: [number, number, number];
+      try {
+        r = dctx.decompressStream(out.subarray(filled), src);
+      } catch (e) {
+        throw new SlimeError(`zstd could not decompress the data: ${(e as Error).message}`);
+      }
+      const [hint, produced, consumed] = r;
+      pending = hint;
+      filled += produced;
+      src = src.subarray(consumed);
+      if (filled === out.length) {
+        yield out;
+        out = Buffer.allocUnsafe(ZSTD_OUT_BYTES);
+        filled = 0;
+      } else if (src.length === 0) break; // wants more input
+    }
+  }
+  if (filled > 0) yield out.subarray(0, filled);
+  if (!sawInput) throw new SlimeError('zstd could not decompress the data: it is empty, not a zstd frame');
+  if (pending !== 0) throw new SlimeError('zstd could not decompress the data: it ends in the middle of a frame (truncated)');
+}
+
+let zstdModule: typeof import('zstd-napi/binding.js') | undefined;
+
+/** libzstd's binding, loaded on the first zstd NAR (a no-op never loads it). */
+function zstdBinding(): typeof import('zstd-napi/binding.js') {
+  if (zstdModule) return zstdModule;
+  try {
+    return (zstdModule = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof import('zstd-napi/binding.js'));
+  } catch (e) {
+    throw new SlimeError(
+      `cannot decompress zstd: libzstd's binding (the npm package zstd-napi, built from source by \`npm ci\`) does not load: ${(e as Error).message.split('\n')[0]}; run \`npm run setup\` again`,
+    );
   }
 }

@@ -2,10 +2,11 @@
  * The restore of one big NAR on a thread of its own (see ./pull.ts): the thread parses
  * the NAR and writes the tree into `temp` (synchronous system calls, ../nar/restore.ts),
  * while the calling thread downloads, decompresses and hashes it. Split so, neither
- * waits for the other: the decompressor's output is drained as it comes (a restore that
- * read it itself left `zstd` blocked on a full 64 KiB socket buffer while it wrote
- * files, and then waited for `zstd` in turn), and the kernel's work of creating the
- * files runs beside the hashing.
+ * waits for the other: the decompression and the hashing (~0.5 s of CPU for the CPython
+ * NAR) run beside the kernel's work of creating the files (as much again), and a
+ * decompressing tool's output is drained as it comes (a restore that read it itself left
+ * the `zstd` tool blocked on a full 64 KiB socket buffer while it wrote files, and then
+ * waited for it in turn).
  *
  * Protocol (worker_threads):
  *   workerData    = { kind: 'slime-restore', temp }

@@ -38,10 +38,12 @@ export const WORKER_NAR_SIZE = 8 << 20;
 /** Bytes handed to the restore thread and not yet written: beyond this the download waits (memory stays flat). */
 const IN_FLIGHT_BYTES = 32 << 20;
 /**
- * Chunks are handed over in batches of at least this many bytes: the decompressor's
- * output arrives in 64 KiB reads, and a message per read (4,900 for the CPython NAR)
- * cost both threads a wake-up each (batches of 1 MiB: the pull 3-4 % faster, 110 ms
- * less CPU, in 11 alternating rounds with the store in memory).
+ * Chunks are handed over in batches of at least this many bytes: a NAR read through a
+ * pipe or a socket (xz's tool, an uncompressed NAR over http) arrives in 64 KiB reads,
+ * and a message per read (4,900 for the CPython NAR) cost both threads a wake-up each
+ * (batches of 1 MiB: the pull 3-4 % faster, 110 ms less CPU, in 11 alternating rounds
+ * with the store in memory, when zstd still ran as a tool). zstd's in-process
+ * decompressor hands out 1 MiB buffers: a batch each.
  */
 const BATCH_BYTES = 1 << 20;
 

@@ -242,9 +242,15 @@ export const cacheBenchmark: Benchmark = {
         const as: Measured[] = [];
         const bs: Measured[] = [];
         for (let i = 0; i < transferRounds; i++) {
+          // Each run starts with nothing left to write back, as in the closure's rounds below:
+          // without it the kernel may flush the 330 MB the run before wrote during the next run,
+          // whichever tool that is (slime's http:// pulls on disk took 0.88 0.99 0.91 0.99 1.07 s
+          // in one run, alternating with nix copy's 0.92 0.87 0.91 0.85 0.83 s).
           clean();
+          spawnSync('sync');
           as.push(a());
           clean();
+          spawnSync('sync');
           bs.push(b());
           log(`cache: ${name} round ${i + 1}: slime ${(as[i].ms / 1000).toFixed(2)} s, nix copy ${(bs[i].ms / 1000).toFixed(2)} s, load ${load()}`);
         }

@@ -40,6 +40,24 @@ describe('slime gc', () => {
     await slime(['gc', '--store', store]);
     expect(storePaths(store).filter((p) => !p.endsWith('.drv')).map((p) => p.slice(33)).sort()).toEqual(['app', 'lib']);
   });
+
+  it('empties .slime/tmp in place: the directory a concurrent command just created is never removed', async () => {
+    const dir = tempDir();
+    const file = twoTargets(dir);
+    const store = path.join(dir, 'store');
+    expect((await slime(['realize', 'other', '-f', file, '--store', store, '--no-link'], { cwd: dir })).code).toBe(0);
+    const tmp = path.join(store, '.slime', 'tmp');
+    // A crashed build's leftover, read-only as store paths are.
+    fs.mkdirSync(path.join(tmp, 'leftover', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'leftover', 'sub', 'file'), 'x');
+    fs.chmodSync(path.join(tmp, 'leftover', 'sub'), 0o555);
+    fs.writeFileSync(path.join(tmp, 'stray'), 'y');
+    const inode = fs.statSync(tmp).ino;
+    const gc = await slime(['gc', '--store', store]);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+    expect(fs.statSync(tmp).ino).toBe(inode);
+  });
 });
 
 describe('slime verify', () => {

@@ -47,8 +47,11 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
     const bytes = dead.reduce((sum, p) => sum + diskUsage(p), 0);
     if (!opts.dryRun) {
       store.forget(dead);
-      removeTree(store.tempDir);
-      fs.mkdirSync(store.tempDir, { recursive: true });
+      // Emptied in place, never removed: every command's store.init() creates it with a
+      // recursive mkdir, which Node answers with ENOENT when the directory it found
+      // existing (EEXIST) is gone by its next stat (a realize starting while gc ran).
+      const leftovers = fs.existsSync(store.tempDir) ? fs.readdirSync(store.tempDir) : [];
+      for (const entry of leftovers) removeTree(path.join(store.tempDir, entry));
     }
     return { deleted: dead, bytes, live: live.size, roots: roots.length };
   } finally {

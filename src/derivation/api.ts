@@ -111,9 +111,9 @@ interface EvaluationContext {
 }
 
 /**
- * The context lives on globalThis: a derivation module loaded through tsx may import
- * its own copy of this file (the TypeScript source rather than slime's compiled one),
- * and both copies must see the store directory the CLI chose.
+ * The context lives on globalThis: a derivation module has its own copy of this file
+ * (bundled into it from the TypeScript source, module-bundle.ts, rather than slime's
+ * compiled one), and both copies must see the store directory the CLI chose.
  */
 const CONTEXT = Symbol.for('slime.evaluation-context');
 type WithContext = { [CONTEXT]?: EvaluationContext };

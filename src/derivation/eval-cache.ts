@@ -16,7 +16,7 @@
  *   - files and environment variables the module declared with `evaluationInput` /
  *     `evaluationEnv`;
  *   - the store directory, and slime itself: its version, a stamp of its code and of
- *     its package-lock.json (the dependencies, tsx among them), and Node's version.
+ *     its package-lock.json (the dependencies, esbuild among them), and Node's version.
  * A module that reads anything else (an undeclared file, the clock, the network)
  * must declare it, or run with SLIME_EVAL_CACHE=0.
  *
@@ -556,7 +556,7 @@ export function selfStamp(): string {
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg)) {
       version = (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version ?? 'unknown';
-      // The dependencies an evaluation runs through (tsx transpiles the module) change only with the lock file.
+      // The dependencies an evaluation runs through (esbuild bundles the module) change only with the lock file.
       lock = stampOf(path.join(dir, 'package-lock.json')).stamp;
       break;
     }

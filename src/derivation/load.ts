@@ -4,14 +4,16 @@
  * `.drv` store path already written by an earlier run.
  *
  * A module exports `targets` (an array of `target(...)`) and may export derivations
- * by name. TypeScript modules load through tsx, so users write derivations in the
- * same language as slime without a build step.
+ * by name. TypeScript modules are bundled by esbuild and run in this process
+ * (module-bundle.ts), so users write derivations in the same language as slime
+ * without a build step.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
 import type { Derivation, Target } from './api.js';
+import type { RunnableModule } from './module-bundle.js';
 import { EvalCache, userEvalCacheDir } from './eval-cache.js';
 import { HostToolResolver, userToolCacheFile } from './host-tools.js';
 import { checkTargets, moduleLoadError } from './module-errors.js';
@@ -49,12 +51,15 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
   const evaluationStart = Date.now();
   // The evaluation's machinery is loaded only when the cache cannot answer.
   const api = await import('./api.js');
+  // Made runnable before the environment is watched: the bundler's own reads are not the module's.
+  const runnable = await runnableModule(abs);
   const envReads = watchEnv();
   let mod: LoadedModule;
   try {
-    mod = await evaluate(api, abs, storeDir, tools);
+    mod = await evaluate(api, runnable.url, abs, storeDir, tools);
   } finally {
     envReads.stop();
+    runnable.remove();
   }
   if (cache) {
     if (envReads.listed) {
@@ -97,13 +102,13 @@ function watchEnv(): { names: Set<string>; values: Map<string, string | undefine
   return seen;
 }
 
-async function evaluate(api: typeof import('./api.js'), abs: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {
+async function evaluate(api: typeof import('./api.js'), url: string, abs: string, storeDir: string, tools: HostToolResolver): Promise<LoadedModule> {
   api.beginEvaluation(storeDir, tools);
   let mod: Record<string, unknown>;
   try {
-    mod = await importModule(abs);
+    mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    // Syntax errors, throws, and slime's API refusing a declaration: one line with the place.
+    // Throws, and slime's API refusing a declaration: one line with the place.
     throw moduleLoadError(e, abs);
   } finally {
     tools.save();
@@ -116,13 +121,15 @@ async function evaluate(api: typeof import('./api.js'), abs: string, storeDir: s
   return { file: abs, targets, derivations };
 }
 
-async function importModule(abs: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(abs).href;
-  if (/\.(c|m)?ts$/.test(abs)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+/** A TypeScript module bundled (module-bundle.ts), a JavaScript one as it is; a syntax error is one line with the place. */
+async function runnableModule(abs: string): Promise<RunnableModule> {
+  if (!/\.[cm]?tsx?$/.test(abs)) return { url: pathToFileURL(abs).href, remove: () => {} };
+  const { bundleTypeScriptModule } = await import('./module-bundle.js');
+  try {
+    return await bundleTypeScriptModule(abs);
+  } catch (e) {
+    throw moduleLoadError(e, abs);
   }
-  return (await import(url)) as Record<string, unknown>;
 }
 
 function isDerivation(v: unknown): v is Derivation {

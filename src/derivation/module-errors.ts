@@ -43,33 +43,20 @@ export function moduleLoadError(e: unknown, abs: string): ModuleError {
     const first = esbuild[0]!;
     const where = first.location ? `${shownPath(path.resolve(first.location.file))}:${first.location.line}:${first.location.column + 1}` : shown;
     const more = esbuild.length > 1 ? ` (and ${esbuild.length - 1} more)` : '';
+    if (/^Could not resolve /.test(first.text)) {
+      return new ModuleError(`${where}: cannot import: ${first.text.replace(/\.$/, '')}${more}; fix the import's path (or install the package) and run again`, e);
+    }
     return new ModuleError(`${where}: syntax error: ${first.text}${more}; fix the module and run again`, e);
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  // tsx passes esbuild's failure on as text: `Transform failed with N error(s):\n/file:L:C: ERROR: text`.
-  const transform = /^(\/[^\n:]+):(\d+):(\d+): ERROR: (.*)$/m.exec(err.message);
-  if (transform !== null && /Transform failed/.test(err.message)) {
-    return new ModuleError(`${shownPath(transform[1]!)}:${transform[2]}:${Number(transform[3]) + 1}: syntax error: ${transform[4]}; fix the module and run again`, e);
-  }
-  const position = positionIn(err.stack, abs);
-  const where = position ?? shown;
-  // tsx runs a CommonJS module (a .ts file outside a "type": "module" package) from a
-  // data: URL without a source map: its stack has no line of the module to point at.
-  const noLine = position === undefined && isCommonJsFrame(err.stack, abs) ? NO_LINE_NOTE : '';
+  const where = positionIn(err.stack, abs) ?? shown;
   // slime's own API refusing a declaration already says what to do; keep its exit code.
   const exitCode = (e as { exitCode?: unknown }).exitCode;
   if (e instanceof SlimeError || typeof exitCode === 'number') {
     return new ModuleError(`${where}: ${err.message}`, e, typeof exitCode === 'number' ? exitCode : undefined);
   }
   const kind = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
-  return new ModuleError(`${where}: the module threw while it was evaluated: ${kind}${err.message}; fix the module (\`slime --debug\` shows the stack)${noLine}`, e);
-}
-
-const NO_LINE_NOTE = ' (no line number: the module runs as CommonJS; a package.json with "type": "module" in its directory gives line numbers)';
-
-/** Whether the stack runs through `abs` as tsx runs a CommonJS module: a data: URL that names it. */
-function isCommonJsFrame(stack: string | undefined, abs: string): boolean {
-  return stack !== undefined && stack.includes('data:text/javascript') && stack.includes(`filePath=${encodeURIComponent(abs)}`);
+  return new ModuleError(`${where}: the module threw while it was evaluated: ${kind}${err.message}; fix the module (\`slime --debug\` shows the stack)`, e);
 }
 
 /** `file:line:col` of the first stack frame inside `abs` (or a module it imports from the same directory tree). */

@@ -46,7 +46,12 @@ export function narExtension(c: Compression): string {
 }
 
 /** The tools and their arguments (zstd decompresses in process, above). */
-const TOOLS: Record<Exclude<Compression, 'none'>, { cmd: string; decompress?: string[]; compress: string[]; pkg: string }> = {
+interface Tool {
+  cmd: string;
+  compress: string[];
+  pkg: string;
+}
+const TOOLS: { zstd: Tool; xz: Tool & { decompress: string[] }; bzip2: Tool & { decompress: string[] } } = {
   zstd: { cmd: 'zstd', compress: ['-c', '-q', '-T0', `-${ZSTD_LEVEL}`], pkg: 'zstd' },
   xz: { cmd: 'xz', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q', '-T0', `-${XZ_LEVEL}`], pkg: 'xz-utils' },
   bzip2: { cmd: 'bzip2', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q'], pkg: 'bzip2' },
@@ -54,11 +59,11 @@ const TOOLS: Record<Exclude<Compression, 'none'>, { cmd: string; decompress?: st
 
 export function decompress(input: AsyncIterable<Buffer> | Readable, c: Compression): AsyncGenerator<Buffer> {
   if (c === 'zstd') return zstdDecompress(input);
-  return c === 'none' ? passThrough(input) : throughTool(input, c, 'decompress');
+  return c === 'none' ? passThrough(input) : throughTool(input, c, 'decompress', TOOLS[c].decompress);
 }
 
 export function compress(input: AsyncIterable<Buffer> | Readable, c: Compression): AsyncGenerator<Buffer> {
-  return c === 'none' ? passThrough(input) : throughTool(input, c, 'compress');
+  return c === 'none' ? passThrough(input) : throughTool(input, c, 'compress', TOOLS[c].compress);
 }
 
 async function* passThrough(input: AsyncIterable<Buffer> | Readable): AsyncGenerator<Buffer> {
@@ -74,9 +79,10 @@ async function* throughTool(
   input: AsyncIterable<Buffer> | Readable,
   c: Exclude<Compression, 'none'>,
   mode: 'compress' | 'decompress',
+  args: string[],
 ): AsyncGenerator<Buffer> {
   const tool = TOOLS[c];
-  const child = childProcess().spawn(tool.cmd, tool[mode]!, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();

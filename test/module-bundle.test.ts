@@ -91,4 +91,13 @@ describe('a TypeScript module, bundled', () => {
     expect(syntax.stderr).toMatch(/^error: sub\/lib\.ts:1:23: syntax error: /);
     expect(syntax.code).toBe(1);
   });
+
+  it('a temporary directory that cannot be written: one line naming it and what to do', async () => {
+    const dir = project();
+    const r = await show(dir, 'main.ts', { TMPDIR: path.join(dir, 'missing') });
+    expect(r.stderr).toBe(
+      `error: main.ts: cannot write the module's bundle into ${dir}/missing: ENOENT: no such file or directory, mkdtemp '${dir}/missing/slime-module-XXXXXX'; set TMPDIR to a writable directory\n`,
+    );
+    expect(r.code).toBe(1);
+  });
 });

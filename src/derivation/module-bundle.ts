@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { SlimeError } from '../errors.js';
 
 type Esbuild = typeof import('esbuild');
 
@@ -78,7 +79,12 @@ export interface RunnableModule {
  * watches the environment: esbuild lists it to start its service.
  */
 export async function bundleTypeScriptModule(abs: string): Promise<RunnableModule> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-module-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-module-'));
+  } catch (e) {
+    throw new SlimeError(`cannot write the module's bundle into ${os.tmpdir()}: ${(e as Error).message}; set TMPDIR to a writable directory`);
+  }
   const remove = (): void => fs.rmSync(dir, { recursive: true, force: true });
   const outfile = path.join(dir, `${path.basename(abs).replace(/\.[^.]*$/, '')}.mjs`);
   try {
@@ -104,7 +110,10 @@ export async function bundleTypeScriptModule(abs: string): Promise<RunnableModul
     }
   } catch (e) {
     remove();
-    throw e;
+    // A syntax error or an unresolved import: esbuild's failure, with its messages.
+    if (Array.isArray((e as { errors?: unknown }).errors)) throw e;
+    const why = (e as Error).message.split('\n').find((l) => l.trim() !== '')?.trim() ?? String(e);
+    throw new SlimeError(`cannot bundle the module: esbuild failed: ${why}; run \`npm run setup\` again (it installs esbuild)`);
   }
   // Stack traces through the bundle name the modules' files and lines.
   process.setSourceMapsEnabled(true);

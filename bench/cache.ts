@@ -384,24 +384,37 @@ function closure(
   const stores: string[] = [];
   for (let i = 0; i < rounds; i++) {
     const before = load();
-    const empty = freshDir('s-closure');
-    stores.push(empty);
-    // Each run starts with nothing left to write back: the 330 MB that the run before it wrote
-    // would otherwise be flushed to disk during it (the first round, with none, was always the fastest).
-    spawnSync('sync');
-    const m = realize(empty);
-    subs.push(m);
-    events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    // Like for like: Nix and cp get the paths slime substituted (the targets' runtime closure;
-    // build-only inputs such as the source tarball are not needed, in slime as in nix-build).
-    const got = events.filter((e) => e.type === 'substituted').flatMap((e) => Object.values(e.outputs ?? {}));
-    substitutedPaths = got;
-    spawnSync('sync');
-    nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...got));
-    spawnSync('sync');
-    cps.push(run('cp', ['-a', ...got.map((sp) => path.join(treeDir, path.basename(sp))), freshDir('cp-closure')]));
-    spawnSync('sync');
-    evaluating.push(slimeInEmptyStoreEvaluating(freshDir('s-closure-evaluating'), ...realizeArgs));
+    const withPlan = (): void => {
+      const empty = freshDir('s-closure');
+      stores.push(empty);
+      // Each run starts with nothing left to write back: the 330 MB that the run before it wrote
+      // would otherwise be flushed to disk during it (the first round, with none, was always the fastest).
+      spawnSync('sync');
+      const m = realize(empty);
+      subs.push(m);
+      events = m.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      // Like for like: Nix and cp get the paths slime substituted (the targets' runtime closure;
+      // build-only inputs such as the source tarball are not needed, in slime as in nix-build).
+      substitutedPaths = events.filter((e) => e.type === 'substituted').flatMap((e) => Object.values(e.outputs ?? {}));
+    };
+    const evaluatingTheModule = (): void => {
+      spawnSync('sync');
+      evaluating.push(slimeInEmptyStoreEvaluating(freshDir('s-closure-evaluating'), ...realizeArgs));
+    };
+    const nixCopy = (): void => {
+      spawnSync('sync');
+      nixes.push(nix('copy', '--from', cache, '--to', `local?root=${freshDir('n-closure')}`, ...trust, ...substitutedPaths));
+    };
+    const copyTrees = (): void => {
+      spawnSync('sync');
+      cps.push(run('cp', ['-a', ...substitutedPaths.map((sp) => path.join(treeDir, path.basename(sp))), freshDir('cp-closure')]));
+    };
+    // The four runs in another order each round (rotated by one): a run that follows a
+    // gigabyte of writes is slower on this disk, and no run should always be that one. The
+    // first round starts with slime's, whose events name the paths the others copy.
+    const order = [withPlan, nixCopy, copyTrees, evaluatingTheModule];
+    for (let k = 0; k < order.length; k++) order[(i + k) % order.length]!();
+    const m = subs[i]!;
     loads.push(`${before}-${load()}`);
     log(
       `cache: ${TARGET} from a cache round ${i + 1}: slime realize ${(m.ms / 1000).toFixed(2)} s ` +

@@ -5,13 +5,15 @@
  *
  * Why not a loader (tsx ran the modules until 2026-12-05): Node runs module loader
  * hooks on a thread of their own, which it starts and the loader initialises before
- * the first import returns. Evaluating `full-x86_64-quick` took ~0.25 s, of which ~0.1 s
- * was that thread's start and the main thread waiting for it (a CPU profile; the bundle
- * does the same evaluation in ~0.1 s less, see the commit).
+ * the first import returns; in a CPU profile of `slime show full-x86_64-quick` without
+ * the evaluation cache, importing tsx and that thread's start took ~150 ms of the run's
+ * ~350. The same command, 21 alternating rounds at idle: 251 ms wall and 340 ms of CPU
+ * through tsx, 148 ms and 190 ms bundled (esbuild's own start and bundling ~30 ms).
  *
  * What each file keeps in the bundle:
  *   - its `import.meta.url`, `.dirname` and `.filename`: replaced in its text by its own
- *     (the bundle's would be the temporary file's);
+ *     (the bundle's would be the temporary file's), as text: also where a string or a
+ *     comment spells them;
  *   - its line numbers in stack traces: the bundle carries an inline source map, and
  *     Node's source map support is turned on (process.setSourceMapsEnabled), so an
  *     error thrown by the module names the module's file and line (module-errors.ts);

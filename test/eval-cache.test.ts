@@ -112,6 +112,62 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
     await expectFresh(p, before, /lib\.ts changed/);
   });
 
+  it('is invalidated by every file bundled with the module: a TypeScript package, a tsconfig path alias, JSON', async () => {
+    // What esbuild resolves and bundles is what the evaluation ran; a bare specifier is
+    // no sign of a file outside the plan's inputs (a pattern search of relative imports,
+    // which listed them until 2026-12-06, missed all three).
+    const dir = tempDir();
+    const w = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    };
+    w('node_modules/tsgreet/package.json', '{ "name": "tsgreet", "main": "index.ts" }\n');
+    w('node_modules/tsgreet/index.ts', `export const hi: string = 'hi';\n`);
+    w('tsconfig.json', '{ "compilerOptions": { "baseUrl": ".", "paths": { "@lib/*": ["lib/*"] } } }\n');
+    w('lib/word.ts', `export const word: string = 'one';\n`);
+    w('settings.json', '{ "flavour": "plain" }\n');
+    const file = path.join(dir, 'mod.ts');
+    w(
+      'mod.ts',
+      `import { derivation, target } from ${JSON.stringify(API)};
+import { hi } from 'tsgreet';
+import { word } from '@lib/word';
+import settings from './settings.json';
+export const thing = derivation({ name: 'thing', builder: '/bin/sh', args: ['-c', 'echo > $out'], env: { hi, word, flavour: settings.flavour } });
+export const targets = [target('thing', 'one derivation', [thing])];
+`,
+    );
+    const p = { dir, file, store: path.join(dir, 'store') };
+    let before = await primed(p);
+    w('node_modules/tsgreet/index.ts', `export const hi: string = 'hello';\n`);
+    before = await expectFresh(p, before, /node_modules\/tsgreet\/index\.ts changed/);
+    await primed(p);
+    w('lib/word.ts', `export const word: string = 'two';\n`);
+    before = await expectFresh(p, before, /lib\/word\.ts changed/);
+    await primed(p);
+    w('settings.json', '{ "flavour": "spicy" }\n');
+    await expectFresh(p, before, /settings\.json changed/);
+  });
+
+  it("is invalidated by a file a JavaScript module imports (Node runs it unbundled; esbuild lists its files)", async () => {
+    const dir = tempDir();
+    const api = path.join(ROOT, 'dist', 'src', 'derivation', 'api.js');
+    fs.writeFileSync(path.join(dir, 'helper.mjs'), `export const word = 'one';\n`);
+    const file = path.join(dir, 'mod.mjs');
+    fs.writeFileSync(
+      file,
+      `import { derivation, target } from ${JSON.stringify(api)};
+import { word } from './helper.mjs';
+export const thing = derivation({ name: 'thing', builder: '/bin/sh', args: ['-c', 'echo > $out'], env: { word } });
+export const targets = [target('thing', 'one derivation', [thing])];
+`,
+    );
+    const p = { dir, file, store: path.join(dir, 'store') };
+    const before = await primed(p);
+    fs.writeFileSync(path.join(dir, 'helper.mjs'), `export const word = 'two';\n`);
+    await expectFresh(p, before, /helper\.mjs changed/);
+  });
+
   it('is invalidated by a source() file, and by a file deep in a source() directory even with its size and mtime kept', async () => {
     const p = project();
     let before = await primed(p);

@@ -6,8 +6,9 @@
  *
  * What an evaluation reads, and how each is checked (cheap stamp first, content when
  * the stamp differs, so touching a file costs a rehash, never a stale plan):
- *   - the module and every local file it imports, transitively (import-graph.ts),
- *     slime's own sources among them when the module imports them:
+ *   - the module and every file it imports, transitively, as esbuild resolved them to
+ *     bundle it (module-bundle.ts), slime's own sources among them when the module
+ *     imports them:
  *       stat stamp (inode, size, mtime, ctime), else the file's SHA-256;
  *   - each `source()` file or directory: a stamp of every entry of the tree, else its
  *     NAR hash, i.e. its store path;

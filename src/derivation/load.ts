@@ -66,10 +66,14 @@ export async function loadModule(file: string, storeDir: string, toolCacheFile?:
       trace?.('not saved: the module listed the whole environment');
       return mod;
     }
-    const { importGraph } = await import('./import-graph.js');
+    const files = runnable.files ?? (await javaScriptModuleFiles(abs));
+    if (files === undefined) {
+      trace?.('not saved: esbuild cannot list the files the module imports');
+      return mod;
+    }
     const reads = api.evaluationReads();
     for (const name of envReads.names) reads.env[name] ??= envReads.values.get(name);
-    const kept = cache.save({ targets: mod.targets, derivations: mod.derivations }, { files: importGraph(abs), ...reads }, tools, evaluationStart);
+    const kept = cache.save({ targets: mod.targets, derivations: mod.derivations }, { files, ...reads }, tools, evaluationStart);
     trace?.(kept ? 'saved' : 'not saved: an input changed during the evaluation');
   }
   return mod;
@@ -122,6 +126,21 @@ async function evaluate(api: typeof import('./api.js'), url: string, abs: string
 }
 
 /** A TypeScript module bundled (module-bundle.ts), a JavaScript one as it is; a syntax error is one line with the place. */
+/**
+ * The files of a JavaScript module, which Node ran as it is (module-bundle.ts lists them
+ * as it bundles a TypeScript one); undefined when esbuild cannot resolve them all (a
+ * require() Node reached by another way): the plan is then not kept, never kept with a
+ * list that may miss a file.
+ */
+async function javaScriptModuleFiles(abs: string): Promise<string[] | undefined> {
+  const { moduleFiles } = await import('./module-bundle.js');
+  try {
+    return await moduleFiles(abs);
+  } catch {
+    return undefined;
+  }
+}
+
 async function runnableModule(abs: string): Promise<RunnableModule> {
   if (!/\.[cm]?tsx?$/.test(abs)) return { url: pathToFileURL(abs).href, remove: () => {} };
   const { bundleTypeScriptModule } = await import('./module-bundle.js');

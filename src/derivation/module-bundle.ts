@@ -24,6 +24,15 @@
  * Every module runs as an ES module, also a `.ts` file outside a `"type": "module"`
  * package (which tsx ran as CommonJS, without line numbers): `require`, `__dirname` and
  * `module.exports` are not defined in it, as in any ES module.
+ *
+ * The files a module's evaluation read as code, for the evaluation cache (eval-cache.ts),
+ * are the files esbuild read to bundle it (its metafile's inputs): the module, every file
+ * it imports, TypeScript packages bundled with it, JSON it imports; not the packages
+ * imported from node_modules at run time, nor Node's built-ins. A JavaScript module
+ * runs as Node runs it, unbundled; its files are listed by the same build without
+ * output (moduleFiles), so that one resolver, esbuild's, says what a module imports.
+ * (Until 2026-12-06 a pattern search of import specifiers listed them, beside esbuild's
+ * resolution: it missed a TypeScript package, whose change then left a stale plan.)
  */
 import fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
@@ -68,10 +77,60 @@ const modulePlugin: Plugin = {
   },
 };
 
-/** A module made runnable: its URL for import(), and how to remove what making it left. */
+/** A module made runnable: its URL for import(), the files it was made of, and how to remove what making it left. */
 export interface RunnableModule {
   url: string;
+  /** Absolute paths of the files esbuild read: the module and what it imports (see above); none for a module Node runs as it is. */
+  files?: string[];
   remove(): void;
+}
+
+/** The build of `abs`, in memory: its one output file and the files it read. */
+async function bundleInMemory(abs: string, outfile: string): Promise<{ contents: Uint8Array; files: string[] }> {
+  const { build, stop } = esbuild();
+  const workingDir = path.dirname(abs);
+  try {
+    const result = await build({
+      entryPoints: [abs],
+      absWorkingDir: workingDir,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: `node${process.versions.node}`,
+      outfile,
+      write: false,
+      metafile: true,
+      sourcemap: 'inline',
+      sourcesContent: false,
+      charset: 'utf8',
+      logLevel: 'silent',
+      plugins: [modulePlugin],
+    });
+    // The metafile names its inputs relative to absWorkingDir; every one is in the file namespace (modulePlugin makes no other).
+    const files = Object.keys(result.metafile!.inputs).map((f) => path.resolve(workingDir, f));
+    return { contents: result.outputFiles![0]!.contents, files: [...new Set(files)].sort() };
+  } finally {
+    stop();
+  }
+}
+
+/** Rethrows a failed build: esbuild's own failure (a syntax error, an unresolved import) as it is, else one that says what to do. */
+function bundleError(e: unknown): Error {
+  if (Array.isArray((e as { errors?: unknown }).errors)) return e as Error;
+  const why = (e as Error).message.split('\n').find((l) => l.trim() !== '')?.trim() ?? String(e);
+  return new SlimeError(`cannot bundle the module: esbuild failed: ${why}; run \`npm run setup\` again (it installs esbuild)`);
+}
+
+/**
+ * The files of the JavaScript module `abs`: itself and what it imports, as esbuild
+ * resolves them (sorted); nothing is written. Rejects as bundleTypeScriptModule does.
+ */
+export async function moduleFiles(abs: string): Promise<string[]> {
+  try {
+    return (await bundleInMemory(abs, path.join(path.dirname(abs), 'listing.mjs'))).files;
+  } catch (e) {
+    throw bundleError(e);
+  }
 }
 
 /**
@@ -89,35 +148,16 @@ export async function bundleTypeScriptModule(abs: string): Promise<RunnableModul
   }
   const remove = (): void => fs.rmSync(dir, { recursive: true, force: true });
   const outfile = path.join(dir, `${path.basename(abs).replace(/\.[^.]*$/, '')}.mjs`);
+  let files: string[];
   try {
-    const { build, stop } = esbuild();
-    try {
-      const result = await build({
-        entryPoints: [abs],
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: `node${process.versions.node}`,
-        outfile,
-        write: false,
-        sourcemap: 'inline',
-        sourcesContent: false,
-        charset: 'utf8',
-        logLevel: 'silent',
-        plugins: [modulePlugin],
-      });
-      fs.writeFileSync(outfile, result.outputFiles![0]!.contents);
-    } finally {
-      stop();
-    }
+    const built = await bundleInMemory(abs, outfile);
+    fs.writeFileSync(outfile, built.contents);
+    files = built.files;
   } catch (e) {
     remove();
-    // A syntax error or an unresolved import: esbuild's failure, with its messages.
-    if (Array.isArray((e as { errors?: unknown }).errors)) throw e;
-    const why = (e as Error).message.split('\n').find((l) => l.trim() !== '')?.trim() ?? String(e);
-    throw new SlimeError(`cannot bundle the module: esbuild failed: ${why}; run \`npm run setup\` again (it installs esbuild)`);
+    throw bundleError(e);
   }
   // Stack traces through the bundle name the modules' files and lines.
   process.setSourceMapsEnabled(true);
-  return { url: pathToFileURL(outfile).href, remove };
+  return { url: pathToFileURL(outfile).href, files, remove };
 }

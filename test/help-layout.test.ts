@@ -23,7 +23,9 @@ describe('help texts', () => {
     expect(block.length).toBeGreaterThan(0);
     for (const line of block) {
       // A flag line (alone when the flags are too long: its text follows at column 24), or a continuation at column 24.
-      if (/^ {2}(-[A-Za-z], | {4})--?[a-z][\w-]*( [A-Z]+(\.\.\.)?)?$/.test(line.trimEnd())) continue;
+      if (/^ {2}(-[A-Za-z], | {4})--?[a-z][\w-]*( [A-Z]+(=[A-Z]+|\.\.\.)?)?$/.test(line.trimEnd())) continue;
+      // An option written with one space before its text would be taken for the line above's continuation.
+      expect(line).not.toMatch(/^ {24}-/);
       expect(line).toMatch(/^(  (-[A-Za-z], |    )--?[a-z][\w-]*( [A-Z]+)? +|  -[a-z], --help +| {24})\S/);
       if (/^ {2}\S| {4}--/.test(line) && !/^ {2}-h, --help/.test(line)) expect(line[23]).toBe(' ');
       expect(line.slice(24, 25)).not.toBe(' ');

@@ -4,7 +4,7 @@
  * short form) and its description at column 24, continuation lines under it; the
  * description starts lower case with no closing period, like every other slime message.
  *
- *   option-line  = "  " [ "-" letter ", " | "    " ] "--" name [ " " ARG ] 2*" " description
+ *   option-line  = "  " [ "-" letter ", " | "    " ] "--" name [ " " ARG [ "=" ARG ] ] 2*" " description
  *   continuation = 3*" " text          (inside the block, under the description)
  */
 const DESCRIPTION_COLUMN = 24;
@@ -23,7 +23,7 @@ export function layoutHelp(text: string): string {
       out.push(line);
       continue;
     }
-    const option = /^\s*(-[A-Za-z], )?(--[a-z][a-z0-9-]*(?:[ =][A-Z][A-Z0-9_.]*)?)\s{2,}(\S.*)$/.exec(line);
+    const option = /^\s*(-[A-Za-z], )?(--[a-z][a-z0-9-]*(?:[ =][A-Z][A-Z0-9_.]*(?:=[A-Z][A-Z0-9_.]*)?)?)\s{2,}(\S.*)$/.exec(line);
     if (option !== null) {
       const flags = `  ${(option[1] ?? '').padEnd(4)}${option[2]}`;
       // Flags too long for the column get a line of their own, the description under it.

@@ -42,7 +42,7 @@ Options:
       --no-cachegrind   skip the instruction counts
       --samples         time every sample too (the default except for Light targets)
       --reference PATH  the reference interpreter (default /usr/bin/python3.11)
-      --also LABEL=PATH another interpreter to compare in the same rounds, e.g.
+      --also LABEL=PATH  another interpreter to compare in the same rounds, such as
                         another isolate (repeatable)
 ${COMMON_HELP}`;
 

@@ -38,6 +38,19 @@ describe('did you mean', () => {
     expect(extra.stderr).toMatch(/^error: slime targets takes no arguments, not "extra"/);
   });
 
+  it('says which subcommands there are when none is given, and names an unknown one', async () => {
+    for (const [args, text] of [
+      [['cache'], 'error: slime cache needs a subcommand: push, pull, serve, info or verify (see `slime cache --help`)\n'],
+      [['cache', 'fetch'], 'error: unknown subcommand "cache fetch"; use push, pull, serve, info or verify (see `slime cache --help`)\n'],
+      [['key'], 'error: slime key needs a subcommand: `slime key generate NAME`\n'],
+      [['key', 'make'], 'error: unknown subcommand "key make"; use `slime key generate NAME`\n'],
+    ] as const) {
+      const r = await slime([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe(text);
+    }
+  });
+
   it('refuses a key name that is a path, and says to use --dir', async () => {
     const dir = tempDir();
     const r = await slime(['key', 'generate', path.join(dir, 'k')], { cwd: dir });

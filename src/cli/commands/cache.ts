@@ -80,7 +80,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     case 'verify':
       return verify(rest, values, ctx);
     default:
-      throw new UsageError(`unknown subcommand "cache ${sub ?? ''}"; use push, serve, info or verify (see \`slime cache --help\`)`);
+      throw new UsageError(
+        sub === undefined
+          ? 'slime cache needs a subcommand: push, pull, serve, info or verify (see `slime cache --help`)'
+          : `unknown subcommand "cache ${sub}"; use push, pull, serve, info or verify (see \`slime cache --help\`)`,
+      );
   }
 }
 

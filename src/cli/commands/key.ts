@@ -17,7 +17,8 @@ NAME is conventionally the cache's host name and a number: cache.example.org-1.`
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('key', args, { dir: { type: 'string' } });
   const [sub, name, ...extra] = positionals;
-  if (sub !== 'generate') throw new UsageError(`unknown subcommand "key ${sub ?? ''}"; use \`slime key generate NAME\``);
+  if (sub === undefined) throw new UsageError('slime key needs a subcommand: `slime key generate NAME`');
+  if (sub !== 'generate') throw new UsageError(`unknown subcommand "key ${sub}"; use \`slime key generate NAME\``);
   if (!name || extra.length) throw new UsageError('slime key generate takes one NAME; see `slime key --help`');
   // NAME goes into the key itself (NAME:base64), so a path there is a mistake, not a place.
   if (name.includes('/')) {

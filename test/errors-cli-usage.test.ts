@@ -51,6 +51,19 @@ describe('did you mean', () => {
     }
   });
 
+  it('gc and verify refuse arguments instead of ignoring them (gc PATH would collect everything else)', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    fs.mkdirSync(store);
+    const gc = await slime(['gc', path.join(store, 'x'), '--store', store]);
+    expect(gc.code).toBe(2);
+    expect(gc.stderr).toBe(`error: slime gc takes no arguments (got ${path.join(store, 'x')}); it deletes every path no root reaches. To delete particular paths, use \`slime store delete PATH...\`\n`);
+    const verify = await slime(['verify', 'extra', '--store', store]);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toBe('error: slime verify takes no arguments (got extra); it checks every valid path of the store\n');
+    expect(fs.readdirSync(store)).toEqual([]);
+  });
+
   it('refuses a key name that is a path, and says to use --dir', async () => {
     const dir = tempDir();
     const r = await slime(['key', 'generate', path.join(dir, 'k')], { cwd: dir });

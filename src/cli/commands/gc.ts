@@ -2,6 +2,7 @@ import { collectGarbage } from '../../store/gc.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { UsageError } from '../../errors.js';
 import { plural } from '../../run/format.js';
 
 const help = `Usage: slime gc [--dry-run] [--store DIR]
@@ -17,7 +18,11 @@ Options:
       --store DIR       the store directory (default: $SLIME_STORE, else store/ in the project)`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values } = parseCommandArgs('gc', args, { store: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('gc', args, { store: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  // Not ignored: `slime gc PATH` collecting everything but what roots reach is not what it asks for.
+  if (positionals.length > 0) {
+    throw new UsageError(`slime gc takes no arguments (got ${positionals.join(' ')}); it deletes every path no root reaches. To delete particular paths, use \`slime store delete PATH...\``);
+  }
   const store = openStore(ctx, values.store, { readOnly: 'collect' });
   store.init();
   const lock = await acquireLock(store.globalLockFile, {

@@ -4,6 +4,7 @@ import { repairProblems } from '../../scheduler/repair.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import type { CliContext, Command } from '../command.js';
 import { openStore, parseCommandArgs } from '../options.js';
+import { UsageError } from '../../errors.js';
 import { plural } from '../../run/format.js';
 
 const help = `Usage: slime verify [options]
@@ -23,7 +24,8 @@ Options:
 Exit codes: 0 the store is sound (or every problem was repaired); 1 otherwise.`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { values } = parseCommandArgs('verify', args, { store: { type: 'string' }, repair: { type: 'boolean' } });
+  const { values, positionals } = parseCommandArgs('verify', args, { store: { type: 'string' }, repair: { type: 'boolean' } });
+  if (positionals.length > 0) throw new UsageError(`slime verify takes no arguments (got ${positionals.join(' ')}); it checks every valid path of the store`);
   // --repair rebuilds, so it needs a store it may write; either way a missing one is not "sound".
   const store = openStore(ctx, values.store, { readOnly: 'verify' });
   const repair = Boolean(values.repair);

@@ -88,7 +88,9 @@ export interface RunnableModule {
 /** The build of `abs`, in memory: its one output file and the files it read. */
 async function bundleInMemory(abs: string, outfile: string): Promise<{ contents: Uint8Array; files: string[] }> {
   const { build, stop } = esbuild();
-  const workingDir = path.dirname(abs);
+  // The working directory, as esbuild's default: its messages name files relative to it
+  // (module-errors.ts shows them as they are), and so does the metafile.
+  const workingDir = process.cwd();
   try {
     const result = await build({
       entryPoints: [abs],

@@ -115,7 +115,7 @@ describe('the evaluation cache', { timeout: 300_000 }, () => {
   it('is invalidated by every file bundled with the module: a TypeScript package, a tsconfig path alias, JSON', async () => {
     // What esbuild resolves and bundles is what the evaluation ran; a bare specifier is
     // no sign of a file outside the plan's inputs (a pattern search of relative imports,
-    // which listed them until 2026-12-06, missed all three).
+    // which listed them until 2026-12-05, missed all three).
     const dir = tempDir();
     const w = (rel: string, text: string) => {
       fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });

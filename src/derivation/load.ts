@@ -125,7 +125,6 @@ async function evaluate(api: typeof import('./api.js'), url: string, abs: string
   return { file: abs, targets, derivations };
 }
 
-/** A TypeScript module bundled (module-bundle.ts), a JavaScript one as it is; a syntax error is one line with the place. */
 /**
  * The files of a JavaScript module, which Node ran as it is (module-bundle.ts lists them
  * as it bundles a TypeScript one); undefined when esbuild cannot resolve them all (a
@@ -141,6 +140,7 @@ async function javaScriptModuleFiles(abs: string): Promise<string[] | undefined>
   }
 }
 
+/** A TypeScript module bundled (module-bundle.ts), a JavaScript one as it is; a syntax error is one line with the place. */
 async function runnableModule(abs: string): Promise<RunnableModule> {
   if (!/\.[cm]?tsx?$/.test(abs)) return { url: pathToFileURL(abs).href, remove: () => {} };
   const { bundleTypeScriptModule } = await import('./module-bundle.js');

@@ -31,7 +31,7 @@
  * imported from node_modules at run time, nor Node's built-ins. A JavaScript module
  * runs as Node runs it, unbundled; its files are listed by the same build without
  * output (moduleFiles), so that one resolver, esbuild's, says what a module imports.
- * (Until 2026-12-06 a pattern search of import specifiers listed them, beside esbuild's
+ * (Until 2026-12-05 a pattern search of import specifiers listed them, beside esbuild's
  * resolution: it missed a TypeScript package, whose change then left a stale plan.)
  */
 import fs from 'node:fs';

@@ -132,6 +132,31 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
     expect(cacheFiles(cacheHome)).toEqual(before);
   });
 
+  it('keeps a cache per set of Node options: runs alternating with and without a V8 flag each use their own', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    // --max-old-space-size changes V8's flags, and V8 rejects a cache compiled under other flags.
+    const plain = { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: '' };
+    const flagged = { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: '--max-old-space-size=3000' };
+    const traces: string[][] = [];
+    for (const env of [plain, flagged, plain, flagged, plain]) {
+      const r = await run(bin, ['--version'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('slime 0.1.0\n');
+      traces.push(r.trace.map((t) => t.replace(/ .*\//, ' ')));
+    }
+    const [plainFile, flaggedFile] = cacheFiles(cacheHome).sort((a, b) => a.length - b.length);
+    expect(cacheFiles(cacheHome)).toHaveLength(2);
+    expect(plainFile).toMatch(new RegExp(`-${process.arch}-other\\.bin$`));
+    expect(flaggedFile).toMatch(new RegExp(`-${process.arch}-o[0-9a-f]{8}-other\\.bin$`));
+    expect(traces).toEqual([
+      [`miss ${plainFile}`, `written ${plainFile}`],
+      [`miss ${flaggedFile}`, `written ${flaggedFile}`],
+      [`hit ${plainFile}`],
+      [`hit ${flaggedFile}`],
+      [`hit ${plainFile}`],
+    ]);
+  });
+
   it('a cache directory that cannot be made costs nothing but the cache', async () => {
     const { bin, dir } = bundleCopy();
     const blocker = path.join(dir, 'not-a-dir');

@@ -11,15 +11,21 @@
  * (or after its first second, when it runs longer), and read by the next run of the
  * same command.
  *
- * The code cache (one file per bundle file, Node version and command):
+ * The code cache (one file per bundle file, Node version, Node options and command):
  *   `$XDG_CACHE_HOME/slime/code-cache/` (else `~/.cache/slime/code-cache/`),
- *   `<device>-<inode>-<size>-<mtime ns>-<ctime ns>-<node version>-<arch>-<command>.bin`
+ *   `<device>-<inode>-<size>-<mtime ns>-<ctime ns>-<node version>-<arch>[-o<options>]-<command>.bin`
+ *   `<options>`: 8 hex digits, FNV-1a of Node's options (its command line's and
+ *   NODE_OPTIONS); absent when there are none.
  * Keyed by the bundle file's identity, not its content: a build writes a new file (new
  * times, whatever its bytes), and hashing the content meant loading node:crypto on
- * every start (some 2.5 ms of a 70 ms no-op). A changed bundle has another name, and V8
- * itself rejects data of another V8 or other flags (then the file is written again). Nothing is written when the directory cannot
- * be made or written. `SLIME_CODE_CACHE=0` turns the cache off;
- * `SLIME_TRACE_CODE_CACHE=1` says on stderr what it did (hit, miss, rejected, written).
+ * every start (some 2.5 ms of a 70 ms no-op). A changed bundle has another name. V8
+ * itself rejects data of another V8 or compiled under other V8 flags (then the file is
+ * written again); the options are in the name so that runs with and without a flag
+ * (`NODE_OPTIONS=--max-old-space-size=4096` in one shell, not in another) each keep
+ * theirs, rather than each rejecting and rewriting the other's (some 28 ms a run).
+ * Nothing is written when the directory cannot be made or written. `SLIME_CODE_CACHE=0`
+ * turns the cache off; `SLIME_TRACE_CODE_CACHE=1` says on stderr what it did (hit, miss,
+ * rejected, written).
  *
  * The bundle is run as Node runs a CommonJS module, with two more names in scope:
  *   `__slime_import(specifier)`: `import()` (a script compiled by `vm.Script` has no
@@ -69,6 +75,15 @@ function commandOf(arg: string | undefined): string {
   return /^[a-z][a-z-]{0,31}$/.test(arg) ? arg : 'other';
 }
 
+/** '' without options, else `-o` and 8 hex digits: 32-bit FNV-1a of them (a collision costs a rejected cache, nothing else). */
+function optionsKey(): string {
+  const options = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0');
+  if (options === '') return '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < options.length; i++) h = Math.imul(h ^ options.charCodeAt(i), 0x01000193);
+  return `-o${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 function cacheDirectory(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || builtin<typeof import('node:os')>('node:os').homedir(), '.cache');
   return path.join(base, 'slime', 'code-cache');
@@ -108,7 +123,7 @@ function runBundle(): void {
   const source = bytes.toString('latin1');
   const enabled = process.env.SLIME_CODE_CACHE !== '0';
   const dir = cacheDirectory();
-  const key = `${identity}-${process.version}-${process.arch}-${commandOf(process.argv[2])}`;
+  const key = `${identity}-${process.version}-${process.arch}${optionsKey()}-${commandOf(process.argv[2])}`;
   const cacheFile = path.join(dir, `${key}.bin`);
   const cached = enabled ? readCache(cacheFile) : undefined;
 

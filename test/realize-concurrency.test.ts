@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
+import { waitFor } from './support/processes.js';
 
 /**
  * The builders append to a ledger, a file of the test's, which the build sandbox
@@ -27,14 +28,6 @@ export const targets = [target('chain', 'two slow builds', [second])];`,
   );
 }
 
-const waitFor = async (cond: () => boolean, ms: number) => {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 describe('several slime processes on one store', () => {
   it('two concurrent realizes build each derivation exactly once and both succeed', async () => {
     const dir = tempDir();
@@ -48,7 +41,7 @@ describe('several slime processes on one store', () => {
     let seen = '';
     for (const c of children) c.stderr!.on('data', (d) => (seen += d));
     const results = Promise.all(children.map((c) => collect(c)));
-    await waitFor(() => seen.includes('"type":"lock-wait"'), 120_000);
+    await waitFor(() => seen.includes('"type":"lock-wait"'), 120_000, 'the second realize waits for the lock');
     fs.writeFileSync(gate, '');
     const [a, b] = await results;
     expect(a.code).toBe(0);
@@ -69,7 +62,7 @@ describe('several slime processes on one store', () => {
     const child = startSlime(['realize', 'chain', '-f', file, '--store', store, '--log-format', 'json'], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
     // Killed with part of its output written, whatever the machine's load.
-    await waitFor(() => fs.existsSync(path.join(dir, 'partly-written')), 120_000);
+    await waitFor(() => fs.existsSync(path.join(dir, 'partly-written')), 120_000, 'the builder has written part of its output');
     child.kill('SIGKILL');
     await done;
     const outputs = storePaths(store).filter((p) => !p.endsWith('.drv'));
@@ -87,7 +80,7 @@ describe('several slime processes on one store', () => {
     const store = path.join(dir, 'store');
     const child = startSlime(['realize', 'chain', '-f', file, '--store', store], { cwd: dir, env: LEDGER_VISIBLE });
     const done = collect(child);
-    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 120_000);
+    await waitFor(() => fs.existsSync(path.join(dir, 'ledger')), 120_000, 'the builder runs');
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);

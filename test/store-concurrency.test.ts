@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, slime, startSlime, tempDir, writeModule } from './support/cli.js';
+import { waitFor } from './support/processes.js';
 
 /**
  * The builders append to a ledger, a file of the test's, which the build sandbox
@@ -72,14 +73,6 @@ describe('concurrent slime realize on a fresh store', () => {
   }, 3_600_000);
 });
 
-const waitFor = async (cond: () => boolean, what: string, ms = 120_000) => {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`${what}: not reached in ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 describe('SIGKILL of the process that holds a derivation lock', () => {
   it('the waiting process builds only once the old builder is gone: never two builders at once', async () => {
     const dir = tempDir();
@@ -97,12 +90,12 @@ export const targets = [target('slow', 'one slow build', [slow])];`,
     const args = ['realize', 'slow', '-f', file, '--store', store, '--no-link', '--log-format', 'json'];
     const holder = startSlime(args, { cwd: dir, env: LEDGER_VISIBLE });
     const holderDone = collect(holder);
-    await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('tick'), 'the first builder runs');
+    await waitFor(() => fs.existsSync(ledger) && fs.readFileSync(ledger, 'utf8').includes('tick'), 120_000, 'the first builder runs');
     const waiter = startSlime(args, { cwd: dir, env: LEDGER_VISIBLE });
     let waiterErr = '';
     waiter.stderr!.on('data', (d) => (waiterErr += d));
     const waiterDone = collect(waiter);
-    await waitFor(() => waiterErr.includes('"lock-wait"'), 'the second process waits for the lock');
+    await waitFor(() => waiterErr.includes('"lock-wait"'), 120_000, 'the second process waits for the lock');
     holder.kill('SIGKILL');
     await holderDone;
     const r = await waiterDone;

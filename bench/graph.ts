@@ -181,6 +181,7 @@ export const graphBenchmark: Benchmark = {
           slimeRssMb: noop.a.rssMb,
           slimeCpuMs: noop.a.cpuMs,
           reference: { label: 'nix-build', value: noop.b.ms, rssMb: noop.b.rssMb, cpuMs: noop.b.cpuMs },
+          ratioInterval: noop.ratioInterval,
           target: { ratio: 1 },
         },
         {
@@ -190,6 +191,7 @@ export const graphBenchmark: Benchmark = {
           slimeRssMb: noopJson.a.rssMb,
           slimeCpuMs: noopJson.a.cpuMs,
           reference: { label: 'nix-build', value: noopJson.b.ms, rssMb: noopJson.b.rssMb, cpuMs: noopJson.b.cpuMs },
+          ratioInterval: noopJson.ratioInterval,
           target: { ratio: 1 },
           note: 'the engine without the plain logger (the default when stderr is not a terminal)',
         },

@@ -92,6 +92,7 @@ export const hashBenchmark: Benchmark = {
           slimeRssMb: hp.a.rssMb,
           slimeCpuMs: hp.a.cpuMs,
           reference: { label: 'nix-hash', value: hp.b.ms, rssMb: hp.b.rssMb, cpuMs: hp.b.cpuMs },
+          ratioInterval: hp.ratioInterval,
           target: { ratio: 1.1 },
           note: what,
         },
@@ -116,6 +117,7 @@ export const hashBenchmark: Benchmark = {
           slimeRssMb: dump.a.rssMb,
           slimeCpuMs: dump.a.cpuMs,
           reference: { label: 'nix-store --dump', value: dump.b.ms, rssMb: dump.b.rssMb, cpuMs: dump.b.cpuMs },
+          ratioInterval: dump.ratioInterval,
           note: measure('cmp', [`${nar}.slime`, `${nar}.nix`], { allowFail: true }).code === 0 ? 'byte-identical' : 'NARS DIFFER',
         },
       ];

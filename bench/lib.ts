@@ -4,14 +4,19 @@
  * and the figures the runner prints.
  *
  * A figure compares slime with a reference measured in the same run, one after the
- * other, alternating (slime, reference, slime, reference, ...), so that a slow moment
- * of a shared machine falls on both.
+ * other, alternating, so that a slow moment of a shared machine falls on both; each
+ * round swaps which goes first (slime, reference; reference, slime; ...), so that
+ * neither always runs right after the other (its page cache, its freed memory).
+ * With enough rounds the figure also says how sure its ratio is: a bootstrap interval.
  */
 import { spawnSync } from 'node:child_process';
 import { execaSync } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bootstrapMedianRatio, median } from '../src/bench/stats.js';
+
+export { median };
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The CLI as installed: package.json's bin, `bin/slime`, which runs the bundle (src/setup/bundle.ts). */
@@ -28,6 +33,8 @@ export interface Figure {
   /** CPU time (user + system) in ms, where it was measured: on a shared machine, steadier than wall time. */
   slimeCpuMs?: number;
   reference?: { label: string; value: number; rssMb?: number; cpuMs?: number };
+  /** 95 % bootstrap interval of the wall-time ratio (SideBySide.ratioInterval), where the rounds give one. */
+  ratioInterval?: RatioInterval;
   /** A target as a ratio (slime / reference) or, without a reference, an absolute value. */
   target?: { ratio?: number; max?: number };
   note?: string;
@@ -99,21 +106,47 @@ export function numberArg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+export interface RatioInterval {
+  low: number;
+  high: number;
 }
 
-/** Alternates `a` and `b` `rounds` times; the medians of time and peak RSS of each. */
-export function sideBySide(rounds: number, a: () => Measured, b: () => Measured): { a: Measured; b: Measured } {
+export interface SideBySide {
+  /** The medians of time and CPU, and the peak RSS, of each. */
+  a: Measured;
+  b: Measured;
+  /**
+   * 95 % percentile-bootstrap interval of median(a) / median(b) in wall time, the
+   * rounds resampled as pairs (src/bench/stats.ts); with MIN_ROUNDS_FOR_INTERVAL
+   * rounds or more (fewer give an interval that says nothing).
+   */
+  ratioInterval?: RatioInterval;
+}
+
+export const MIN_ROUNDS_FOR_INTERVAL = 7;
+
+/** Runs `a` and `b` `rounds` times each, alternating, the first of each round swapped every round. */
+export function sideBySide(rounds: number, a: () => Measured, b: () => Measured): SideBySide {
   const as: Measured[] = [];
   const bs: Measured[] = [];
   for (let i = 0; i < rounds; i++) {
-    as.push(a());
-    bs.push(b());
+    if (i % 2 === 0) {
+      as.push(a());
+      bs.push(b());
+    } else {
+      bs.push(b());
+      as.push(a());
+    }
   }
-  return { a: summarize(as), b: summarize(bs) };
+  const out: SideBySide = { a: summarize(as), b: summarize(bs) };
+  if (rounds >= MIN_ROUNDS_FOR_INTERVAL) {
+    const { low, high } = bootstrapMedianRatio(
+      bs.map((m) => m.ms),
+      as.map((m) => m.ms),
+    );
+    out.ratioInterval = { low, high };
+  }
+  return out;
 }
 
 export function summarize(ms: Measured[]): Measured {

@@ -49,11 +49,17 @@ const configureFlags: Record<Variant, string> = {
 
 /**
  * CPython's source patches, applied in this order (each patch's header says why): the
- * encodings modules of every start frozen into libpython, and a switch for a program
- * that exits right after Py_FinalizeEx() (the isolate) to leave the interpreter's memory
- * to the process's exit. python3.11 itself behaves as unpatched but for the first.
+ * encodings modules of every start frozen into libpython; a switch for a program that
+ * exits right after Py_FinalizeEx() (the isolate) to leave the interpreter's memory to
+ * the process's exit; the modules that importing re, json, enum, functools or
+ * collections loads, frozen too, their code named by their installed files. python3.11
+ * itself behaves as unpatched but for the first and the last.
  */
-const patches = [source(import.meta.url, 'cpython/freeze-encodings.patch'), source(import.meta.url, 'cpython/exit-without-freeing.patch')];
+const patches = [
+  source(import.meta.url, 'cpython/freeze-encodings.patch'),
+  source(import.meta.url, 'cpython/exit-without-freeing.patch'),
+  source(import.meta.url, 'cpython/freeze-common-imports.patch'),
+];
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);

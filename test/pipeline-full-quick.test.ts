@@ -153,6 +153,32 @@ for name in sys.argv[1:]:
     expect(where.path.filter((p: string) => p.startsWith('/usr/lib/python3') || p.startsWith('/usr/local/lib/python3'))).toEqual([]);
   });
 
+  it('imports json, re and collections frozen, yet shows their source lines in a traceback as when read from the disk', () => {
+    // derivations/cpython/freeze-common-imports.patch: frozen, with their code named by the installed files.
+    const dir = tempDir();
+    const script = path.join(dir, 'frozen.py');
+    fs.writeFileSync(
+      script,
+      `import collections, inspect, json, re, sys
+print(json.__spec__.origin, re._parser.__spec__.origin, collections.__spec__.origin)
+print(json.loads.__code__.co_filename == json.__file__ == sys.prefix + "/lib/python3.11/json/__init__.py")
+print(inspect.getsource(json.loads).splitlines()[0])
+# A character class with \\n: the escape deepfreeze.py used to mistake for the newline.
+print(re.findall(r"[\\n]+", "a\\nb"))
+json.loads("{x")
+`,
+    );
+    for (const exe of [path.join(isolate, 'bin/isolate'), path.join(python, 'bin/python3.11')]) {
+      const r = spawnSync(exe, [script], { encoding: 'utf8', env: {} });
+      expect({ exe, status: r.status }).toEqual({ exe, status: 1 });
+      expect(r.stdout.split('\n')).toEqual(['frozen frozen frozen', 'True', 'def loads(s, *, cls=None, object_hook=None, parse_float=None,', "['\\n']", '']);
+      // The frames in json's own files, each with its source line under it.
+      expect(r.stderr).toContain(`File "${python}/lib/python3.11/json/__init__.py", line 346, in loads\n    return _default_decoder.decode(s)\n`);
+      expect(r.stderr).toContain(`File "${python}/lib/python3.11/json/decoder.py", line 353, in raw_decode\n    obj, end = self.scan_once(s, idx)\n`);
+      expect(r.stderr).toMatch(/json\.decoder\.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 \(char 1\)\n$/);
+    }
+  });
+
   it('leaves the interpreter to its exit, unseen: the same output, fewer blocks freed; an audit hook still sees the release', () => {
     // derivations/cpython/exit-without-freeing.patch. memcheck counts the heap blocks still
     // allocated at exit: python3.11 frees nearly all of them, the isolate leaves the

@@ -52,9 +52,8 @@ echo "slime: phase unpack"
 cd "$NIX_BUILD_TOP"
 tar -xzf "$src"
 cd Python-3.11.*/
-# CPython's source patches, in order (each one's header says why): the encodings
-# modules every start imports frozen into libpython like os and site; the switch
-# the isolate sets to leave the interpreter's memory to the process's exit.
+# CPython's source patches, in the order derivations/index.ts lists them (what each
+# does: its header and the comment there).
 for p in ${patches:?env patches is not set: the derivation must pass derivations/cpython/*.patch}; do
   patch -p1 --no-backup-if-mismatch --quiet < "$p"
 done

@@ -159,6 +159,35 @@ export const targets = [target('outsider', 'not an input', [outsider]), target('
     expect(treeOf(path.join(store, '.slime/tmp'))).toEqual([]);
   });
 
+  it('shows each build of one run exactly its own closure, though the store view is kept from build to build', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    // One job, so every probe gets the same kept view after the one before it, in some
+    // order: each must see its closure, nothing a probe before it had (links, the mount
+    // point of a directory input).
+    const file = writeModule(dir, 'views.ts', `
+const storeDir = ${JSON.stringify(store)};
+export const leafA = derivation({ name: 'leafA', builder: '/bin/sh', args: ['-c', 'echo a > $out'] });
+export const leafB = derivation({ name: 'leafB', builder: '/bin/sh', args: ['-c', 'echo b > $out'] });
+export const treeC = derivation({ name: 'treeC', builder: '/bin/sh', tools: ['mkdir'], args: ['-c', 'mkdir -p $out/sub; echo c > $out/sub/f'] });
+const probe = (name, env) => derivation({ name, builder: '/bin/sh', tools: ['ls', 'mkdir'],
+  args: ['-c', 'mkdir $out; ls -A "$storeDir" > $out/visible'], env: { ...env, storeDir } });
+export const targets = [target('probes', 'three closures, one after another', [
+  probe('probe-ac', { leafA, treeC }), probe('probe-b', { leafB }), probe('probe-a', { leafA }), probe('probe-none', {}),
+])];`);
+    const r = await slime(['realize', 'probes', '-f', file, '--store', store, '--no-link', '-j', '1'], { cwd: dir });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const find = (suffix: string) => storePaths(store).find((p) => p.endsWith(suffix))!;
+    const seen = (probe: string) => fs.readFileSync(path.join(store, find(probe), 'visible'), 'utf8').trim().split('\n');
+    expect(seen('-probe-ac')).toEqual(['.slime', find('-leafA'), find('-treeC')].sort());
+    expect(seen('-probe-b')).toEqual(['.slime', find('-leafB')].sort());
+    expect(seen('-probe-a')).toEqual(['.slime', find('-leafA')].sort());
+    expect(seen('-probe-none')).toEqual(['.slime']);
+    // The kept views went with the run.
+    expect(treeOf(path.join(store, '.slime/tmp'))).toEqual([]);
+  });
+
   it('keeps the network away from a builder; a fixed-output derivation reaches it', async () => {
     const payload = `payload ${Math.random()}\n`;
     server = await startLedgerServer(payload);

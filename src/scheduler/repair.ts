@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import { parseDrv, type DrvData } from '../derivation/aterm.js';
 import { realizeDerivation } from '../builder/realize-derivation.js';
+import { releaseStoreViews } from '../builder/sandbox.js';
 import type { Store } from '../store/store.js';
 import type { VerifyProblem } from '../store/verify.js';
 
@@ -68,10 +69,14 @@ async function rebuildFrom(store: Store, deriver: string, drv: DrvData, problems
     return;
   }
   try {
-    await realizeDerivation(
-      { drvPath: deriver, name: drv.env.name ?? 'derivation', drv, inputPaths, repair: true },
-      { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
-    );
+    try {
+      await realizeDerivation(
+        { drvPath: deriver, name: drv.env.name ?? 'derivation', drv, inputPaths, repair: true },
+        { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
+      );
+    } finally {
+      releaseStoreViews();
+    }
     for (const p of problems) {
       p.repaired = true;
       p.hint = `rebuilt from ${deriver}`;

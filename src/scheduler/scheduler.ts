@@ -121,7 +121,12 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
   } else {
     const available = opts.substituter ? prefetchNarInfos(nodes, opts) : undefined;
     const run = new GraphRun(nodes, opts, valid);
-    await run.start(available);
+    try {
+      await run.start(available);
+    } finally {
+      // The sandbox keeps its store views from one build to the next; not past the run.
+      (await import('../builder/sandbox.js')).releaseStoreViews();
+    }
     summary = run.summary();
     if (summary.raced) return summary;
   }

@@ -237,34 +237,27 @@ function isExecutable(file: string): boolean {
 
 async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): Promise<LaunchedBuilder> {
   const bwrap = ensureSandboxWorks();
-  const stagingDir = stagingDirFor(req);
+  const dirs = takeSandboxDirs(tmpDirFor(req));
   const data = etcFiles(req.network);
   const infoFd = 3 + Object.keys(data).length;
-  // The /etc files bwrap writes into the sandbox (--ro-bind-data, read from fds 3..), and
-  // the file bwrap's --info-fd writes the host pid of the sandbox's init into.
-  const filesDir = `${stagingDir}.files`;
-  const infoFile = path.join(filesDir, 'info.json');
-  const removeLaunch = () => {
-    removeTree(stagingDir);
-    removeTree(filesDir);
-  };
-  removeLaunch();
-  fs.mkdirSync(stagingDir, { recursive: true });
+  const infoFile = path.join(dirs.files, 'info.json');
   let mounts: string[];
   const fds: FileDescriptor[] = [];
-  const view = takeStoreView(path.dirname(stagingDir));
   try {
-    mounts = mountArgs(req, stagingDir, Object.keys(data), view);
-    fs.mkdirSync(filesDir, { mode: 0o700 });
-    Object.values(data).forEach((text, i) => {
-      const file = path.join(filesDir, String(i));
-      fs.writeFileSync(file, text);
-      fds.push({ fd: 3 + i, mode: 'r', path: file });
-    });
+    mounts = mountArgs(req, dirs);
+    // The /etc files bwrap writes into the sandbox (--ro-bind-data, read from fds 3..),
+    // written once per set of directories, and the file bwrap's --info-fd writes the
+    // host pid of the sandbox's init into (emptied: a launch that fails before bwrap
+    // writes it must not read the last build's pid).
+    if (dirs.network !== req.network) {
+      Object.values(data).forEach((text, i) => fs.writeFileSync(path.join(dirs.files, String(i)), text));
+      dirs.network = req.network;
+    }
+    Object.keys(data).forEach((_, i) => fds.push({ fd: 3 + i, mode: 'r', path: path.join(dirs.files, String(i)) }));
+    fs.rmSync(infoFile, { force: true });
     fds.push({ fd: infoFd, mode: 'w', path: infoFile });
   } catch (e) {
-    removeLaunch();
-    discardStoreView(view);
+    discardSandboxDirs(dirs);
     throw e;
   }
   const args = [
@@ -278,8 +271,7 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
     child = await spawnProcess({ argv: [bwrap, ...args], cwd: req.buildDir, env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }), fds });
   } catch (e) {
     // bwrap could not be started (a NUL in a value, a vanished build directory): nothing of the launch stays.
-    removeLaunch();
-    giveBackStoreView(view);
+    giveBackSandboxDirs(dirs);
     throw e;
   }
   return {
@@ -289,14 +281,13 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
       // it: nothing of the build may still run when its outputs are taken.
       await untilGone(initPidOf(readInfo(infoFile)));
       for (const temp of Object.values(req.tempOutputs)) {
-        const staged = path.join(stagingDir, path.basename(temp));
+        const staged = path.join(dirs.staging, path.basename(temp));
         if (existsNoFollow(staged)) {
           removeTree(temp);
           fs.renameSync(staged, temp);
         }
       }
-      removeLaunch();
-      giveBackStoreView(view);
+      giveBackSandboxDirs(dirs);
     },
   };
 }
@@ -328,7 +319,9 @@ function initPidOf(info: string): number | undefined {
 async function untilGone(pid: number | undefined): Promise<void> {
   if (pid === undefined) return;
   const until = Date.now() + 10_000;
-  while (Date.now() < until) {
+  // Mostly gone by the first look; when not, it is within a millisecond or two (9 of
+  // 250 builds of a chain waited, a fixed 10 ms each).
+  for (let wait = 1; Date.now() < until; wait = Math.min(10, wait * 2)) {
     let state: string;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -337,15 +330,14 @@ async function untilGone(pid: number | undefined): Promise<void> {
       return;
     }
     if (state === 'Z' || state === 'X') return;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 
-/** The build's own directory beside the temporary outputs (same file system, so outputs move by rename). */
-function stagingDirFor(req: LaunchRequest): string {
+/** The store's tmp dir, where the temporary outputs are: the build's own directories go beside them (same file system, so outputs move by rename). */
+function tmpDirFor(req: LaunchRequest): string {
   const temps = Object.values(req.tempOutputs);
-  const tmpDir = temps.length ? path.dirname(temps[0]) : path.join(req.storeDir, '.slime', 'tmp');
-  return path.join(tmpDir, `sandbox-${path.basename(req.buildDir)}`);
+  return temps.length ? path.dirname(temps[0]) : path.join(req.storeDir, '.slime', 'tmp');
 }
 
 function etcFiles(network: boolean): Record<string, string> {
@@ -357,18 +349,18 @@ function etcFiles(network: boolean): Record<string, string> {
   return files;
 }
 
-function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[], view: StoreView): string[] {
+function mountArgs(req: LaunchRequest, dirs: SandboxDirs): string[] {
   // /tmp first: the store or a tool may live under the host's /tmp, and must show through.
   const a: string[] = ['--proc', '/proc', '--dev', '/dev', '--tmpfs', '/dev/shm', '--tmpfs', '/tmp'];
   for (const dir of SYSTEM_DIRS) a.push(...bindAsIs(dir));
   a.push('--perms', '0755', '--dir', '/etc');
   for (const p of [...SYSTEM_ETC, ...(req.network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) a.push('--ro-bind', p, p);
-  dataFiles.forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
+  Object.keys(etcFiles(req.network)).forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
   for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
-  const toBind = fillStoreView(view, req.inputClosure);
-  a.push('--bind', view.dir, req.storeDir);
+  const toBind = fillStoreView(dirs, req.inputClosure);
+  a.push('--bind', dirs.store, req.storeDir);
   for (const p of toBind) a.push('--ro-bind', p, p);
-  a.push('--bind', stagingDir, path.join(req.storeDir, '.slime', 'tmp'));
+  a.push('--bind', dirs.staging, path.join(req.storeDir, '.slime', 'tmp'));
   a.push('--remount-ro', req.storeDir);
   a.push('--bind', req.buildDir, SANDBOX_BUILD_DIR);
   a.push('--ro-bind', req.toolsDir, SANDBOX_TOOLS_DIR);
@@ -378,105 +370,130 @@ function mountArgs(req: LaunchRequest, stagingDir: string, dataFiles: string[], 
 }
 
 /**
- * The store directory a build sees, made on the host before the sandbox starts: a
- * directory (bound over the store, then remounted read-only) holding each path of the
- * input closure as Nix's sandbox holds it. A file or a symlink is a hard link (the same
- * inode, so no copy, and the read-only mount refuses writes, chmod and unlink through
- * it; a symlink that cannot be linked is copied), and only a directory, or a file that
- * cannot be linked (another file system, a link count at its limit), is bind-mounted,
- * onto a directory bubblewrap makes in the view. One mount per path was the sandbox's
- * cost: bubblewrap rereads the mount table for each, so a build whose closure holds a
- * thousand paths spent seconds mounting them. `.slime/tmp` is there as the mount point
- * of the build's staging directory.
+ * The directories of a sandboxed build on the host, in the store's tmp dir (the file
+ * system of the store, so outputs move by rename and inputs can be hard-linked):
  *
- * Views are kept from one build to the next of this process (`sandbox-view-<pid>-<n>` in
- * the store's tmp dir, one per build running at once) and changed to hold the next
- * closure: what it lacks is linked, what it has beyond is unlinked. A chain of builds,
+ *   sandbox-<pid>-<n>/store    the store directory the build sees (bound over the store,
+ *                              then remounted read-only): each path of the input closure
+ *                              as Nix's sandbox holds it, and `.slime/tmp`, the mount point
+ *                              of the staging directory
+ *   sandbox-<pid>-<n>/staging  the build's own, read-write, seen as `<store>/.slime/tmp`:
+ *                              where the builder creates its temporary outputs
+ *   sandbox-<pid>-<n>/files    the /etc files bwrap copies in, and its --info-fd file
+ *
+ * In the store view a file or a symlink is a hard link (the same inode, so no copy, and
+ * the read-only mount refuses writes, chmod and unlink through it; a symlink that cannot
+ * be linked is copied), and only a directory, or a file that cannot be linked (another
+ * file system, a link count at its limit), is bind-mounted, onto a directory bubblewrap
+ * makes in the view. One mount per path was the sandbox's cost: bubblewrap rereads the
+ * mount table for each, so a build whose closure holds a thousand paths spent seconds
+ * mounting them.
+ *
+ * The directories are kept from one build to the next of this process, one set per
+ * build running at once: the staging directory is emptied, and the view changed to hold
+ * the next closure, what it lacks linked, what it has beyond unlinked. A chain of builds,
  * each needing the one before, then links one path per build instead of its whole
- * closure; a view made and deleted per build took ~4 ms of each ~20 ms build of a
- * 250-derivation chain (a link and an unlink per path, and rmdirs whose freed blocks
- * this machine's ext4 discards one by one). A kept link is checked against the inode of
- * its path, so a path deleted and added again (`verify --repair`, gc) is linked afresh.
- * `releaseStoreViews()` deletes them when a run is over, and an exit deletes what is
- * left; a killed process leaves them in the tmp dir, which `slime gc` empties.
+ * closure. Made and deleted per build, they took ~5 ms of each ~20 ms build of a
+ * 250-derivation chain: a link and an unlink per path, and six mkdirs and rmdirs whose
+ * freed blocks this machine's ext4 (mounted with `discard`) trims one by one. A kept
+ * link is checked against the inode of its path, so a path deleted and added again
+ * (`verify --repair`, gc) is linked afresh. `releaseSandboxDirs()` deletes them when a run
+ * is over, and an exit deletes what is left; a killed process leaves them in the tmp
+ * dir, which `slime gc` empties.
  */
-export interface StoreView {
-  readonly dir: string;
-  /** Hard links in the view, by name: the inode each links. */
+export interface SandboxDirs {
+  readonly root: string;
+  readonly store: string;
+  readonly staging: string;
+  readonly files: string;
+  /** Hard links in the store view, by name: the inode each links. */
   readonly links: Map<string, number>;
+  /** Which /etc files `files` holds: those of a build with the network, or without; none yet. */
+  network?: boolean;
 }
 
-const freeStoreViews = new Map<string, StoreView[]>();
-const allStoreViews = new Set<StoreView>();
-let storeViewsMade = 0;
+const freeSandboxDirs = new Map<string, SandboxDirs[]>();
+const allSandboxDirs = new Set<SandboxDirs>();
+let sandboxDirsMade = 0;
 let releasedAtExit = false;
 
-export function takeStoreView(tmpDir: string): StoreView {
-  const free = freeStoreViews.get(tmpDir) ?? [];
-  for (let view = free.pop(); view !== undefined; view = free.pop()) {
-    // A view someone deleted meanwhile (the tmp dir is `slime gc`'s to empty) is made again.
-    if (fs.existsSync(path.join(view.dir, '.slime', 'tmp'))) return view;
-    discardStoreView(view);
+export function takeSandboxDirs(tmpDir: string): SandboxDirs {
+  const free = freeSandboxDirs.get(tmpDir) ?? [];
+  for (let dirs = free.pop(); dirs !== undefined; dirs = free.pop()) {
+    // A set someone deleted meanwhile (the tmp dir is `slime gc`'s to empty) is made again.
+    if (fs.existsSync(path.join(dirs.store, '.slime', 'tmp')) && fs.existsSync(dirs.staging) && fs.existsSync(dirs.files)) return dirs;
+    discardSandboxDirs(dirs);
   }
-  const dir = path.join(tmpDir, `sandbox-view-${process.pid}-${storeViewsMade++}`);
-  removeTree(dir);
-  fs.mkdirSync(path.join(dir, '.slime', 'tmp'), { recursive: true });
-  fs.chmodSync(dir, 0o755);
+  const root = path.join(tmpDir, `sandbox-${process.pid}-${sandboxDirsMade++}`);
+  const dirs: SandboxDirs = { root, store: path.join(root, 'store'), staging: path.join(root, 'staging'), files: path.join(root, 'files'), links: new Map() };
+  removeTree(root);
+  fs.mkdirSync(path.join(dirs.store, '.slime', 'tmp'), { recursive: true });
+  fs.chmodSync(dirs.store, 0o755);
+  fs.mkdirSync(dirs.staging);
+  fs.mkdirSync(dirs.files, { mode: 0o700 });
   if (!releasedAtExit) {
     releasedAtExit = true;
-    process.once('exit', releaseStoreViews);
+    process.once('exit', releaseSandboxDirs);
   }
-  const view: StoreView = { dir, links: new Map() };
-  allStoreViews.add(view);
-  return view;
+  allSandboxDirs.add(dirs);
+  return dirs;
 }
 
-export function giveBackStoreView(view: StoreView): void {
-  if (!allStoreViews.has(view)) return;
-  const free = freeStoreViews.get(path.dirname(view.dir));
-  if (free === undefined) freeStoreViews.set(path.dirname(view.dir), [view]);
-  else free.push(view);
+/** After a build: what it left in its staging directory goes, and the set is free for the next. */
+export function giveBackSandboxDirs(dirs: SandboxDirs): void {
+  if (!allSandboxDirs.has(dirs)) return;
+  try {
+    for (const name of fs.readdirSync(dirs.staging)) removeTree(path.join(dirs.staging, name));
+  } catch {
+    discardSandboxDirs(dirs);
+    return;
+  }
+  const tmpDir = path.dirname(dirs.root);
+  const free = freeSandboxDirs.get(tmpDir);
+  if (free === undefined) freeSandboxDirs.set(tmpDir, [dirs]);
+  else free.push(dirs);
 }
 
-/** A view whose contents are no longer known (its filling failed half-way): deleted. */
-function discardStoreView(view: StoreView): void {
-  allStoreViews.delete(view);
-  removeTree(view.dir);
+/** A set whose contents are no longer known (a launch that failed half-way): deleted. */
+function discardSandboxDirs(dirs: SandboxDirs): void {
+  allSandboxDirs.delete(dirs);
+  removeTree(dirs.root);
 }
 
-/** Deletes every kept view of this process; the next sandboxed build makes a new one. */
-export function releaseStoreViews(): void {
-  for (const view of allStoreViews) removeTree(view.dir);
-  allStoreViews.clear();
-  freeStoreViews.clear();
+/** Deletes every kept set of this process; the next sandboxed build makes a new one. */
+export function releaseSandboxDirs(): void {
+  for (const dirs of allSandboxDirs) removeTree(dirs.root);
+  allSandboxDirs.clear();
+  freeSandboxDirs.clear();
 }
 
-/** Makes `view` hold exactly `closure`; returns the paths to bind-mount into it (directories). */
-export function fillStoreView(view: StoreView, closure: Iterable<string>): string[] {
+/** Makes the store view of `dirs` hold exactly `closure`; returns the paths to bind-mount into it (directories). */
+export function fillStoreView(dirs: SandboxDirs, closure: Iterable<string>): string[] {
+  const view = dirs.store;
   const wanted = new Map<string, string>();
   for (const p of closure) wanted.set(path.basename(p), p);
   // Whatever the view holds beyond its links (mount points bubblewrap made, a copied
   // symlink) and each link that is not wanted now goes first.
-  for (const name of fs.readdirSync(view.dir)) {
+  for (const name of fs.readdirSync(view)) {
     if (name === '.slime') continue;
-    const inode = view.links.get(name);
+    const inode = dirs.links.get(name);
     if (inode !== undefined && wanted.has(name)) continue;
     if (inode !== undefined) {
-      fs.unlinkSync(path.join(view.dir, name));
-      view.links.delete(name);
-    } else removeTree(path.join(view.dir, name));
+      fs.unlinkSync(path.join(view, name));
+      dirs.links.delete(name);
+    } else removeTree(path.join(view, name));
   }
   const toBind: string[] = [];
   for (const [name, p] of [...wanted].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const inView = path.join(view.dir, name);
-    const kept = view.links.get(name);
+    const inView = path.join(view, name);
+    const kept = dirs.links.get(name);
     if (kept !== undefined) {
       if (fs.lstatSync(p, { throwIfNoEntry: false })?.ino === kept) continue;
       fs.unlinkSync(inView);
-      view.links.delete(name);
+      dirs.links.delete(name);
     }
     if (hardLinked(p, inView)) {
-      view.links.set(name, fs.lstatSync(inView).ino);
+      dirs.links.set(name, fs.lstatSync(inView).ino);
       continue;
     }
     const st = fs.lstatSync(p, { throwIfNoEntry: false });

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { parseDrv, type DrvData } from '../derivation/aterm.js';
 import { realizeDerivation } from '../builder/realize-derivation.js';
-import { releaseStoreViews } from '../builder/sandbox.js';
+import { releaseSandboxDirs } from '../builder/sandbox.js';
 import type { Store } from '../store/store.js';
 import type { VerifyProblem } from '../store/verify.js';
 
@@ -75,7 +75,7 @@ async function rebuildFrom(store: Store, deriver: string, drv: DrvData, problems
         { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
       );
     } finally {
-      releaseStoreViews();
+      releaseSandboxDirs();
     }
     for (const p of problems) {
       p.repaired = true;

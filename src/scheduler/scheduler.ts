@@ -124,8 +124,8 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     try {
       await run.start(available);
     } finally {
-      // The sandbox keeps its store views from one build to the next; not past the run.
-      (await import('../builder/sandbox.js')).releaseStoreViews();
+      // The sandbox keeps its directories from one build to the next; not past the run.
+      (await import('../builder/sandbox.js')).releaseSandboxDirs();
     }
     summary = run.summary();
     if (summary.raced) return summary;

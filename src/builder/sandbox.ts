@@ -17,7 +17,7 @@
  *   <store>                                      read-only and empty but for:
  *     <store>/<path>                             each path of the inputs' closure, read-only: a file as
  *                                                a hard link (a symlink too), a directory bound
- *                                                (see storeView)
+ *                                                (see SandboxDirs)
  *     <store>/.slime/tmp                         read-write: the build's own staging directory, where the
  *                                                builder creates its temporary outputs (see Store.tempPathFor)
  *
@@ -270,7 +270,7 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
   try {
     child = await spawnProcess({ argv: [bwrap, ...args], cwd: req.buildDir, env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }), fds });
   } catch (e) {
-    // bwrap could not be started (a NUL in a value, a vanished build directory): nothing of the launch stays.
+    // bwrap could not be started (a NUL in a value, a vanished build directory): nothing of the launch stays (its directories are emptied for the next).
     giveBackSandboxDirs(dirs);
     throw e;
   }

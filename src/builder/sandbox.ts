@@ -319,8 +319,8 @@ function initPidOf(info: string): number | undefined {
 async function untilGone(pid: number | undefined): Promise<void> {
   if (pid === undefined) return;
   const until = Date.now() + 10_000;
-  // Mostly gone by the first look; when not, it is within a millisecond or two (9 of
-  // 250 builds of a chain waited, a fixed 10 ms each).
+  // Mostly gone by the first look, and otherwise soon: a chain of 250 builds slept here
+  // 9 times in all, when each sleep was a fixed 10 ms.
   for (let wait = 1; Date.now() < until; wait = Math.min(10, wait * 2)) {
     let state: string;
     try {

@@ -244,7 +244,7 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
   let mounts: string[];
   const fds: FileDescriptor[] = [];
   try {
-    mounts = mountArgs(req, dirs);
+    mounts = mountArgs(req, dirs, Object.keys(data));
     // The /etc files bwrap writes into the sandbox (--ro-bind-data, read from fds 3..),
     // written once per set of directories, and the file bwrap's --info-fd writes the
     // host pid of the sandbox's init into (emptied: a launch that fails before bwrap
@@ -349,13 +349,13 @@ function etcFiles(network: boolean): Record<string, string> {
   return files;
 }
 
-function mountArgs(req: LaunchRequest, dirs: SandboxDirs): string[] {
+function mountArgs(req: LaunchRequest, dirs: SandboxDirs, dataFiles: string[]): string[] {
   // /tmp first: the store or a tool may live under the host's /tmp, and must show through.
   const a: string[] = ['--proc', '/proc', '--dev', '/dev', '--tmpfs', '/dev/shm', '--tmpfs', '/tmp'];
   for (const dir of SYSTEM_DIRS) a.push(...bindAsIs(dir));
   a.push('--perms', '0755', '--dir', '/etc');
   for (const p of [...SYSTEM_ETC, ...(req.network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) a.push('--ro-bind', p, p);
-  Object.keys(etcFiles(req.network)).forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
+  dataFiles.forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
   for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
   const toBind = fillStoreView(dirs, req.inputClosure);
   a.push('--bind', dirs.store, req.storeDir);
@@ -421,7 +421,7 @@ export function takeSandboxDirs(tmpDir: string): SandboxDirs {
   const free = freeSandboxDirs.get(tmpDir) ?? [];
   for (let dirs = free.pop(); dirs !== undefined; dirs = free.pop()) {
     // A set someone deleted meanwhile (the tmp dir is `slime gc`'s to empty) is made again.
-    if (fs.existsSync(path.join(dirs.store, '.slime', 'tmp')) && fs.existsSync(dirs.staging) && fs.existsSync(dirs.files)) return dirs;
+    if (fs.existsSync(dirs.root)) return dirs;
     discardSandboxDirs(dirs);
   }
   const root = path.join(tmpDir, `sandbox-${process.pid}-${sandboxDirsMade++}`);

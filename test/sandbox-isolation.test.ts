@@ -172,7 +172,7 @@ export const leafB = derivation({ name: 'leafB', builder: '/bin/sh', args: ['-c'
 export const treeC = derivation({ name: 'treeC', builder: '/bin/sh', tools: ['mkdir'], args: ['-c', 'mkdir -p $out/sub; echo c > $out/sub/f'] });
 const probe = (name, env) => derivation({ name, builder: '/bin/sh', tools: ['ls', 'mkdir'],
   args: ['-c', 'mkdir $out; ls -A "$storeDir" > $out/visible'], env: { ...env, storeDir } });
-export const targets = [target('probes', 'three closures, one after another', [
+export const targets = [target('probes', 'four closures, one after another', [
   probe('probe-ac', { leafA, treeC }), probe('probe-b', { leafB }), probe('probe-a', { leafA }), probe('probe-none', {}),
 ])];`);
     const r = await slime(['realize', 'probes', '-f', file, '--store', store, '--no-link', '-j', '1'], { cwd: dir });

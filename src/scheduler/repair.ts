@@ -69,20 +69,19 @@ async function rebuildFrom(store: Store, deriver: string, drv: DrvData, problems
     return;
   }
   try {
-    try {
-      await realizeDerivation(
-        { drvPath: deriver, name: drv.env.name ?? 'derivation', drv, inputPaths, repair: true },
-        { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
-      );
-    } finally {
-      releaseSandboxDirs();
-    }
+    await realizeDerivation(
+      { drvPath: deriver, name: drv.env.name ?? 'derivation', drv, inputPaths, repair: true },
+      { store, emit: () => {}, cores, keepFailed: false, signal: new AbortController().signal },
+    );
     for (const p of problems) {
       p.repaired = true;
       p.hint = `rebuilt from ${deriver}`;
     }
   } catch (e) {
     for (const p of problems) p.hint = `rebuilding it from ${deriver} failed: ${(e as Error).message}; see \`slime log ${deriver}\``;
+  } finally {
+    // The sandbox's kept directories go with the rebuild.
+    releaseSandboxDirs();
   }
 }
 

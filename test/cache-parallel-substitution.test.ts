@@ -3,7 +3,9 @@
  * and than SUBSTITUTION_JOBS, still each path registered only after its references;
  * and a NAR big enough to be restored on a thread of its own (WORKER_NAR_SIZE) that
  * breaks off midway: a one-line warning naming the cache, nothing registered from it,
- * no temporary left, and the build goes on by building.
+ * no temporary left, and the build goes on by building. And a big zstd NAR of random
+ * bytes, whose decompressed buffers the thread gives back to be filled again, comes out
+ * byte for byte.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -143,6 +145,44 @@ export const targets = [target('big', 'two files of a few MB', [big])];`,
     expect(pathInfo.signatures).toEqual([]);
     expect(fs.readdirSync(path.join(store, '.slime', 'tmp'))).toEqual([]);
     expect(fs.readdirSync(store).filter((e) => !e.startsWith('.') && !e.endsWith('.drv'))).toEqual([path.basename(out)]);
+    removeStore(dir);
+  }, 300_000);
+
+  it('a big zstd NAR of random bytes comes out byte for byte, though the decompression fills the buffers the thread gave back', async () => {
+    const dir = tempDir('slime-cache-recycled-');
+    const store = path.join(dir, 'store');
+    // 40 files of random bytes and odd sizes (~24 MB): most cross a 1 MiB buffer's end, and the
+    // decompression goes round the returned buffers several times. A buffer filled again
+    // before the thread had written it would put other bytes into some file.
+    const files = Array.from({ length: 40 }, (_, i) => `head -c ${400_000 + i * 17_389} /dev/urandom > $out/f${i}`).join('; ');
+    const module = writeModule(
+      dir,
+      'random.ts',
+      `export const random = derivation({ name: 'random', builder: '/bin/sh', args: ['-c', 'mkdir $out; ${files}'], tools: ['mkdir', 'head'] });
+export const targets = [target('random', 'files of random bytes', [random])];`,
+    );
+    const built = await slime(['realize', 'random', '-f', module, '--store', store, '--no-link', '--no-substitute', '--no-sandbox'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const out = built.stdout.trim();
+    await slime(['key', 'generate', 'random-1', '--dir', dir], { cwd: dir });
+    const pub = fs.readFileSync(path.join(dir, 'random-1.pub'), 'utf8').trim();
+    const root = path.join(dir, 'cache');
+    const push = await slime(['cache', 'push', `file://${root}`, out, '--store', store, '--key', path.join(dir, 'random-1.sec')], { cwd: dir });
+    expect(push.code, push.stderr).toBe(0);
+    const info = parseNarInfo(fs.readFileSync(path.join(root, `${path.basename(out).slice(0, 32)}.narinfo`), 'utf8'), store);
+    expect(info.compression).toBe('zstd');
+    expect(info.narSize).toBeGreaterThanOrEqual(2 * WORKER_NAR_SIZE);
+
+    removeStore(store);
+    const r = await slime(
+      ['realize', 'random', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(count(events(r), 'substituted')).toBe(1);
+    // The pull checked the NAR's hash before the thread wrote it; this hashes what is on disk.
+    const rehashed = await slime(['hash', 'path', out], { cwd: dir });
+    expect(rehashed.stdout.trim()).toBe(toNixBase32(info.narHash));
     removeStore(dir);
   }, 300_000);
 });

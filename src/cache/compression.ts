@@ -57,8 +57,15 @@ const TOOLS: { zstd: Tool; xz: Tool & { decompress: string[] }; bzip2: Tool & { 
   bzip2: { cmd: 'bzip2', decompress: ['-d', '-c', '-q'], compress: ['-c', '-q'], pkg: 'bzip2' },
 };
 
-export function decompress(input: AsyncIterable<Buffer> | Readable, c: Compression): AsyncGenerator<Buffer> {
-  if (c === 'zstd') return zstdDecompress(input);
+/**
+ * Hands out the next buffer of ZSTD_OUT_BYTES for zstd's output: a caller that gets the
+ * yielded buffers back once it is done with them (pull.ts: from the restore thread) gives
+ * them out again, instead of new memory for every MiB of the NAR.
+ */
+export type OutputBuffers = () => Buffer;
+
+export function decompress(input: AsyncIterable<Buffer> | Readable, c: Compression, outputBuffer?: OutputBuffers): AsyncGenerator<Buffer> {
+  if (c === 'zstd') return zstdDecompress(input, outputBuffer);
   return c === 'none' ? passThrough(input) : throughTool(input, c, 'decompress', TOOLS[c].decompress);
 }
 
@@ -126,18 +133,21 @@ async function* throughTool(
 }
 
 /** What libzstd's decompressor hands out at a time: whole buffers of this size, transferable as they are (pull.ts). */
-const ZSTD_OUT_BYTES = 1 << 20;
+export const ZSTD_OUT_BYTES = 1 << 20;
+
+const newOutputBuffer: OutputBuffers = () => Buffer.allocUnsafe(ZSTD_OUT_BYTES);
 
 /**
  * zstd decompressed in this process, by libzstd (zstd-napi's binding, the streaming
  * API): no child process and no pipes, through which every byte of the NAR was copied
  * twice more. Yields buffers of ZSTD_OUT_BYTES (the last may be shorter), each its own
- * memory, so that the consumer may keep or transfer it. The input may hold several
- * frames, one after another, as the `zstd` tool accepts; it must end where a frame does.
+ * memory (from `outputBuffer`, new by default), so that the consumer may keep or transfer
+ * it. The input may hold several frames, one after another, as the `zstd` tool accepts;
+ * it must end where a frame does.
  */
-async function* zstdDecompress(input: AsyncIterable<Buffer> | Readable): AsyncGenerator<Buffer> {
+async function* zstdDecompress(input: AsyncIterable<Buffer> | Readable, outputBuffer = newOutputBuffer): AsyncGenerator<Buffer> {
   const dctx = new (zstdBinding().DCtx)();
-  let out = Buffer.allocUnsafe(ZSTD_OUT_BYTES);
+  let out = outputBuffer();
   let filled = 0;
   /** 0 once a frame is whole and flushed: where the input may end. */
   let pending = 0;
@@ -158,7 +168,7 @@ async function* zstdDecompress(input: AsyncIterable<Buffer> | Readable): AsyncGe
       src = src.subarray(consumed);
       if (filled === out.length) {
         yield out;
-        out = Buffer.allocUnsafe(ZSTD_OUT_BYTES);
+        out = outputBuffer();
         filled = 0;
       } else if (src.length === 0) break; // wants more input
     }

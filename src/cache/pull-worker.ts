@@ -12,7 +12,9 @@
  *   workerData    = { kind: 'slime-restore', temp }
  *   to the thread = { chunks: ArrayBuffer[] }     the next bytes of the NAR, in order (transferred)
  *                 | { end: true }                 the NAR is whole and verified: finish
- *   to the main   = { consumed: n }               n more bytes parsed and written (flow control)
+ *   to the main   = { consumed: n, spent }        n more bytes parsed and written (flow control);
+ *                                                 spent: the memory of the chunks read past (transferred
+ *                                                 back, for the calling thread to fill again)
  *                 | { done: true }                the tree is at temp
  *                 | { error: message }            the NAR is malformed or a write failed;
  *                                                 nothing is left at temp
@@ -28,7 +30,7 @@ export interface RestoreJob {
 }
 
 export type ToRestore = { chunks: ArrayBuffer[] } | { end: true };
-export type FromRestore = { consumed: number } | { done: true } | { error: string };
+export type FromRestore = { consumed: number; spent: ArrayBuffer[] } | { done: true } | { error: string };
 
 /** The thread says what it has consumed once this much more is parsed and written. */
 const ACK_BYTES = 1 << 20;
@@ -45,15 +47,19 @@ if (parentPort && job?.kind === 'slime-restore') {
     wake?.();
   });
   let unacked = 0;
+  let spent: ArrayBuffer[] = [];
   const source = async function* (): AsyncGenerator<Buffer> {
     for (;;) {
       const next = queue.shift();
       if (next !== undefined) {
         yield next;
+        // The parser asks for the next chunk: it holds no slice of this one any more (NarReader's contract).
         unacked += next.length;
+        spent.push(next.buffer as ArrayBuffer);
         if (unacked >= ACK_BYTES) {
-          port.postMessage({ consumed: unacked } satisfies FromRestore);
+          port.postMessage({ consumed: unacked, spent } satisfies FromRestore, spent);
           unacked = 0;
+          spent = [];
         }
         continue;
       }

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { SlimeError } from '../errors.js';
 import { toNixBase32 } from '../hash/base32.js';
 import { type BinaryCache, isSafeRelativePath } from './binary-cache.js';
-import { decompress, isCompression } from './compression.js';
+import { decompress, isCompression, type OutputBuffers } from './compression.js';
 import type { NarInfo } from './narinfo.js';
 
 /** Why a cache's NAR cannot be used: the reason of a substitution warning. */
@@ -34,6 +34,8 @@ export interface VerifiedNarOptions {
   onDownloaded?: (bytes: number) => void;
   /** Hash the downloaded file and check it against FileHash (default true; see above). */
   checkFileHash?: boolean;
+  /** Where zstd's output buffers come from (./compression.ts), when the consumer gives them back. */
+  outputBuffer?: OutputBuffers;
 }
 
 export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions = {}): AsyncGenerator<Buffer> {
@@ -60,7 +62,7 @@ export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: Veri
   const narSha = createHash('sha256');
   let narBytes = 0;
   try {
-    for await (const chunk of decompress(downloaded(), info.compression)) {
+    for await (const chunk of decompress(downloaded(), info.compression, opts.outputBuffer)) {
       narBytes += chunk.length;
       if (narBytes > info.narSize) {
         throw new BadNarError(

@@ -115,6 +115,22 @@ describe('parseDrv and serializeDrv', () => {
     expect(serializeDrv(back)).toBe(text);
   });
 
+  it('sorts env keys by their UTF-8 bytes, whether or not a key has a code unit from U+D800 up', () => {
+    // Below U+D800 the default string order is byte order; from there on they part (𝄞, a surrogate
+    // pair, sorts before U+E000 in UTF-16 and after it in UTF-8). Random keys of both kinds.
+    const low = ['a', 'b', 'Z', '0', '~', 'é', 'ß', '\u07ff', '\u0800', '\ud7ff'];
+    const high = ['\ue000', '\ufb01', '\uffff', '𝄞', '😀'];
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const key = (pool: string[]): string => Array.from({ length: 1 + next(4) }, () => pool[next(pool.length)]).join('');
+    for (const pool of [low, [...low, ...high]]) {
+      const keys = [...new Set(Array.from({ length: 200 }, () => key(pool)))];
+      const env = Object.fromEntries(keys.map((k) => [k, 'v']));
+      const written = Object.keys(parseDrv(serializeDrv({ ...sample, env })).env);
+      expect(written).toEqual([...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    }
+  });
+
   it('takes any other escaped character as itself, as Nix does', () => {
     const text = serializeDrv(sample).replace('"/bin/sh"', '"/bin/\\s\\h"');
     expect(parseDrv(text).builder).toBe('/bin/sh');

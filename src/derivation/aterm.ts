@@ -40,8 +40,23 @@ export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/**
+ * A code unit from which JavaScript's own string order (by UTF-16 code units) can part
+ * from byte order: a surrogate (half of a code point past U+FFFF, which UTF-16 sorts
+ * before U+E000-U+FFFF and UTF-8 after) or U+E000-U+FFFF itself.
+ */
+const UTF16_ORDER_DIFFERS = /[\ud800-\uffff]/;
+
+/**
+ * Sorted by byte order. Below U+D800 the UTF-16 code unit is the code point, so the
+ * default sort (no callback, no Buffers) gives the same order; strings with a code unit
+ * beyond are compared by their bytes. Evaluating the project's module (`slime targets`
+ * without the evaluation cache) spent 7 ms of its 206 ms profile making two Buffers for
+ * every comparison.
+ */
 function sorted(xs: Iterable<string>): string[] {
-  return [...xs].sort(compareBytes);
+  const all = [...xs];
+  return all.some((x) => UTF16_ORDER_DIFFERS.test(x)) ? all.sort(compareBytes) : all.sort();
 }
 
 const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };

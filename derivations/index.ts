@@ -61,6 +61,9 @@ const patches = [
   source(import.meta.url, 'cpython/freeze-common-imports.patch'),
 ];
 
+/** The steps the CPython builds share (unpack, patches, configure, unchecked-hash pycs), sourced by their scripts. */
+const cpythonSteps = source(import.meta.url, 'cpython/steps.sh');
+
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);
   if (variant === 'pgo-lto-v3') return cpythonPgo(src, version, variant, '-v3');
@@ -68,7 +71,7 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
     args: ['-e', source(import.meta.url, 'cpython/build.sh')],
-    env: { src, configureFlags: configureFlags[variant], patches },
+    env: { src, configureFlags: configureFlags[variant], patches, steps: cpythonSteps },
     tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   });
@@ -89,7 +92,7 @@ function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-
     tools: [...shellTools, ...cTools, 'patch'],
     phases: 'cpython',
   };
-  const common = { src, configureFlags: flags, patches, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
+  const common = { src, configureFlags: flags, patches, steps: cpythonSteps, slimeBuildDir: `cpython-${version}-pgo${suffix}-${key}` };
   const script = source(import.meta.url, 'cpython/pgo.sh');
   const profile = derivation({
     ...shared,

@@ -46,7 +46,8 @@ function cpythonWasi(src: Derivation, buildPython: Derivation, version: string):
     name: `cpython-${version}-wasi`,
     builder: 'sh',
     args: ['-e', `${source(import.meta.url, 'cpython-wasi')}/build.sh`],
-    env: { src, buildPython },
+    // The steps it shares with the native builds (unpack, unchecked-hash pycs).
+    env: { src, buildPython, steps: source(import.meta.url, 'cpython/steps.sh') },
     tools: [...shellTools, ...cTools, ...wasiTools],
     phases: 'cpython',
   });

@@ -2,7 +2,7 @@
 # standard library with its pycs.
 #
 # Run by slime's builder as `/bin/sh -e build.sh`; the env contract (src,
-# buildPython, out, NIX_BUILD_TOP, NIX_BUILD_CORES and the host tools on PATH:
+# buildPython, steps, out, NIX_BUILD_TOP, NIX_BUILD_CORES and the host tools on PATH:
 # clang, wasm-ld, llvm-ar, llvm-ranlib) is documented in derivations/README.md.
 # The C library is Debian's wasi-libc (/usr/include/wasm32-wasi,
 # /usr/lib/wasm32-wasi) and clang's wasm32 builtins (libclang-rt-14-dev-wasm32).
@@ -14,6 +14,8 @@
 : "${NIX_BUILD_CORES:=1}"
 : "${wasiInclude:=/usr/include/wasm32-wasi}"
 : "${wasiLib:=/usr/lib/wasm32-wasi}"
+# shellcheck source=derivations/cpython/steps.sh
+. "${steps:?env steps (derivations/cpython/steps.sh) is not set: the derivation must pass it}"
 
 # As in cpython/build.sh: marshalled frozensets follow the string hash order.
 export PYTHONHASHSEED=0
@@ -33,10 +35,7 @@ for f in "$wasiInclude/stdio.h" "$wasiLib/libc.a" "$wasiLib/crt1-command.o"; do
   fi
 done
 
-echo "slime: phase unpack"
-cd "$NIX_BUILD_TOP"
-tar -xzf "$src"
-cd Python-3.11.*/
+cpython_unpack
 
 echo "slime: phase configure"
 # clang-14 looks for the WASI headers and libraries as <sysroot>/include/wasm32-wasi
@@ -90,15 +89,7 @@ export PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$sysroot/lib/pkgconfig PKG_CONFIG_SYSR
   --with-build-python="$build_python" --with-ensurepip=no --disable-test-modules \
   CFLAGS_NODIST="-DPy_DEFAULT_RECURSION_LIMIT=1000"
 
-# unchecked-hash pycs, for the reasons given in cpython/build.sh.
-expected=6
-found=$(grep -c 'compileall.py \\$' Makefile)
-if [ "$found" != "$expected" ]; then
-  echo "slime: error: expected $expected compileall invocations in the generated Makefile, found $found;" \
-    "update the unchecked-hash substitution in derivations/cpython-wasi/build.sh" >&2
-  exit 1
-fi
-sed -i 's|compileall.py \\$|compileall.py --invalidation-mode unchecked-hash \\|' Makefile
+cpython_unchecked_hash_pycs
 
 # clang 14 ignores SOURCE_DATE_EPOCH: getbuildinfo.c's __DATE__ and __TIME__ (in
 # sys.version) would be the time of the build. CPython takes DATE and TIME macros

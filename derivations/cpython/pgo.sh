@@ -28,6 +28,8 @@
 : "${NIX_BUILD_TOP:?env NIX_BUILD_TOP is not set: slime sets it to the build directory}"
 : "${pgoStage:?env pgoStage is not set: profile or optimize}"
 : "${NIX_BUILD_CORES:=1}"
+# shellcheck source=derivations/cpython/steps.sh
+. "${steps:?env steps (derivations/cpython/steps.sh) is not set: the derivation must pass it}"
 
 case "$pgoStage" in
   profile)
@@ -48,20 +50,9 @@ esac
 export PYTHONHASHSEED=0
 export PYTHONSTRICTEXTENSIONBUILD=1
 
-echo "slime: phase unpack"
-cd "$NIX_BUILD_TOP"
-tar -xzf "$src"
-cd Python-3.11.*/
-# CPython's source patches, in the order derivations/index.ts lists them (what each
-# does: its header and the comment there).
-for p in ${patches:?env patches is not set: the derivation must pass derivations/cpython/*.patch}; do
-  patch -p1 --no-backup-if-mismatch --quiet < "$p"
-done
-
-echo "slime: phase configure"
-# shellcheck disable=SC2086
-# ac_cv_broken_nice=no: see cpython/build.sh (the answer followed the builder's niceness).
-./configure --prefix="$out" --disable-shared --with-ensurepip=no ac_cv_broken_nice=no $configureFlags
+cpython_unpack
+cpython_patch
+cpython_configure_static
 
 if [ "$pgoStage" = profile ]; then
   # What `make profile-run-stamp` does, minus its last step: that one ends with
@@ -97,15 +88,7 @@ if [ "$pgoStage" = profile ]; then
   exit 0
 fi
 
-# As in cpython/build.sh: unchecked-hash pycs (see there for why).
-expected=6
-found=$(grep -c 'compileall.py \\$' Makefile)
-if [ "$found" != "$expected" ]; then
-  echo "slime: error: expected $expected compileall invocations in the generated Makefile, found $found;" \
-    "this CPython's install rules changed: update the unchecked-hash substitution in derivations/cpython/pgo.sh" >&2
-  exit 1
-fi
-sed -i 's|compileall.py \\$|compileall.py --invalidation-mode unchecked-hash \\|' Makefile
+cpython_unchecked_hash_pycs
 
 echo "slime: restoring the profile from $profile"
 (cd "$profile" && tar -cf - .) | tar -xf -

@@ -4,21 +4,13 @@
  * derivation at the same time), SIGHUP and SIGTERM stop builds and leave nothing,
  * and a machine without user namespaces gets one clear line instead of a failed build.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildDirFor } from '../src/builder/run-builder.js';
-import { CLI, collect, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
+import { CLI, collect, sriSha256, startSlime, storePaths, tempDir, treeOf, writeModule } from './support/cli.js';
 import { processesWithArg, startLedgerServer, uniqueSleep, waitFor, type LedgerServer } from './support/processes.js';
 import { spawn } from 'node:child_process';
-
-const sha256 = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`;
-
-function treeOf(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
-}
 
 let server: LedgerServer | undefined;
 afterEach(async () => {
@@ -42,7 +34,7 @@ describe('process faults', () => {
     const file = writeModule(dir, 'held.ts', `
 export const held = derivation({ name: 'held', builder: '/bin/bash', tools: ['cat'],
   args: ['-c', 'exec 3<>/dev/tcp/127.0.0.1/$port; echo hello >&3; cat <&3 > $out'],
-  env: { port: '${server.port}' }, outputHash: { hash: '${sha256(payload)}', mode: 'flat' } });
+  env: { port: '${server.port}' }, outputHash: { hash: '${sriSha256(payload)}', mode: 'flat' } });
 export const targets = [target('held', 'runs until the test answers', [held])];`);
     const args = ['realize', 'held', '-f', file, '--store', store, '--no-link', '--log-format', 'json', ...flags];
     const holder = startSlime(args, { cwd: dir });

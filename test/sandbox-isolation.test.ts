@@ -4,20 +4,11 @@
  * Each property is checked against the host, and where it could silently pass, the
  * same build without the sandbox shows that the check does catch the difference.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { slime, storePaths, tempDir, writeModule } from './support/cli.js';
+import { slime, sriSha256, storePaths, tempDir, treeOf, writeModule } from './support/cli.js';
 import { processesWithArg, startLedgerServer, uniqueSleep, waitFor, type LedgerServer } from './support/processes.js';
-
-const sha256 = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`;
-
-/** Every file and directory under `dir`, relative to it. */
-function treeOf(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
-}
 
 let server: LedgerServer | undefined;
 afterEach(async () => {
@@ -198,7 +189,7 @@ const connect = 'if cat < /dev/tcp/127.0.0.1/$port > $out 2>/dev/null; then :; e
 export const offline = derivation({ name: 'offline', builder: '/bin/bash', tools: ['cat'], args: ['-c', connect],
   env: { port: '${server.port}' } });
 export const fetcher = derivation({ name: 'fetcher', builder: '/bin/bash', tools: ['cat'], args: ['-c', connect],
-  env: { port: '${server.port}' }, outputHash: { hash: '${sha256(payload)}', mode: 'flat' } });
+  env: { port: '${server.port}' }, outputHash: { hash: '${sriSha256(payload)}', mode: 'flat' } });
 export const targets = [target('offline', 'no network', [offline]), target('fetcher', 'fixed-output', [fetcher])];`);
     const offline = await slime(['realize', 'offline', '-f', file, '--store', store, '--no-link'], { cwd: dir });
     expect(offline.code).toBe(0);

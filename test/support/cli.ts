@@ -1,5 +1,6 @@
 /** Runs the built CLI (`dist/`) as a user would, in a fresh temporary store. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,3 +54,12 @@ export function storePaths(store: string): string[] {
   if (!fs.existsSync(store)) return [];
   return fs.readdirSync(store).filter((e) => !e.startsWith('.')).sort();
 }
+
+/** Every file and directory under `dir`, relative to it, sorted (none when it does not exist). */
+export function treeOf(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+/** The SRI sha256 of `text`, as a fixed-output derivation's `outputHash` takes it. */
+export const sriSha256 = (text: string): string => `sha256-${crypto.createHash('sha256').update(text).digest('base64')}`;

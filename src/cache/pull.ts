@@ -47,6 +47,8 @@ const IN_FLIGHT_BYTES = 32 << 20;
  * decompressor hands out 1 MiB buffers: a batch each.
  */
 const BATCH_BYTES = 1 << 20;
+/** zstd output buffers kept for reuse, at most: as many as can be in flight, and a batch more. */
+const MAX_SPENT = (IN_FLIGHT_BYTES + BATCH_BYTES) / ZSTD_OUT_BYTES;
 
 export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions & { referencesValid?: Promise<void> } = {}): Promise<PathInfo> {
   const finalPath = info.storePath;
@@ -60,12 +62,13 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
     // quick NAR alone: 555 ms of CPU and 1,200 page faults so, 630 ms and 19,000 with a
     // new buffer each time. Its whole substitution into a tmpfs: 1,465 against 1,504 ms of
     // CPU, 926 against 947 ms of wall (medians of 11 alternating rounds).
-    const spent: ArrayBuffer[] = [];
-    const outputBuffer = (): Buffer => {
+    // Only zstd's: another NAR's chunks (a file read, xz's pipe) would pile up unused.
+    const spent: ArrayBuffer[] | undefined = worker && info.compression === 'zstd' ? [] : undefined;
+    const outputBuffer = spent && ((): Buffer => {
       const reused = spent.pop();
       return reused ? Buffer.from(reused) : Buffer.allocUnsafe(ZSTD_OUT_BYTES);
-    };
-    const nar = verifiedNar(cache, info, { ...opts, checkFileHash: false, outputBuffer: worker ? outputBuffer : undefined });
+    });
+    const nar = verifiedNar(cache, info, { ...opts, checkFileHash: false, outputBuffer });
     if (worker) await restoreOnThread(worker, temp, nar, spent, opts.signal);
     else await narRestore(nar, temp, { canonical: true });
     await opts.referencesValid;
@@ -102,10 +105,10 @@ function workerModule(): string | undefined {
  * is read) and hands each chunk over; the thread is told the NAR is whole only once
  * `nar` has ended, i.e. once it is verified, so nothing unverified is renamed into
  * place. The thread gives the chunks' memory back once written: zstd's output buffers
- * among them go to `spent`, for the decompression to fill again. Settles only after
+ * among them go to `spent` (when given), for the decompression to fill again. Settles only after
  * the thread is gone, so nothing writes into the temporary once the caller removes it.
  */
-async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, spent: ArrayBuffer[], signal: AbortSignal | undefined): Promise<void> {
+async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, spent: ArrayBuffer[] | undefined, signal: AbortSignal | undefined): Promise<void> {
   const worker = new Worker(file, { workerData: { kind: 'slime-restore', temp } satisfies RestoreJob });
   let inFlight = 0;
   let stopped = false;
@@ -114,7 +117,8 @@ async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<B
     worker.on('message', (m: FromRestore) => {
       if ('consumed' in m) {
         inFlight -= m.consumed;
-        for (const b of m.spent) if (b.byteLength === ZSTD_OUT_BYTES) spent.push(b);
+        // At most what can be in flight: the pool never holds more than the thread may.
+        if (spent) for (const b of m.spent) if (b.byteLength === ZSTD_OUT_BYTES && spent.length < MAX_SPENT) spent.push(b);
         wake?.();
       } else if ('done' in m) resolve();
       else reject(new SlimeError(m.error));

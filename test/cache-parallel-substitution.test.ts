@@ -7,6 +7,7 @@
  * bytes, whose decompressed buffers the thread gives back to be filled again, comes out
  * byte for byte.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -183,6 +184,66 @@ export const targets = [target('random', 'files of random bytes', [random])];`,
     // The pull checked the NAR's hash before the thread wrote it; this hashes what is on disk.
     const rehashed = await slime(['hash', 'path', out], { cwd: dir });
     expect(rehashed.stdout.trim()).toBe(toNixBase32(info.narHash));
+    removeStore(dir);
+  }, 300_000);
+
+  it('three big NARs share the restore thread (two at a time with -j 2): the one that fails its NarHash is dropped there, the others come out whole', async () => {
+    const dir = tempDir('slime-cache-shared-thread-');
+    const store = path.join(dir, 'store');
+    const size = WORKER_NAR_SIZE + 1_000_003;
+    const module = writeModule(
+      dir,
+      'three.ts',
+      [0, 1, 2]
+        .map((i) => `export const big${i} = derivation({ name: 'big-${i}', builder: '/bin/sh', args: ['-c', 'mkdir $out; head -c ${size} /dev/urandom > $out/r; echo ${i} > $out/i'], tools: ['mkdir', 'head'] });`)
+        .join('\n') + `\nexport const targets = [target('three', 'three big outputs', [big0, big1, big2])];`,
+    );
+    const built = await slime(['realize', 'three', '-f', module, '--store', store, '--no-link', '--no-substitute', '--no-sandbox'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const outs = built.stdout.trim().split('\n');
+    expect(outs).toHaveLength(3);
+    await slime(['key', 'generate', 'three-1', '--dir', dir], { cwd: dir });
+    const pub = fs.readFileSync(path.join(dir, 'three-1.pub'), 'utf8').trim();
+    const root = path.join(dir, 'cache');
+    const push = await slime(['cache', 'push', `file://${root}`, ...outs, '--store', store, '--key', path.join(dir, 'three-1.sec')], { cwd: dir });
+    expect(push.code, push.stderr).toBe(0);
+    const narHashes = outs.map((o) => parseNarInfo(fs.readFileSync(path.join(root, `${path.basename(o).slice(0, 32)}.narinfo`), 'utf8'), store).narHash);
+
+    // big-1's NAR with one byte of its random file changed, served uncompressed; the narinfo keeps
+    // its NarHash (and so its signature): only the hash at the NAR's end can tell.
+    const bad = outs.find((o) => o.endsWith('-big-1'))!;
+    const infoFile = path.join(root, `${path.basename(bad).slice(0, 32)}.narinfo`);
+    const info = parseNarInfo(fs.readFileSync(infoFile, 'utf8'), store);
+    const unpacked = spawnSync('zstd', ['-d', '-c', path.join(root, info.url)], { maxBuffer: 64 << 20 });
+    expect(unpacked.status).toBe(0);
+    const nar = unpacked.stdout as Buffer;
+    nar[Math.floor(nar.length / 2)] ^= 0xff;
+    const fileHash = createHash('sha256').update(nar).digest();
+    info.url = `nar/${toNixBase32(fileHash)}.nar`;
+    info.compression = 'none';
+    info.fileHash = fileHash;
+    info.fileSize = nar.length;
+    fs.writeFileSync(path.join(root, info.url), nar);
+    fs.writeFileSync(infoFile, serializeNarInfo(info));
+
+    removeStore(store);
+    const r = await slime(
+      ['realize', 'three', '-f', module, '--store', store, '--no-link', '--no-sandbox', '-j', '2', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const evs = events(r);
+    const warnings = evs.filter((e) => e.type === 'cache-warning');
+    expect(warnings.map((w) => String(w.reason)), r.stderr.slice(-2000)).toEqual([expect.stringMatching(/NarHash .*corrupt or tampered NAR/)]);
+    expect(count(evs, 'substituted')).toBe(2);
+    expect(count(evs, 'built')).toBe(1);
+    for (const [i, out] of outs.entries()) {
+      if (out === bad) continue;
+      const rehashed = await slime(['hash', 'path', out], { cwd: dir });
+      expect(rehashed.stdout.trim(), out).toBe(toNixBase32(narHashes[i]));
+    }
+    expect(fs.readFileSync(path.join(bad, 'i'), 'utf8')).toBe('1\n');
+    expect(fs.readdirSync(path.join(store, '.slime', 'tmp'))).toEqual([]);
     removeStore(dir);
   }, 300_000);
 });

@@ -11,12 +11,13 @@
  * downloads and restores, and passes `referencesValid`, which is awaited before the
  * path is registered.
  *
- * A NAR of WORKER_NAR_SIZE bytes or more is parsed and written on a thread of its
- * own (./pull-worker.ts) while this thread downloads, decompresses and hashes it: the
- * CPython output's 321 MB restore then runs beside its own decompression and hashing,
- * and beside the process's other substitutions, on both cores. Smaller NARs are not
- * worth a thread's start. Without the compiled worker module (tests run from the
- * TypeScript sources) every restore runs on the calling thread.
+ * A NAR of WORKER_NAR_SIZE bytes or more is parsed and written on the process's
+ * restore thread (./pull-worker.ts, one for all such NARs, started by the first) while
+ * this thread downloads, decompresses and hashes it: the CPython output's 321 MB
+ * restore then runs beside its own decompression and hashing, and beside the process's
+ * other substitutions, on both cores. Smaller NARs are not worth the thread's start
+ * (~100 ms of CPU). Without the compiled worker module (tests run from the TypeScript
+ * sources) every restore runs on the calling thread.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,7 +31,7 @@ import { removeTree, type PathInfo, type Store } from '../store/store.js';
 import { placeAndRegister } from '../store/add-path.js';
 import type { BinaryCache } from './binary-cache.js';
 import type { NarInfo } from './narinfo.js';
-import type { FromRestore, RestoreJob, ToRestore } from './pull-worker.js';
+import type { FromRestore, RestoreThreadData, ToRestore } from './pull-worker.js';
 import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
 import { ZSTD_OUT_BYTES } from './compression.js';
 
@@ -101,64 +102,120 @@ function workerModule(): string | undefined {
 }
 
 /**
- * Restores `nar` at `temp` on a thread: this thread reads `nar` (whose checks run as it
- * is read) and hands each chunk over; the thread is told the NAR is whole only once
- * `nar` has ended, i.e. once it is verified, so nothing unverified is renamed into
+ * The process's restore thread (./pull-worker.ts), started by the first big NAR and
+ * kept for the next ones: several restores share it, as jobs. It does not keep the
+ * process alive while no restore runs. If it fails or exits, every restore on it fails
+ * (each substitution then falls back as for any bad NAR), and the next starts another.
+ */
+class RestoreThread {
+  private static current: RestoreThread | undefined;
+  private readonly worker: Worker;
+  private readonly jobs = new Map<number, (m: FromRestore | Error) => void>();
+  private nextJob = 1;
+
+  static get(file: string): RestoreThread {
+    return (RestoreThread.current ??= new RestoreThread(file));
+  }
+
+  private constructor(file: string) {
+    this.worker = new Worker(file, { workerData: { kind: 'slime-restore' } satisfies RestoreThreadData });
+    this.worker.unref();
+    this.worker.on('message', (m: FromRestore) => this.jobs.get(m.job)?.(m));
+    this.worker.on('error', (e) => this.fail(new SlimeError(`the restore thread failed: ${e.message}`)));
+    this.worker.on('exit', (code) => this.fail(new SlimeError(`the restore thread exited with status ${code} before the NAR was restored`)));
+  }
+
+  private fail(e: Error): void {
+    if (RestoreThread.current === this) RestoreThread.current = undefined;
+    for (const deliver of this.jobs.values()) deliver(e);
+    this.jobs.clear();
+  }
+
+  /** A new job: its number, and what the thread says of it goes to `deliver` until `end`. */
+  open(temp: string, deliver: (m: FromRestore | Error) => void): number {
+    const job = this.nextJob++;
+    if (this.jobs.size === 0) this.worker.ref();
+    this.jobs.set(job, deliver);
+    this.post({ job, start: temp });
+    return job;
+  }
+
+  close(job: number): void {
+    if (this.jobs.delete(job) && this.jobs.size === 0) this.worker.unref();
+  }
+
+  post(m: ToRestore, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+}
+
+/**
+ * Restores `nar` at `temp` on the restore thread: this thread reads `nar` (whose checks
+ * run as it is read) and hands each chunk over; the thread is told the NAR is whole only
+ * once `nar` has ended, i.e. once it is verified, so nothing unverified is renamed into
  * place. The thread gives the chunks' memory back once written: zstd's output buffers
- * among them go to `spent` (when given), for the decompression to fill again. Settles only after
- * the thread is gone, so nothing writes into the temporary once the caller removes it.
+ * among them go to `spent` (when given), for the decompression to fill again. Settles
+ * only once the thread is done with the job (restored, failed, or cancelled here), so
+ * nothing writes into the temporary once the caller removes it.
  */
 async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, spent: ArrayBuffer[] | undefined, signal: AbortSignal | undefined): Promise<void> {
-  const worker = new Worker(file, { workerData: { kind: 'slime-restore', temp } satisfies RestoreJob });
+  const thread = RestoreThread.get(file);
   let inFlight = 0;
-  let stopped = false;
+  let settled = false;
   let wake: (() => void) | undefined;
+  let job = 0;
   const outcome = new Promise<void>((resolve, reject) => {
-    worker.on('message', (m: FromRestore) => {
-      if ('consumed' in m) {
+    job = thread.open(temp, (m) => {
+      if (!(m instanceof Error) && 'consumed' in m) {
         inFlight -= m.consumed;
         // At most what can be in flight: the pool never holds more than the thread may.
         if (spent) for (const b of m.spent) if (b.byteLength === ZSTD_OUT_BYTES && spent.length < MAX_SPENT) spent.push(b);
         wake?.();
-      } else if ('done' in m) resolve();
+        return;
+      }
+      // The job's last word: done, failed, or the thread is gone.
+      settled = true;
+      thread.close(job);
+      wake?.();
+      if (m instanceof Error) reject(m);
+      else if ('done' in m) resolve();
       else reject(new SlimeError(m.error));
     });
-    worker.on('error', (e) => reject(new SlimeError(`the restore thread failed: ${e.message}`)));
-    worker.on('exit', (code) => reject(new SlimeError(`the restore thread exited with status ${code} before the NAR was restored`)));
   });
-  outcome.catch(() => {
-    stopped = true;
-    wake?.();
-  });
-  const post = (m: ToRestore, transfer: ArrayBuffer[] = []): void => worker.postMessage(m, transfer);
+  // Awaited below, or (when this thread fails first) dropped: never an unhandled rejection.
+  outcome.catch(() => undefined);
   let batch: ArrayBuffer[] = [];
   let batchBytes = 0;
   const flush = (): void => {
     if (batch.length === 0) return;
-    post({ chunks: batch }, batch);
+    thread.post({ job, chunks: batch }, batch);
     batch = [];
     batchBytes = 0;
   };
   try {
     for await (const chunk of nar) {
-      if (stopped) break;
+      if (settled) break;
       if (signal?.aborted) throw signal.reason;
       batch.push(ownArrayBuffer(chunk));
       batchBytes += chunk.length;
       inFlight += chunk.length;
       if (batchBytes >= BATCH_BYTES) flush();
-      while (inFlight > IN_FLIGHT_BYTES && !stopped) {
+      while (inFlight > IN_FLIGHT_BYTES && !settled) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
     }
-    if (!stopped) {
+    if (!settled) {
       flush();
-      post({ end: true });
+      thread.post({ job, end: true });
     }
     await outcome;
   } finally {
-    await worker.terminate();
+    if (!settled) {
+      // The download or its checks failed here: the thread stops the job and removes what it wrote.
+      thread.post({ job, cancel: true });
+      await outcome.catch(() => undefined);
+    }
   }
 }
 

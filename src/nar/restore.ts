@@ -18,7 +18,7 @@
  * trip to the thread pool per call cost more than the calls (the parser, its promises
  * and the pool's wake-ups took as much CPU as the kernel's work; 1.7-2.4 s against
  * nix-store --restore's 0.4-0.6 s for the CPython quick tree). A big NAR's
- * substitution restores on a thread of its own (cache/pull-worker.ts), so the restore
+ * substitution restores on the restore thread (cache/pull-worker.ts), so the restore
  * still overlaps with the decompression and the hashing; a large file is
  * written slice by slice as it arrives, so memory stays flat.
  */

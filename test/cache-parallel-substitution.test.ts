@@ -1,11 +1,11 @@
 /**
  * Substitution at scale: more derivations substituted ahead than build slots (`-j 1`)
  * and than SUBSTITUTION_JOBS, still each path registered only after its references;
- * and a NAR big enough to be restored on a thread of its own (WORKER_NAR_SIZE) that
+ * and a NAR big enough to be restored on the restore thread (WORKER_NAR_SIZE) that
  * breaks off midway: a one-line warning naming the cache, nothing registered from it,
  * no temporary left, and the build goes on by building. And a big zstd NAR of random
  * bytes, whose decompressed buffers the thread gives back to be filled again, comes out
- * byte for byte.
+ * byte for byte; and three big NARs on the one restore thread, one failing its NarHash.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -77,7 +77,7 @@ export const targets = [target('wide', 'a wide graph of runtime references', [to
     removeStore(dir);
   }, 300_000);
 
-  it('a big NAR (restored on its own thread) that breaks off midway leaves nothing registered and no temporary', async () => {
+  it('a big NAR (restored on the restore thread) that breaks off midway leaves nothing registered and no temporary', async () => {
     const dir = tempDir('slime-cache-midway-');
     const store = path.join(dir, 'store');
     const half = Math.ceil(WORKER_NAR_SIZE / 2) + 4096;

@@ -83,6 +83,35 @@ describe('narRestore accepts what Nix writes', () => {
     expect(readFileSync(join(dest, 'bin', 'run'), 'utf8')).toBe('#!/bin/sh\n');
   });
 
+  it('reads from a source that fills each chunk again once the next is asked for', async () => {
+    // The restore thread gives chunks back (to be filled with other bytes) as soon as the
+    // parser asks for the next one: nothing the parser keeps may still point into them.
+    const names = ['a-rather-long-file-name-that-crosses-chunks.txt', 'b', 'link-to-a'];
+    const input = nar(
+      ...dir(
+        entry(names[0], file('contents that span several chunks, and then some more')),
+        entry(names[1], dir(entry('run', file('#!/bin/sh\n', true)))),
+        entry(names[2], link(names[0])),
+      ),
+    );
+    for (const size of [1, 3, 5, 7, 8, 9, 13, 16, 17]) {
+      async function* reusing(): AsyncGenerator<Buffer> {
+        const chunk = Buffer.alloc(size);
+        for (let at = 0; at < input.length; at += size) {
+          const n = input.copy(chunk, 0, at, at + size);
+          yield chunk.subarray(0, n);
+          chunk.fill(0xaa);
+        }
+      }
+      const { dest } = freshDest();
+      await narRestore(reusing(), dest);
+      expect(readdirSync(dest).sort(), `chunks of ${size}`).toEqual(names);
+      expect(readFileSync(join(dest, names[0]), 'utf8')).toBe('contents that span several chunks, and then some more');
+      expect(readlinkSync(join(dest, names[2])), `chunks of ${size}`).toBe(names[0]);
+      expect(readFileSync(join(dest, 'b', 'run'), 'utf8')).toBe('#!/bin/sh\n');
+    }
+  });
+
   it('restores a single file or symlink at the top', async () => {
     const f = freshDest();
     await narRestore(Readable.from([nar(...file('just a file'))]), f.dest);

@@ -18,9 +18,10 @@ export class NarError extends SlimeError {
 
 /**
  * What a byte source for `NarReader` may be: any async iterable of Buffers. A source may
- * reuse a buffer once the reader asks for the next one: what the reader returns (a
- * slice of the input) is valid until its next read, and a caller that keeps one longer
- * copies it.
+ * reuse a buffer once the reader asks for the next one: the reader itself keeps no slice
+ * of a chunk past that point (what it gathers across chunks it copies), and what it
+ * returns (a slice of the input) is valid until the caller's next read: a caller that
+ * keeps one longer copies it.
  */
 export type ByteSource = AsyncIterable<Buffer | string> | NodeJS.ReadableStream;
 
@@ -69,9 +70,12 @@ export class NarReader {
       this.offset += n;
       return out;
     }
-    const parts: Buffer[] = [];
-    for await (const slice of this.readSlices(n, what)) parts.push(slice);
-    return Buffer.concat(parts, n);
+    // Across chunks: each slice copied before the next chunk is asked for, which the
+    // source may fill again (or, on the restore thread, give back) at that moment.
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    for await (const slice of this.readSlices(n, what)) at += slice.copy(out, at);
+    return out;
   }
 
   /** Yields the next `n` bytes as slices of the input, without gathering them. */
@@ -113,7 +117,9 @@ export class NarReader {
     const start = this.offset;
     const length = await this.readInt(what);
     if (length > max) throw new NarError(tooLong(length), start);
-    const s = await this.readExact(length, what);
+    let s = await this.readExact(length, what);
+    // Padding in the next chunk: reading it lets the source reuse the one `s` lies in.
+    if (this.chunk.length - this.pos < padLength(length)) s = Buffer.from(s);
     await this.readPadding(length, what);
     return s;
   }

@@ -35,7 +35,7 @@ import type { FromRestore, RestoreThreadData, ToRestore } from './pull-worker.js
 import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
 import { ZSTD_OUT_BYTES } from './compression.js';
 
-/** NARs at least this big are restored on a thread of their own. */
+/** NARs at least this big are restored on the restore thread. */
 export const WORKER_NAR_SIZE = 8 << 20;
 /** Bytes handed to the restore thread and not yet written: beyond this the download waits (memory stays flat). */
 const IN_FLIGHT_BYTES = 32 << 20;
@@ -131,7 +131,7 @@ class RestoreThread {
     this.jobs.clear();
   }
 
-  /** A new job: its number, and what the thread says of it goes to `deliver` until `end`. */
+  /** A new job: its number; what the thread says of it goes to `deliver` until `close`. */
   open(temp: string, deliver: (m: FromRestore | Error) => void): number {
     const job = this.nextJob++;
     if (this.jobs.size === 0) this.worker.ref();

@@ -23,6 +23,18 @@ import { count, events, removeStore } from './support/cache.js';
 
 const WIDTH = SUBSTITUTION_JOBS + 4;
 
+/** `slime realize TARGET` of `module` into `store`, substituting from the file:// cache at `root` (json log). */
+function realizeFrom(dir: string, target: string, module: string, store: string, root: string, pub: string, extra: string[] = []) {
+  const args = ['realize', target, '-f', module, '--store', store, '--no-link', '--no-sandbox', ...extra, '--log-format', 'json'];
+  return slime([...args, '--substituters', `file://${root}`, '--trusted-public-keys', pub], { cwd: dir });
+}
+
+/** `out` hashed again from disk (`slime hash path`) is `narHash`: what the restore wrote, not what the pull read. */
+async function expectOnDisk(dir: string, out: string, narHash: Buffer): Promise<void> {
+  const rehashed = await slime(['hash', 'path', out], { cwd: dir });
+  expect(rehashed.stdout.trim(), out).toBe(toNixBase32(narHash));
+}
+
 describe('parallel substitution', () => {
   it(`substitutes ${2 * WIDTH + 1} derivations with -j 1, every path registered after its references`, async () => {
     const dir = tempDir('slime-cache-parallel-');
@@ -106,14 +118,10 @@ export const targets = [target('big', 'two files of a few MB', [big])];`,
 
     // First, as pushed: handed to the thread in batches, the tree comes out as it went in.
     removeStore(store);
-    const whole = await slime(
-      ['realize', 'big', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
-      { cwd: dir },
-    );
+    const whole = await realizeFrom(dir, 'big', module, store, root, pub);
     expect(whole.code, whole.stderr.slice(-2000)).toBe(0);
     expect(count(events(whole), 'substituted')).toBe(1);
-    const rehashed = await slime(['hash', 'path', out], { cwd: dir });
-    expect(rehashed.stdout.trim()).toBe(toNixBase32(info.narHash));
+    await expectOnDisk(dir, out, info.narHash);
 
     const nar = fs.readFileSync(path.join(root, info.url));
     const second = nar.indexOf('regular', nar.indexOf('regular') + 7);
@@ -128,10 +136,7 @@ export const targets = [target('big', 'two files of a few MB', [big])];`,
     fs.writeFileSync(infoFile, serializeNarInfo(info));
     removeStore(store);
 
-    const r = await slime(
-      ['realize', 'big', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
-      { cwd: dir },
-    );
+    const r = await realizeFrom(dir, 'big', module, store, root, pub);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const evs = events(r);
     const warnings = evs.filter((e) => e.type === 'cache-warning');
@@ -175,15 +180,10 @@ export const targets = [target('random', 'files of random bytes', [random])];`,
     expect(info.narSize).toBeGreaterThanOrEqual(2 * WORKER_NAR_SIZE);
 
     removeStore(store);
-    const r = await slime(
-      ['realize', 'random', '-f', module, '--store', store, '--no-link', '--no-sandbox', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
-      { cwd: dir },
-    );
+    const r = await realizeFrom(dir, 'random', module, store, root, pub);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(count(events(r), 'substituted')).toBe(1);
-    // The pull checked the NAR's hash before the thread wrote it; this hashes what is on disk.
-    const rehashed = await slime(['hash', 'path', out], { cwd: dir });
-    expect(rehashed.stdout.trim()).toBe(toNixBase32(info.narHash));
+    await expectOnDisk(dir, out, info.narHash);
     removeStore(dir);
   }, 300_000);
 
@@ -227,10 +227,7 @@ export const targets = [target('random', 'files of random bytes', [random])];`,
     fs.writeFileSync(infoFile, serializeNarInfo(info));
 
     removeStore(store);
-    const r = await slime(
-      ['realize', 'three', '-f', module, '--store', store, '--no-link', '--no-sandbox', '-j', '2', '--log-format', 'json', '--substituters', `file://${root}`, '--trusted-public-keys', pub],
-      { cwd: dir },
-    );
+    const r = await realizeFrom(dir, 'three', module, store, root, pub, ['-j', '2']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const evs = events(r);
     const warnings = evs.filter((e) => e.type === 'cache-warning');
@@ -239,8 +236,7 @@ export const targets = [target('random', 'files of random bytes', [random])];`,
     expect(count(evs, 'built')).toBe(1);
     for (const [i, out] of outs.entries()) {
       if (out === bad) continue;
-      const rehashed = await slime(['hash', 'path', out], { cwd: dir });
-      expect(rehashed.stdout.trim(), out).toBe(toNixBase32(narHashes[i]));
+      await expectOnDisk(dir, out, narHashes[i]);
     }
     expect(fs.readFileSync(path.join(bad, 'i'), 'utf8')).toBe('1\n');
     expect(fs.readdirSync(path.join(store, '.slime', 'tmp'))).toEqual([]);

@@ -147,8 +147,12 @@ export class Batch {
   private finished = false;
   private lastPath: string | undefined;
   private lastDraft: Mutable<DrvState> | undefined;
-  private lastLogPath: string | undefined;
-  private lastLogTail: MutableLogTail | undefined;
+  /**
+   * The tails this batch owns, by derivation: a line for any of them (builds running side
+   * by side interleave theirs) is appended in place without the reducer's lookups. Only a
+   * `log` event gives a derivation another tail, so one found here is still its own.
+   */
+  private readonly tailOf = new Map<string, MutableLogTail>();
 
   constructor(state: TuiState) {
     this.next = { ...state, derivations: { ...state.derivations } };
@@ -157,16 +161,18 @@ export class Batch {
   apply(event: SlimeEvent): void {
     if (this.finished) throw new Error('Batch.apply after finish');
     if (event.time > this.next.lastEventAt) this.next.lastEventAt = event.time;
-    // The hot path: another line for the build whose tail this batch already owns.
-    if (event.type === 'log' && event.drvPath === this.lastLogPath) {
-      appendInPlace(this.lastLogTail!, event.stream, event.line, this.next.logCapacity);
+    if (event.type === 'log') {
+      // The hot path: another line for a build whose tail this batch already owns.
+      const tail = this.tailOf.get(event.drvPath);
+      if (tail !== undefined) {
+        appendInPlace(tail, event.stream, event.line, this.next.logCapacity);
+        return;
+      }
+      apply(this.next, event, this.drv, this.ownedTails);
+      this.tailOf.set(event.drvPath, this.next.derivations[event.drvPath]!.log as MutableLogTail);
       return;
     }
     apply(this.next, event, this.drv, this.ownedTails);
-    if (event.type === 'log') {
-      this.lastLogPath = event.drvPath;
-      this.lastLogTail = this.next.derivations[event.drvPath]!.log as MutableLogTail;
-    }
   }
 
   finish(): TuiState {

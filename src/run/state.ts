@@ -149,8 +149,9 @@ export class Batch {
   private lastDraft: Mutable<DrvState> | undefined;
   /**
    * The tails this batch owns, by derivation: a line for any of them (builds running side
-   * by side interleave theirs) is appended in place without the reducer's lookups. Only a
-   * `log` event gives a derivation another tail, so one found here is still its own.
+   * by side interleave theirs) is appended in place without the reducer's lookups. The
+   * reducer gives a derivation a new tail only at its first line in a batch, and grows a
+   * tail this batch owns in place (a cache warning too), so one found here is still its own.
    */
   private readonly tailOf = new Map<string, MutableLogTail>();
 

@@ -81,6 +81,9 @@ describe('reduce', () => {
       { type: 'started', time: T0 + 1, drvPath: q, action: 'build' },
       // Interleaved runs of lines from two builds, and other events between them.
       ...Array.from({ length: 40 }, (_, i) => line(i % 7 < 4 ? d : q, 50 + i)),
+      // A cache warning is a line of its derivation's log, between its other lines.
+      { type: 'cache-warning', time: T0 + 59, cache: 'https://cache.example', reason: 'HTTP 500', drvPath: q },
+      line(q, 89.5),
       { type: 'phase', time: T0 + 60, drvPath: d, phase: 'compile', done: 37, total: 58 },
       ...Array.from({ length: 20 }, (_, i) => line(d, 90 + i)),
     ];

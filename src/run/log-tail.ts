@@ -31,7 +31,8 @@ export const EMPTY_TAIL: LogTail = { head: null, length: 0, total: 0 };
 /** A minified bundle or a progress bar without newlines must not defeat the bound. */
 export const MAX_LINE_CHARS = 4096;
 
-export function appendLine(tail: LogTail, stream: LogLine['stream'], text: string, capacity: number): LogTail {
+/** `tail` with one more line, as a new tail: nobody else has seen it yet, so its maker may grow it in place. */
+export function appendLine(tail: LogTail, stream: LogLine['stream'], text: string, capacity: number): MutableLogTail {
   const next = { head: tail.head, length: tail.length, total: tail.total };
   appendInPlace(next, stream, text, capacity);
   return next;

@@ -142,18 +142,15 @@ export class Batch {
   private readonly next: Draft;
   private readonly copied = new Set<string>();
   private orderCopied = false;
-  /** Log tails created by this batch: not yet visible outside it, so they may grow in place. */
-  private readonly ownedTails = new Set<LogTail>();
   private finished = false;
   private lastPath: string | undefined;
   private lastDraft: Mutable<DrvState> | undefined;
   /**
-   * The tails this batch owns, by derivation: a line for any of them (builds running side
-   * by side interleave theirs) is appended in place without the reducer's lookups. The
-   * reducer gives a derivation a new tail only at its first line in a batch, and grows a
-   * tail this batch owns in place (a cache warning too), so one found here is still its own.
+   * Log tails created by this batch, by derivation: not yet visible outside it, so they
+   * grow in place. Found by the line's derivation, whichever build wrote the line before
+   * (builds running side by side interleave theirs).
    */
-  private readonly tailOf = new Map<string, MutableLogTail>();
+  private readonly ownedTails: OwnedTails = new Map();
 
   constructor(state: TuiState) {
     this.next = { ...state, derivations: { ...state.derivations } };
@@ -162,17 +159,6 @@ export class Batch {
   apply(event: SlimeEvent): void {
     if (this.finished) throw new Error('Batch.apply after finish');
     if (event.time > this.next.lastEventAt) this.next.lastEventAt = event.time;
-    if (event.type === 'log') {
-      // The hot path: another line for a build whose tail this batch already owns.
-      const tail = this.tailOf.get(event.drvPath);
-      if (tail !== undefined) {
-        appendInPlace(tail, event.stream, event.line, this.next.logCapacity);
-        return;
-      }
-      apply(this.next, event, this.drv, this.ownedTails);
-      this.tailOf.set(event.drvPath, this.next.derivations[event.drvPath]!.log as MutableLogTail);
-      return;
-    }
     apply(this.next, event, this.drv, this.ownedTails);
   }
 
@@ -230,11 +216,14 @@ export class Batch {
   }
 }
 
+/** The tails a batch made, by derivation: only `log` lines (a cache warning is one) set a derivation's tail. */
+type OwnedTails = Map<string, MutableLogTail>;
+
 function apply(
   state: Draft,
   event: SlimeEvent,
   drv: (drvPath: string, name?: string) => Mutable<DrvState>,
-  ownedTails: Set<LogTail>,
+  ownedTails: OwnedTails,
 ): void {
   switch (event.type) {
     case 'planned': {
@@ -273,12 +262,15 @@ function apply(
       return;
     }
     case 'log': {
-      const d = drv(event.drvPath);
-      if (!ownedTails.has(d.log)) {
-        d.log = appendLine(d.log, event.stream, event.line, state.logCapacity);
-        ownedTails.add(d.log);
+      // The hot path: another line for a build whose tail this batch already made.
+      const owned = ownedTails.get(event.drvPath);
+      if (owned !== undefined) {
+        appendInPlace(owned, event.stream, event.line, state.logCapacity);
       } else {
-        appendInPlace(d.log as MutableLogTail, event.stream, event.line, state.logCapacity);
+        const d = drv(event.drvPath);
+        const tail = appendLine(d.log, event.stream, event.line, state.logCapacity);
+        d.log = tail;
+        ownedTails.set(event.drvPath, tail);
       }
       return;
     }

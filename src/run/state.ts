@@ -159,6 +159,17 @@ export class Batch {
   apply(event: SlimeEvent): void {
     if (this.finished) throw new Error('Batch.apply after finish');
     if (event.time > this.next.lastEventAt) this.next.lastEventAt = event.time;
+    if (event.type === 'log') {
+      // The hot path, in front of the reducer's switch: another line for a build whose
+      // tail this batch already made (the reducer's own lookup then serves cache warnings
+      // and first lines). Going through the switch for every line cost the TUI's fold ~8 %
+      // more CPU (14 alternating rounds at 50,000 lines/s, median 222.8 against 204.4 ms).
+      const tail = this.ownedTails.get(event.drvPath);
+      if (tail !== undefined) {
+        appendInPlace(tail, event.stream, event.line, this.next.logCapacity);
+        return;
+      }
+    }
     apply(this.next, event, this.drv, this.ownedTails);
   }
 

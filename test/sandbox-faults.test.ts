@@ -98,7 +98,7 @@ export const targets = [target('p', 'trivial', [p])];`);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: the build sandbox cannot start here: user namespaces are unavailable \(bwrap: .+\);.*--no-sandbox/);
+    expect(lines[0]).toMatch(/^error: the build sandbox cannot start here: user namespaces are unavailable \(cannot make the sandbox's namespaces: .+\);.*--no-sandbox/);
     expect(storePaths(store).filter((p) => !p.endsWith('.drv'))).toEqual([]);
     const without = await noUserns(['--no-sandbox']);
     expect(without.code).toBe(0);

@@ -1,10 +1,11 @@
 /**
- * Starts a builder process, in the build sandbox (Linux, bubblewrap) or without it.
+ * Starts a builder process, in the build sandbox (Linux) or without it.
  * The one entry point is `launchBuilder`; the rest of the builder sees the same
  * child process and the same result either way, and never knows which it got.
  *
- * The sandbox (`bwrap`) gives each builder its own user, mount, PID, network, IPC,
- * UTS and cgroup namespaces, and this file system, built on an empty read-only root:
+ * The sandbox (made by the builders' helper process, ./sandbox-setup.ts says how) gives
+ * each builder its own user, mount, PID, network, IPC, UTS and cgroup namespaces, and
+ * this file system, built on an empty read-only root:
  *
  *   /usr /bin /sbin /lib /lib32 /lib64 /libx32   the host's, read-only (merged-/usr links as links)
  *   /etc/alternatives, /etc/ld.so.*              the host's, read-only: tool links, the loader cache
@@ -25,8 +26,8 @@
  * slime, as in Nix's sandbox. Outside the closure nothing of the store is visible;
  * nothing outside `/build`, the staging directory, `/tmp` and `/dev` is writable.
  * When the builder exits the PID namespace ends, which kills every process it
- * started (a `setsid` daemon included); `--die-with-parent` ends the sandbox when
- * slime dies, even by SIGKILL.
+ * started (a `setsid` daemon included); the sandbox ends with the helper, that is
+ * when slime dies, even by SIGKILL.
  *
  * Without the sandbox the builder runs as the user, in the host's file system, in a
  * PID namespace of its own (`unshare --pid --fork --kill-child`; as root directly, as
@@ -37,7 +38,7 @@
  * sandbox or not, is started by one helper process per slime process (./spawner.ts),
  * which kills the builders' process groups when its pipe from slime closes, that is
  * when slime dies however it dies; `unshare` dying takes the namespace with it
- * (`--kill-child`), bwrap's sandbox dies with bwrap (`--die-with-parent`). Where no PID
+ * (`--kill-child`), a sandbox's init dies with the process that made it. Where no PID
  * namespace can be made (user namespaces forbidden to a user that is not root) the
  * builder runs in its own process group only, and a process that leaves that group
  * (`setsid`) escapes it.
@@ -48,7 +49,8 @@ import { SlimeError } from '../errors.js';
 // Not from add-path.js: realize imports this module, and a no-op must not load the
 // NAR hashing, ssri and Node's streams that add-path.js brings (~3 ms).
 import { existsNoFollow, removeTree } from '../store/store.js';
-import { pidNamespaceSyscalls, spawnProcess, type FileDescriptor, type SpawnedProcess } from './spawner.js';
+import { encodeOps, sandboxPerl, sandboxSyscalls, type SandboxOp } from './sandbox-setup.js';
+import { pidNamespaceSyscalls, spawnProcess, type SpawnedProcess } from './spawner.js';
 
 // node:child_process (and net, dgram behind it) is loaded when a process is first started,
 // not by every command that imports this module: a few ms of a no-op's start.
@@ -72,7 +74,6 @@ const NETWORK_ETC = [
   '/etc/protocols', '/etc/ssl', '/etc/ca-certificates', '/etc/pki',
 ];
 
-const BWRAP_DIRS = ['/usr/bin', '/usr/local/bin', '/bin'];
 
 export interface LaunchRequest {
   builder: string;
@@ -121,49 +122,38 @@ export function sandboxWanted(noSandboxFlag: boolean | undefined, env: NodeJS.Pr
   return process.platform === 'linux';
 }
 
-let probed: { ok: true; bwrap: string } | { ok: false; message: string } | undefined;
+let probed: { ok: true } | { ok: false; message: string } | undefined;
 
 /**
- * Checks once per process that a sandbox can start here (bwrap installed, user
- * namespaces allowed); throws a one-line error that says what to do when not.
+ * Checks once per process that a sandbox can start here (user namespaces allowed, the
+ * mounts permitted); throws a one-line error that says what to do when not.
  */
-export function ensureSandboxWorks(): string {
+export function ensureSandboxWorks(): void {
   probed ??= probe();
   if (!probed.ok) throw new SlimeError(probed.message);
-  return probed.bwrap;
 }
 
-function probe(): { ok: true; bwrap: string } | { ok: false; message: string } {
+/** Makes one sandbox the way the helper does, with the same code, and runs `/bin/sh -c :` in it. */
+function probe(): { ok: true } | { ok: false; message: string } {
   const off = 'or build without the sandbox: --no-sandbox (or SLIME_SANDBOX=0)';
-  if (process.platform !== 'linux') return { ok: false, message: `the build sandbox needs Linux; ${off}` };
-  const bwrap = BWRAP_DIRS.map((d) => path.join(d, 'bwrap')).find((p) => fs.existsSync(p));
-  if (!bwrap) {
-    return { ok: false, message: `the build sandbox needs bubblewrap, which is not installed: apt-get install bubblewrap, ${off}` };
+  const syscalls = sandboxSyscalls();
+  if (process.platform !== 'linux' || syscalls === undefined) return { ok: false, message: `the build sandbox needs Linux on x64 or arm64; ${off}` };
+  const hex = (t: string) => Buffer.from(t).toString('hex');
+  const argv = ['/bin/sh', '-c', ':'];
+  const request = [hex('/'), argv.length, ...argv.map(hex), 0, '-'].join(' ');
+  const script = `use strict; use POSIX ();${sandboxPerl(syscalls)}
+my $sb = sb_prepare($ARGV[0]); my ($init, $err) = sb_start($sb, $ARGV[1]);
+if (defined $err) { print STDERR "$err\n"; exit 1 } waitpid($sb->{pid}, 0); exit($? >> 8);`;
+  const r = childProcess().spawnSync('perl', ['-e', script, encodeOps(baseOps(false)), request], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  if (r.status === 0) return { ok: true };
+  const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n')[0];
+  if (why.startsWith("cannot make the sandbox's namespaces")) {
+    return {
+      ok: false,
+      message: `the build sandbox cannot start here: user namespaces are unavailable (${why}); allow them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) ${off}`,
+    };
   }
-  const r = childProcess().spawnSync(bwrap, [...namespaceArgs(false), '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 30_000,
-  });
-  if (r.status === 0) return { ok: true, bwrap };
-  const why = (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n')[0].replace(/^bwrap: /, '');
-  return {
-    ok: false,
-    message: `the build sandbox cannot start here: user namespaces are unavailable (bwrap: ${why}); allow them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) ${off}`,
-  };
-}
-
-function namespaceArgs(network: boolean): string[] {
-  return [
-    '--unshare-all',
-    '--unshare-user',
-    ...(network ? ['--share-net'] : []),
-    '--uid', String(BUILD_UID),
-    '--gid', String(BUILD_GID),
-    '--hostname', 'localhost',
-    '--die-with-parent',
-    '--new-session',
-  ];
+  return { ok: false, message: `the build sandbox cannot start here: ${why}; ${off}` };
 }
 
 /** Starts the builder (through ./spawner.ts); rejects when it cannot start, with the reason. */
@@ -191,7 +181,7 @@ async function launchUnsandboxed(req: LaunchRequest, environment: (view: Builder
  * The init of an unsandboxed builder's PID namespace: starts the builder as its child
  * (so the builder keeps the usual signal handling, which a namespace's init lacks),
  * reaps what is reparented to it, and exits as the builder did, a death by signal N as
- * 128 + N (as bwrap reports it in the sandbox). Its exit ends the namespace.
+ * 128 + N (as the sandbox's init reports it). Its exit ends the namespace.
  */
 const NAMESPACE_INIT = `my $pid = fork;
 defined $pid or die "cannot fork the builder: $!\\n";
@@ -236,50 +226,36 @@ function isExecutable(file: string): boolean {
 }
 
 async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderView) => Record<string, string>): Promise<LaunchedBuilder> {
-  const bwrap = ensureSandboxWorks();
+  ensureSandboxWorks();
   const dirs = takeSandboxDirs(tmpDirFor(req));
-  const data = etcFiles(req.network);
-  const infoFd = 3 + Object.keys(data).length;
-  const infoFile = path.join(dirs.files, 'info.json');
-  let mounts: string[];
-  const fds: FileDescriptor[] = [];
+  let build: SandboxOp[];
   try {
-    mounts = mountArgs(req, dirs, Object.keys(data));
-    // The /etc files bwrap writes into the sandbox (--ro-bind-data, read from fds 3..),
-    // written once per set of directories, and the file bwrap's --info-fd writes the
-    // host pid of the sandbox's init into (emptied: a launch that fails before bwrap
-    // writes it must not read the last build's pid).
-    if (dirs.network !== req.network) {
-      Object.values(data).forEach((text, i) => fs.writeFileSync(path.join(dirs.files, String(i)), text));
-      dirs.network = req.network;
-    }
-    Object.keys(data).forEach((_, i) => fds.push({ fd: 3 + i, mode: 'r', path: path.join(dirs.files, String(i)) }));
-    fs.rmSync(infoFile, { force: true });
-    fds.push({ fd: infoFd, mode: 'w', path: infoFile });
+    build = buildOps(req, dirs);
   } catch (e) {
     discardSandboxDirs(dirs);
     throw e;
   }
-  const args = [
-    ...namespaceArgs(req.network),
-    ...mounts,
-    '--info-fd', String(infoFd),
-    '--', req.builder, ...req.args,
-  ];
   let child: SpawnedProcess;
   try {
-    child = await spawnProcess({ argv: [bwrap, ...args], cwd: req.buildDir, env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }), fds });
+    child = await spawnProcess({
+      argv: [req.builder, ...req.args],
+      cwd: SANDBOX_BUILD_DIR,
+      env: environment({ buildTop: SANDBOX_BUILD_DIR, path: SANDBOX_TOOLS_DIR }),
+      sandbox: { base: baseOps(req.network), build },
+    });
   } catch (e) {
-    // bwrap could not be started (a NUL in a value, a vanished build directory): nothing of the launch stays (its directories are emptied for the next).
+    // The sandbox or the builder could not be started (a NUL in a value, a vanished
+    // build directory): nothing of the launch stays (its directories are emptied for the next).
     giveBackSandboxDirs(dirs);
     throw e;
   }
   return {
     child,
     finish: async () => {
-      // bwrap is gone; when it was killed (a timeout, Ctrl-C) its sandbox dies after
-      // it: nothing of the build may still run when its outputs are taken.
-      await untilGone(initPidOf(readInfo(infoFile)));
+      // The builder's exit was reported when the process that made the sandbox exited,
+      // after its init; when that was killed (a timeout, Ctrl-C) the init dies after it:
+      // nothing of the build may still run when its outputs are taken.
+      await untilGone(child.initPid);
       for (const temp of Object.values(req.tempOutputs)) {
         const staged = path.join(dirs.staging, path.basename(temp));
         if (existsNoFollow(staged)) {
@@ -290,25 +266,6 @@ async function launchSandboxed(req: LaunchRequest, environment: (view: BuilderVi
       giveBackSandboxDirs(dirs);
     },
   };
-}
-
-/** What bwrap wrote through --info-fd; empty when it wrote nothing (it failed before the sandbox started). */
-function readInfo(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** bwrap's --info-fd JSON: `{"child-pid": N, ...}`. */
-function initPidOf(info: string): number | undefined {
-  try {
-    const pid = (JSON.parse(info) as { 'child-pid'?: unknown })['child-pid'];
-    return typeof pid === 'number' ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -340,6 +297,7 @@ function tmpDirFor(req: LaunchRequest): string {
   return temps.length ? path.dirname(temps[0]) : path.join(req.storeDir, '.slime', 'tmp');
 }
 
+/** The /etc files written for the build: its user and group, and without the network the name localhost. */
 function etcFiles(network: boolean): Record<string, string> {
   const files: Record<string, string> = {
     '/etc/passwd': `root:x:0:0:Nix build user:/build:/noshell\nnixbld:x:${BUILD_UID}:${BUILD_GID}:Nix build user:/build:/noshell\nnobody:x:65534:65534:Nobody:/:/noshell\n`,
@@ -349,24 +307,38 @@ function etcFiles(network: boolean): Record<string, string> {
   return files;
 }
 
-function mountArgs(req: LaunchRequest, dirs: SandboxDirs, dataFiles: string[]): string[] {
-  // /tmp first: the store or a tool may live under the host's /tmp, and must show through.
-  const a: string[] = ['--proc', '/proc', '--dev', '/dev', '--tmpfs', '/dev/shm', '--tmpfs', '/tmp'];
-  for (const dir of SYSTEM_DIRS) a.push(...bindAsIs(dir));
-  a.push('--perms', '0755', '--dir', '/etc');
-  for (const p of [...SYSTEM_ETC, ...(req.network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) a.push('--ro-bind', p, p);
-  dataFiles.forEach((file, i) => a.push('--perms', '0644', '--ro-bind-data', String(3 + i), file));
-  for (const prefix of toolPrefixes(req.hostTools)) a.push('--ro-bind', prefix, prefix);
+/**
+ * The part of the sandbox that is the same for every build of this process with the
+ * network, or without it: the helper makes it ahead. /tmp first: the store or a tool may
+ * live under the host's /tmp, and must show through.
+ */
+function baseOps(network: boolean): SandboxOp[] {
+  const ops: SandboxOp[] = network ? [['share-net']] : [];
+  ops.push(['proc', '/proc'], ['dev', '/dev'], ['tmpfs', '/dev/shm', '0755'], ['tmpfs', '/tmp', '0755']);
+  for (const dir of SYSTEM_DIRS) {
+    const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+    // A merged-/usr link (`/bin -> usr/bin`) stays a link; a real directory is bound read-only.
+    if (st?.isSymbolicLink()) ops.push(['symlink', fs.readlinkSync(dir), dir]);
+    else if (st?.isDirectory()) ops.push(['ro', dir, dir]);
+  }
+  ops.push(['dir', '/etc', '0755']);
+  for (const p of [...SYSTEM_ETC, ...(network ? NETWORK_ETC : [])]) if (fs.existsSync(p)) ops.push(['ro', p, p]);
+  for (const [file, text] of Object.entries(etcFiles(network))) ops.push(['file', file, '0644', text]);
+  return ops;
+}
+
+/** The build's own part: its tools' installations, its store view, its build directory and PATH. */
+function buildOps(req: LaunchRequest, dirs: SandboxDirs): SandboxOp[] {
+  const ops: SandboxOp[] = toolPrefixes(req.hostTools).map((prefix) => ['ro', prefix, prefix]);
   const toBind = fillStoreView(dirs, req.inputClosure);
-  a.push('--bind', dirs.store, req.storeDir);
-  for (const p of toBind) a.push('--ro-bind', p, p);
-  a.push('--bind', dirs.staging, path.join(req.storeDir, '.slime', 'tmp'));
-  a.push('--remount-ro', req.storeDir);
-  a.push('--bind', req.buildDir, SANDBOX_BUILD_DIR);
-  a.push('--ro-bind', req.toolsDir, SANDBOX_TOOLS_DIR);
-  a.push('--chdir', SANDBOX_BUILD_DIR);
-  a.push('--remount-ro', '/');
-  return a;
+  ops.push(['rw', dirs.store, req.storeDir]);
+  for (const p of toBind) ops.push(['ro', p, p]);
+  ops.push(['rw', dirs.staging, path.join(req.storeDir, '.slime', 'tmp')]);
+  ops.push(['remount-ro', req.storeDir]);
+  ops.push(['rw', req.buildDir, SANDBOX_BUILD_DIR]);
+  ops.push(['ro', req.toolsDir, SANDBOX_TOOLS_DIR]);
+  ops.push(['remount-ro', '/']);
+  return ops;
 }
 
 /**
@@ -379,15 +351,14 @@ function mountArgs(req: LaunchRequest, dirs: SandboxDirs, dataFiles: string[]): 
  *                              of the staging directory
  *   sandbox-<pid>-<n>/staging  the build's own, read-write, seen as `<store>/.slime/tmp`:
  *                              where the builder creates its temporary outputs
- *   sandbox-<pid>-<n>/files    the /etc files bwrap copies in, and its --info-fd file
  *
  * In the store view a file or a symlink is a hard link (the same inode, so no copy, and
  * the read-only mount refuses writes, chmod and unlink through it; a symlink that cannot
  * be linked is copied), and only a directory, or a file that cannot be linked (another
- * file system, a link count at its limit), is bind-mounted, onto a directory bubblewrap
- * makes in the view. One mount per path was the sandbox's cost: bubblewrap rereads the
- * mount table for each, so a build whose closure holds a thousand paths spent seconds
- * mounting them.
+ * file system, a link count at its limit), is bind-mounted, onto a directory the sandbox
+ * makes in the view. One mount per path was the sandbox's cost (with bubblewrap, which
+ * reread the mount table for each, a build whose closure held a thousand paths spent
+ * seconds mounting them).
  *
  * The directories are kept from one build to the next of this process, one set per
  * build running at once: the staging directory is emptied, and the view changed to hold
@@ -405,11 +376,8 @@ export interface SandboxDirs {
   readonly root: string;
   readonly store: string;
   readonly staging: string;
-  readonly files: string;
   /** Hard links in the store view, by name: the inode each links. */
   readonly links: Map<string, number>;
-  /** Which /etc files `files` holds: those of a build with the network, or without; none yet. */
-  network?: boolean;
 }
 
 const freeSandboxDirs = new Map<string, SandboxDirs[]>();
@@ -425,12 +393,11 @@ export function takeSandboxDirs(tmpDir: string): SandboxDirs {
     discardSandboxDirs(dirs);
   }
   const root = path.join(tmpDir, `sandbox-${process.pid}-${sandboxDirsMade++}`);
-  const dirs: SandboxDirs = { root, store: path.join(root, 'store'), staging: path.join(root, 'staging'), files: path.join(root, 'files'), links: new Map() };
+  const dirs: SandboxDirs = { root, store: path.join(root, 'store'), staging: path.join(root, 'staging'), links: new Map() };
   removeTree(root);
   fs.mkdirSync(path.join(dirs.store, '.slime', 'tmp'), { recursive: true });
   fs.chmodSync(dirs.store, 0o755);
   fs.mkdirSync(dirs.staging);
-  fs.mkdirSync(dirs.files, { mode: 0o700 });
   if (!releasedAtExit) {
     releasedAtExit = true;
     process.once('exit', releaseSandboxDirs);
@@ -472,7 +439,7 @@ export function fillStoreView(dirs: SandboxDirs, closure: Iterable<string>): str
   const view = dirs.store;
   const wanted = new Map<string, string>();
   for (const p of closure) wanted.set(path.basename(p), p);
-  // Whatever the view holds beyond its links (mount points bubblewrap made, a copied
+  // Whatever the view holds beyond its links (mount points the sandbox made, a copied
   // symlink) and each link that is not wanted now goes first.
   for (const name of fs.readdirSync(view)) {
     if (name === '.slime') continue;
@@ -514,18 +481,6 @@ function hardLinked(from: string, to: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A merged-/usr link (`/bin -> usr/bin`) stays a link; a real directory is bound read-only. */
-function bindAsIs(dir: string): string[] {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(dir);
-  } catch {
-    return [];
-  }
-  if (st.isSymbolicLink()) return ['--symlink', fs.readlinkSync(dir), dir];
-  return st.isDirectory() ? ['--ro-bind', dir, dir] : [];
 }
 
 /**

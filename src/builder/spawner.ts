@@ -24,17 +24,21 @@
  * Protocol (one pipe each way; every string field is hex, so no byte needs quoting):
  *
  *   to the helper   = "S" SP id SP hex(cwd) SP argc (SP hex(arg))* SP envc (SP hex(k=v))*
- *                     SP fdc (SP fd SP mode SP hex(path))* SP pidns LF
+ *                     SP fdc (SP fd SP mode SP hex(path))* SP pidns SP base SP build LF
  *                     start argv in a new process group with this cwd and exactly this
  *                     environment, stdin /dev/null, stdout and stderr to pipes of the
  *                     helper, and each fd (3 and up) opened on path: mode "r" to read,
  *                     "w" to write (created or truncated, 0600); pidns is "-", or
  *                     "<unshare>,<prctl>" (the system call numbers) to start it in a PID
- *                     namespace of its own (see `pidNamespace`)
+ *                     namespace of its own (see `pidNamespace`); base is "-", or the
+ *                     operations of a build sandbox (./sandbox-setup.ts) to start it in,
+ *                     build the build's own operations (cwd is then the sandbox's, and
+ *                     there are no fds)
  *                   | "C" SP id LF
  *                     stop passing on its output: close the helper's ends of its pipes
  *                     (a process it left behind that still holds them gets EPIPE)
- *   from the helper = "P" SP id SP pid LF           started; pid is also its process group
+ *   from the helper = "P" SP id SP pid [SP init] LF started; pid is also its process group,
+ *                                                   init the host pid of its sandbox's init
  *                   | "F" SP id SP hex(message) LF  could not be started (nothing runs)
  *                   | "O" SP id SP stream SP n LF <n bytes>
  *                                                   output: stream 1 stdout, 2 stderr
@@ -45,18 +49,19 @@
 import { constants } from 'node:os';
 import type { PassThrough } from 'node:stream';
 import { SlimeError } from '../errors.js';
+import { encodeOps, sandboxPerl, sandboxSyscalls, type SandboxSpec } from './sandbox-setup.js';
 
 const childProcess = () => process.getBuiltinModule('node:child_process');
 
-const HELPER = String.raw`use strict; use POSIX ();
+const helperSource = () => String.raw`use strict; use POSIX ();
 $SIG{PIPE} = 'IGNORE';
-my (%kid, %stream); my $in = ''; my $open = 1;
+my (%kid, %stream, %warm); my $in = ''; my $open = 1;
 pipe(my $sigr, my $sigw) or die "pipe: $!";
 $SIG{CHLD} = $ENV{SLIME_SPAWNER_TEST_LOSE_WAKEUPS} ? sub {} : sub { syswrite($sigw, 'x') };
 sub out { my ($s) = @_; my $o = 0;
   while ($o < length $s) { my $n = syswrite(STDOUT, $s, length($s) - $o, $o);
     if (!defined $n) { next if $!{EINTR}; finish() } $o += $n } }
-sub finish { kill 'KILL', map { -$_ } keys %kid; POSIX::_exit(0) }
+sub finish { kill 'KILL', map { -$_ } keys %kid, map { $_->{pid} } values %warm; POSIX::_exit(0) }
 sub h { pack 'H*', $_[0] }
 sub status { my ($st) = @_; $st & 127 ? 128 + ($st & 127) : $st >> 8 }
 sub start { my ($id, $cwd, $argc, @f) = @_;
@@ -64,6 +69,7 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   my @env = map { h($_) } splice(@f, 0, shift @f);
   my @fds; my $fdc = shift @f; push @fds, [splice(@f, 0, 3)] for 1 .. $fdc;
   my @ns = $f[0] eq '-' ? () : split /,/, $f[0];
+  return sandboxed($id, $f[1], join(' ', $cwd, $argc, map({ unpack 'H*', $_ } @argv), scalar(@env), map({ unpack 'H*', $_ } @env), $f[2])) if $f[1] ne '-';
   pipe(my $or, my $ow) and pipe(my $er, my $ew) and pipe(my $xr, my $xw) or return out("F $id " . unpack('H*', "pipe: $!") . "\n");
   my $pid = fork;
   if (!defined $pid) { return out("F $id " . unpack('H*', "fork: $!") . "\n") }
@@ -108,6 +114,16 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   $stream{fileno $or} = [$or, $id, 1]; $stream{fileno $er} = [$er, $id, 2];
   out("P $id $pid\n");
 }
+${sandboxPerl(sandboxSyscalls() ?? '')}
+# A sandboxed start takes the sandbox made ahead for its base (or makes one), and then
+# makes the next build's while this one runs.
+sub sandboxed { my ($id, $base, $request) = @_;
+  my $sb = delete $warm{$base} // eval { sb_prepare($base) } // return out("F $id " . unpack('H*', $@) . "\n");
+  my ($init, $err) = sb_start($sb, $request);
+  if (defined $err) { waitpid($sb->{pid}, 0); close $sb->{out}; close $sb->{err}; out("F $id " . unpack('H*', $err) . "\n") }
+  else { $kid{$sb->{pid}} = $id; $stream{fileno $sb->{out}} = [$sb->{out}, $id, 1]; $stream{fileno $sb->{err}} = [$sb->{err}, $id, 2];
+    out("P $id $sb->{pid} $init\n") }
+  $warm{$base} = eval { sb_prepare($base) } // return }
 while (1) {
   my $rin = '';
   vec($rin, 0, 1) = 1 if $open; vec($rin, fileno $sigr, 1) = 1;
@@ -150,6 +166,8 @@ export interface SpawnRequest {
    * kernel ends everything it started.
    */
   pidNamespace?: boolean;
+  /** Start it in a build sandbox made of these operations (./sandbox-setup.ts); `cwd` is then the sandbox's. */
+  sandbox?: SandboxSpec;
 }
 
 /**
@@ -187,6 +205,8 @@ export class SpawnedProcess {
   constructor(
     readonly pid: number,
     private readonly forget: () => void,
+    /** The host pid of its sandbox's init, when it runs in one: the build is over when that is gone. */
+    readonly initPid?: number,
   ) {
     this.exited = new Promise((resolve) => (this.exit = resolve));
   }
@@ -217,7 +237,7 @@ class Spawner {
   private failure: Error | undefined;
 
   constructor() {
-    this.helper = childProcess().spawn('perl', ['-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    this.helper = childProcess().spawn('perl', ['-e', helperSource()], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     this.helper.on('error', (e) => this.fail(new SlimeError(`cannot start builders: perl cannot run (${e.message}); install Debian's perl-base`)));
     this.helper.on('exit', (code, signal) => this.fail(new SlimeError(`the process that starts builders (perl) ended (${signal ?? `exit ${code}`})`)));
     this.helper.stdin.on('error', () => undefined);
@@ -229,7 +249,8 @@ class Spawner {
 
   spawn(req: SpawnRequest): Promise<SpawnedProcess> {
     if (this.failure) return Promise.reject(this.failure);
-    const strings = [...req.argv, req.cwd, ...Object.entries(req.env).flat(), ...(req.fds ?? []).map((f) => f.path)];
+    const strings = [...req.argv, req.cwd, ...Object.entries(req.env).flat(), ...(req.fds ?? []).map((f) => f.path),
+      ...(req.sandbox ? [...req.sandbox.base, ...req.sandbox.build].flat() : [])];
     const nul = strings.find((s) => s.includes('\0'));
     if (nul !== undefined) return Promise.reject(new SlimeError(`cannot start ${req.argv[0]}: ${JSON.stringify(nul)} holds a NUL byte`));
     const id = this.nextId++;
@@ -237,7 +258,9 @@ class Spawner {
     const fds = (req.fds ?? []).flatMap((f) => [String(f.fd), f.mode, hex(f.path)]);
     const pidns = req.pidNamespace ? pidNamespaceSyscalls() : '-';
     if (pidns === undefined) return Promise.reject(new SlimeError(`slime cannot make a PID namespace on ${process.arch}`));
-    const line = ['S', id, hex(req.cwd), req.argv.length, ...req.argv.map(hex), env.length, ...env, (req.fds ?? []).length, ...fds, pidns].join(' ');
+    if (req.sandbox && sandboxSyscalls() === undefined) return Promise.reject(new SlimeError(`slime cannot make a build sandbox on ${process.arch}`));
+    const sandbox = req.sandbox ? [encodeOps(req.sandbox.base), encodeOps(req.sandbox.build)] : ['-', '-'];
+    const line = ['S', id, hex(req.cwd), req.argv.length, ...req.argv.map(hex), env.length, ...env, (req.fds ?? []).length, ...fds, pidns, ...sandbox].join(' ');
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.refPipes();
@@ -264,7 +287,7 @@ class Spawner {
       }
       this.buffered = this.buffered.subarray(nl + 1);
       if (kind === 'P') {
-        const p = new SpawnedProcess(Number(a), () => this.forget(id));
+        const p = new SpawnedProcess(Number(a), () => this.forget(id), b === undefined ? undefined : Number(b));
         this.running.set(id, p);
         this.settle(id)?.resolve(p);
       } else if (kind === 'F') {

@@ -45,7 +45,7 @@ debian_packages=(
   util-linux file binutils patchelf
   # slime check --diffoscope: Debian's diffoscope without its recommends (3 small packages)
   diffoscope-minimal
-  # the build sandbox (src/builder/sandbox.ts)
+  # the tests' machine without user namespaces (bwrap --disable-userns) around slime's sandbox
   bubblewrap
   # GNU time: npm run bench measures peak RSS and CPU time of slime and its references
   time

@@ -1,0 +1,94 @@
+/**
+ * The build sandbox made ahead (src/builder/sandbox-setup.ts): the helper makes the
+ * next build's sandbox while a build runs. Each build must still get a sandbox of its
+ * own, the builder no privilege, and no sandbox, used or made ahead, may outlive slime.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
+import { processesWithArg, uniqueSleep, waitFor } from './support/processes.js';
+
+/** Host pids of the processes whose environment holds `entry` (slime's helper and what it forks keep slime's). */
+function processesWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(entry)) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+const mark = () => `SLIME_TEST_MARK=${uniqueSleep()}`;
+
+describe('the sandbox made ahead', () => {
+  it('is each build\'s own: what a build leaves in /tmp, /dev/shm or its processes is not in the next', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    // Each build lists what it finds, then leaves something of its own; -j 1 and a chain,
+    // so the second runs in the sandbox made while the first ran.
+    const look = 'mkdir $out; ls -A /tmp /dev/shm > $out/found; ls /proc | grep -c "^[0-9]" > $out/processes; ' +
+      'touch /tmp/left /dev/shm/left; ls -A /tmp /dev/shm > $out/after';
+    const file = writeModule(dir, 'ahead.ts', `
+export const first = derivation({ name: 'first', builder: '/bin/sh', tools: ['ls', 'mkdir', 'touch', 'grep'], args: ['-c', ${JSON.stringify(look)}] });
+export const second = derivation({ name: 'second', builder: '/bin/sh', tools: ['ls', 'mkdir', 'touch', 'grep'], args: ['-c', ${JSON.stringify(look)}], env: { first } });
+export const targets = [target('chain', 'two builds', [second])];`);
+    const r = await slime(['realize', 'chain', '-f', file, '--store', store, '--no-link', '-j', '1'], { cwd: dir });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    for (const suffix of ['-first', '-second']) {
+      const out = path.join(store, storePaths(store).find((p) => p.endsWith(suffix))!);
+      const read = (f: string) => fs.readFileSync(path.join(out, f), 'utf8');
+      // (/tmp holds the way to the store, when the test's temp dir is under /tmp)
+      expect(read('found')).not.toMatch(/^left$/m);
+      expect(read('found')).toMatch(/^\/dev\/shm:\n\n/);
+      // (control) what it left, it saw itself
+      expect(read('after').match(/^left$/gm)).toHaveLength(2);
+      // its init, its shell, and the ls and grep it ran
+      expect(Number(read('processes'))).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('runs the builder without capabilities, and it cannot gain any (no_new_privs)', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const file = writeModule(dir, 'caps.ts', `
+export const caps = derivation({ name: 'caps', builder: '/bin/sh', tools: ['grep'], args: ['-c', 'grep -E "^(Uid|Gid|CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs):" /proc/self/status > $out'] });
+export const targets = [target('caps', 'its privileges', [caps])];`);
+    const r = await slime(['realize', 'caps', '-f', file, '--store', store, '--no-link'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const status = Object.fromEntries(fs.readFileSync(r.stdout.trim(), 'utf8').trim().split('\n').map((l) => l.split(/:\s+/)));
+    expect(status).toEqual({
+      Uid: '1000\t1000\t1000\t1000', Gid: '100\t100\t100\t100',
+      CapInh: '0000000000000000', CapPrm: '0000000000000000', CapEff: '0000000000000000', CapAmb: '0000000000000000',
+      NoNewPrivs: '1',
+    });
+  });
+
+  it('ends with slime: after a run nothing of its sandboxes is left, and a killed slime takes them along', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const sleep = uniqueSleep();
+    const file = writeModule(dir, 'end.ts', `
+export const quick = derivation({ name: 'quick', builder: '/bin/sh', args: ['-c', 'echo > $out'] });
+export const slow = derivation({ name: 'slow', builder: '/bin/sh', tools: ['sleep'], args: ['-c', 'sleep ${sleep}; echo > $out'], env: { quick } });
+export const targets = [target('quick', 'one build', [quick]), target('slow', 'a build that waits', [slow])];`);
+    const done = mark();
+    const r = await slime(['realize', 'quick', '-f', file, '--store', store, '--no-link'], { cwd: dir, env: { SLIME_TEST_MARK: done.split('=')[1] } });
+    expect(r.code).toBe(0);
+    // The helper made the next build's sandbox after this one started; slime's exit ends it.
+    await waitFor(() => processesWithEnv(done).length === 0, 60_000, 'the sandbox made ahead ends with slime');
+
+    const killed = mark();
+    const child = startSlime(['realize', 'slow', '-f', file, '--store', store, '--no-link'], { cwd: dir, env: { SLIME_TEST_MARK: killed.split('=')[1] } });
+    await waitFor(() => processesWithArg(sleep).length > 0, 60_000, 'the slow builder runs');
+    // (control) the helper, the running sandbox's two processes and the next one's two
+    await waitFor(() => processesWithEnv(killed).length >= 5, 60_000, 'the next sandbox is made');
+    child.kill('SIGKILL');
+    await waitFor(() => processesWithEnv(killed).length === 0 && processesWithArg(sleep).length === 0, 60_000, 'every sandbox ends with slime');
+  });
+});

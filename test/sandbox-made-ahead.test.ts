@@ -3,10 +3,11 @@
  * next build's sandbox while a build runs. Each build must still get a sandbox of its
  * own, the builder no privilege, and no sandbox, used or made ahead, may outlive slime.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
+import { CLI, collect, slime, startSlime, storePaths, tempDir, writeModule } from './support/cli.js';
 import { processesWithArg, uniqueSleep, waitFor } from './support/processes.js';
 
 /** Host pids of the processes whose environment holds `entry` (slime's helper and what it forks keep slime's). */
@@ -51,6 +52,27 @@ export const targets = [target('chain', 'two builds', [second])];`);
       // its init, its shell, and the ls and grep it ran
       expect(Number(read('processes'))).toBeLessThanOrEqual(4);
     }
+  });
+
+  it.each([[[]], [['--no-sandbox']]])('starts builds side by side, each with no descriptor but its stdin, stdout and stderr (%j)', async (extra: string[]) => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    // Two jobs: sandboxes are made ahead while another build runs and while one is
+    // handed out (six builds, so both happen several times).
+    const file = writeModule(dir, 'fds.ts', `
+const all = Array.from({ length: 6 }, (_, i) => derivation({ name: 'fds-' + i, builder: '/bin/sh', tools: ['ls'], args: ['-c', 'ls /proc/self/fd > $out'], env: { i: String(i) } }));
+export const targets = [target('fds', 'six builds', all)];`);
+    // slime is given a descriptor beyond 0-2 (as make gives its jobserver's pipe), which
+    // its own children inherit: no builder may.
+    const child = spawn(process.execPath, [CLI, 'realize', 'fds', '-f', file, '--store', store, '--no-link', '-j', '2', ...extra],
+      { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const r = await collect(child);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const outs = r.stdout.trim().split('\n');
+    expect(outs).toHaveLength(6);
+    // 3 is the directory ls itself opened
+    for (const out of outs) expect(fs.readFileSync(out, 'utf8')).toBe('0\n1\n2\n3\n');
   });
 
   it('runs the builder without capabilities, and it cannot gain any (no_new_privs)', async () => {

@@ -84,7 +84,8 @@ export function sandboxSyscalls(): string | undefined {
 }
 
 /**
- * The Perl subs that make a sandbox. `sb_prepare(base)` forks outer and returns the
+ * The Perl subs that make a sandbox. `sb_prepare(base, handles)` forks outer (which
+ * closes the given handles of the caller's first) and returns the
  * sandbox's handles: {pid, rq (the request's pipe), out, err (the build's stdout and
  * stderr, to read), status}; `sb_start(sandbox, request)` hands it the build's request
  * (hex cwd, argc, argv, envc, env, the build's operations, as the helper's own "S" line)
@@ -141,10 +142,15 @@ sub sb_op { my ($op, @a) = @_;
     sb_mount('devpts', "$d/pts", 'devpts', $MS_NOSUID | $MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=620', "mount $a[0]/pts in the sandbox") }
   elsif ($op eq 'remount-ro') { sb_read_only("/newroot$a[0]", $a[0]) }
   elsif ($op ne 'share-net') { die "unknown sandbox operation $op\n" } }
+# Every descriptor but stdin, stdout, stderr and those given: a builder inherits nothing
+# else from whoever started slime (a make jobserver's pipe, a terminal). Only just before
+# an exec: these are closed behind PerlIO's back.
+sub sb_close_others { my %keep = map { $_ => 1 } @_; opendir(my $d, '/proc/self/fd') or return;
+  my @fds = grep { /^\d+$/ && $_ > 2 && !$keep{$_} } readdir $d; closedir $d; POSIX::close($_) for @fds }
 sub sb_status { my ($fh, $line) = @_; my $o = 0;
   while ($o < length $line) { my $n = syswrite($fh, $line, length($line) - $o, $o); if (!defined $n) { next if $!{EINTR}; last } $o += $n } }
 sub sb_fail { my ($fh, $e) = @_; chomp $e; sb_status($fh, 'E ' . unpack('H*', $e) . "\n"); POSIX::_exit(127) }
-sub sb_prepare { my ($base) = @_;
+sub sb_prepare { my ($base, @inherited) = @_;
   my %sb; pipe($sb{out}, my $ow) and pipe($sb{err}, my $ew) and pipe($sb{status}, my $xw) and pipe(my $rq, $sb{rq}) or die "pipe: $!\n";
   my $pid = fork // die "fork: $!\n";
   if ($pid) { close $ow; close $ew; close $xw; close $rq; $sb{pid} = $pid; return \%sb }
@@ -154,9 +160,11 @@ sub sb_prepare { my ($base) = @_;
     POSIX::setpgid(0, 0); syscall($SYS{prctl}, 1, 9);
     open(STDIN, '<', '/dev/null') or die "/dev/null: $!\n";
     POSIX::dup2(fileno $ow, 1) // die "dup2: $!\n"; POSIX::dup2(fileno $ew, 2) // die "dup2: $!\n";
-    # Nothing of the helper's stays open in the sandbox's processes but what they use.
-    my %keep = map { $_ => 1 } 0, 1, 2, fileno $xw, fileno $rq;
-    if (opendir(my $fds, '/proc/self/fd')) { my @fds = grep { /^\d+$/ && !$keep{$_} } readdir $fds; closedir $fds; POSIX::close($_) for @fds }
+    # The helper's pipes are not the sandbox's to hold (closed through Perl: a descriptor
+    # closed behind PerlIO's back keeps its count, and a file opened later on the same
+    # number would then never be closed: a file left open for writing on the sandbox's
+    # root made its read-only remount fail with EBUSY).
+    close $_ for grep { defined } @inherited;
     chdir '/';
     my @ops = sb_ops($base);
     my $net = grep { $_->[0] eq 'share-net' } @ops;
@@ -206,6 +214,7 @@ sub sb_init { my ($xw, $rq, $ops, $net) = @_;
     POSIX::setsid(); syscall($SYS{prctl}, 38, 1, 0, 0, 0);
     chdir sb_hex($cwd) or do { syswrite($yw, "cannot change to " . sb_hex($cwd) . " in the sandbox: $!\n"); POSIX::_exit(127) };
     %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+    sb_close_others(fileno $yw);
     { no warnings; exec { $argv[0] } @argv } syswrite($yw, "cannot run builder $argv[0]: $!\n"); POSIX::_exit(127) }
   close $yw; my $e = ''; while (1) { my $n = sysread($yr, $e, 4096, length $e); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
   sb_fail($xw, $e) if length $e;

@@ -94,13 +94,14 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
         syscall($ns[1], 1, 9);
         pipe(my $yr, my $yw) or die "pipe: $!\n";
         my $b = fork // die "fork: $!\n";
-        if ($b == 0) { close $yr; { no warnings; exec { $argv[0] } @argv } syswrite($yw, "$!\n"); POSIX::_exit(127) }
+        if ($b == 0) { close $yr; sb_close_others(fileno $yw, map { $_->[0] } @fds); { no warnings; exec { $argv[0] } @argv } syswrite($yw, "$!\n"); POSIX::_exit(127) }
         close $yw; my $e = ''; while (1) { my $n = sysread($yr, $e, 4096, length $e); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
         if (length $e) { syswrite($xw, $e); POSIX::_exit(127) }
         close $xw; my $st = 0;
         while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $b) { $st = $?; last } }
         POSIX::_exit(status($st));
       }
+      sb_close_others(fileno $xw, map { $_->[0] } @fds);
       { no warnings; exec { $argv[0] } @argv }
       die "$!\n";
     };
@@ -117,13 +118,14 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
 ${sandboxPerl(sandboxSyscalls() ?? '')}
 # A sandboxed start takes the sandbox made ahead for its base (or makes one), and then
 # makes the next build's while this one runs.
+sub inherited { ($sigr, $sigw, (map { $_->[0] } values %stream), map { @$_{qw(out err status rq)} } values %warm) }
 sub sandboxed { my ($id, $base, $request) = @_;
-  my $sb = delete $warm{$base} // eval { sb_prepare($base) } // return out("F $id " . unpack('H*', $@) . "\n");
+  my $sb = delete $warm{$base} // eval { sb_prepare($base, inherited()) } // return out("F $id " . unpack('H*', $@) . "\n");
   my ($init, $err) = sb_start($sb, $request);
   if (defined $err) { waitpid($sb->{pid}, 0); close $sb->{out}; close $sb->{err}; out("F $id " . unpack('H*', $err) . "\n") }
   else { $kid{$sb->{pid}} = $id; $stream{fileno $sb->{out}} = [$sb->{out}, $id, 1]; $stream{fileno $sb->{err}} = [$sb->{err}, $id, 2];
     out("P $id $sb->{pid} $init\n") }
-  $warm{$base} = eval { sb_prepare($base) } // return }
+  $warm{$base} = eval { sb_prepare($base, inherited()) } // return }
 while (1) {
   my $rin = '';
   vec($rin, 0, 1) = 1 if $open; vec($rin, fileno $sigr, 1) = 1;

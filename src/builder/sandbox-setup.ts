@@ -101,6 +101,9 @@ my %SYS = (${syscalls});
 my ($MS_RDONLY, $MS_NOSUID, $MS_NODEV, $MS_NOEXEC, $MS_REMOUNT, $MS_BIND, $MS_REC, $MS_SILENT, $MS_PRIVATE) =
   (1, 2, 4, 8, 32, 4096, 16384, 32768, 1 << 18);
 sub sb_hex { pack 'H*', $_[0] }
+# All a pipe holds until its last writer closes it (EINTR retried).
+sub sb_read_all { my ($fh) = @_; my $s = '';
+  while (1) { my $n = sysread($fh, $s, 65536, length $s); return $s if defined $n && $n == 0; next if !defined $n && $!{EINTR}; return $s if !defined $n } }
 sub sb_code { my ($st) = @_; $st & 127 ? 128 + ($st & 127) : $st >> 8 }
 sub sb_ops { my ($list) = @_; $list eq '-' ? () : map { [split /\0/, sb_hex($_), -1] } split /,/, $list }
 # syscall passes a string as a pointer and a number as an int; it needs its own copies.
@@ -193,8 +196,7 @@ sub sb_init { my ($xw, $rq, $ops, $net) = @_;
     ioctl($s, 0x8914, my $ifr = pack('a16 s x22', 'lo', 1 | 8 | 64)) or die "cannot bring up the loopback interface: $!\n"; close $s }
   sb_op(@$_) for @$ops;
   # A sandbox made ahead waits here for its build; an end without one is no error.
-  my $line = ''; while (1) { my $n = sysread($rq, $line, 65536, length $line); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; die "read: $!\n" if !defined $n }
-  close $rq;
+  my $line = sb_read_all($rq); close $rq;
   POSIX::_exit(0) if $line eq '';
   chomp $line; my ($cwd, $argc, @f) = split / /, $line;
   my @argv = map { sb_hex($_) } splice(@f, 0, $argc);
@@ -216,7 +218,7 @@ sub sb_init { my ($xw, $rq, $ops, $net) = @_;
     %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
     sb_close_others(fileno $yw);
     { no warnings; exec { $argv[0] } @argv } syswrite($yw, "cannot run builder $argv[0]: $!\n"); POSIX::_exit(127) }
-  close $yw; my $e = ''; while (1) { my $n = sysread($yr, $e, 4096, length $e); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
+  close $yw; my $e = sb_read_all($yr);
   sb_fail($xw, $e) if length $e;
   close $xw; my $st = 0;
   while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $b) { $st = $?; last } }
@@ -224,9 +226,7 @@ sub sb_init { my ($xw, $rq, $ops, $net) = @_;
 }
 sub sb_start { my ($sb, $request) = @_;
   { local $SIG{PIPE} = 'IGNORE'; sb_status($sb->{rq}, "$request\n") } close $sb->{rq};
-  my $s = ''; my $fh = $sb->{status};
-  while (1) { my $n = sysread($fh, $s, 4096, length $s); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
-  close $fh;
+  my $s = sb_read_all($sb->{status}); close $sb->{status};
   my ($init) = $s =~ /^I (\d+)$/m; my ($e) = $s =~ /^E ([0-9a-f]*)$/m;
   return ($init, defined $e ? sb_hex($e) : defined $init ? undef : 'the sandbox ended before its builder started') }
 `;

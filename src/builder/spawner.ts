@@ -62,11 +62,9 @@ sub out { my ($s) = @_; my $o = 0;
   while ($o < length $s) { my $n = syswrite(STDOUT, $s, length($s) - $o, $o);
     if (!defined $n) { next if $!{EINTR}; finish() } $o += $n } }
 sub finish { kill 'KILL', map { -$_ } keys %kid, map { $_->{pid} } values %warm; POSIX::_exit(0) }
-sub h { pack 'H*', $_[0] }
-sub status { my ($st) = @_; $st & 127 ? 128 + ($st & 127) : $st >> 8 }
 sub start { my ($id, $cwd, $argc, @f) = @_;
-  my @argv = map { h($_) } splice(@f, 0, $argc);
-  my @env = map { h($_) } splice(@f, 0, shift @f);
+  my @argv = map { sb_hex($_) } splice(@f, 0, $argc);
+  my @env = map { sb_hex($_) } splice(@f, 0, shift @f);
   my @fds; my $fdc = shift @f; push @fds, [splice(@f, 0, 3)] for 1 .. $fdc;
   my @ns = $f[0] eq '-' ? () : split /,/, $f[0];
   return sandboxed($id, $f[1], join(' ', $cwd, $argc, map({ unpack 'H*', $_ } @argv), scalar(@env), map({ unpack 'H*', $_ } @env), $f[2])) if $f[1] ne '-';
@@ -77,11 +75,11 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
     eval {
       $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
       POSIX::setpgid(0, 0);
-      chdir h($cwd) or die "cannot change to " . h($cwd) . ": $!\n";
+      chdir sb_hex($cwd) or die "cannot change to " . sb_hex($cwd) . ": $!\n";
       open(STDIN, '<', '/dev/null') or die "/dev/null: $!\n";
       POSIX::dup2(fileno $ow, 1) // die "dup2: $!\n";
       POSIX::dup2(fileno $ew, 2) // die "dup2: $!\n";
-      for my $d (@fds) { my ($fd, $mode, $p) = ($d->[0], $d->[1], h($d->[2]));
+      for my $d (@fds) { my ($fd, $mode, $p) = ($d->[0], $d->[1], sb_hex($d->[2]));
         my $n = POSIX::open($p, $mode eq 'w' ? (POSIX::O_WRONLY() | POSIX::O_CREAT() | POSIX::O_TRUNC()) : POSIX::O_RDONLY(), 0600) // die "cannot open $p: $!\n";
         if ($n != $fd) { POSIX::dup2($n, $fd) // die "dup2: $!\n"; POSIX::close($n) } }
       %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
@@ -90,16 +88,16 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
         # child (an init has no default signal actions), reaps, and exits as it did.
         syscall($ns[0], 0x20000000) == 0 or die "cannot make a PID namespace: $!\n";
         my $init = fork // die "fork: $!\n";
-        if ($init) { close $xw; waitpid($init, 0); POSIX::_exit(status($?)) }
+        if ($init) { close $xw; waitpid($init, 0); POSIX::_exit(sb_code($?)) }
         syscall($ns[1], 1, 9);
         pipe(my $yr, my $yw) or die "pipe: $!\n";
         my $b = fork // die "fork: $!\n";
         if ($b == 0) { close $yr; sb_close_others(fileno $yw, map { $_->[0] } @fds); { no warnings; exec { $argv[0] } @argv } syswrite($yw, "$!\n"); POSIX::_exit(127) }
-        close $yw; my $e = ''; while (1) { my $n = sysread($yr, $e, 4096, length $e); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
+        close $yw; my $e = sb_read_all($yr);
         if (length $e) { syswrite($xw, $e); POSIX::_exit(127) }
         close $xw; my $st = 0;
         while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $b) { $st = $?; last } }
-        POSIX::_exit(status($st));
+        POSIX::_exit(sb_code($st));
       }
       sb_close_others(fileno $xw, map { $_->[0] } @fds);
       { no warnings; exec { $argv[0] } @argv }
@@ -108,7 +106,7 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
     syswrite($xw, $@ || "exec failed\n"); POSIX::_exit(127);
   }
   close $ow; close $ew; close $xw;
-  my $err = ''; while (1) { my $n = sysread($xr, $err, 4096, length $err); last if defined $n && $n == 0; next if !defined $n && $!{EINTR}; last if !defined $n }
+  my $err = sb_read_all($xr);
   close $xr;
   if (length $err) { waitpid($pid, 0); chomp $err; return out("F $id " . unpack('H*', $err) . "\n") }
   $kid{$pid} = $id;

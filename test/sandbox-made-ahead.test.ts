@@ -91,6 +91,38 @@ export const targets = [target('caps', 'its privileges', [caps])];`);
     });
   });
 
+  it('starts a build in a sandbox made then when the one made ahead for it died meanwhile', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const marker = uniqueSleep();
+    // The first build waits for a file the test puts into its build directory; the second
+    // needs the first, so it gets the sandbox made ahead while the first waited.
+    const file = writeModule(dir, 'died.ts', `
+export const first = derivation({ name: 'first', builder: '/bin/sh', tools: ['sleep'],
+  args: ['-c', 'while [ ! -e go ]; do sleep 0.05; done; echo first > $out', '${marker}'] });
+export const second = derivation({ name: 'second', builder: '/bin/sh', args: ['-c', 'echo second > $out'], env: { first } });
+export const targets = [target('died', 'two builds', [second])];`);
+    const entry = mark();
+    const child = startSlime(['realize', 'died', '-f', file, '--store', store, '--no-link', '-j', '1'], { cwd: dir, env: { SLIME_TEST_MARK: entry.split('=')[1] } });
+    const result = collect(child);
+    await waitFor(() => processesWithArg(marker).length > 0, 60_000, 'the first builder runs');
+    const [builder] = processesWithArg(marker);
+    const parent = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    // builder <- its sandbox's init <- the process that made the sandbox <- the helper;
+    // the helper's other child is the sandbox made ahead.
+    const outer = parent(parent(builder));
+    const helper = parent(outer);
+    const ahead = () => processesWithEnv(entry).filter((p) => p !== outer && parent(p) === helper);
+    await waitFor(() => ahead().length > 0, 60_000, 'the next sandbox is made');
+    for (const p of ahead()) process.kill(-p, 'SIGKILL');
+    await waitFor(() => ahead().length === 0, 60_000, 'the sandbox made ahead is gone');
+    fs.writeFileSync(`/proc/${builder}/cwd/go`, '');
+    const r = await result;
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('second\n');
+  });
+
   it('ends with slime: after a run nothing of its sandboxes is left, and a killed slime takes them along', async () => {
     const dir = tempDir();
     const store = path.join(dir, 'store');

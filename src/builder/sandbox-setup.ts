@@ -89,11 +89,11 @@ export function sandboxSyscalls(): string | undefined {
  * sandbox's handles: {pid, rq (the request's pipe), out, err (the build's stdout and
  * stderr, to read), status}; `sb_start(sandbox, request)` hands it the build's request
  * (hex cwd, argc, argv, envc, env, the build's operations, as the helper's own "S" line)
- * and returns (init's pid, error): the error is set when the builder did not start, and
- * the status pipe's end says when it did (it closes on the builder's exec).
+ * and returns (init's pid, error): the error is set when the builder did not start.
  *
- * Status pipe, from outer and init to the helper: "I" SP pid LF, then at most one
- * "E" SP hex(message) LF.
+ * Status pipe, from outer and init to the helper: "I" SP pid LF, then "R" LF once the
+ * builder's exec succeeded, or "E" SP hex(message) LF; a pipe that ends without either
+ * (a sandbox made ahead whose processes died meanwhile) is an error too.
  */
 export function sandboxPerl(syscalls: string): string {
   return String.raw`
@@ -220,7 +220,7 @@ sub sb_init { my ($xw, $rq, $ops, $net) = @_;
     { no warnings; exec { $argv[0] } @argv } syswrite($yw, "cannot run builder $argv[0]: $!\n"); POSIX::_exit(127) }
   close $yw; my $e = sb_read_all($yr);
   sb_fail($xw, $e) if length $e;
-  close $xw; my $st = 0;
+  sb_status($xw, "R\n"); close $xw; my $st = 0;
   while ((my $w = waitpid(-1, 0)) > 0) { if ($w == $b) { $st = $?; last } }
   POSIX::_exit(sb_code($st));
 }
@@ -228,6 +228,6 @@ sub sb_start { my ($sb, $request) = @_;
   { local $SIG{PIPE} = 'IGNORE'; sb_status($sb->{rq}, "$request\n") } close $sb->{rq};
   my $s = sb_read_all($sb->{status}); close $sb->{status};
   my ($init) = $s =~ /^I (\d+)$/m; my ($e) = $s =~ /^E ([0-9a-f]*)$/m;
-  return ($init, defined $e ? sb_hex($e) : defined $init ? undef : 'the sandbox ended before its builder started') }
+  return ($init, defined $e ? sb_hex($e) : $s =~ /^R$/m ? undef : 'the sandbox ended before its builder started') }
 `;
 }

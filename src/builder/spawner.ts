@@ -115,12 +115,20 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
 }
 ${sandboxPerl(sandboxSyscalls() ?? '')}
 # A sandboxed start takes the sandbox made ahead for its base (or makes one), and then
-# makes the next build's while this one runs.
+# makes the next build's while this one runs. When the one made ahead fails (its
+# processes were killed meanwhile, or the error is the build's own) the start is tried
+# once more in a sandbox made now, which fails the same way if the error is the build's.
 sub inherited { ($sigr, $sigw, (map { $_->[0] } values %stream), map { @$_{qw(out err status rq)} } values %warm) }
 sub sandboxed { my ($id, $base, $request) = @_;
-  my $sb = delete $warm{$base} // eval { sb_prepare($base, inherited()) } // return out("F $id " . unpack('H*', $@) . "\n");
-  my ($init, $err) = sb_start($sb, $request);
-  if (defined $err) { waitpid($sb->{pid}, 0); close $sb->{out}; close $sb->{err}; out("F $id " . unpack('H*', $err) . "\n") }
+  my ($sb, $init, $err);
+  for my $ahead (delete($warm{$base}) // (), undef) {
+    $sb = $ahead // eval { sb_prepare($base, inherited()) } // return out("F $id " . unpack('H*', $@) . "\n");
+    ($init, $err) = sb_start($sb, $request);
+    last if !defined $err;
+    waitpid($sb->{pid}, 0); close $sb->{out}; close $sb->{err};
+    last if !defined $ahead;
+  }
+  if (defined $err) { out("F $id " . unpack('H*', $err) . "\n") }
   else { $kid{$sb->{pid}} = $id; $stream{fileno $sb->{out}} = [$sb->{out}, $id, 1]; $stream{fileno $sb->{err}} = [$sb->{err}, $id, 2];
     out("P $id $sb->{pid} $init\n") }
   $warm{$base} = eval { sb_prepare($base, inherited()) } // return }

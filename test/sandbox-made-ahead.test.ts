@@ -123,6 +123,34 @@ export const targets = [target('died', 'two builds', [second])];`);
     expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('second\n');
   });
 
+  it('works for a user who is not root: the same view, as uid 1000 / gid 100', async (ctx) => {
+    // As root, slime is run as nobody (util-linux's setpriv); as another user, as that user.
+    const asRoot = process.getuid!() === 0;
+    if (asRoot && !fs.existsSync('/usr/bin/setpriv')) ctx.skip();
+    const dir = tempDir();
+    fs.chmodSync(dir, 0o777);
+    const store = path.join(dir, 'store');
+    const file = writeModule(dir, 'user.ts', `
+export const input = derivation({ name: 'input', builder: '/bin/sh', args: ['-c', 'echo in > $out'] });
+export const who = derivation({ name: 'who', builder: '/bin/sh', tools: ['id', 'hostname', 'ls', 'cat', 'mkdir'],
+  args: ['-c', 'mkdir $out; id -u > $out/uid; id -g > $out/gid; hostname > $out/host; ls -A ${store} > $out/store; cat $input > $out/input; ' +
+    'if echo x > /usr/x 2>/dev/null; then echo wrote; else echo refused; fi > $out/usr'], env: { input } });
+export const targets = [target('who', 'who builds', [who])];`);
+    fs.chmodSync(file, 0o644);
+    const argv = [process.execPath, CLI, 'realize', 'who', '-f', file, '--store', store, '--no-link', '-j', '2'];
+    const user = asRoot ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...argv] : argv;
+    const child = spawn(user[0], user.slice(1), { cwd: dir, env: { ...process.env, CI: '1', HOME: dir, XDG_CACHE_HOME: path.join(dir, '.cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await collect(child);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const out = r.stdout.trim();
+    expect(fs.statSync(out).uid).toBe(asRoot ? 65534 : process.getuid!());
+    const read = (f: string) => fs.readFileSync(path.join(out, f), 'utf8');
+    expect([read('uid'), read('gid'), read('host'), read('input'), read('usr')]).toEqual(['1000\n', '100\n', 'localhost\n', 'in\n', 'refused\n']);
+    const input = storePaths(store).find((p) => p.endsWith('-input'))!;
+    expect(read('store').trim().split('\n')).toEqual(['.slime', input]);
+  });
+
   it('ends with slime: after a run nothing of its sandboxes is left, and a killed slime takes them along', async () => {
     const dir = tempDir();
     const store = path.join(dir, 'store');

@@ -74,7 +74,6 @@ const NETWORK_ETC = [
   '/etc/protocols', '/etc/ssl', '/etc/ca-certificates', '/etc/pki',
 ];
 
-
 export interface LaunchRequest {
   builder: string;
   args: string[];

@@ -306,12 +306,21 @@ function etcFiles(network: boolean): Record<string, string> {
   return files;
 }
 
+const baseOpsMade = new Map<boolean, SandboxOp[]>();
+
 /**
  * The part of the sandbox that is the same for every build of this process with the
- * network, or without it: the helper makes it ahead. /tmp first: the store or a tool may
- * live under the host's /tmp, and must show through.
+ * network, or without it: the helper makes it ahead. Looked at once per process (the
+ * system's directories and /etc files), not once per build. /tmp first: the store or a
+ * tool may live under the host's /tmp, and must show through.
  */
 function baseOps(network: boolean): SandboxOp[] {
+  let ops = baseOpsMade.get(network);
+  if (ops === undefined) baseOpsMade.set(network, (ops = makeBaseOps(network)));
+  return ops;
+}
+
+function makeBaseOps(network: boolean): SandboxOp[] {
   const ops: SandboxOp[] = network ? [['share-net']] : [];
   ops.push(['proc', '/proc'], ['dev', '/dev'], ['tmpfs', '/dev/shm', '0755'], ['tmpfs', '/tmp', '0755']);
   for (const dir of SYSTEM_DIRS) {

@@ -6,6 +6,7 @@ import { effectsFlushed, until } from './support/until.js';
 import type { SlimeEvent } from '../src/events.js';
 import { RealizeApp, startTui, TuiStore } from '../tui/realize-view.js';
 import { plannedEvent, syntheticDrvPath as p, syntheticLogLine } from '../tui/synthetic.js';
+import { MAX_LOG_LINES } from '../tui/view-model.js';
 
 const T0 = 1_700_000_000_000;
 afterEach(() => cleanup());
@@ -99,6 +100,25 @@ describe('TuiStore', () => {
     const next = store.getSnapshot().state.derivations[p('isolate')]!;
     expect(next.log.total).toBe(1001);
     expect(next.status).toBe('failed');
+  });
+
+  it('keeps as many lines of a log as the pane can show, and the pane shows the newest in order', async () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    // A blank line among them: it keeps its place in the pane.
+    for (let i = 1; i <= 5000; i++) store.push({ type: 'log', time: T0, drvPath: p('isolate'), stream: 'stdout', line: i === 4995 ? '' : `line ${i}` });
+    store.publish(T0 + 2000);
+    const log = store.getSnapshot().state.derivations[p('isolate')]!.log;
+    expect(log.total).toBe(5001);
+    // What a build's tail keeps alive is what every young-generation collection copies.
+    expect(log.length).toBeLessThanOrEqual(2 * MAX_LOG_LINES);
+    const { lastFrame } = render(<RealizeApp store={store} width={100} height={40} />);
+    await effectsFlushed();
+    const lines = (lastFrame() ?? '').split('\n');
+    const header = lines.findIndex((l) => l.includes('── log of isolate · 5001 lines'));
+    expect(header).toBeGreaterThan(0);
+    const expected = Array.from({ length: MAX_LOG_LINES }, (_, k) => 5000 - MAX_LOG_LINES + 1 + k).map((i) => (i === 4995 ? '' : `line ${i}`));
+    expect(lines.slice(header + 1, header + 1 + MAX_LOG_LINES).map((l) => l.trimEnd())).toEqual(expected);
   });
 });
 

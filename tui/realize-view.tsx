@@ -20,7 +20,7 @@ import { RealizeView, RunRecord } from './components/RealizeView.js';
 import type { ComparisonReport } from './components/Results.js';
 import { Summary } from './components/Summary.js';
 import { Batch, counts, initialState, type TuiState } from '../src/run/state.js';
-import { defaultFocus, focusOrder, moveFocus } from './view-model.js';
+import { defaultFocus, focusOrder, MAX_LOG_LINES, moveFocus } from './view-model.js';
 
 /** The fastest frame rate, ~12 a second: smooth to the eye. */
 export const FRAME_MS = 80;
@@ -53,7 +53,10 @@ export class TuiStore {
   dirty = false;
 
   constructor(now: number) {
-    this.state = initialState(now);
+    // A tail as long as the pane can show, no longer: at 50,000 lines a second the lines
+    // kept alive are what the young generation's collections copy, and 200 a build
+    // (the reducer's default) made the fold cost twice what it does with 12 (bench/README.md).
+    this.state = initialState(now, { logCapacity: MAX_LOG_LINES });
     this.snapshot = { state: this.state, now, reports: this.reports, closed: false };
   }
 

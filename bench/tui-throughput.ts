@@ -18,7 +18,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { realpathSync } from 'node:fs';
 import type { EventSink } from '../src/events.js';
-import { numberArg as arg, type Benchmark, type Figure } from './lib.js';
+import { median, numberArg as arg, type Benchmark, type Figure } from './lib.js';
 import { plainLogger } from '../src/logging/plain.js';
 import { FRAME_MS, startTui, TuiStore } from '../tui/realize-view.js';
 import { emitNoisyLines, NOISY_BUILDS, plannedEvent } from '../tui/synthetic.js';
@@ -131,10 +131,6 @@ async function round(index: number, log: (line: string) => void): Promise<Round>
   return { nothing, plain, tui, writes: screen.writes, plainExtra: (plain.cpuMs - nothing.cpuMs) / plain.wallMs, tuiExtra: (tui.cpuMs - nothing.cpuMs) / tui.wallMs };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 async function main(log: (line: string) => void = console.log): Promise<Figure[]> {

@@ -103,10 +103,6 @@ function line(label: string, r: Result, baseline?: Result): string {
 
 /** The TUI's and the plain logger's CPU beyond the null sink's, as shares of a core, in one round. */
 interface Round {
-  nothing: Result;
-  plain: Result;
-  tui: Result;
-  writes: number;
   plainExtra: number;
   tuiExtra: number;
 }
@@ -128,7 +124,7 @@ async function round(index: number, log: (line: string) => void): Promise<Round>
   log(`  ${line('null sink', nothing)}`);
   log(`  ${line('plain logger', plain, nothing)}`);
   log(`  ${line('tui', tui, nothing)}${USE_TTY ? '' : `; ${screen.writes} writes, ${(screen.bytes / 1024).toFixed(0)} KiB to the terminal`}`);
-  return { nothing, plain, tui, writes: screen.writes, plainExtra: (plain.cpuMs - nothing.cpuMs) / plain.wallMs, tuiExtra: (tui.cpuMs - nothing.cpuMs) / tui.wallMs };
+  return { plainExtra: (plain.cpuMs - nothing.cpuMs) / plain.wallMs, tuiExtra: (tui.cpuMs - nothing.cpuMs) / tui.wallMs };
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
@@ -139,10 +135,10 @@ async function main(log: (line: string) => void = console.log): Promise<Figure[]
       `the plain logger and the TUI, each measured for ${SECONDS} s after ${WARMUP} s of warm-up`,
   );
   // A pass not measured: the first sink measured would otherwise pay for whatever the
-  // process did before (the driver's JIT; in \`npm run bench\`, the earlier benchmarks'
+  // process did before (the driver's JIT; in `npm run bench`, the earlier benchmarks'
   // garbage): in one run the null sink cost more than the plain logger (-0.52 % of a core).
   await drive({ emit() {} }, WARMUP);
-  // Folding alone, without Ink: where the TUI's CPU goes, not a figure.
+  // Folding alone, without Ink: where the TUI's CPU goes (in a note, not a figure of its own).
   const nothing = await drive({ emit() {} });
   const folded = await drive(storeOnly());
   log(line('tui state', folded, nothing) + ' (events folded each frame, nothing drawn)');

@@ -7,6 +7,7 @@ import type { SlimeEvent } from '../src/events.js';
 import { RealizeApp, startTui, TuiStore } from '../tui/realize-view.js';
 import { plannedEvent, syntheticDrvPath as p, syntheticLogLine } from '../tui/synthetic.js';
 import { MAX_LOG_LINES } from '../tui/view-model.js';
+import stringWidth from 'string-width';
 
 const T0 = 1_700_000_000_000;
 afterEach(() => cleanup());
@@ -119,6 +120,21 @@ describe('TuiStore', () => {
     expect(header).toBeGreaterThan(0);
     const expected = Array.from({ length: MAX_LOG_LINES }, (_, k) => 5000 - MAX_LOG_LINES + 1 + k).map((i) => (i === 4995 ? '' : `line ${i}`));
     expect(lines.slice(header + 1, header + 1 + MAX_LOG_LINES).map((l) => l.trimEnd())).toEqual(expected);
+  });
+
+  it('gives each log line one row of the pane, wide characters and all', async () => {
+    const store = new TuiStore(T0);
+    threeBuilds(store);
+    for (let i = 1; i <= 100; i++) store.push({ type: 'log', time: T0, drvPath: p('isolate'), stream: 'stdout', line: `${i} ${'✅ passed 中文 ☺\uFE0F '.repeat(10)}` });
+    store.publish(T0 + 2000);
+    const { lastFrame } = render(<RealizeApp store={store} width={60} height={40} />);
+    await effectsFlushed();
+    const lines = (lastFrame() ?? '').split('\n');
+    const header = lines.findIndex((l) => l.includes('── log of isolate'));
+    const pane = lines.slice(header + 1, header + 1 + MAX_LOG_LINES);
+    // A line cut too wide would wrap onto a row of its own, the next line's number one row lower.
+    expect(pane.map((l) => l.split(' ')[0])).toEqual(Array.from({ length: MAX_LOG_LINES }, (_, k) => String(100 - MAX_LOG_LINES + 1 + k)));
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(60);
   });
 });
 

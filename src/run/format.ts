@@ -3,6 +3,7 @@
  * logger so both say the same thing the same way. Pure string functions: the
  * plain logger imports this and must never pull in ink or react.
  */
+import { eastAsianWidth } from 'get-east-asian-width';
 import type { DrvState, PhaseState, Transfer } from './state.js';
 
 /** `0.4s`, `9.8s`, `42s`, `3m12s`, `1h05m`: short and fixed in shape, as a column needs. */
@@ -81,23 +82,20 @@ export function stripControl(line: string): string {
     .replace(/[\x00-\x1f\x7f]/g, '');
 }
 
-/** Columns a code point takes: 2 for East Asian wide and emoji, 0 for combining marks. */
+/**
+ * Columns a code point takes, never fewer than Ink counts for it (string-width, which asks
+ * get-east-asian-width code point by code point and counts an emoji grapheme as 2): a line
+ * cut here must not come out wider in Ink, which would then wrap or truncate it (a log
+ * pane's line wrapped is a frame one line taller than planned). So 0 only for combining
+ * marks, the joiner and the text variation selectors; the emoji variation selector counts
+ * 1, since it makes a narrow character (☺) two columns wide; sequences of several wide
+ * code points (a family, a skin tone) count more than Ink gives them, which only cuts the
+ * line a little earlier.
+ */
 function columnsOf(cp: number): number {
-  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1faff) ||
-    cp >= 0x20000
-  ) {
-    return 2;
-  }
-  return 1;
+  if ((cp >= 0x300 && cp <= 0x36f) || cp === 0x200d || (cp >= 0xfe00 && cp <= 0xfe0e)) return 0;
+  if (cp === 0xfe0f) return 1;
+  return eastAsianWidth(cp);
 }
 
 /**

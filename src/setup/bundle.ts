@@ -47,7 +47,7 @@ const LAUNCHER = path.join(OUT, 'slime.cjs');
  * queue, SRI strings, the store's database: better-sqlite3's JavaScript, whose native
  * addon src/store/db.ts passes by its path).
  */
-const BUNDLED_DEPENDENCIES = new Set(['p-queue', 'ssri', 'better-sqlite3']);
+const BUNDLED_DEPENDENCIES = new Set(['p-queue', 'ssri', 'better-sqlite3', 'get-east-asian-width']);
 /** ES-only packages the bundle may require(): imported first by src/cli/esm-deps.ts. */
 const PRELOADED = new Set(['ink']);
 

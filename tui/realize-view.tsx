@@ -55,7 +55,7 @@ export class TuiStore {
   constructor(now: number) {
     // A tail as long as the pane can show, no longer: at 50,000 lines a second the lines
     // kept alive are what the young generation's collections copy, and 200 a build
-    // (the reducer's default) made the fold cost twice what it does with 12 (bench/README.md).
+    // (the reducer's default) made the fold cost twice what it does with 12 (tui/README.md).
     this.state = initialState(now, { logCapacity: MAX_LOG_LINES });
     this.snapshot = { state: this.state, now, reports: this.reports, closed: false };
   }

@@ -168,6 +168,31 @@ describe('the CLI bundle and its code cache', { timeout: 300_000 }, () => {
     expect(r.trace[1]).toMatch(/^not written: /);
   });
 
+
+  it('stays bounded: a write deletes the files unused for 30 days, then the least recently used beyond 64', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const cacheDir = path.join(cacheHome, 'slime', 'code-cache');
+    fs.mkdirSync(cacheDir, { recursive: true });
+    // Left by earlier builds of the bundle: 70 files last used 1 to 70 hours ago, and 10
+    // last used 31 to 40 days ago.
+    const now = Date.now() / 1000;
+    const file = (i: number) => path.join(cacheDir, `1-${i}-2-3-4-${process.version}-${process.arch}-realize.bin`);
+    const age = (i: number) => (i <= 70 ? i * 3600 : (i - 40) * 24 * 3600);
+    for (let i = 1; i <= 80; i++) {
+      fs.writeFileSync(file(i), 'x');
+      fs.utimesSync(file(i), now - age(i), now - age(i));
+    }
+    const r = await run(bin, ['--version'], { cwd: dir, env: { XDG_CACHE_HOME: cacheHome } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.trace[1]).toMatch(/^written /);
+    const written = r.trace[1]!.slice('written '.length);
+    // The one just written and the 63 most recently used of the others (1 to 63 hours ago).
+    const expected = [written, ...Array.from({ length: 63 }, (_, i) => file(i + 1))];
+    expect(cacheFiles(cacheHome).map((f) => path.join(cacheDir, f)).sort()).toEqual(expected.sort());
+    // And it is used.
+    expect((await run(bin, ['--version'], { cwd: dir, env: { XDG_CACHE_HOME: cacheHome } })).trace).toEqual([`hit ${written}`]);
+  });
+
   it('a run that goes on past its first second writes the cache then, while it runs, not at its exit', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     const release = path.join(dir, 'release');

@@ -16,6 +16,7 @@
  *   `<device>-<inode>-<size>-<mtime ns>-<ctime ns>-<node version>-<arch>[-o<options>]-<command>.bin`
  *   `<options>`: 8 hex digits, FNV-1a of Node's options (its command line's and
  *   NODE_OPTIONS); absent when there are none.
+ * Writing a file deletes those unused for 30 days, then the least recently used beyond 64.
  * Keyed by the bundle file's identity, not its content: a build writes a new file (new
  * times, whatever its bytes), and hashing the content meant loading node:crypto on
  * every start (some 2.5 ms of a 70 ms no-op). A changed bundle has another name. V8
@@ -49,6 +50,13 @@ const BUNDLE = path.join(import.meta.dirname, 'slime-cli.cjs');
 const CAPTURE_MS = 1000;
 /** Files of the cache not used for this long are deleted when a new one is written. */
 const UNUSED_MS = 30 * 24 * 3600 * 1000;
+/**
+ * At most this many files (~0.3-0.5 MB each) are kept, the least recently used deleted
+ * first: every build of the bundle is a new key, and a checkout rebuilt a few dozen times
+ * a day left some 100 MB behind within the 30 days. 64 holds every command of a few
+ * bundles (installed and checkouts) and Node options.
+ */
+const MAX_FILES = 64;
 
 // To the descriptor, not process.stderr, which would load Node's streams (cli/stdio.ts).
 const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => fs.writeSync(2, `code-cache: ${m}\n`) : undefined;
@@ -106,10 +114,19 @@ function writeCache(dir: string, file: string, data: Buffer): void {
     fs.renameSync(tmp, file);
     trace?.(`written ${file} (${data.length} bytes)`);
     const now = Date.now();
+    const kept: { p: string; used: number }[] = [];
     for (const name of fs.readdirSync(dir)) {
       const p = path.join(dir, name);
       const st = fs.statSync(p, { throwIfNoEntry: false });
-      if (st && now - Math.max(st.atimeMs, st.mtimeMs) > UNUSED_MS) fs.rmSync(p, { force: true });
+      if (!st) continue;
+      // The access time is the last hit's (to within a day, under relatime): a hit does not write.
+      const used = Math.max(st.atimeMs, st.mtimeMs);
+      if (now - used > UNUSED_MS) fs.rmSync(p, { force: true });
+      else kept.push({ p, used });
+    }
+    if (kept.length > MAX_FILES) {
+      kept.sort((a, b) => b.used - a.used);
+      for (const { p } of kept.slice(MAX_FILES)) if (p !== file) fs.rmSync(p, { force: true });
     }
   } catch (e) {
     trace?.(`not written: ${(e as Error).message}`);

@@ -43,6 +43,25 @@ const failingRun: SlimeEvent[] = [
 ];
 
 describe('plainLogger', () => {
+  it('says a derivation was already valid when verbose only, and counts the plan from the planned event', () => {
+    const valid: SlimeEvent[] = [
+      plannedEvent(T0),
+      { type: 'cached', time: T0 + 1, drvPath: p('python3.11'), outputs: {} },
+      { type: 'finished', time: T0 + 2, built: 0, cached: 1, substituted: 0, failed: 0, skipped: 0, wallMs: 2 },
+    ];
+    expect(run(valid).split('\n')).toEqual([
+      'slime: 7 derivations for isolate-verify: 6 to do, 1 already valid',
+      'slime: 0 built, 1 cached, 0 substituted in 0.0s',
+      '',
+    ]);
+    expect(run(valid, true).split('\n')).toEqual([
+      'slime: 7 derivations for isolate-verify: 6 to do, 1 already valid',
+      '[python3.11] already valid',
+      'slime: 0 built, 1 cached, 0 substituted in 0.0s',
+      '',
+    ]);
+  });
+
   it('prints prefixed start, phase, finish and failure lines and a summary', () => {
     const lines = run(failingRun).split('\n');
     expect(lines[0]).toBe('slime: 7 derivations for isolate-verify: 6 to do, 1 already valid');

@@ -113,10 +113,11 @@ export async function realizeGraph(nodes: GraphNode[], opts: RealizeOptions): Pr
     valid = store.validSet(pathsOf(nodes));
   }
   await writeDrvFiles(nodes, store, valid);
-  events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: plannedEvent(nodes, store, valid) });
+  const planned = plannedEvent(nodes, store, valid);
+  events.emit({ type: 'planned', time: Date.now(), targets: opts.targets, derivations: planned });
 
   let summary: RealizeSummary;
-  if (nodes.every((n) => n.comparesSamples !== true && outputsValid(n, valid))) {
+  if (planned.every((d) => d.valid) && nodes.every((n) => n.comparesSamples !== true)) {
     summary = finishAllCached(nodes, opts);
   } else {
     const available = opts.substituter ? prefetchNarInfos(nodes, opts) : undefined;

@@ -126,10 +126,10 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     // if no gc began since (the generation read before it, as the run's own check does).
     const validGeneration = store.db.gcState();
     let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
-    const toBuild = nodes.filter((n) => !outputsValid(n, validAtStart!) && n.drv.builder !== 'builtin:fetch');
-    if (sandbox && toBuild.length > 0) ensureSandboxWorks();
+    const toRealize = nodes.filter((n) => !outputsValid(n, validAtStart!));
+    if (sandbox && toRealize.some((n) => n.drv.builder !== 'builtin:fetch')) ensureSandboxWorks();
     // Whatever is not valid is fetched, substituted or built under a lock.
-    if (nodes.some((n) => !outputsValid(n, validAtStart!))) startLockHelper();
+    if (toRealize.length > 0) startLockHelper();
     const substituter = await substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
     // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.

@@ -60,6 +60,9 @@ describe('plainLogger', () => {
       'slime: 0 built, 1 cached, 0 substituted in 0.0s',
       '',
     ]);
+    // One the plan did not name is said by its path.
+    const other = p('elsewhere');
+    expect(run([{ type: 'cached', time: T0, drvPath: other, outputs: {} }], true)).toBe(`[${other}] already valid\n`);
   });
 
   it('prints prefixed start, phase, finish and failure lines and a summary', () => {

@@ -64,9 +64,9 @@ export function plainLogger(out: NodeJS.WritableStream, opts: PlainOptions = {})
       }
       if (event.type === 'cached') {
         // Nothing this logger says reads what the reducer would record (a status and a
-        // time): its line needs only the name, in the model since 'planned'. A no-op of
-        // the 1000-derivation graph is 1000 of these.
-        if (verbose && !quiet) say(state.derivations[event.drvPath]!, 'already valid');
+        // time): its line needs only the name. A no-op of the 1000-derivation graph is
+        // 1000 of these.
+        if (verbose && !quiet) write(`[${nameOf(state, event.drvPath)}] already valid`);
         return;
       }
       // The model changes in place: what the phase was must be read before applying.

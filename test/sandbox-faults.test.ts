@@ -104,4 +104,45 @@ export const targets = [target('p', 'trivial', [p])];`);
     expect(without.code).toBe(0);
     expect(fs.readFileSync(without.stdout.trim(), 'utf8')).toBe('ok\n');
   });
+
+  it('substitutes where user namespaces are unavailable: what a cache has needs no sandbox; what it lacks gets the one line', async () => {
+    const dir = tempDir();
+    const store = path.join(dir, 'store');
+    const file = writeModule(dir, 'cached.ts', `
+export const c = derivation({ name: 'cached', builder: '/bin/sh', args: ['-c', 'echo from-a-cache > $out'] });
+export const other = derivation({ name: 'other', builder: '/bin/sh', args: ['-c', 'echo never-pushed > $out'] });
+export const targets = [target('c', 'pushed to the cache', [c]), target('other', 'not in the cache', [other])];`);
+    const run = (args: string[]) => collect(spawn(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, CI: '1' } }));
+    const built = await run(['realize', 'c', '-f', file, '--store', store, '--no-link', '--no-sandbox']);
+    expect(built.code, built.stderr).toBe(0);
+    const out = built.stdout.trim();
+    expect((await run(['key', 'generate', 'sandboxless-1', '--dir', dir])).code).toBe(0);
+    const pub = fs.readFileSync(path.join(dir, 'sandboxless-1.pub'), 'utf8').trim();
+    const cache = `file://${path.join(dir, 'cache')}`;
+    const pushed = await run(['cache', 'push', cache, out, '--store', store, '--key', path.join(dir, 'sandboxless-1.sec')]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    // Nothing links it: gc takes it out of the store again.
+    const gc = await run(['gc', '--store', store]);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(fs.existsSync(out)).toBe(false);
+
+    const noUserns = (target: string) =>
+      collect(spawn('bwrap', ['--dev-bind', '/', '/', '--unshare-user', '--disable-userns', '--', process.execPath, CLI,
+        'realize', target, '-f', file, '--store', store, '--no-link', '--log-format', 'plain', '--substituters', cache, '--trusted-public-keys', pub],
+        { cwd: dir, env: { ...process.env, CI: '1' } }));
+    const substituted = await noUserns('c');
+    expect(substituted.code, substituted.stderr).toBe(0);
+    expect(substituted.stderr).toContain('[cached] substituted from');
+    expect(substituted.stderr).not.toContain('sandbox');
+    expect(fs.readFileSync(substituted.stdout.trim(), 'utf8')).toBe('from-a-cache\n');
+
+    // What the cache lacks would be built: the one line, before any build, and nothing built.
+    const lacking = await noUserns('other');
+    expect(lacking.code).toBe(1);
+    const errors = lacking.stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^error: the build sandbox cannot start here: user namespaces are unavailable .*--no-sandbox/);
+    expect(lacking.stderr).not.toContain('[other] building');
+    expect(storePaths(store).filter((p) => p.endsWith('-other'))).toEqual([]);
+  });
 });

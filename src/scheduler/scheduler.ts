@@ -32,6 +32,7 @@ import PQueue from 'p-queue';
 import path from 'node:path';
 // The builder and what it imports load only when something is built or substituted: a no-op loads none.
 import type { BuildResult } from '../builder/realize-derivation.js';
+import { ensureSandboxWorks } from '../builder/sandbox.js';
 import type { CachedPath, Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
@@ -239,7 +240,11 @@ class GraphRun {
       // What to do depends on what the caches have: nothing starts before they answer.
       if (available) this.found = await available.catch(() => new Map<string, CachedPath>());
       this.needed = new Set();
-      this.startReady(this.demand(this.opts.roots));
+      const demanded = this.demand(this.opts.roots);
+      // A sandbox that cannot start is said once, before anything starts, when the run will
+      // build (without caches the CLI asked already): what the caches have needs none.
+      if (this.opts.sandbox && available && demanded.some((n) => this.builds(n))) ensureSandboxWorks();
+      this.startReady(demanded);
     }
     // A substitution ahead may release builds, or (when it fails) need inputs and start them: both
     // happen inside a substitution task, so once substitutions are idle only builds remain.
@@ -300,6 +305,14 @@ class GraphRun {
       if (this.waitingOn.get(n.drvPath) === 0 || (this.needed !== undefined && outputsValid(n, this.validAtStart))) this.enqueue(n);
     }
     this.substituteAhead(nodes);
+  }
+
+  /** Whether the run means to build `n` (not valid, not in a cache, not a fetch): what needs the sandbox. */
+  private builds(n: GraphNode): boolean {
+    if (outputsValid(n, this.validAtStart)) return false;
+    const outs = Object.values(n.outputs);
+    if (outs.length > 0 && outs.every((p) => this.found.has(p))) return false;
+    return n.drv.builder !== 'builtin:fetch';
   }
 
   private allValid(n: GraphNode): boolean {

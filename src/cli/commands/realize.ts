@@ -121,16 +121,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write(dryRun(store, nodes, rootPaths));
       return ExitCode.ok;
     }
-    // A sandbox that cannot start is said once, up front, not as a failure of every build.
     // One validity query for the whole graph, handed to the scheduler for its first run
     // if no gc began since (the generation read before it, as the run's own check does).
     const validGeneration = store.db.gcState();
     let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
     const toRealize = nodes.filter((n) => !outputsValid(n, validAtStart!));
-    if (sandbox && toRealize.some((n) => n.drv.builder !== 'builtin:fetch')) ensureSandboxWorks();
+    const substituter = await substituterFor(values, ctx, store);
+    // A sandbox that cannot start is said once, up front, not as a failure of every build:
+    // here when there is no cache to ask, else by the scheduler once the caches have said
+    // what they have (substituting needs no sandbox, as in Nix).
+    if (sandbox && !substituter && toRealize.some((n) => n.drv.builder !== 'builtin:fetch')) ensureSandboxWorks();
     // Whatever is not valid is fetched, substituted or built under a lock.
     if (toRealize.length > 0) startLockHelper();
-    const substituter = await substituterFor(values, ctx, store);
     if (values.quiet && (values.verbose || values['print-build-logs'])) throw new UsageError('--quiet and --verbose/-L contradict each other; pass one');
     // -L, -v and --quiet shape the plain log; a terminal asking for them gets the plain log.
     const plainWanted = values.quiet || values.verbose || values['print-build-logs'];

@@ -32,7 +32,6 @@ import PQueue from 'p-queue';
 import path from 'node:path';
 // The builder and what it imports load only when something is built or substituted: a no-op loads none.
 import type { BuildResult } from '../builder/realize-derivation.js';
-import { ensureSandboxWorks } from '../builder/sandbox.js';
 import type { CachedPath, Substituter } from '../cache/substituter.js';
 import { BuildFailure } from '../errors.js';
 import type { EventSink } from '../events.js';
@@ -243,7 +242,7 @@ class GraphRun {
       const demanded = this.demand(this.opts.roots);
       // A sandbox that cannot start is said once, before anything starts, when the run will
       // build (without caches the CLI asked already): what the caches have needs none.
-      if (this.opts.sandbox && available && demanded.some((n) => this.builds(n))) ensureSandboxWorks();
+      if (this.opts.sandbox && available && demanded.some((n) => this.builds(n))) (await import('../builder/sandbox.js')).ensureSandboxWorks();
       this.startReady(demanded);
     }
     // A substitution ahead may release builds, or (when it fails) need inputs and start them: both

@@ -264,7 +264,7 @@ export const cacheBenchmark: Benchmark = {
       nginx.stop();
       // Gigabytes of small files: deleting them here (ext4 discards each freed extent
       // as it goes) took longer than the runs, so it goes on in the background, idle
-      // priority (benchmarks after this one may still feel it: run them with --only).
+      // priority (run.ts runs this benchmark last: the ones after it felt it).
       log(`cache: deleting ${work} in the background`);
       spawn('sh', ['-c', `chmod -R u+w ${q(work)}; exec nice -n 19 ionice -c3 rm -rf ${q(work)}`], { detached: true, stdio: 'ignore' }).unref();
     }

@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { API, have, measure, measureNodeStart, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+import { API, have, interleave, measure, measureNodeStart, pairUp, removeTree, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 export function depsOf(i: number): number[] {
   return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
@@ -141,14 +141,23 @@ export const graphBenchmark: Benchmark = {
         throw new Error(`graph: unexpected outputs: slime ${slimeOut}, nix ${nixOut}`);
       }
 
-      log(`graph: no-op realize, ${noopRounds} rounds each`);
+      log(`graph: no-op realize, ${noopRounds} rounds, each of slime (plain log), nix-build and slime (json log)`);
       // One unmeasured no-op each: the first may fill caches (slime's evaluation cache, the page cache).
       slimeRealize(slimeStore());
+      slimeRealize(slimeStore(), 'json');
       nixBuild(nixDir());
-      const noop = sideBySide(noopRounds, () => slimeRealize(slimeStore()), () => nixBuild(nixDir()));
+      // Both of slime's logs against the same runs of nix-build, in the same rounds (the order
+      // rotated each round): measured in two sets one after the other, nix-build's median
+      // moved between them by more than the logs differ (82 against 65 ms in one run).
+      const [plainRuns, nixRuns, jsonRuns] = interleave(noopRounds, [
+        () => slimeRealize(slimeStore()),
+        () => nixBuild(nixDir()),
+        // Without the plain logger: what the engine itself costs.
+        () => slimeRealize(slimeStore(), 'json'),
+      ]) as [Measured[], Measured[], Measured[]];
+      const noop = pairUp(plainRuns, nixRuns);
+      const noopJson = pairUp(jsonRuns, nixRuns);
       if (!/0 built/.test(noop.a.stderr)) throw new Error(`graph: the no-op realize built something:\n${noop.a.stderr.slice(-1000)}`);
-      // The same without the plain logger: what the engine itself costs.
-      const noopJson = sideBySide(noopRounds, () => slimeRealize(slimeStore(), 'json'), () => nixBuild(nixDir()));
       const nodeStart = summarize(Array.from({ length: noopRounds }, measureNodeStart));
       const perNodeMs = (noop.a.ms - nodeStart.ms) / n;
 

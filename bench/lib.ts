@@ -127,19 +127,31 @@ export const MIN_ROUNDS_FOR_INTERVAL = 7;
 
 /** Runs `a` and `b` `rounds` times each, alternating, the first of each round swapped every round. */
 export function sideBySide(rounds: number, a: () => Measured, b: () => Measured): SideBySide {
-  const as: Measured[] = [];
-  const bs: Measured[] = [];
+  const [as, bs] = interleave(rounds, [a, b]) as [Measured[], Measured[]];
+  return pairUp(as, bs);
+}
+
+/**
+ * Runs each of `runs` once a round, `rounds` times, in an order rotated by one every
+ * round (for two: swapped), so that none always runs right after the same other; gives
+ * each one's measurements in round order. Figures that share a reference measure it
+ * once a round for all of them, each paired with the same runs of it.
+ */
+export function interleave(rounds: number, runs: (() => Measured)[]): Measured[][] {
+  const out = runs.map((): Measured[] => []);
   for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      as.push(a());
-      bs.push(b());
-    } else {
-      bs.push(b());
-      as.push(a());
+    for (let k = 0; k < runs.length; k++) {
+      const j = (i + k) % runs.length;
+      out[j]!.push(runs[j]!());
     }
   }
+  return out;
+}
+
+/** The side by side of `as` against `bs`, measured in the same rounds (paired by index). */
+export function pairUp(as: Measured[], bs: Measured[]): SideBySide {
   const out: SideBySide = { a: summarize(as), b: summarize(bs) };
-  if (rounds >= MIN_ROUNDS_FOR_INTERVAL) {
+  if (as.length >= MIN_ROUNDS_FOR_INTERVAL) {
     const { low, high } = bootstrapMedianRatio(
       bs.map((m) => m.ms),
       as.map((m) => m.ms),

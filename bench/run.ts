@@ -17,13 +17,18 @@ import type { Benchmark, Figure } from './lib.js';
 // React's development build is several times slower; slime ships the production one.
 process.env.NODE_ENV ??= 'production';
 
+/**
+ * In the order they run. The cache benchmark last: it leaves gigabytes of small files,
+ * deleted in the background (bench/cache.ts), and every benchmark after it ran during
+ * that deletion.
+ */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
-  cache: async () => (await import('./cache.js')).cacheBenchmark,
   cli: async () => (await import('./cli-start.js')).cliStartBenchmark,
   graph: async () => (await import('./graph.js')).graphBenchmark,
   hash: async () => (await import('./hash.js')).hashBenchmark,
   'nar-memory': async () => (await import('./nar-memory.js')).narMemoryBenchmark,
   tui: async () => (await import('./tui-throughput.js')).tuiBenchmark,
+  cache: async () => (await import('./cache.js')).cacheBenchmark,
 };
 
 interface Args {

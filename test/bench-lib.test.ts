@@ -3,7 +3,7 @@
  * reference swapped every round, and the bootstrap interval of their ratio.
  */
 import { describe, expect, it } from 'vitest';
-import { MIN_ROUNDS_FOR_INTERVAL, sideBySide, type Measured } from '../bench/lib.js';
+import { interleave, MIN_ROUNDS_FOR_INTERVAL, pairUp, sideBySide, type Measured } from '../bench/lib.js';
 
 const measured = (ms: number): Measured => ({ ms, rssMb: 10, cpuMs: ms, code: 0, stdout: '', stderr: '' });
 
@@ -55,5 +55,18 @@ describe('sideBySide', () => {
     const r = sideBySide(MIN_ROUNDS_FOR_INTERVAL - 1, () => measured(2), () => measured(1));
     expect(r.ratioInterval).toBeUndefined();
     expect(r.a.ms / r.b.ms).toBe(2);
+  });
+});
+
+describe('interleave', () => {
+  it('runs each once a round, the order rotated by one every round, and pairs each with the same reference runs', () => {
+    const order: string[] = [];
+    const run = (name: string, ms: number) => () => (order.push(name), measured(ms * (1 + order.length / 100)));
+    const [a, ref, c] = interleave(3, [run('a', 2), run('r', 1), run('c', 3)]);
+    expect(order.join(' ')).toBe('a r c r c a c a r');
+    expect([a!.length, ref!.length, c!.length]).toEqual([3, 3, 3]);
+    // Each figure against the very same runs of the reference.
+    expect(pairUp(a!, ref!).b).toEqual(pairUp(c!, ref!).b);
+    expect(pairUp(c!, ref!).a.ms / pairUp(c!, ref!).b.ms).toBeCloseTo(3, 0);
   });
 });

@@ -281,9 +281,8 @@ class GraphRun {
       needed.add(d);
       added = true;
       if (outputsValid(n, this.validAtStart)) continue;
-      const outs = Object.values(n.outputs);
-      if (outs.length > 0 && outs.every((p) => this.found.has(p)) && !this.failedAhead.has(d)) {
-        for (const p of outs) for (const ref of this.found.get(p)!.references) {
+      if (this.inCache(n)) {
+        for (const p of Object.values(n.outputs)) for (const ref of this.found.get(p)!.references) {
           const maker = this.makerOf.get(ref);
           if (maker !== undefined && maker !== d) stack.push(maker);
         }
@@ -306,12 +305,15 @@ class GraphRun {
     this.substituteAhead(nodes);
   }
 
+  /** Whether a cache has every output of `n` and no substitution of it failed: it is to be substituted. */
+  private inCache(n: GraphNode): boolean {
+    const outs = Object.values(n.outputs);
+    return outs.length > 0 && outs.every((p) => this.found.has(p)) && !this.failedAhead.has(n.drvPath);
+  }
+
   /** Whether the run means to build `n` (not valid, not in a cache, not a fetch): what needs the sandbox. */
   private builds(n: GraphNode): boolean {
-    if (outputsValid(n, this.validAtStart)) return false;
-    const outs = Object.values(n.outputs);
-    if (outs.length > 0 && outs.every((p) => this.found.has(p))) return false;
-    return n.drv.builder !== 'builtin:fetch';
+    return !outputsValid(n, this.validAtStart) && !this.inCache(n) && n.drv.builder !== 'builtin:fetch';
   }
 
   private allValid(n: GraphNode): boolean {

@@ -15,10 +15,12 @@
 #                      that GCC's random LTO section names are fixed.
 #
 # Both stages must run in the same absolute build directory (setup.py compiles the
-# extension modules by absolute path; a profile taken elsewhere is rejected with
-# -Werror=coverage-mismatch or silently ignored): the derivations share
-# `slimeBuildDir`, a function of the source and the configure flags, which the
-# builder turns into /tmp/slime-build/$slimeBuildDir (NIX_BUILD_TOP).
+# extension modules by absolute path, and GCC names their counters so): the
+# derivations share `slimeBuildDir`, a function of the source and the configure
+# flags, which the builder turns into NIX_BUILD_TOP: /build in the sandbox,
+# /tmp/slime-build-<uid>/$slimeBuildDir with --no-sandbox. The optimize stage
+# refuses a profile taken in another directory, where GCC would build every
+# extension module without its counters and only warn (-Wmissing-profile).
 #
 # Run by slime's builder as `/bin/sh -e pgo.sh`; the rest of the env contract is
 # cpython/build.sh's (derivations/README.md).
@@ -40,6 +42,26 @@ case "$pgoStage" in
   optimize)
     : "${profile:?env profile (the .gcda tree of the pgo-profile derivation) is not set for pgoStage=optimize}"
     : "${randomSeed:?env randomSeed is not set for pgoStage=optimize}"
+    # Where the profile run happened, from an extension module's counters:
+    # build/temp.<platform>/<build directory>/Python-<version>/Modules/<name>.gcda
+    # (libpython's are named relative to the source directory, wherever it is).
+    counters=
+    if [ -d "$profile/build" ]; then
+      counters=$(cd "$profile" && find build -path '*/Python-*/Modules/*.gcda' | head -n 1)
+    fi
+    if [ -n "$counters" ]; then
+      taken_in=/${counters#build/temp.*/}
+      taken_in=${taken_in%%/Python-*}
+      if [ "$taken_in" != "$NIX_BUILD_TOP" ]; then
+        echo "slime: error: the PGO profile $profile was taken in the build directory $taken_in," \
+          "and this build runs in $NIX_BUILD_TOP: GCC would build every extension module without its" \
+          "profile, and the output would differ from a build in $taken_in. A sandboxed build runs in" \
+          "/build, one with --no-sandbox in /tmp/slime-build-<uid>/. Build this derivation as its" \
+          "profile was built, or take the profile here too: \`slime store delete $profile\`," \
+          "then realize again with --no-substitute" >&2
+        exit 1
+      fi
+    fi
     ;;
   *)
     echo "slime: error: pgoStage must be profile or optimize, not \"$pgoStage\"" >&2

@@ -30,7 +30,7 @@ export const cpythonSource312 = fetchFile({
   mirrors: [{ url: `${PYTHON_ORG}/3.12.3/Python-3.12.3.tgz` }],
 });
 
-type Variant = 'quick' | 'pgo-lto' | 'pgo-lto-v3' | 'quick-noplt';
+type Variant = 'quick' | 'pgo-lto' | 'pgo-lto-v3' | 'pgo-lto-o2' | 'quick-noplt';
 
 const configureFlags: Record<Variant, string> = {
   quick: '',
@@ -42,6 +42,12 @@ const configureFlags: Record<Variant, string> = {
   // does not override, so both stages compile alike; at the LTO links GCC takes -m
   // flags from the first object that has them, libpython's.
   'pgo-lto-v3': '--enable-optimizations --with-lto CFLAGS=-march=x86-64-v3',
+  // Opt-in lever (issue 14): GCC's -O2 instead of CPython's -O3 (OPT). Given as CFLAGS to
+  // configure, which come after OPT on every compile line (extension modules too), so
+  // the last -O wins; the LTO links name no -O and take the objects' own. GCC's early
+  // inliner differs between the two levels, so this needs its own profile run: the -O3
+  // profile does not match (-Werror=coverage-mismatch).
+  'pgo-lto-o2': '--enable-optimizations --with-lto CFLAGS=-O2',
   // Opt-in lever (issue 14): calls into libc through the GOT instead of the PLT. Given
   // to configure, which exports it; CPython's own flags stay, only this is added.
   'quick-noplt': 'CFLAGS_NODIST=-fno-plt',
@@ -67,6 +73,7 @@ const cpythonSteps = source(import.meta.url, 'cpython/steps.sh');
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
   if (variant === 'pgo-lto') return cpythonPgo(src, version);
   if (variant === 'pgo-lto-v3') return cpythonPgo(src, version, variant, '-v3');
+  if (variant === 'pgo-lto-o2') return cpythonPgo(src, version, variant, '-o2');
   return derivation({
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
@@ -84,7 +91,7 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
  * configure flags, because CPython's extension objects (and so their .gcda files) are
  * named by absolute path.
  */
-function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-lto-v3' = 'pgo-lto', suffix = ''): Derivation {
+function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-lto-v3' | 'pgo-lto-o2' = 'pgo-lto', suffix = ''): Derivation {
   const flags = configureFlags[variant];
   const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
   const shared = {
@@ -239,6 +246,8 @@ const quickBolt = boltIsolate(fullQuick.python);
 const quickNoPlt = fullTier(cpythonSource311, '3.11.2', 'quick-noplt');
 /** Opt-in lever: the PGO+LTO CPython compiled for x86-64-v3 (not portable: runs only on such CPUs). */
 const fullV3 = fullTier(cpythonSource311, '3.11.2', 'pgo-lto-v3');
+/** Opt-in lever: the PGO+LTO CPython at -O2, with its own profile run. */
+const fullO2 = fullTier(cpythonSource311, '3.11.2', 'pgo-lto-o2');
 const pgoBolt = boltIsolate(full.python);
 /**
  * Opt-in lever: the PGO+LTO isolate linked position-dependent, as Debian links its
@@ -264,6 +273,7 @@ export const targets = [
   target('full-x86_64-bolt', 'Opt-in: the PGO+LTO isolate optimised by BOLT (bolt-19, pinned instrumentation profile of the workloads and samples), verified bit-exact', [pgoBolt, verify(full.python, pgoBolt)]),
   target('full-x86_64-nopie', 'Opt-in lever: the PGO+LTO isolate linked position-dependent (-no-pie, as Debian links python3.11; no ASLR of the executable), verified bit-exact', [pgoNoPie, verify(full.python, pgoNoPie)]),
   target('full-x86_64-v3', 'Opt-in lever, not portable: the PGO+LTO CPython compiled with -march=x86-64-v3 (builds and runs only on a CPU with AVX2, BMI1/2, FMA, MOVBE: Haswell, Zen or later), its isolate, verified bit-exact', [fullV3.isolate, fullV3.verification]),
+  target('full-x86_64-o2', "Opt-in lever: the PGO+LTO CPython compiled at -O2 instead of CPython's -O3 (its own profile run), its isolate, verified bit-exact", [fullO2.isolate, fullO2.verification]),
   target('full-x86_64-quick-noplt', 'Opt-in lever: the quick CPython and isolate compiled with -fno-plt (libc calls through the GOT), verified bit-exact', [quickNoPlt.isolate, quickNoPlt.verification]),
   target('cpython-quick', 'The quick static CPython 3.11.2 alone', [fullQuick.python]),
   target('light-wasm32', 'Light tier: CPython 3.11.2 for wasm32-wasi under wasmtime (AOT) and Node, verified against python3.11', [

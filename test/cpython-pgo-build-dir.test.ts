@@ -9,17 +9,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ROOT, tempDir } from './support/cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const pgoSh = path.join(root, 'derivations/cpython/pgo.sh');
-const stepsSh = path.join(root, 'derivations/cpython/steps.sh');
+const pgoSh = path.join(ROOT, 'derivations/cpython/pgo.sh');
+const stepsSh = path.join(ROOT, 'derivations/cpython/steps.sh');
 
 let tmp: string;
 beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'slime-pgo-dir-test-'));
+  tmp = tempDir('slime-pgo-dir-test-');
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -65,6 +65,29 @@ describe('plainLogger', () => {
     expect(run([{ type: 'cached', time: T0, drvPath: other, outputs: {} }], true)).toBe(`[${other}] already valid\n`);
   });
 
+  it('names a target given by its .drv path, and the builds of a second run after a no-op (a gc raced the first)', () => {
+    const planned = { ...plannedEvent(T0), targets: [p('isolate-verify')] } as SlimeEvent;
+    const lines = run([
+      planned,
+      { type: 'finished', time: T0 + 1, built: 0, cached: 7, substituted: 0, failed: 0, skipped: 0, wallMs: 1 },
+      { type: 'message', time: T0 + 2, level: 'note', message: 'again' },
+      { ...planned, time: T0 + 3 },
+      { type: 'started', time: T0 + 4, drvPath: quick, action: 'build' },
+      { type: 'built', time: T0 + 5, drvPath: quick, outputs: {}, durationMs: 1_000 },
+      { type: 'skipped', time: T0 + 5, drvPath: p('isolate'), becauseOf: pgo },
+    ]).split('\n');
+    expect(lines).toEqual([
+      'slime: 7 derivations for isolate-verify: 6 to do, 1 already valid',
+      'slime: 0 built, 7 cached, 0 substituted in 0.0s',
+      'note: again',
+      'slime: 7 derivations for isolate-verify: 6 to do, 1 already valid',
+      '[cpython-3.11.2-quick] building',
+      '[cpython-3.11.2-quick] built in 1.0s',
+      '[isolate] skipped: cpython-3.11.2-pgo failed',
+      '',
+    ]);
+  });
+
   it('prints prefixed start, phase, finish and failure lines and a summary', () => {
     const lines = run(failingRun).split('\n');
     expect(lines[0]).toBe('slime: 7 derivations for isolate-verify: 6 to do, 1 already valid');

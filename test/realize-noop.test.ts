@@ -148,4 +148,25 @@ export const targets = [target('both', 'two roots', [d, e])];`,
       expect(events.find((e) => e.type === 'cached' && e.drvPath === drvPath)!.outputs).toEqual(outputs);
     }
   });
+
+  it('says with SLIME_TRACE_PHASES=1 how long each phase took, the build and the no-op alike, and nothing without it', async () => {
+    const dir = tempDir();
+    const file = writeModule(dir, 'one.ts', `export const targets = [target('one', 'one build', [derivation({ name: 'one', builder: '/bin/sh', args: ['-c', 'echo 1 > $out'] })])];`);
+    const args = ['realize', 'one', '-f', file, '--store', path.join(dir, 'store'), '--no-link'];
+    const line = /^phases: start ([\d.]+) ms, plan ([\d.]+) ms, validity ([\d.]+) ms, realize ([\d.]+) ms, end ([\d.]+) ms; ([\d.]+) ms in all$/m;
+    for (const expected of ['1 built', '0 built']) {
+      const r = await slime(args, { cwd: dir, env: { SLIME_TRACE_PHASES: '1' } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(expected);
+      const m = line.exec(r.stderr);
+      expect(m, r.stderr).not.toBeNull();
+      const [start, plan, validity, realize, end, total] = m!.slice(1).map(Number);
+      // Each phase from the end of the one before: they add up to the whole (each rounded to 0.1 ms).
+      expect(Math.abs(start + plan + validity + realize + end - total)).toBeLessThanOrEqual(0.3);
+      expect(start).toBeGreaterThan(0);
+    }
+    const quiet = await slime(args, { cwd: dir });
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toContain('phases:');
+  });
 });

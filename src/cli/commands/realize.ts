@@ -19,6 +19,7 @@ import type { CliContext, Command } from '../command.js';
 import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import { loadInk } from '../esm-deps.js';
+import { phaseTracer } from '../phase-trace.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -97,6 +98,7 @@ async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../
 }
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
+  const phaseEnded = phaseTracer(ctx.env);
   const { values, positionals } = parseCommandArgs('realize', gatherListArgs(args), options);
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
   const cores = positiveInt('--cores', values.cores, defaultCores());
@@ -117,6 +119,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     const drvRoots = wanted.flatMap((w) => (w.kind === 'drv' ? [w.drvPath] : []));
     const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));
     const rootPaths = [...roots.map((r) => r.drvPath), ...drvRoots];
+    phaseEnded?.('plan');
     if (values['dry-run']) {
       ctx.stderr.write(dryRun(store, nodes, rootPaths));
       return ExitCode.ok;
@@ -125,6 +128,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     // if no gc began since (the generation read before it, as the run's own check does).
     const validGeneration = store.db.gcState();
     let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
+    phaseEnded?.('validity');
     const toRealize = nodes.filter((n) => !outputsValid(n, validAtStart!));
     const substituter = await substituterFor(values, ctx, store);
     // A sandbox that cannot start is said once, up front, not as a failure of every build:
@@ -210,6 +214,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       for (const s of Object.keys(SIGNAL_EXIT)) process.off(s, onSignal);
       await sink.close?.();
     }
+    phaseEnded?.('realize');
     const tell = teller(format, ctx);
     if (abort.signal.aborted) {
       const signal = String(abort.signal.reason);

@@ -6,7 +6,8 @@
  *     its build sandbox (one per build) vs `nix-build` in Nix's sandbox;
  *   - a no-op realize with every output valid: the same two;
  *   - the scheduler's overhead per node: the no-op's wall time over Node's bare start,
- *     divided by the number of derivations.
+ *     divided by the number of derivations; its note gives the plain no-op's time by
+ *     phase (SLIME_TRACE_PHASES, src/cli/phase-trace.ts), medians of its rounds.
  *
  * Nix runs without a daemon on stores of its own in temporary directories
  * (NIX_STORE_DIR, NIX_STATE_DIR), without sandbox (the builders use the host's /bin/sh)
@@ -15,7 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { API, have, interleave, measure, measureNodeStart, pairUp, removeTree, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+import { API, have, interleave, measure, measureNodeStart, median, pairUp, removeTree, slimeArgs, summarize, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 export function depsOf(i: number): number[] {
   return i === 0 ? [] : [...new Set([i - 1, Math.floor(i / 2)])];
@@ -101,10 +102,10 @@ export const graphBenchmark: Benchmark = {
       let round = 0;
       const slimeStore = () => path.join(work, `slime-${round}`);
       const nixDir = () => path.join(work, `nix-${round}`);
-      const slimeRealize = (store: string, format = 'plain', sandbox = false) =>
+      const slimeRealize = (store: string, format = 'plain', sandbox = false, phases = false) =>
         measure(...slimeArgs('realize', 'graph', '-f', sandbox ? sandboxedModule : moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs, ...(sandbox ? [] : ['--no-sandbox'])), {
           cwd: work,
-          env: { ...process.env, CI: '1' },
+          env: { ...process.env, CI: '1', ...(phases ? { SLIME_TRACE_PHASES: '1' } : {}) },
         });
       const nixBuild = (dir: string, sandbox = false) =>
         measure('nix-build', [...(sandbox ? NIX_SANDBOXED_OPTIONS : NIX_OPTIONS), '--max-jobs', jobs, '--no-out-link', sandbox ? sandboxedNixFile : nixFile], { cwd: work, env: nixStore(dir).env });
@@ -150,7 +151,8 @@ export const graphBenchmark: Benchmark = {
       // rotated each round): measured in two sets one after the other, nix-build's median
       // moved between them by more than the logs differ (82 against 65 ms in one run).
       const [plainRuns, nixRuns, jsonRuns] = interleave(noopRounds, [
-        () => slimeRealize(slimeStore()),
+        // With its phases said at exit (src/cli/phase-trace.ts: four clock readings), for the note.
+        () => slimeRealize(slimeStore(), 'plain', false, true),
         () => nixBuild(nixDir()),
         // Without the plain logger: what the engine itself costs.
         () => slimeRealize(slimeStore(), 'json'),
@@ -160,6 +162,7 @@ export const graphBenchmark: Benchmark = {
       if (!/0 built/.test(noop.a.stderr)) throw new Error(`graph: the no-op realize built something:\n${noop.a.stderr.slice(-1000)}`);
       const nodeStart = summarize(Array.from({ length: noopRounds }, measureNodeStart));
       const perNodeMs = (noop.a.ms - nodeStart.ms) / n;
+      const phases = phaseMedians(plainRuns);
 
       const figures: Figure[] = [
         {
@@ -209,7 +212,7 @@ export const graphBenchmark: Benchmark = {
           slime: perNodeMs,
           reference: { label: 'nix-build per node', value: noop.b.ms / n },
           target: { max: 1 },
-          note: `node -e '' takes ${nodeStart.ms.toFixed(0)} ms`,
+          note: `node -e '' takes ${nodeStart.ms.toFixed(0)} ms; the plain no-op's phases (medians of its rounds, SLIME_TRACE_PHASES): ${phases}`,
         },
       ];
       return figures;
@@ -218,3 +221,20 @@ export const graphBenchmark: Benchmark = {
     }
   },
 };
+
+/**
+ * The median of each phase over the runs' `phases:` lines (src/cli/phase-trace.ts), as
+ * `start 27.9, plan 9.4, validity 4.7, realize 5.8, end 0.2 ms`.
+ */
+export function phaseMedians(runs: Measured[]): string {
+  const byPhase = new Map<string, number[]>();
+  for (const r of runs) {
+    const line = /^phases: (.*); [\d.]+ ms in all$/m.exec(r.stderr);
+    if (line === null) throw new Error(`graph: a no-op run with SLIME_TRACE_PHASES=1 said no phases:\n${r.stderr.slice(-1000)}`);
+    for (const part of line[1]!.split(', ')) {
+      const [name, ms] = part.split(' ');
+      byPhase.set(name!, [...(byPhase.get(name!) ?? []), Number(ms)]);
+    }
+  }
+  return `${[...byPhase].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}`).join(', ')} ms`;
+}

@@ -232,8 +232,9 @@ export function phaseMedians(runs: Measured[]): string {
     const line = /^phases: (.*); [\d.]+ ms in all$/m.exec(r.stderr);
     if (line === null) throw new Error(`graph: a no-op run with SLIME_TRACE_PHASES=1 said no phases:\n${r.stderr.slice(-1000)}`);
     for (const part of line[1]!.split(', ')) {
-      const [name, ms] = part.split(' ');
-      byPhase.set(name!, [...(byPhase.get(name!) ?? []), Number(ms)]);
+      const [name, ms] = part.split(' ') as [string, string];
+      if (!byPhase.has(name)) byPhase.set(name, []);
+      byPhase.get(name)!.push(Number(ms));
     }
   }
   return `${[...byPhase].map(([name, ms]) => `${name} ${median(ms).toFixed(1)}`).join(', ')} ms`;

@@ -1,7 +1,7 @@
 /**
  * `SLIME_TRACE_PHASES=1`: where a `slime realize` spent its time, said on stderr in one
  * line as the process exits:
- *   phases: start 31.9 ms, plan 9.4 ms, validity 2.6 ms, realize 4.8 ms, end 0.8 ms; 49.5 ms in all
+ *   phases: start 32.4 ms, plan 10.1 ms, validity 4.7 ms, realize 5.9 ms, end 0.2 ms; 53.1 ms in all
  * Each phase is the time from the end of the one before to its own end:
  *   start     from the process's start (Node's own start, the launcher, the CLI bundle
  *             compiled from the code cache) to the command's; `node -e ''` is Node's part
@@ -14,8 +14,8 @@
  * Written to the descriptor when the process exits, not through a logger: it measures
  * the whole run, and adds nothing to a run without the variable but one test of it.
  *
- * Why: a no-op realize of the benchmark's 1000-derivation graph is ~30 ms of slime's
- * own beside Node's start, spread over these phases (bench/README.md, "The no-op's
+ * Why: a no-op realize of the benchmark's 1000-derivation graph is some 20-25 ms of
+ * slime's own beside Node's start, spread over these phases (bench/README.md, "The no-op's
  * time"); where a change moves it is worth seeing outside a profiler, whose sampling
  * slows the code it measures.
  */

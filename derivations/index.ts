@@ -71,9 +71,7 @@ const patches = [
 const cpythonSteps = source(import.meta.url, 'cpython/steps.sh');
 
 function cpython(src: Derivation, version: string, variant: Variant): Derivation {
-  if (variant === 'pgo-lto') return cpythonPgo(src, version);
-  if (variant === 'pgo-lto-v3') return cpythonPgo(src, version, variant, '-v3');
-  if (variant === 'pgo-lto-o2') return cpythonPgo(src, version, variant, '-o2');
+  if (variant === 'pgo-lto' || variant === 'pgo-lto-v3' || variant === 'pgo-lto-o2') return cpythonPgo(src, version, variant);
   return derivation({
     name: `cpython-${version}-${variant}`,
     builder: 'sh',
@@ -91,8 +89,10 @@ function cpython(src: Derivation, version: string, variant: Variant): Derivation
  * configure flags, because CPython's extension objects (and so their .gcda files) are
  * named by absolute path.
  */
-function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-lto-v3' | 'pgo-lto-o2' = 'pgo-lto', suffix = ''): Derivation {
+function cpythonPgo(src: Derivation, version: string, variant: 'pgo-lto' | 'pgo-lto-v3' | 'pgo-lto-o2'): Derivation {
   const flags = configureFlags[variant];
+  /** '', '-v3', '-o2': the variant's part of the names (cpython-3.11.2-pgo-v3-profile, cpython-3.11.2-pgo-lto-v3). */
+  const suffix = variant.slice('pgo-lto'.length);
   const key = createHash('sha256').update(`${src.drv.outputs.out.hash}\n${flags}`).digest('hex').slice(0, 16);
   const shared = {
     builder: 'sh',

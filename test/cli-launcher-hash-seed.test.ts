@@ -1,0 +1,62 @@
+/**
+ * The installed `slime` (bin/slime) starts node with `--no-rehash-snapshot` (V8 keeps its
+ * start-up snapshot's hash seed rather than drawing one and rehashing: 5 ms of every
+ * start), except for `slime cache`, whose `serve` answers the network for as long as it
+ * runs and keeps Node's random seed. Seen from inside: a module slime evaluates records
+ * its process's `execArgv`; the server's own command line is read from /proc.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, collect, tempDir, writeModule } from './support/cli.js';
+
+const BIN = path.join(ROOT, 'bin/slime');
+const FLAG = '--no-rehash-snapshot';
+const dir = tempDir('slime-launcher-seed-');
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1', SLIME_EVAL_CACHE: '0' };
+  return collect(spawn(BIN, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+describe('bin/slime and V8 hash seed', () => {
+  const module = writeModule(
+    dir,
+    'argv.ts',
+    `export const targets = [target('seed', 'node options', [derivation({ name: 'seed', builder: '/bin/sh', args: ['-c', 'echo > $out'], env: { execArgv: process.execArgv.join(' ') } })])];\n`,
+  );
+  const store = path.join(dir, 'store');
+
+  it('keeps the snapshot seed for a command other than cache, also after --debug', async () => {
+    for (const args of [['show', 'seed'], ['--debug', 'show', 'seed']]) {
+      const r = await run([...args, '-f', module, '--store', store, '--drv']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`\\("execArgv","[^"]*${FLAG}[^"]*"\\)`));
+    }
+  });
+
+  it('leaves Node its random seed for slime cache serve', async () => {
+    const cacheDir = path.join(dir, 'cache');
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const server = spawn(BIN, ['cache', 'serve', cacheDir, '--port', '0'], { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      // Listening once it prints its URL; bin/slime execs node, so the pid is node's.
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        server.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve();
+        });
+        server.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}`)));
+      });
+      const argv = fs.readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+      expect(argv[0]).toBe('node');
+      expect(argv.some((a) => a.endsWith('dist/bin/slime.cjs'))).toBe(true);
+      expect(argv).not.toContain(FLAG);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+});

@@ -1,14 +1,17 @@
 /**
- * The installed `slime` (bin/slime) starts node with `--no-rehash-snapshot` (V8 keeps its
- * start-up snapshot's hash seed rather than drawing one and rehashing: 5 ms of every
- * start), except for `slime cache`, whose `serve` answers the network for as long as it
- * runs and keeps Node's random seed. Seen from inside: a module slime evaluates records
- * its process's `execArgv`; the server's own command line is read from /proc.
+ * The node options of the installed `slime` (bin/slime). V8's hash seed: node starts with
+ * `--no-rehash-snapshot` (V8 keeps its start-up snapshot's seed rather than drawing one and
+ * rehashing: 4-6 ms of every start), except for `slime cache`, whose `serve` answers the
+ * network for as long as it runs and keeps Node's random seed. V8's tiers: `slime hash` and
+ * `slime nar` (one walk over a tree while another thread hashes) run with `--max-opt=1`, no
+ * other command does. Seen from inside: a module slime evaluates records its process's
+ * `execArgv`; a server's or a blocked dump's own command line is read from /proc.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './support/processes.js';
 import { ROOT, collect, tempDir, writeModule } from './support/cli.js';
 
 const BIN = path.join(ROOT, 'bin/slime');
@@ -21,7 +24,7 @@ function run(args: string[]) {
   return collect(spawn(BIN, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
-describe('bin/slime and V8 hash seed', () => {
+describe('bin/slime and node options', () => {
   const module = writeModule(
     dir,
     'argv.ts',
@@ -34,6 +37,7 @@ describe('bin/slime and V8 hash seed', () => {
       const r = await run([...args, '-f', module, '--store', store, '--drv']);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(new RegExp(`\\("execArgv","[^"]*${FLAG}[^"]*"\\)`));
+      expect(r.stdout).not.toContain('--max-opt');
     }
   });
 
@@ -57,6 +61,22 @@ describe('bin/slime and V8 hash seed', () => {
       expect(argv).not.toContain(FLAG);
     } finally {
       server.kill('SIGTERM');
+    }
+  });
+
+  it('runs slime nar with --max-opt=1 and the snapshot seed', async () => {
+    const tree = path.join(dir, 'tree');
+    fs.mkdirSync(tree, { recursive: true });
+    fs.writeFileSync(path.join(tree, 'big'), Buffer.alloc(4 << 20, 1));
+    // Its stdout is never read: the dump blocks once the pipe is full, and its pid is node's once bin/slime has exec'd.
+    const dump = spawn(BIN, ['nar', 'dump', tree], { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const argv = () => fs.readFileSync(`/proc/${dump.pid}/cmdline`, 'utf8').split('\0');
+      await waitFor(() => argv()[0] === 'node', 60_000, 'bin/slime to exec node');
+      expect(argv()).toContain('--max-opt=1');
+      expect(argv()).toContain(FLAG);
+    } finally {
+      dump.kill('SIGTERM');
     }
   });
 });

@@ -84,9 +84,11 @@ export const graphBenchmark: Benchmark = {
     // Alternating rounds, medians: one round each moved the ratio from 0.91x to 1.86x
     // between two runs (nix-build's own time 13.3 s, then 3.7 s) on this shared machine.
     const sandboxedRounds = quick ? 1 : 3;
-    // A no-op is ~60 ms of each tool: 21 alternating rounds cost seconds and steady the
-    // medians, which moved by 5-8 % from run to run with 7.
-    const noopRounds = quick ? 3 : 21;
+    // A no-op is ~60-80 ms of each tool: 41 alternating rounds cost ten seconds and steady
+    // the medians, which moved by 5-8 % from run to run with 7. With 21 the ratio's 95 %
+    // interval was some 0.14 wide ([0.95, 1.09] around 0.99, 2026-12-07), too wide to say
+    // on which side of the target a ratio near 1 lies; the width goes as 1/sqrt(rounds).
+    const noopRounds = quick ? 3 : 41;
     const jobs = '2';
     const work = tempDir('slime-bench-graph-');
     try {

@@ -17,8 +17,10 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  /** What the launcher said of the code cache (SLIME_TRACE_CODE_CACHE=1). */
+  /** What the launcher said of the code cache (SLIME_TRACE_CODE_CACHE=1), without a write's size and moment. */
   trace: string[];
+  /** The moment of each write, as said: `at its exit`, `as its start-up ended`, `after its first second`. */
+  moments: string[];
 }
 
 /** A copy of the built bundle, with the project's package.json and node_modules beside it, as an install has them. */
@@ -46,7 +48,8 @@ function run(bin: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
         code,
         stdout,
         stderr: stderr.split('\n').filter((l) => !l.startsWith('code-cache: ')).join('\n'),
-        trace: stderr.split('\n').filter((l) => l.startsWith('code-cache: ')).map((l) => l.slice('code-cache: '.length).replace(/ \(\d+ bytes\)$/, '')),
+        moments: [...stderr.matchAll(/^code-cache: written .* \(\d+ bytes, ([^)]+)\)$/gm)].map((m) => m[1]!),
+        trace: stderr.split('\n').filter((l) => l.startsWith('code-cache: ')).map((l) => l.slice('code-cache: '.length).replace(/ \(\d+ bytes, [^)]+\)$/, '')),
       }),
     ),
   );
@@ -217,6 +220,30 @@ export const targets = [target('wait', 'waits to be released', [wait])];
     expect(r.trace).toHaveLength(2);
     expect(r.trace[0]).toMatch(/^miss /);
     expect(r.trace[1]).toMatch(/^written .*-realize\.bin$/);
+  });
+
+  it('a realize that builds writes the cache once it knows it has work, before its builder runs', async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    const codeCacheDir = path.join(cacheHome, 'slime', 'code-cache');
+    // The builder says whether the realize cache was there when it started: taken once the
+    // run knew it had work, it is; taken after the run's first second (as it was), only a
+    // start that took longer than that could have seen it.
+    const mod = jsModule(
+      dir,
+      'look.mjs',
+      `const look = derivation({ name: 'look', builder: '/bin/sh', args: ['-c', 'set -- ${codeCacheDir}/*-realize.bin; if [ -e "$1" ]; then echo there > $out; else echo missing > $out; fi'] });
+export const targets = [target('look', 'looks for the code cache', [look])];
+`,
+    );
+    const r = await run(bin, ['realize', 'look', '-f', mod, '--store', path.join(dir, 'store'), '--no-link', '--no-sandbox'], { cwd: dir, env: { XDG_CACHE_HOME: cacheHome } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('there\n');
+    expect(r.trace).toEqual([expect.stringMatching(/^miss .*-realize\.bin$/), expect.stringMatching(/^written .*-realize\.bin$/)]);
+    expect(r.moments).toEqual(['as its start-up ended']);
+    // A no-op afterwards uses it, and writes nothing: it was not rejected.
+    const again = await run(bin, ['realize', 'look', '-f', mod, '--store', path.join(dir, 'store'), '--no-link', '--no-sandbox'], { cwd: dir, env: { XDG_CACHE_HOME: cacheHome } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.trace).toEqual([expect.stringMatching(/^hit .*-realize\.bin$/)]);
   });
 
   it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {

@@ -8,8 +8,8 @@
  * again on every start costs a no-op `slime realize` some 20 ms of a ~100 ms run. A
  * CommonJS bundle compiled with `vm.Script` can reuse what V8 compiled last time
  * (`cachedData`): the code cache of each command is written when a run of it exits
- * (or after its first second, when it runs longer), and read by the next run of the
- * same command.
+ * (or, when it runs longer, as its start-up ends, `slime realize` saying when, else after
+ * its first second), and read by the next run of the same command.
  *
  * The code cache (one file per bundle file, Node version, Node options and command):
  *   `$XDG_CACHE_HOME/slime/code-cache/` (else `~/.cache/slime/code-cache/`),
@@ -26,7 +26,7 @@
  * theirs, rather than each rejecting and rewriting the other's (some 28 ms a run).
  * Nothing is written when the directory cannot be made or written. `SLIME_CODE_CACHE=0`
  * turns the cache off; `SLIME_TRACE_CODE_CACHE=1` says on stderr what it did (hit, miss,
- * rejected, written).
+ * rejected, written, and when in the run it was taken).
  *
  * The bundle is run as Node runs a CommonJS module, with two more names in scope:
  *   `__slime_import(specifier)`: `import()` (a script compiled by `vm.Script` has no
@@ -40,6 +40,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { answerUsage } from './usage.js';
 import { startHashWorker } from '../nar/hash-worker.js';
+import { onStartUpDone } from './start-up-done.js';
 
 // Loaded only to run the bundle: `slime --help` does without them (node:crypto alone
 // costs a few ms to load).
@@ -106,13 +107,13 @@ function readCache(file: string): Buffer | undefined {
 }
 
 /** Writes the code cache (a new file, renamed into place: readers never see half of one) and deletes long-unused ones. */
-function writeCache(dir: string, file: string, data: Buffer): void {
+function writeCache(dir: string, file: string, data: Buffer, moment: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
-    trace?.(`written ${file} (${data.length} bytes)`);
+    trace?.(`written ${file} (${data.length} bytes, ${moment})`);
     const now = Date.now();
     const kept: { p: string; used: number }[] = [];
     for (const name of fs.readdirSync(dir)) {
@@ -154,22 +155,25 @@ function runBundle(): void {
     trace?.(cached === undefined ? `miss ${cacheFile}` : script.cachedDataRejected ? `rejected ${cacheFile}` : `hit ${cacheFile}`);
     if (cached === undefined || script.cachedDataRejected) {
       // Taken when the run exits, so that the functions it compiled are in it (not after a
-      // usage error: a mistyped command), or after CAPTURE_MS of a longer run, whichever
-      // comes first. A long run's code at its exit is the wrong cache for the next start:
-      // V8 has by then flushed the bytecode of the start-up functions it ran seconds ago
-      // and holds the build's instead. A no-op realize of the 1000-derivation graph took
-      // 87 ms with the cache a build of that graph wrote at its exit, 77 ms with one
-      // written by a no-op, 86 ms with none (25 alternating runs each).
+      // usage error: a mistyped command), when the command says its start-up is over (`slime
+      // realize` as its first build or substitution begins: ./start-up-done.ts), or after
+      // CAPTURE_MS of a longer run, whichever comes first. A long run's code at its exit is
+      // the wrong cache for the next start: V8 has by then flushed the bytecode of the
+      // start-up functions it ran seconds ago and holds the build's instead. A no-op realize
+      // of the 1000-derivation graph took 87 ms with the cache a build of that graph wrote at
+      // its exit, 77 ms with one written by a no-op, 86 ms with none (25 alternating runs
+      // each). A build can flush them within its first second too (start-up-done.ts).
       let captured = false;
-      const capture = (): void => {
+      const capture = (moment: string): void => {
         if (captured) return;
         captured = true;
         clearTimeout(timer);
-        writeCache(dir, cacheFile, script.createCachedData());
+        writeCache(dir, cacheFile, script.createCachedData(), moment);
       };
-      const timer = setTimeout(capture, CAPTURE_MS).unref();
+      const timer = setTimeout(() => capture('after its first second'), CAPTURE_MS).unref();
+      onStartUpDone(() => capture('as its start-up ended'));
       process.once('exit', (code) => {
-        if (code !== 2) capture();
+        if (code !== 2) capture('at its exit');
       });
     }
   }

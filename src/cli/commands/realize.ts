@@ -20,6 +20,7 @@ import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, po
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import { loadInk } from '../esm-deps.js';
 import { phaseTracer } from '../phase-trace.js';
+import { startUpDone } from '../start-up-done.js';
 
 const help = `Usage: slime realize TARGET... [options]
 
@@ -145,6 +146,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       printBuildLogs: values['print-build-logs'],
       quiet: values.quiet,
     });
+    // A run with work to do: what ran until now (the options, the plan, the validity query,
+    // the logger made) is what the next run starts with, and nothing of the work has begun
+    // (../start-up-done.ts): the launcher takes its code cache now, if it is to write one.
+    // A run without work (a no-op) ends soon, and its cache is taken at its exit.
+    if (toRealize.length > 0) startUpDone();
     const verified: Extract<SlimeEvent, { type: 'verified' }>[] = [];
     const sink: EventSink = {
       emit: (e) => {

@@ -156,7 +156,7 @@ function runBundle(): void {
     if (cached === undefined || script.cachedDataRejected) {
       // Taken when the run exits, so that the functions it compiled are in it (not after a
       // usage error: a mistyped command), when the command says its start-up is over (`slime
-      // realize` as its first build or substitution begins: ./start-up-done.ts), or after
+      // realize` once it knows it has work, before any: ./start-up-done.ts), or after
       // CAPTURE_MS of a longer run, whichever comes first. A long run's code at its exit is
       // the wrong cache for the next start: V8 has by then flushed the bytecode of the
       // start-up functions it ran seconds ago and holds the build's instead. A no-op realize

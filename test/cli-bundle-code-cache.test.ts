@@ -266,7 +266,7 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     }
   });
 
-  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan loads neither", async () => {
+  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan loads neither, nor Node's performance timing when it says its phases", async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     const mod = helloModule(dir);
     const store = path.join(dir, 'store');
@@ -277,12 +277,19 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     const realize = async () => {
       const r = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, '--no-link', '--log-format', 'plain', '--no-sandbox'], {
         cwd: dir,
-        env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--require ${preload}`, SLIME_TRACE_EVAL_CACHE: '1' },
+        // SLIME_TRACE_PHASES: the benchmark's no-ops are traced, and the trace is to cost them nothing (src/cli/phase-trace.ts).
+        env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--require ${preload}`, SLIME_TRACE_EVAL_CACHE: '1', SLIME_TRACE_PHASES: '1' },
       });
       expect(r.code, r.stderr).toBe(0);
       expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('hello\n');
+      expect(r.stderr).toMatch(/^phases: start /m);
       const modules = fs.readFileSync(loaded, 'utf8').split('\n');
-      return { stderr: r.stderr, crypto: modules.includes('NativeModule crypto'), stream: modules.includes('NativeModule stream') };
+      return {
+        stderr: r.stderr,
+        crypto: modules.includes('NativeModule crypto'),
+        stream: modules.includes('NativeModule stream'),
+        perfHooks: modules.includes('NativeModule perf_hooks'),
+      };
     };
     const built = await realize();
     expect(built.stderr).toContain('1 built');
@@ -296,5 +303,6 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     expect(noop.crypto).toBe(false);
     // Its three lines of text went out without Node's streams (src/cli/stdio.ts).
     expect(noop.stream).toBe(false);
+    expect(noop.perfHooks).toBe(false);
   });
 });

@@ -13,6 +13,12 @@
  *   end       the closing lines and the output paths written, the exit
  * Written to the descriptor when the process exits, not through a logger: it measures
  * the whole run, and adds nothing to a run without the variable but one test of it.
+ * The clock is `process.uptime()` (since the process started, from libuv's high-resolution
+ * timer), not `performance.now()`: Node 20 loads its performance timing modules on the
+ * first use of the `performance` global, and that cost the traced no-op of the benchmark
+ * graph 2.8 ms of wall and 3.0 ms of CPU (61 alternating rounds with and without the
+ * variable, 2026-12-07), which the `graph` benchmark's no-op figure carried (its plain
+ * runs are traced for the phases in its note).
  *
  * Why: a no-op realize of the benchmark's 1000-derivation graph is some 20-25 ms of
  * slime's own beside Node's start, spread over these phases (bench/README.md, "The no-op's
@@ -26,9 +32,10 @@ export type PhaseMark = (phase: 'plan' | 'validity' | 'realize') => void;
 /** A mark for the end of each phase, or undefined when the variable is not set. */
 export function phaseTracer(env: NodeJS.ProcessEnv): PhaseMark | undefined {
   if (env.SLIME_TRACE_PHASES !== '1') return undefined;
-  const marks: [string, number][] = [['start', performance.now()]];
+  const now = (): number => process.uptime() * 1000;
+  const marks: [string, number][] = [['start', now()]];
   process.once('exit', () => {
-    marks.push(['end', performance.now()]);
+    marks.push(['end', now()]);
     let before = 0;
     const parts = marks.map(([name, at]) => {
       const ms = at - before;
@@ -37,5 +44,5 @@ export function phaseTracer(env: NodeJS.ProcessEnv): PhaseMark | undefined {
     });
     fs.writeSync(2, `phases: ${parts.join(', ')}; ${before.toFixed(1)} ms in all\n`);
   });
-  return (phase) => marks.push([phase, performance.now()]);
+  return (phase) => marks.push([phase, now()]);
 }

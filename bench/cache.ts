@@ -233,7 +233,8 @@ export const cacheBenchmark: Benchmark = {
         // Nix's narinfo disk cache too: it would remember that a cache emptied since holds the path, and skip the push.
         // Only Nix's: slime's part of the directory (its code cache, src/cli/launch.ts) is what every
         // run of an installed slime has; deleting it made each timed run compile the CLI afresh and
-        // write the cache again (some 50-70 ms of a 1 s pull, 15 alternating rounds, 2026-12-07).
+        // write the cache again (a pull of 1 s: 1.09 against 1.16 s with the cache kept, 15
+        // alternating rounds, 2026-12-07, within the rounds' spread).
         removeTree(path.join(env.XDG_CACHE_HOME!, 'nix'));
         // A pushed cache is a few files: deleting it costs the next run nothing worth measuring.
         for (const d of ['s-push', 'n-push']) {

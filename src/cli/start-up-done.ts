@@ -7,10 +7,11 @@
  * not run for a few full garbage collections; a build allocates enough to have those
  * within its first second, and a cache taken then may have lost the start's own code.
  * Five runs of the same build of the benchmark's 1000-derivation graph, each writing the
- * cache after its first second (2026-12-07): four wrote 442,576 bytes, one 288,232, and
- * a no-op with that one took 77.9 ms against 58.8-60.1 ms with the others (31
- * alternating rounds); with another such cache (293 KB) a no-op's start phase took 48.6
- * against 29.7 ms: the code a start runs was not in it. `slime realize` says its start-up
+ * cache after its first second (2026-12-07): four wrote 442,576 bytes, one 288,232; a
+ * no-op with a cache of that size (from an earlier such build) took 77.9 ms against
+ * 58.8-60.1 ms with three others (31 alternating rounds), and with another such cache
+ * (293 KB) a no-op's start phase took 48.6 against 29.7 ms: the code a start runs was
+ * not in it. `slime realize` says its start-up
  * is over once it knows it has work to do (derivations to build, fetch or substitute)
  * and has made its logger: what it ran until then, the options, the plan and the
  * validity query, is what its next run starts with, and nothing of the work has begun,

@@ -274,8 +274,8 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     const loaded = path.join(dir, 'loaded.txt');
     const preload = path.join(dir, 'list-loaded.cjs');
     fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));\n`);
-    const realize = async () => {
-      const r = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, '--no-link', '--log-format', 'plain', '--no-sandbox'], {
+    const realize = async (link = false) => {
+      const r = await run(bin, ['realize', 'hello', '-f', mod, '--store', store, ...(link ? [] : ['--no-link']), '--log-format', 'plain', '--no-sandbox'], {
         cwd: dir,
         // SLIME_TRACE_PHASES: the benchmark's no-ops are traced, and the trace is to cost them nothing (src/cli/phase-trace.ts).
         env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--require ${preload}`, SLIME_TRACE_EVAL_CACHE: '1', SLIME_TRACE_PHASES: '1' },
@@ -304,5 +304,15 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     // Its three lines of text went out without Node's streams (src/cli/stdio.ts).
     expect(noop.stream).toBe(false);
     expect(noop.perfHooks).toBe(false);
+    // As users run it, linking ./result: the link and its gc root are made, then found right, without a digest.
+    for (const round of ['links', 'finds the links right']) {
+      const linked = await realize(true);
+      expect(linked.stderr, round).toContain('0 built, 1 cached');
+      expect(linked.crypto, round).toBe(false);
+      const out = fs.realpathSync(path.join(dir, 'result'));
+      expect(fs.readFileSync(out, 'utf8')).toBe('hello\n');
+      const auto = fs.readdirSync(path.join(store, '.roots', 'auto')).map((n) => fs.readlinkSync(path.join(store, '.roots', 'auto', n)));
+      expect(auto).toEqual([path.join(dir, 'result')]);
+    }
   });
 });

@@ -56,6 +56,7 @@
  * when it is read: a no-op reads it never.
  */
 import { createHash } from 'node:crypto';
+import { fileNameHash } from '../hash/name-hash.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DrvData } from './aterm.js';
@@ -510,24 +511,6 @@ function treeListing(p: string, st: fs.Stats): { text: string; newest: number } 
   };
   walk(p, '');
   return { text, newest };
-}
-
-/**
- * A cache file's name for `key`: 64-bit FNV-1a, twice (two offset bases), as 32 hex
- * digits. Not a digest that must resist anyone: the file itself says which module and
- * store directory it is for (check() compares them), so two keys with one name only
- * take turns in one file. Without node:crypto, which a no-op need not load.
- */
-function fileNameHash(key: string): string {
-  const PRIME = 0x100000001b3n;
-  const MASK = 0xffffffffffffffffn;
-  let a = 0xcbf29ce484222325n;
-  let b = 0x84222325cbf29ce4n;
-  for (const byte of Buffer.from(key)) {
-    a = ((a ^ BigInt(byte)) * PRIME) & MASK;
-    b = ((b ^ BigInt(byte)) * PRIME) & MASK;
-  }
-  return a.toString(16).padStart(16, '0') + b.toString(16).padStart(16, '0');
 }
 
 function statLine(st: fs.Stats): string {

@@ -6,11 +6,15 @@
  *   <store>/.roots/auto/HASH   an indirect root: a symlink to a link elsewhere (such as
  *                              ./result) that points into the store; a root while that
  *                              link exists and points there; removed once it dangles.
- *   HASH = the first 32 hex digits of sha256(absolute path of the link).
+ *   HASH = fileNameHash(absolute path of the link): 32 hex digits (src/hash/name-hash.ts),
+ *          not a digest from node:crypto, which a no-op realize, checking that its
+ *          ./result and the root behind it are already right, would load for this alone
+ *          (4-5 ms of its start). Roots named by the sha256 of earlier versions still count:
+ *          findRoots follows every link here, whatever its name.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { fileNameHash } from '../hash/name-hash.js';
 import type { Store } from './store.js';
 
 /** The store paths the roots keep alive (valid or not). */
@@ -56,7 +60,7 @@ function storePathBehind(store: Store, link: string): string | undefined {
 
 /** Makes `link` an indirect root: gc keeps what it points to while it exists. */
 function autoRootOf(store: Store, link: string): string {
-  return path.join(store.rootsDir, 'auto', createHash('sha256').update(link).digest('hex').slice(0, 32));
+  return path.join(store.rootsDir, 'auto', fileNameHash(link));
 }
 
 function readlinkOrUndefined(p: string): string | undefined {

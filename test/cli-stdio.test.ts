@@ -80,4 +80,35 @@ export const targets = [target('big', 'a big .drv', [big])];`,
     }
     expect([...fs.readFileSync(file)]).toEqual([0xe9, 0x78, 0x0a]);
   });
+
+  it('says /dev/null is no terminal without making a stream, and asks the stream about any other character device', () => {
+    const nul = fs.openSync('/dev/null', 'w');
+    try {
+      const out = lazyOutput(nul, () => {
+        throw new Error('a stream was made');
+      }, () => {});
+      expect((out as unknown as NodeJS.WriteStream).isTTY).toBe(false);
+      out.write('dropped\n');
+    } finally {
+      fs.closeSync(nul);
+    }
+    // /dev/tty is a character device of another kind (5, 0): only Node's stream can tell a terminal.
+    let tty: number;
+    try {
+      tty = fs.openSync('/dev/tty', 'w');
+    } catch {
+      return; // no controlling terminal here: the case above is the one this test is for
+    }
+    try {
+      let asked = false;
+      const out = lazyOutput(tty, () => {
+        asked = true;
+        return { isTTY: true } as NodeJS.WriteStream;
+      }, () => {});
+      expect((out as unknown as NodeJS.WriteStream).isTTY).toBe(true);
+      expect(asked).toBe(true);
+    } finally {
+      fs.closeSync(tty);
+    }
+  });
 });

@@ -8,7 +8,9 @@
  * then on everything goes through the stream, so the order of the output is kept.
  *
  * `isTTY` is answered without the stream when the descriptor is no character device (a
- * pipe, a file: never a terminal); otherwise the stream answers it.
+ * pipe, a file: never a terminal) or is one of Linux's memory devices (major number 1:
+ * /dev/null, /dev/zero, ...; where a script sends a run's output, and where Node's
+ * `stdio: 'ignore'` points a child's); otherwise the stream answers it.
  *
  * A write that the descriptor refuses for now (EAGAIN: a non-blocking pipe or terminal that
  * is full) hands the rest to the stream, which queues it. A closed reader (EPIPE) drops the
@@ -24,6 +26,16 @@ interface Lazy {
 }
 
 const made = new Map<number, Lazy>();
+
+/** Linux's major number of the memory devices (the kernel's Documentation/admin-guide/devices.txt). */
+const LINUX_MEMORY_DEVICES = 1;
+
+function mayBeTerminal(st: fs.Stats): boolean {
+  if (!st.isCharacterDevice()) return false;
+  // glibc's major(): bits 8-19 and 32-43 of the device number.
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
+  return !(process.platform === 'linux' && major === LINUX_MEMORY_DEVICES);
+}
 
 /** The stream made for `fd`, if one was: main.ts drains only those before exiting. */
 export function streamMade(fd: number): NodeJS.WriteStream | undefined {
@@ -67,7 +79,7 @@ export function lazyOutput(fd: number, make: () => NodeJS.WriteStream, onMade: (
     get(_target, prop) {
       if (prop === 'write') return write;
       if (prop === 'isTTY' && state.stream === undefined) {
-        tty ??= fs.fstatSync(fd).isCharacterDevice() ? stream().isTTY === true : false;
+        tty ??= mayBeTerminal(fs.fstatSync(fd)) ? stream().isTTY === true : false;
         return tty;
       }
       // Before the stream exists nothing is queued: `writableLength` 0, `writable` while the reader is there.

@@ -8,13 +8,17 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { PlannedDerivation, SlimeEvent } from '../src/events.js';
 
-const opened = { batches: 0 };
+const opened = { batches: 0, applied: 0 };
 vi.mock('../src/run/state.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../src/run/state.js')>();
   class CountedBatch extends actual.Batch {
     constructor(...args: ConstructorParameters<typeof actual.Batch>) {
       super(...args);
       opened.batches++;
+    }
+    override apply(...args: Parameters<InstanceType<typeof actual.Batch>['apply']>) {
+      opened.applied++;
+      super.apply(...args);
     }
   }
   // `reduce` and `reduceAll` each open (and close) a fold per call.
@@ -39,23 +43,27 @@ function noOpRun(n: number): SlimeEvent[] {
     valid: true,
   }));
   return [
-    { type: 'planned', time: T0, targets: [drv(n - 1)], derivations },
+    // A target by its name (as `slime realize graph` gives it) and one by its .drv path.
+    { type: 'planned', time: T0, targets: ['graph', drv(n - 1)], derivations },
     ...derivations.map((d): SlimeEvent => ({ type: 'cached', time: T0 + 1, drvPath: d.drvPath, outputs: d.outputs })),
     { type: 'finished', time: T0 + 2, built: 0, cached: n, substituted: 0, failed: 0, skipped: 0, cancelled: 0, wallMs: 2, results: {} },
   ];
 }
 
 describe('plain logger cost', () => {
-  it('opens one fold for a whole run of a 1000-derivation graph, not one per event', async () => {
+  it('opens one fold for a whole run of a 1000-derivation graph, not one per event, and gives it nothing in a no-op', async () => {
     const out = new PassThrough();
     let text = '';
     out.on('data', (c: Buffer) => (text += c));
     opened.batches = 0;
+    opened.applied = 0;
     const sink = plainLogger(out);
     for (const e of noOpRun(1000)) sink.emit(e);
     await sink.close?.();
     expect(opened.batches).toBe(1);
-    expect(text).toContain('slime: 1000 derivations for d999: 0 to do, 1000 already valid');
+    // What it says of a no-op needs no model of the run: its plan is given to the model when something does.
+    expect(opened.applied).toBe(0);
+    expect(text).toContain('slime: 1000 derivations for graph, d999: 0 to do, 1000 already valid');
     expect(text).toContain('slime: 0 built, 1000 cached, 0 substituted in ');
   });
 

@@ -266,9 +266,19 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     }
   });
 
-  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan loads neither, nor Node's performance timing when it says its phases", async () => {
+  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan (one with a source() directory) loads neither, nor Node's performance timing when it says its phases", async () => {
     const { bin, cacheHome, dir } = bundleCopy();
-    const mod = helloModule(dir);
+    // With a source() directory, which the evaluation cache stamps on every run (as the project's samples and patches).
+    fs.mkdirSync(path.join(dir, 'data', 'nested'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'data', 'nested', 'a.txt'), 'aaaa\n');
+    const mod = path.join(dir, 'mod.mjs');
+    fs.writeFileSync(
+      mod,
+      `import { derivation, source, target } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'derivation', 'api.js'))};
+const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'], env: { data: source(import.meta.url, 'data') } });
+export const targets = [target('hello', 'says hello', [hello])];
+`,
+    );
     const store = path.join(dir, 'store');
     // Node's own list of the builtins this process loaded, written when it exits.
     const loaded = path.join(dir, 'loaded.txt');

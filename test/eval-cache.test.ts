@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API, BUNDLE, ROOT, slime, tempDir } from './support/cli.js';
+import { stampOf } from '../src/derivation/eval-cache.js';
 
 interface Shown {
   trace: string[];
@@ -182,6 +183,29 @@ export const targets = [target('thing', 'one derivation', [thing])];
     await primed(p);
     fs.writeFileSync(path.join(p.dir, 'data', 'new.txt'), 'new\n');
     await expectFresh(p, before, /source .*data changed/);
+  });
+
+  it("stamps a source() directory by its listing, or a long listing's digest, and either changes with an entry's content", () => {
+    const dir = tempDir('slime-stamp-');
+    const small = path.join(dir, 'small');
+    const big = path.join(dir, 'big');
+    fs.mkdirSync(path.join(small, 'nested'), { recursive: true });
+    fs.writeFileSync(path.join(small, 'nested', 'a.txt'), 'aaaa\n');
+    fs.mkdirSync(path.join(big, 'nested'), { recursive: true });
+    fs.writeFileSync(path.join(big, 'nested', 'a.txt'), 'aaaa\n');
+    // Some 1500 entries: a listing longer than the 64 KiB kept as it is.
+    for (let i = 0; i < 1500; i++) fs.writeFileSync(path.join(big, `file-with-a-longish-name-${i}.txt`), `${i}\n`);
+    const before = { small: stampOf(small).stamp, big: stampOf(big).stamp };
+    expect(before.small).toMatch(/^listing:/);
+    expect(before.big).toMatch(/^tree:[0-9a-f]{64}$/);
+    for (const d of [small, big]) {
+      const f = path.join(d, 'nested', 'a.txt');
+      const st = fs.statSync(f);
+      fs.writeFileSync(f, 'bbbb\n');
+      fs.utimesSync(f, st.atime, st.mtime);
+    }
+    expect(stampOf(small).stamp).not.toBe(before.small);
+    expect(stampOf(big).stamp).not.toBe(before.big);
   });
 
   it('is invalidated by a host tool and by a declared environment variable', async () => {

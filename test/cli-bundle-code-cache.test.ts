@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE, ROOT, tempDir } from './support/cli.js';
 import { until } from './support/until.js';
+import { ONE_SAMPLE_REPORT as REPORT } from './support/report.js';
 
 interface Run {
   code: number | null;
@@ -276,7 +277,8 @@ export const targets = [target('look', 'looks for the code cache', [look])];
       mod,
       `import { derivation, source, target } from ${JSON.stringify(path.join(ROOT, 'dist', 'src', 'derivation', 'api.js'))};
 const hello = derivation({ name: 'hello', builder: '/bin/sh', args: ['-c', 'echo hello > $out'], env: { data: source(import.meta.url, 'data') } });
-export const targets = [target('hello', 'says hello', [hello])];
+const compares = derivation({ name: 'compares', builder: '/bin/sh', args: ['-c', 'mkdir $out; printf %s "$report" > $out/report.json'], env: { report: ${JSON.stringify(REPORT)} }, tools: ['mkdir', 'printf'], comparesSamples: true });
+export const targets = [target('hello', 'says hello', [hello, compares])];
 `,
     );
     const store = path.join(dir, 'store');
@@ -291,8 +293,10 @@ export const targets = [target('hello', 'says hello', [hello])];
         env: { XDG_CACHE_HOME: cacheHome, NODE_OPTIONS: `--require ${preload}`, SLIME_TRACE_EVAL_CACHE: '1', SLIME_TRACE_PHASES: '1' },
       });
       expect(r.code, r.stderr).toBe(0);
-      expect(fs.readFileSync(r.stdout.trim(), 'utf8')).toBe('hello\n');
+      expect(fs.readFileSync(r.stdout.trim().split('\n')[0]!, 'utf8')).toBe('hello\n');
       expect(r.stderr).toMatch(/^phases: start /m);
+      // A derivation that compares samples is announced on every run, valid or not.
+      expect(r.stderr).toContain('[compares] compared 1/1 bit-exact');
       const modules = fs.readFileSync(loaded, 'utf8').split('\n');
       return {
         stderr: r.stderr,
@@ -302,14 +306,14 @@ export const targets = [target('hello', 'says hello', [hello])];
       };
     };
     const built = await realize();
-    expect(built.stderr).toContain('1 built');
+    expect(built.stderr).toContain('2 built');
     expect(built.crypto).toBe(true);
     expect(built.stream).toBe(true);
     // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
     let noop = await realize();
     for (let i = 0; i < 5 && !noop.stderr.includes('eval-cache: hit'); i++) noop = await realize();
     expect(noop.stderr).toContain('eval-cache: hit');
-    expect(noop.stderr).toContain('0 built, 1 cached');
+    expect(noop.stderr).toContain('0 built, 2 cached');
     expect(noop.crypto).toBe(false);
     // Its three lines of text went out without Node's streams (src/cli/stdio.ts).
     expect(noop.stream).toBe(false);
@@ -317,12 +321,12 @@ export const targets = [target('hello', 'says hello', [hello])];
     // As users run it, linking ./result: the link and its gc root are made, then found right, without a digest.
     for (const round of ['links', 'finds the links right']) {
       const linked = await realize(true);
-      expect(linked.stderr, round).toContain('0 built, 1 cached');
+      expect(linked.stderr, round).toContain('0 built, 2 cached');
       expect(linked.crypto, round).toBe(false);
       const out = fs.realpathSync(path.join(dir, 'result'));
       expect(fs.readFileSync(out, 'utf8')).toBe('hello\n');
       const auto = fs.readdirSync(path.join(store, '.roots', 'auto')).map((n) => fs.readlinkSync(path.join(store, '.roots', 'auto', n)));
-      expect(auto).toEqual([path.join(dir, 'result')]);
+      expect(auto.sort()).toEqual([path.join(dir, 'result'), path.join(dir, 'result-2')]);
     }
   });
 });

@@ -206,6 +206,21 @@ describe('treeRows', () => {
       '  cpython-3.11.2-quick',
     ]);
   });
+
+  it('walks a chain as deep as it is long, each row linked to the one it hangs under', () => {
+    // d[i] needs d[i-1]: 100,000 levels, beyond what a recursive walk's stack reaches.
+    const n = 100_000;
+    const drv = (i: number) => `/store/${String(i).padStart(32, 'a')}-d${i}.drv`;
+    const derivations = Array.from({ length: n }, (_, i) => ({
+      drvPath: drv(i), name: `d${i}`, outputs: {}, inputs: i > 0 ? [drv(i - 1)] : [], fixedOutput: false, valid: true,
+    }));
+    const s = fold([{ type: 'planned', time: T0, targets: [drv(n - 1)], derivations }]);
+    const rows = treeRows(s);
+    expect(rows).toHaveLength(n);
+    expect(rows.map((r) => r.depth).slice(0, 3)).toEqual([0, 1, 2]);
+    const deepest = rows.at(-1)!;
+    expect([deepest.drvPath, deepest.depth, deepest.up?.drvPath]).toEqual([drv(0), n - 1, drv(1)]);
+  });
 });
 
 describe('log tail', () => {

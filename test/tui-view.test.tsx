@@ -8,6 +8,7 @@ import { RealizeView, RunRecord } from '../tui/components/RealizeView.js';
 import { Results, type ComparisonReport } from '../tui/components/Results.js';
 import { initialState, reduceAll, type TuiState } from '../src/run/state.js';
 import { plannedEvent, syntheticDrvPath as p } from '../tui/synthetic.js';
+import { DRAWN_TREE_LEVELS, rowModels } from '../tui/view-model.js';
 
 const T0 = 1_700_000_000_000;
 const MiB = 2 ** 20;
@@ -202,6 +203,25 @@ describe('RealizeView at the end of a run', () => {
     expect(out).toMatch(/Sample comparison of isolate-verify {2}2\/3 bit-exact, 1 FAIL\n {2}FAIL {2}float_repr/);
     expect(out).toMatch(/ {2}PASS {2}dict_order +dynamic/);
     expect(out).not.toContain('Done in');
+  });
+
+  it('draws at most the deepest twelve levels of glyphs before a name, so a long chain stays on its lines', () => {
+    // The benchmark's graph: d[i] needs d[i-1] and d[i/2]; its record drew 3000 columns of glyphs before the last names.
+    const n = 1000;
+    const drv = (i: number) => `/store/${String(i).padStart(32, 'a')}-d${i}.drv`;
+    const derivations = Array.from({ length: n }, (_, i) => ({
+      drvPath: drv(i), name: `d${i}`, outputs: {}, inputs: i > 0 ? [...new Set([drv(i - 1), drv(Math.floor(i / 2))])] : [], fixedOutput: false, valid: true,
+    }));
+    const chain = stateOf([{ type: 'planned', time: T0, targets: [drv(n - 1)], derivations }]);
+    const rows = rowModels(chain, T0);
+    expect(rows).toHaveLength(n);
+    expect(Math.max(...rows.map((r) => r.prefix.length))).toBe(2 + 3 * DRAWN_TREE_LEVELS);
+    // Near the root the tree is drawn in full, deeper down after an ellipsis.
+    expect(rows.slice(0, 3).map((r) => r.prefix + r.name)).toEqual(['d999', '├─ d998', '│  └─ d997']);
+    expect(rows.find((r) => r.name === 'd900')!.prefix).toMatch(/^… (│  | {3}){11}[├└]─ $/);
+    const out = frame(<RunRecord state={chain} now={T0} width={100} />);
+    expect(out.split('\n').filter((l) => l.trim() !== '')).toHaveLength(n);
+    expect(out).toMatch(/─ d0\b/);
   });
 
   it('records the counts when the report could not be read', () => {

@@ -5,7 +5,7 @@
  */
 import { describeFailure } from '../src/run/failure.js';
 import { activityOf, formatDuration } from '../src/run/format.js';
-import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TuiState } from '../src/run/state.js';
+import { ACTIVE_STATUSES, elapsedMs, treeRows, type DrvState, type DrvStatus, type TreeRow, type TuiState } from '../src/run/state.js';
 
 export interface RowModel {
   readonly drvPath: string;
@@ -18,12 +18,13 @@ export interface RowModel {
 }
 
 export function rowModels(state: TuiState, now: number): RowModel[] {
-  return treeRows(state).map(({ drvPath, lastAtLevel }) => {
+  return treeRows(state).map((row) => {
+    const { drvPath } = row;
     const d = state.derivations[drvPath]!;
     const ms = elapsedMs(d, now);
     return {
       drvPath,
-      prefix: treePrefix(lastAtLevel),
+      prefix: treePrefix(row),
       name: d.name,
       status: d.status,
       elapsed: ms !== undefined && d.status !== 'skipped' ? formatDuration(ms) : undefined,
@@ -32,10 +33,24 @@ export function rowModels(state: TuiState, now: number): RowModel[] {
   });
 }
 
-function treePrefix(lastAtLevel: readonly boolean[]): string {
-  if (lastAtLevel.length === 0) return '';
-  const above = lastAtLevel.slice(0, -1).map((last) => (last ? '   ' : '│  '));
-  return `${above.join('')}${lastAtLevel.at(-1) ? '└─ ' : '├─ '}`;
+/**
+ * The levels of the tree a row's glyphs draw; a deeper row draws its deepest ones after
+ * `… `. Drawn in full, a chain of 1000 derivations (each needing the one before) put
+ * some 3000 columns of glyphs before the last names, which Ink wraps glyph by glyph:
+ * the record of a no-op of the benchmark's graph took two minutes to draw.
+ */
+export const DRAWN_TREE_LEVELS = 12;
+
+/** `│  ├─ ` and the like: for each level from the drawn top down, a line while that ancestor has siblings below. */
+export function treePrefix(row: TreeRow): string {
+  if (row.up === undefined) return '';
+  const levels: string[] = [row.last ? '└─ ' : '├─ '];
+  let r = row.up;
+  while (r.up !== undefined && levels.length < DRAWN_TREE_LEVELS) {
+    levels.push(r.last ? '   ' : '│  ');
+    r = r.up;
+  }
+  return `${r.up !== undefined ? '… ' : ''}${levels.reverse().join('')}`;
 }
 
 function detailOf(d: DrvState): string | undefined {

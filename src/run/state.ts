@@ -507,34 +507,54 @@ export function eta(state: TuiState, now: number): Eta | undefined {
 export interface TreeRow {
   readonly drvPath: string;
   readonly depth: number;
-  /** For each ancestor level, whether that ancestor was the last of its siblings (draws `│`). */
-  readonly lastAtLevel: readonly boolean[];
+  /** Whether it is the last of its parent's children (the tree draws `└─`, and no `│` below it). */
+  readonly last: boolean;
+  /** The row it hangs under; undefined for a root. The tree's glyphs are read up this chain. */
+  readonly up: TreeRow | undefined;
 }
 
 /**
  * The derivations as a tree rooted at the targets, children being inputs.
  * The graph is a DAG: a derivation is drawn under the first parent that reaches
  * it, once, so the row count equals the derivation count.
+ *
+ * Walked with a stack of its own, not recursion, and each row links to its parent
+ * rather than carrying its ancestors: a chain of derivations is as deep as it is long
+ * (the benchmark's graph: 1000 levels), which recursion may not reach the bottom of,
+ * and copied ancestor lists grow with the square of the depth.
  */
 export function treeRows(state: TuiState): TreeRow[] {
   const rows: TreeRow[] = [];
   const seen = new Set<string>();
   const claimed = (path: string) => state.derivations[path] !== undefined && !seen.has(path);
-  const visit = (drvPath: string, lastAtLevel: boolean[]): void => {
+  const stack: { row: TreeRow; children: string[]; next: number }[] = [];
+  const enter = (drvPath: string, up: TreeRow | undefined, last: boolean): void => {
     seen.add(drvPath);
-    rows.push({ drvPath, depth: lastAtLevel.length, lastAtLevel });
+    const row: TreeRow = { drvPath, depth: up === undefined ? 0 : up.depth + 1, last, up };
+    rows.push(row);
     const children = state.derivations[drvPath]!.inputs.filter(claimed);
     // Mark all children as seen before descending so siblings stay siblings.
     const mine = children.filter((c, i) => children.indexOf(c) === i);
     for (const c of mine) seen.add(c);
-    mine.forEach((child, i) => {
-      seen.delete(child);
-      visit(child, [...lastAtLevel, i === mine.length - 1]);
-    });
+    stack.push({ row, children: mine, next: 0 });
   };
-  for (const root of roots(state)) if (!seen.has(root)) visit(root, []);
+  const walk = (root: string): void => {
+    enter(root, undefined, true);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.children.length) {
+        stack.pop();
+        continue;
+      }
+      const i = top.next++;
+      const child = top.children[i]!;
+      seen.delete(child);
+      enter(child, top.row, i === top.children.length - 1);
+    }
+  };
+  for (const root of roots(state)) if (!seen.has(root)) walk(root);
   // Anything no target reaches (events for paths outside the plan) still gets a row.
-  for (const drvPath of state.order) if (!seen.has(drvPath)) visit(drvPath, []);
+  for (const drvPath of state.order) if (!seen.has(drvPath)) walk(drvPath);
   return rows;
 }
 

@@ -247,6 +247,30 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     expect(again.trace).toEqual([expect.stringMatching(/^hit .*-realize\.bin$/)]);
   });
 
+  it("draws the TUI with the bundle's own Ink (ink.mjs: Ink is not even installed), and with node_modules' Ink when React is to run in development", async () => {
+    const { bin, cacheHome, dir } = bundleCopy();
+    // node_modules as installed, but for Ink.
+    fs.rmSync(path.join(dir, 'node_modules'));
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    for (const name of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
+      if (name !== 'ink') fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(dir, 'node_modules', name));
+    }
+    const mod = helloModule(dir);
+    const args = ['realize', 'hello', '-f', mod, '--store', path.join(dir, 'store'), '--no-link', '--log-format', 'tui', '--no-sandbox'];
+    // NODE_ENV unset, as a user runs it (vitest sets it to "test"): slime runs React in production.
+    const tui = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: undefined } });
+    expect(tui.code, tui.stderr).toBe(0);
+    expect(tui.stdout + tui.stderr).toMatch(/1 built/);
+    // Asked for React's development build, the launcher imports Ink from node_modules: here, none.
+    const dev = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: 'development' } });
+    expect(dev.code).not.toBe(0);
+    expect(dev.stderr).toMatch(/Cannot find package 'ink'/);
+    fs.symlinkSync(path.join(ROOT, 'node_modules', 'ink'), path.join(dir, 'node_modules', 'ink'));
+    const devInk = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: 'development' } });
+    expect(devInk.code, devInk.stderr).toBe(0);
+    expect(devInk.stdout + devInk.stderr).toMatch(/1 cached/);
+  });
+
   it('runs what is loaded on demand from the bundle, cached or not: a JavaScript module, the scheduler and store, the TUI with Ink', async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     // A plain JavaScript module: the bundle imports it with import() (no tsx).

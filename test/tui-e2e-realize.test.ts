@@ -66,14 +66,16 @@ describe('slime realize in a terminal', { timeout: 600_000 }, () => {
     expect(results).toMatch(/  PASS  67_sample .*\n✔ Done in \d+\.\ds: 2 built, 0 cached, 0 substituted, 0 failed\n67\/67 bit-exact \(report: \S+\/report\.json\)\n\S+-many-checks\nEXIT=0\n/);
   });
 
-  it('shows a second run of the same graph as cached, with nothing failed', async () => {
+  it('shows a second run of the same graph as cached, with nothing failed (slime as installed: the bundle and its own Ink)', async () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
-    term.type(`node ${CLI} realize good -f ${FIXTURE} --store ${store} --no-link; echo FIRST=$?`, true);
+    // bin/slime, as package.json's bin runs it, with NODE_ENV unset as in a user's shell: Ink from dist/bin/ink.mjs.
+    const slime = `env -u NODE_ENV ${path.join(ROOT, 'bin', 'slime')}`;
+    term.type(`${slime} realize good -f ${FIXTURE} --store ${store} --no-link; echo FIRST=$?`, true);
     await term.waitFor(/FIRST=0/);
     term.type('clear', true);
-    term.type(`node ${CLI} realize good -f ${FIXTURE} --store ${store} --no-link; echo SECOND=$?`, true);
+    term.type(`${slime} realize good -f ${FIXTURE} --store ${store} --no-link; echo SECOND=$?`, true);
     const screen = await term.waitFor(/SECOND=\d+/);
     expect(screen).toContain('SECOND=0');
     expect(screen).toMatch(/ ≡ checks +3\/3 bit-exact\n ≡ ├─ greeting\n ≡ └─ compiler\n/);

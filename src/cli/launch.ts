@@ -30,7 +30,8 @@
  *
  * The bundle is run as Node runs a CommonJS module, with two more names in scope:
  *   `__slime_import(specifier)`: `import()` (a script compiled by `vm.Script` has no
- *     loader for it of its own); the bundler rewrites every `import(` to it.
+ *     loader for it of its own); the bundler rewrites every `import(` to it. `ink` is
+ *     the bundle's own `ink.mjs` when React runs in production (src/setup/bundle.ts).
  *   `require(id)`: Node's, except that an ES module imported first with
  *     `__slime_import` is returned as its namespace: how the bundle's static imports of
  *     Ink (ES only, with top-level await, which require() cannot load) work, once
@@ -186,8 +187,11 @@ function runBundle(): void {
     resolve: nodeRequire.resolve,
     cache: nodeRequire.cache,
   });
+  // Ink as one ES module beside the bundle, React's production build only (src/setup/bundle.ts).
+  const inkFile = path.join(path.dirname(BUNDLE), 'ink.mjs');
   const bundleImport = async (specifier: string): Promise<unknown> => {
-    const namespace: unknown = await import(specifier);
+    const bundled = specifier === 'ink' && process.env.NODE_ENV === 'production' && fs.existsSync(inkFile);
+    const namespace: unknown = await import(bundled ? builtin<typeof import('node:url')>('node:url').pathToFileURL(inkFile).href : specifier);
     esModules.set(specifier, namespace);
     return namespace;
   };

@@ -1,6 +1,6 @@
 /**
  * Bundles the CLI into `dist/bin/` (esbuild), the `slime` that package.json's `bin`
- * names: two files,
+ * names: two files (and two modules loaded on demand: `pull-worker.js`, `ink.mjs`),
  *   `slime.cjs`      the launcher (src/cli/launch.ts): runs the bundle through V8's
  *                    code cache;
  *   `slime-cli.cjs`  the CLI, one CommonJS script (entry src/cli/bin.ts): every
@@ -153,6 +153,53 @@ async function main(): Promise<void> {
   fs.renameSync(`${CLI}.tmp`, CLI);
   fs.chmodSync(LAUNCHER, 0o755);
   await bundlePullWorker();
+  await bundleInk();
+}
+
+/**
+ * Ink and everything it imports but React, as one ES module, `ink.mjs` beside the CLI:
+ * the launcher imports it for `import('ink')` (src/cli/launch.ts). Ink is ES only, with
+ * top-level await (yoga-layout's WebAssembly), so the CommonJS bundle cannot hold it; from
+ * node_modules, Node resolved, read and linked its ~150 files and scanned React's CommonJS
+ * ones for their exports on every TUI start: `import('ink')` took 798 against 284 ms from
+ * one file (11 alternating rounds, load ~2), before a no-op's TUI drew anything.
+ *
+ * React's production build only (`NODE_ENV`, fixed here: react-reconciler's development
+ * build is 1 of its 1.1 MB): the launcher uses the file when NODE_ENV is `production`,
+ * as src/cli/esm-deps.ts sets it unless the user set another. React itself stays in
+ * node_modules, one instance for the CLI's components and Ink: the file's `require`
+ * (for the CommonJS parts bundled in it) is made for its own location, and so resolves
+ * `react` to the very file the CLI's require() does.
+ */
+async function bundleInk(): Promise<void> {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: { ink: 'ink' },
+    outdir: OUT,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['react'],
+    // yoga-layout's WebAssembly is inlined as base64, which its loader decodes by
+    // fetch()ing the data: URL whenever a global fetch exists, and Node's (undici) is
+    // some 100 ms of modules to load; without it the loader decodes the string itself.
+    // Nothing else in Ink's files calls fetch.
+    define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined' },
+    banner: { js: "import { createRequire as __slimeCreateRequire } from 'node:module'; const require = __slimeCreateRequire(import.meta.url);" },
+    plugins: [
+      {
+        // React's devtools, which Ink imports only when DEV=true and which slime does not
+        // install: left out, so that Ink then says how to install them.
+        name: 'ink-devtools-left-out',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+    ],
+  });
 }
 
 /**

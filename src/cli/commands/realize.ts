@@ -91,8 +91,6 @@ function logFormatOf(value: string | undefined, ctx: CliContext): LogFormat {
 async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../logging/plain.js').PlainOptions = {}): Promise<EventSink> {
   if (format === 'json') return (await import('../../logging/json.js')).jsonLogger(ctx.stderr);
   if (format === 'plain') return (await import('../../logging/plain.js')).plainLogger(ctx.stderr, plain);
-  // React's development build costs ~40% more CPU per frame; slime ships the TUI, not a dev session.
-  process.env.NODE_ENV ??= 'production';
   await loadInk();
   const { startTui } = await import('../../../tui/realize-view.js');
   return startTui({ stdout: ctx.stdout as NodeJS.WriteStream, stdin: ctx.stdin as NodeJS.ReadStream });

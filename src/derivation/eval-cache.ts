@@ -539,7 +539,7 @@ declare const SLIME_BUNDLE: string | undefined;
 /**
  * slime's version and a stamp of its own code: a new slime may compute hashes differently.
  * The code is `dist/src/` (or `src/` under vitest), every file of it; in the bundle, the
- * bundle's own directory (`dist/bin/`: the launcher, the bundle, the restore thread's module).
+ * bundle's own directory (`dist/bin/`: the launcher, the bundle, the restore thread's module, Ink).
  */
 export function selfStamp(): string {
   if (self !== undefined) return self;
@@ -556,7 +556,7 @@ export function selfStamp(): string {
     }
   }
   // Node itself evaluates the module: another Node may evaluate it otherwise.
-  // The bundle's directory is three files: their stat lines themselves, not a digest of
+  // The bundle's directory is four files: their stat lines themselves, not a digest of
   // them, so that a no-op, which hashes nothing else, does not load node:crypto (some
   // 3 ms of its start; src/setup/bundle.ts loads it on first use).
   const stamp = typeof SLIME_BUNDLE !== 'undefined' ? `listing:${treeListing(code, fs.statSync(code)).text}` : stampOf(code).stamp;

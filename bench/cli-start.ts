@@ -86,6 +86,29 @@ export const cliStartBenchmark: Benchmark = {
           target: { max: 150 },
           ...(target === 'full-x86_64' ? {} : { note: `full-x86_64 is not realized in ${fullStore}: its quick tier stands in` }),
         });
+        // The same no-op as a person at a terminal sees it: the TUI draws the run's record
+        // (the tree, the sample comparison's results) in a 120x40 pseudo-terminal that
+        // script(1) makes. It loads Ink: once 1.1 s, before Ink came bundled (tui/README.md).
+        const [cli, cliArgs] = slimeArgs('realize', target, '--store', fullStore, '--log-format', 'tui', '--no-link');
+        const shell = (words: string[]) => words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+        const inTerminal = () =>
+          measure('script', ['-qec', `stty cols 120 rows 40; exec ${shell([cli, ...cliArgs])}`, '/dev/null'], {
+            env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CI' && k !== 'NODE_ENV')),
+            cwd: path.resolve(import.meta.dirname, '../..'),
+          });
+        inTerminal();
+        const tui = sideBySide(rounds, inTerminal, NODE);
+        if (!/0 built/.test(tui.a.stdout)) throw new Error(`cli: the no-op realize of ${target} in a terminal did something:\n${tui.a.stdout.slice(-1000)}`);
+        figures.push({
+          name: `no-op realize ${target} in a terminal (TUI)`,
+          unit: 'ms',
+          slime: tui.a.ms,
+          slimeRssMb: tui.a.rssMb,
+          slimeCpuMs: tui.a.cpuMs,
+          reference: { label: "node -e ''", value: tui.b.ms, cpuMs: tui.b.cpuMs },
+          target: { max: 500 },
+          note: 'script(1) makes the terminal; its own start is in the figure',
+        });
       } else {
         log(`cli: neither full-x86_64 nor full-x86_64-quick is realized in ${fullStore}: the no-op figure is left out (set SLIME_BENCH_STORE)`);
       }

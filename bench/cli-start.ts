@@ -7,9 +7,22 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { measure, measureNodeStart, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure } from './lib.js';
+import { measure, measureNodeStart, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure, type SideBySide } from './lib.js';
 
 const NODE = measureNodeStart;
+
+/** A figure of `side`: slime's run against Node's bare start, measured in the same rounds. */
+function againstNodeStart(name: string, side: SideBySide, rest: Pick<Figure, 'target' | 'note'> = {}): Figure {
+  return {
+    name,
+    unit: 'ms',
+    slime: side.a.ms,
+    slimeRssMb: side.a.rssMb,
+    slimeCpuMs: side.a.cpuMs,
+    reference: { label: "node -e ''", value: side.b.ms, rssMb: side.b.rssMb, cpuMs: side.b.cpuMs },
+    ...rest,
+  };
+}
 
 export const cliStartBenchmark: Benchmark = {
   name: 'cli',
@@ -28,40 +41,17 @@ export const cliStartBenchmark: Benchmark = {
       const env = { ...process.env, CI: '1', SLIME_STORE: store, SLIME_EVAL_CACHE_DIR: userEvalCache };
       log(`cli: ${rounds} rounds each`);
       const help = sideBySide(rounds, () => measure(...slimeArgs('--help'), { env }), NODE);
-      figures.push({
-        name: 'slime --help',
-        unit: 'ms',
-        slime: help.a.ms,
-        slimeRssMb: help.a.rssMb,
-          slimeCpuMs: help.a.cpuMs,
-        reference: { label: "node -e ''", value: help.b.ms, rssMb: help.b.rssMb, cpuMs: help.b.cpuMs },
-        target: { max: 100 },
-      });
+      figures.push(againstNodeStart('slime --help', help, { target: { max: 100 } }));
       const targets = () => measure(...slimeArgs('targets'), { env, cwd: path.resolve(import.meta.dirname, '../..') });
       const cold = sideBySide(Math.min(rounds, 3), () => {
         removeTree(path.join(store, '.slime', 'eval-cache'));
         removeTree(userEvalCache);
         return targets();
       }, NODE);
-      figures.push({
-        name: 'slime targets, evaluating the project (no eval cache)',
-        unit: 'ms',
-        slime: cold.a.ms,
-        slimeRssMb: cold.a.rssMb,
-          slimeCpuMs: cold.a.cpuMs,
-        reference: { label: "node -e ''", value: cold.b.ms, cpuMs: cold.b.cpuMs },
-      });
+      figures.push(againstNodeStart('slime targets, evaluating the project (no eval cache)', cold));
       targets();
       const warm = sideBySide(rounds, targets, NODE);
-      figures.push({
-        name: 'slime targets (evaluation cached)',
-        unit: 'ms',
-        slime: warm.a.ms,
-        slimeRssMb: warm.a.rssMb,
-          slimeCpuMs: warm.a.cpuMs,
-        reference: { label: "node -e ''", value: warm.b.ms, cpuMs: warm.b.cpuMs },
-        target: { max: 100 },
-      });
+      figures.push(againstNodeStart('slime targets (evaluation cached)', warm, { target: { max: 100 } }));
       const fullStore = process.env.SLIME_BENCH_STORE ?? '/work/slime-store-shared';
       const realize = (target: string) => () =>
         measure(...slimeArgs('realize', target, '--store', fullStore, '--log-format', 'plain', '--no-link'), {
@@ -76,16 +66,8 @@ export const cliStartBenchmark: Benchmark = {
         realize(target)();
         const noop = sideBySide(rounds, realize(target), NODE);
         if (!/0 built/.test(noop.a.stderr)) throw new Error(`cli: the no-op realize of ${target} did something:\n${noop.a.stderr.slice(-1000)}`);
-        figures.push({
-          name: `no-op realize ${target}`,
-          unit: 'ms',
-          slime: noop.a.ms,
-          slimeRssMb: noop.a.rssMb,
-          slimeCpuMs: noop.a.cpuMs,
-          reference: { label: "node -e ''", value: noop.b.ms, cpuMs: noop.b.cpuMs },
-          target: { max: 150 },
-          ...(target === 'full-x86_64' ? {} : { note: `full-x86_64 is not realized in ${fullStore}: its quick tier stands in` }),
-        });
+        const standIn = target === 'full-x86_64' ? {} : { note: `full-x86_64 is not realized in ${fullStore}: its quick tier stands in` };
+        figures.push(againstNodeStart(`no-op realize ${target}`, noop, { target: { max: 150 }, ...standIn }));
         // The same no-op as a person at a terminal sees it: the TUI draws the run's record
         // (the tree, the sample comparison's results) in a 120x40 pseudo-terminal that
         // script(1) makes. It loads Ink: 770 ms before Ink came bundled, 376 ms after (tui/README.md).
@@ -99,16 +81,9 @@ export const cliStartBenchmark: Benchmark = {
         inTerminal();
         const tui = sideBySide(rounds, inTerminal, NODE);
         if (!/0 built/.test(tui.a.stdout)) throw new Error(`cli: the no-op realize of ${target} in a terminal did something:\n${tui.a.stdout.slice(-1000)}`);
-        figures.push({
-          name: `no-op realize ${target} in a terminal (TUI)`,
-          unit: 'ms',
-          slime: tui.a.ms,
-          slimeRssMb: tui.a.rssMb,
-          slimeCpuMs: tui.a.cpuMs,
-          reference: { label: "node -e ''", value: tui.b.ms, cpuMs: tui.b.cpuMs },
-          target: { max: 500 },
-          note: 'script(1) makes the terminal; its own start is in the figure',
-        });
+        figures.push(
+          againstNodeStart(`no-op realize ${target} in a terminal (TUI)`, tui, { target: { max: 500 }, note: 'script(1) makes the terminal; its own start is in the figure' }),
+        );
       } else {
         log(`cli: neither full-x86_64 nor full-x86_64-quick is realized in ${fullStore}: the no-op figure is left out (set SLIME_BENCH_STORE)`);
       }

@@ -42,7 +42,7 @@ export function rowModels(state: TuiState, now: number): RowModel[] {
 export const DRAWN_TREE_LEVELS = 12;
 
 /** `│  ├─ ` and the like: for each level from the drawn top down, a line while that ancestor has siblings below. */
-export function treePrefix(row: TreeRow): string {
+function treePrefix(row: TreeRow): string {
   if (row.up === undefined) return '';
   const levels: string[] = [row.last ? '└─ ' : '├─ '];
   let r = row.up;

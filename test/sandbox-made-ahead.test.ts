@@ -107,11 +107,20 @@ export const targets = [target('died', 'two builds', [second])];`);
     const result = collect(child);
     await waitFor(() => processesWithArg(marker).length > 0, 60_000, 'the first builder runs');
     const [builder] = processesWithArg(marker);
-    const parent = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    // A process can end between being listed and this read (the first builder's `sleep 0.05`s
+    // come and go, with the marked environment): it then has no parent to match.
+    const parent = (pid: number | undefined): number | undefined => {
+      try {
+        return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      } catch {
+        return undefined;
+      }
+    };
     // builder <- its sandbox's init <- the process that made the sandbox <- the helper;
     // the helper's other child is the sandbox made ahead.
     const outer = parent(parent(builder));
     const helper = parent(outer);
+    expect(helper, 'the builder, its sandbox and the helper are running').toBeDefined();
     const ahead = () => processesWithEnv(entry).filter((p) => p !== outer && parent(p) === helper);
     await waitFor(() => ahead().length > 0, 60_000, 'the next sandbox is made');
     for (const p of ahead()) process.kill(-p, 'SIGKILL');

@@ -247,7 +247,7 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     expect(again.trace).toEqual([expect.stringMatching(/^hit .*-realize\.bin$/)]);
   });
 
-  it("draws the TUI with the bundle's own Ink (ink.mjs: Ink is not even installed), and with node_modules' Ink when React is to run in development", async () => {
+  it("draws the TUI with the bundle's own Ink (ink.js, through its own code cache: Ink is not even installed), and with node_modules' Ink when React is to run in development", async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     // node_modules as installed, but for Ink.
     fs.rmSync(path.join(dir, 'node_modules'));
@@ -261,6 +261,13 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     const tui = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: undefined } });
     expect(tui.code, tui.stderr).toBe(0);
     expect(tui.stdout + tui.stderr).toMatch(/1 built/);
+    expect(tui.trace.filter((t) => t.endsWith('-ink.bin'))).toEqual([expect.stringMatching(/^miss /), expect.stringMatching(/^written /)]);
+    // The next TUI compiles Ink from the code cache that run wrote; DEV=true (Ink's React
+    // devtools, for node_modules' Ink) changes nothing in the bundle's.
+    const again = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: undefined, DEV: 'true' } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/1 cached/);
+    expect(again.trace.filter((t) => t.endsWith('-ink.bin'))).toEqual([expect.stringMatching(/^hit /)]);
     // Asked for React's development build, the launcher imports Ink from node_modules: here, none.
     const dev = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: 'development' } });
     expect(dev.code).not.toBe(0);

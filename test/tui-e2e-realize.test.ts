@@ -70,7 +70,7 @@ describe('slime realize in a terminal', { timeout: 600_000 }, () => {
     const dir = tempDir('slime-tui-e2e-');
     const store = path.join(dir, 'store');
     term = new Tmux(120, 40, dir);
-    // bin/slime, as package.json's bin runs it, with NODE_ENV unset as in a user's shell: Ink from dist/bin/ink.mjs.
+    // bin/slime, as package.json's bin runs it, with NODE_ENV unset as in a user's shell: Ink from dist/bin/ink.js.
     const slime = `env -u NODE_ENV ${path.join(ROOT, 'bin', 'slime')}`;
     term.type(`${slime} realize good -f ${FIXTURE} --store ${store} --no-link; echo FIRST=$?`, true);
     await term.waitFor(/FIRST=0/);

@@ -11,7 +11,8 @@
  * (or, when it runs longer, as its start-up ends, `slime realize` saying when, else after
  * its first second), and read by the next run of the same command.
  *
- * The code cache (one file per bundle file, Node version, Node options and command):
+ * The code cache (one file per bundle file, Node version, Node options and command;
+ * Ink's script, `ink.js`, has one per Node version and options, named `ink` for the command):
  *   `$XDG_CACHE_HOME/slime/code-cache/` (else `~/.cache/slime/code-cache/`),
  *   `<device>-<inode>-<size>-<mtime ns>-<ctime ns>-<node version>-<arch>[-o<options>]-<command>.bin`
  *   `<options>`: 8 hex digits, FNV-1a of Node's options (its command line's and
@@ -31,7 +32,8 @@
  * The bundle is run as Node runs a CommonJS module, with two more names in scope:
  *   `__slime_import(specifier)`: `import()` (a script compiled by `vm.Script` has no
  *     loader for it of its own); the bundler rewrites every `import(` to it. `ink` is
- *     the bundle's own `ink.mjs` when React runs in production (src/setup/bundle.ts).
+ *     the bundle's own `ink.js` when React runs in production (src/setup/bundle.ts),
+ *     compiled through the code cache too (its files end in `-ink.bin`).
  *   `require(id)`: Node's, except that an ES module imported first with
  *     `__slime_import` is returned as its namespace: how the bundle's static imports of
  *     Ink (ES only, with top-level await, which require() cannot load) work, once
@@ -63,10 +65,10 @@ const MAX_FILES = 64;
 // To the descriptor, not process.stderr, which would load Node's streams (cli/stdio.ts).
 const trace = process.env.SLIME_TRACE_CODE_CACHE === '1' ? (m: string) => fs.writeSync(2, `code-cache: ${m}\n`) : undefined;
 
-/** The bundle's bytes: ASCII (src/setup/bundle.ts checks), so its text is their Latin-1 reading. */
-function readBundle(): { bytes: Buffer; identity: string } {
+/** A script's bytes (the bundle's or Ink's): ASCII (src/setup/bundle.ts checks), so its text is their Latin-1 reading. */
+function readScript(file: string): { bytes: Buffer; identity: string } {
   try {
-    const fd = fs.openSync(BUNDLE, 'r');
+    const fd = fs.openSync(file, 'r');
     try {
       const st = fs.fstatSync(fd, { bigint: true });
       return { bytes: fs.readFileSync(fd), identity: `${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}-${st.ctimeNs}` };
@@ -74,7 +76,7 @@ function readBundle(): { bytes: Buffer; identity: string } {
       fs.closeSync(fd);
     }
   } catch (e) {
-    process.stderr.write(`error: slime's CLI bundle ${BUNDLE} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
+    process.stderr.write(`error: slime's CLI bundle ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
     process.exit(1);
   }
 }
@@ -135,21 +137,22 @@ function writeCache(dir: string, file: string, data: Buffer, moment: string): vo
   }
 }
 
-/** Compiles the bundle (with the code cache when there is one) and runs it. */
-function runBundle(): void {
+/**
+ * `file` compiled with its code cache when there is one (`name` ends the cache file's
+ * name: the command, or `ink`), and the cache written when there was none or V8 rejected
+ * it. `wrap` makes the script's text of the file's.
+ */
+function compileCached(file: string, wrap: (source: string) => string, name: string, lineOffset: number): import('node:vm').Script {
   const vm = builtin<typeof import('node:vm')>('node:vm');
-  const { bytes, identity } = readBundle();
-  const source = bytes.toString('latin1');
+  const { bytes, identity } = readScript(file);
   const enabled = process.env.SLIME_CODE_CACHE !== '0';
   const dir = cacheDirectory();
-  const key = `${identity}-${process.version}-${process.arch}${optionsKey()}-${commandOf(process.argv[2])}`;
+  const key = `${identity}-${process.version}-${process.arch}${optionsKey()}-${name}`;
   const cacheFile = path.join(dir, `${key}.bin`);
   const cached = enabled ? readCache(cacheFile) : undefined;
-
-  // As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`, {
-    filename: BUNDLE,
-    lineOffset: -1,
+  const script = new vm.Script(wrap(bytes.toString('latin1')), {
+    filename: file,
+    lineOffset,
     ...(cached ? { cachedData: cached } : {}),
   });
   if (enabled) {
@@ -164,6 +167,7 @@ function runBundle(): void {
       // of the 1000-derivation graph took 87 ms with the cache a build of that graph wrote at
       // its exit, 77 ms with one written by a no-op, 86 ms with none (25 alternating runs
       // each). A build can flush them within its first second too (start-up-done.ts).
+      // Ink's is taken at the exit or after its first second, when it has drawn frames.
       let captured = false;
       const capture = (moment: string): void => {
         if (captured) return;
@@ -172,13 +176,27 @@ function runBundle(): void {
         writeCache(dir, cacheFile, script.createCachedData(), moment);
       };
       const timer = setTimeout(() => capture('after its first second'), CAPTURE_MS).unref();
-      onStartUpDone(() => capture('as its start-up ended'));
+      if (file === BUNDLE) onStartUpDone(() => capture('as its start-up ended'));
       process.once('exit', (code) => {
         if (code !== 2) capture('at its exit');
       });
     }
   }
+  return script;
+}
 
+/** What ink.js is: src/setup/bundle.ts says how it is made. */
+type InkScript = (require: NodeJS.Require, importMetaUrl: string, dynamicImport: (specifier: string) => Promise<unknown>) => Promise<unknown>;
+
+/** Compiles the bundle (with the code cache when there is one) and runs it. */
+function runBundle(): void {
+  // As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
+  const script = compileCached(
+    BUNDLE,
+    (source) => `(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`,
+    commandOf(process.argv[2]),
+    -1,
+  );
   const esModules = new Map<string, unknown>();
   // The launcher's own require: it is in the bundle's directory, so it resolves as the
   // bundle's would (node:module's createRequire loads Node's ES loader with it).
@@ -187,11 +205,15 @@ function runBundle(): void {
     resolve: nodeRequire.resolve,
     cache: nodeRequire.cache,
   });
-  // Ink as one ES module beside the bundle, React's production build only (src/setup/bundle.ts).
-  const inkFile = path.join(path.dirname(BUNDLE), 'ink.mjs');
+  // Ink as one script beside the bundle, React's production build only (src/setup/bundle.ts),
+  // run with the same require(), so that its React is the CLI's.
+  const inkFile = path.join(path.dirname(BUNDLE), 'ink.js');
   const bundleImport = async (specifier: string): Promise<unknown> => {
-    const bundled = specifier === 'ink' && process.env.NODE_ENV === 'production' && fs.existsSync(inkFile);
-    const namespace: unknown = await import(bundled ? builtin<typeof import('node:url')>('node:url').pathToFileURL(inkFile).href : specifier);
+    let namespace: unknown;
+    if (specifier === 'ink' && process.env.NODE_ENV === 'production' && fs.existsSync(inkFile)) {
+      const ink = compileCached(inkFile, (source) => source, 'ink', 0).runInThisContext() as InkScript;
+      namespace = await ink(nodeRequire, builtin<typeof import('node:url')>('node:url').pathToFileURL(inkFile).href, bundleImport);
+    } else namespace = await import(specifier);
     esModules.set(specifier, namespace);
     return namespace;
   };

@@ -1,6 +1,6 @@
 /**
  * Bundles the CLI into `dist/bin/` (esbuild), the `slime` that package.json's `bin`
- * names: two files (and two modules loaded on demand: `pull-worker.js`, `ink.mjs`),
+ * names: two files (and two loaded on demand: `pull-worker.js`, and `ink.js`, below),
  *   `slime.cjs`      the launcher (src/cli/launch.ts): runs the bundle through V8's
  *                    code cache;
  *   `slime-cli.cjs`  the CLI, one CommonJS script (entry src/cli/bin.ts): every
@@ -35,12 +35,14 @@
  */
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const OUT = path.join(ROOT, 'dist/bin');
 const CLI = path.join(OUT, 'slime-cli.cjs');
 const LAUNCHER = path.join(OUT, 'slime.cjs');
+const INK = path.join(OUT, 'ink.js');
 
 /**
  * Bundled after all: small, pure JavaScript, and on the no-op path (the scheduler's
@@ -157,50 +159,106 @@ async function main(): Promise<void> {
 }
 
 /**
- * Ink and everything it imports but React, as one ES module, `ink.mjs` beside the CLI:
- * the launcher imports it for `import('ink')` (src/cli/launch.ts). Ink is ES only, with
- * top-level await (yoga-layout's WebAssembly), so the CommonJS bundle cannot hold it; from
- * node_modules, Node resolved, read and linked its ~150 files and scanned React's CommonJS
- * ones for their exports on every TUI start: `import('ink')` took 798 against 284 ms from
- * one file (11 alternating rounds, load ~2), before a no-op's TUI drew anything.
+ * Ink and everything it imports but React, as one script beside the CLI, `ink.js`: the
+ * launcher compiles it through V8's code cache, as it does the CLI, and runs it for
+ * `import('ink')` (src/cli/launch.ts). From node_modules, Node resolved, read and linked
+ * Ink's ~150 files and scanned React's CommonJS ones for their exports on every TUI
+ * start: `import('ink')` took 798 against 284 ms from one ES module file (11 alternating
+ * rounds, load ~2), and that file, compiled afresh each time through Node's ES loader
+ * (whose own modules are another ~20 ms to load), still took 208 against 133 ms of CPU
+ * for the same import from this script and its code cache (15 alternating rounds,
+ * 2026-12-07, load ~2).
+ *
+ * The script (grammar, as written below):
+ *   (async function (require, __slime_import_meta_url, __slime_import) {
+ *   "use strict";
+ *   <Ink's ES module bundle: no import or export statement>
+ *   return { <name>: <binding>, ... };
+ *   })
+ * How an ES module becomes that: Node's builtins and React, the only modules left
+ * outside, are each bundled as a one-line CommonJS module `module.exports =
+ * require(id)`, so that esbuild writes no import statement for them and Ink's imports of
+ * them become property reads, as everywhere in the CLI's bundle; `import.meta.url` is the
+ * second parameter, `import(` the third (as in the CLI's bundle); the one export statement
+ * esbuild writes at the end becomes the returned namespace; and the module's top-level
+ * awaits (yoga-layout's WebAssembly, Ink's devtools when DEV=true) are awaits of the async
+ * function, in the same order. Strict, as a module is. The build fails if any of that
+ * does not hold.
  *
  * React's production build only (`NODE_ENV`, fixed here: with react-reconciler's
  * development build as well the file was 1.53 MB, without it 0.82 MB): the launcher uses
- * the file when NODE_ENV is `production`,
- * as src/cli/esm-deps.ts sets it unless the user set another. React itself stays in
- * node_modules, one instance for the CLI's components and Ink: the file's `require`
- * (for the CommonJS parts bundled in it) is made for its own location, and so resolves
+ * the file when NODE_ENV is `production`, as src/cli/esm-deps.ts sets it unless the user
+ * set another. React itself stays in node_modules, one instance for the CLI's components
+ * and Ink: the launcher passes the require() of the bundle's directory, which resolves
  * `react` to the very file the CLI's require() does.
  */
 async function bundleInk(): Promise<void> {
-  await build({
+  const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { ink: 'ink' },
-    outdir: OUT,
-    outExtension: { '.js': '.mjs' },
+    entryPoints: ['ink'],
+    write: false,
+    outfile: INK,
     bundle: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     logLevel: 'warning',
-    external: ['react'],
+    legalComments: 'inline',
     // yoga-layout's WebAssembly is inlined as base64, which its loader decodes by
     // fetch()ing the data: URL whenever a global fetch exists, and Node's (undici) is
     // some 100 ms of modules to load; without it the loader decodes the string itself.
     // Nothing else in Ink's files calls fetch.
-    define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined' },
-    banner: { js: "import { createRequire as __slimeCreateRequire } from 'node:module'; const require = __slimeCreateRequire(import.meta.url);" },
+    define: { 'process.env.NODE_ENV': '"production"', fetch: 'undefined', 'import.meta.url': '__slime_import_meta_url' },
     plugins: [
       {
-        // React's devtools, which Ink imports only when DEV=true and which slime does not
-        // install: left out, so that Ink then says how to install them.
+        // React's devtools, which Ink loads when DEV=true: not with this file. slime does
+        // not install them, and Ink, having said so, read its package.json beside its own
+        // files, which are not here, and the TUI stopped with an internal error. DEV=true
+        // still has Ink's devtools from node_modules, with NODE_ENV=development.
         name: 'ink-devtools-left-out',
         setup(b) {
           b.onResolve({ filter: /^\.\/devtools\.js$/ }, (args) => ({ path: args.path, external: true }));
+          b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]utils\.js$/ }, (args) => {
+            const text = fs.readFileSync(args.path, 'utf8');
+            const dev = "const isDev = () => process.env['DEV'] === 'true';";
+            if (!text.includes(dev)) throw new Error(`${args.path} no longer says \`${dev}\`: see src/setup/bundle.ts, ink-devtools-left-out`);
+            return { contents: text.replace(dev, 'const isDev = () => false;'), loader: 'js' };
+          });
+        },
+      },
+      {
+        name: 'builtins-and-react-required',
+        setup(b) {
+          b.onResolve({ filter: /^(node:.*|react(\/.*)?|[a-z_]+(\/[a-z_]+)?)$/ }, (args) => {
+            if (!args.path.startsWith('react') && !isBuiltin(args.path)) return undefined;
+            // The one-line module's own require() is the launcher's, outside the bundle.
+            return args.namespace === 'slime-required' ? { path: args.path, external: true } : { path: args.path, namespace: 'slime-required' };
+          });
+          b.onLoad({ filter: /.*/, namespace: 'slime-required' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
         },
       },
     ],
   });
+  let code = result.outputFiles[0]!.text;
+  const statement = /^(import|export)\b(?!\()/gm;
+  const statements = [...code.matchAll(statement)];
+  const last = statements.at(-1);
+  if (statements.length !== 1 || last?.[1] !== 'export') {
+    throw new Error(`${INK}: esbuild wrote ${statements.map((m) => m[1]).join(', ') || 'no'} module statement(s) where one export at the end was expected: see src/setup/bundle.ts, bundleInk`);
+  }
+  const close = code.indexOf('};', last.index);
+  const names = code.slice(last.index + 'export {'.length, close).split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const entries = names.map((n) => {
+    const m = /^([\w$]+)(?: as ([\w$]+))?$/.exec(n);
+    if (m === null) throw new Error(`${INK}: an export esbuild wrote is not \`name\` or \`name as other\`: ${n}`);
+    return `${m[2] ?? m[1]}: ${m[1]}`;
+  });
+  code = `${code.slice(0, last.index)}return { ${entries.join(', ')} };${code.slice(close + 2)}`;
+  code = code.replace(/(?<![\w$.])import\(/g, '__slime_import(');
+  if (/(?<![\w$.])import\.meta\b/.test(code)) throw new Error(`${INK} still uses import.meta`);
+  const wide = code.search(/[^\x00-\x7f]/);
+  if (wide >= 0) throw new Error(`${INK} has a character that is not ASCII at offset ${wide}`);
+  fs.writeFileSync(INK, `(async function (require, __slime_import_meta_url, __slime_import) {\n"use strict";\n${code}\n})\n`);
 }
 
 /**

@@ -181,8 +181,7 @@ async function main(): Promise<void> {
  * them become property reads, as everywhere in the CLI's bundle; `import.meta.url` is the
  * second parameter, `import(` the third (as in the CLI's bundle); the one export statement
  * esbuild writes at the end becomes the returned namespace; and the module's top-level
- * awaits (yoga-layout's WebAssembly, Ink's devtools when DEV=true) are awaits of the async
- * function, in the same order. Strict, as a module is. The build fails if any of that
+ * awaits (yoga-layout's WebAssembly) are awaits of the async function, in the same order. Strict, as a module is. The build fails if any of that
  * does not hold.
  *
  * React's production build only (`NODE_ENV`, fixed here: with react-reconciler's

@@ -270,8 +270,15 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     expect(again.trace.filter((t) => t.endsWith('-ink.bin'))).toEqual([expect.stringMatching(/^hit /)]);
     // Asked for React's development build, the launcher imports Ink from node_modules: here, none.
     const dev = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: 'development' } });
-    expect(dev.code).not.toBe(0);
-    expect(dev.stderr).toMatch(/Cannot find package 'ink'/);
+    expect(dev.code).toBe(1);
+    expect(dev.stderr).toMatch(/^error: Ink, which the TUI draws with, is neither in slime's bundle \(.*ink\.js, used when NODE_ENV is production, here development\) nor in node_modules; run `npm ci && npm run build` in slime's directory, or use --log-format plain, which needs no Ink$/m);
+    expect(dev.stderr).not.toMatch(/\n\s+at /);
+    // A damaged ink.js is said to be one, and how to make it again.
+    fs.writeFileSync(path.join(dir, 'dist', 'bin', 'ink.js'), 'garbage(');
+    const damaged = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: undefined } });
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/^error: slime's Ink bundle .*ink\.js cannot be compiled \(Unexpected end of input\); run `npm run build` in slime's directory$/m);
+    expect(damaged.stderr).not.toMatch(/\n\s+at /);
     fs.symlinkSync(path.join(ROOT, 'node_modules', 'ink'), path.join(dir, 'node_modules', 'ink'));
     const devInk = await run(bin, args, { cwd: dir, env: { XDG_CACHE_HOME: cacheHome, NODE_ENV: 'development' } });
     expect(devInk.code, devInk.stderr).toBe(0);

@@ -76,9 +76,14 @@ function readScript(file: string): { bytes: Buffer; identity: string } {
       fs.closeSync(fd);
     }
   } catch (e) {
-    process.stderr.write(`error: slime's CLI bundle ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run \`npm run build\` in slime's directory\n`);
-    process.exit(1);
+    brokenInstall(`slime's CLI bundle ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+}
+
+/** Says what of slime's own files is missing or damaged, and how to make it again; exits. */
+function brokenInstall(what: string, next = "run `npm run build` in slime's directory"): never {
+  process.stderr.write(`error: ${what}; ${next}\n`);
+  process.exit(1);
 }
 
 /** The command's name, for the cache file: each command compiles other functions. */
@@ -211,9 +216,27 @@ function runBundle(): void {
   const bundleImport = async (specifier: string): Promise<unknown> => {
     let namespace: unknown;
     if (specifier === 'ink' && process.env.NODE_ENV === 'production' && fs.existsSync(inkFile)) {
-      const ink = compileCached(inkFile, (source) => source, 'ink', 0).runInThisContext() as InkScript;
+      let ink: InkScript;
+      try {
+        ink = compileCached(inkFile, (source) => source, 'ink', 0).runInThisContext() as InkScript;
+      } catch (e) {
+        brokenInstall(`slime's Ink bundle ${inkFile} cannot be compiled (${(e as Error).message})`);
+      }
       namespace = await ink(nodeRequire, builtin<typeof import('node:url')>('node:url').pathToFileURL(inkFile).href, bundleImport);
-    } else namespace = await import(specifier);
+    } else {
+      try {
+        namespace = await import(specifier);
+      } catch (e) {
+        // Without the bundle's ink.js (or with React in development), Ink comes from node_modules.
+        if (specifier === 'ink' && (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+          brokenInstall(
+            `Ink, which the TUI draws with, is neither in slime's bundle (${inkFile}${process.env.NODE_ENV === 'production' ? '' : `, used when NODE_ENV is production, here ${process.env.NODE_ENV}`}) nor in node_modules`,
+            "run `npm ci && npm run build` in slime's directory, or use --log-format plain, which needs no Ink",
+          );
+        }
+        throw e;
+      }
+    }
     esModules.set(specifier, namespace);
     return namespace;
   };

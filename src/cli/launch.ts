@@ -145,9 +145,15 @@ function writeCache(dir: string, file: string, data: Buffer, moment: string): vo
 /**
  * `file` compiled with its code cache when there is one (`name` ends the cache file's
  * name: the command, or `ink`), and the cache written when there was none or V8 rejected
- * it. `wrap` makes the script's text of the file's.
+ * it. `wrap` makes the script's text of the file's. `capture`, when the cache is to be
+ * written, takes it at once: the caller's moment, if it knows a better one than these.
  */
-function compileCached(file: string, wrap: (source: string) => string, name: string, lineOffset: number): import('node:vm').Script {
+function compileCached(
+  file: string,
+  wrap: (source: string) => string,
+  name: string,
+  lineOffset: number,
+): { script: import('node:vm').Script; capture?: (moment: string) => void } {
   const vm = builtin<typeof import('node:vm')>('node:vm');
   const { bytes, identity } = readScript(file);
   const enabled = process.env.SLIME_CODE_CACHE !== '0';
@@ -181,13 +187,13 @@ function compileCached(file: string, wrap: (source: string) => string, name: str
         writeCache(dir, cacheFile, script.createCachedData(), moment);
       };
       const timer = setTimeout(() => capture('after its first second'), CAPTURE_MS).unref();
-      if (file === BUNDLE) onStartUpDone(() => capture('as its start-up ended'));
       process.once('exit', (code) => {
         if (code !== 2) capture('at its exit');
       });
+      return { script, capture };
     }
   }
-  return script;
+  return { script };
 }
 
 /** What ink.js is: src/setup/bundle.ts says how it is made. */
@@ -196,12 +202,13 @@ type InkScript = (require: NodeJS.Require, importMetaUrl: string, dynamicImport:
 /** Compiles the bundle (with the code cache when there is one) and runs it. */
 function runBundle(): void {
   // As Node wraps a CommonJS module; the bundle's first line stays line 1 in stack traces.
-  const script = compileCached(
+  const { script, capture } = compileCached(
     BUNDLE,
     (source) => `(function (exports, require, module, __filename, __dirname, __slime_import) {\n${source}\n})`,
     commandOf(process.argv[2]),
     -1,
   );
+  if (capture !== undefined) onStartUpDone(() => capture('as its start-up ended'));
   const esModules = new Map<string, unknown>();
   // The launcher's own require: it is in the bundle's directory, so it resolves as the
   // bundle's would (node:module's createRequire loads Node's ES loader with it).
@@ -218,7 +225,7 @@ function runBundle(): void {
     if (specifier === 'ink' && process.env.NODE_ENV === 'production' && fs.existsSync(inkFile)) {
       let ink: InkScript;
       try {
-        ink = compileCached(inkFile, (source) => source, 'ink', 0).runInThisContext() as InkScript;
+        ink = compileCached(inkFile, (source) => source, 'ink', 0).script.runInThisContext() as InkScript;
       } catch (e) {
         brokenInstall(`slime's Ink bundle ${inkFile} cannot be compiled (${(e as Error).message})`);
       }

@@ -20,6 +20,8 @@
  *   logs/<hash>.log            build logs, kept after the build
  *   cacache/                   blobs by integrity (downloaded sources)
  *   tool-cache.json            host tool identities by inode/size/mtime
+ *   validity/<key>             answers of the database kept until it is next written
+ *                              (src/store/validity-memo.ts)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,13 +29,22 @@ import { randomBytes } from 'node:crypto';
 import { SlimeError } from '../errors.js';
 import { hashPartOf } from './paths.js';
 import { StoreDb, type DamagedEntry, type PathInfo } from './db.js';
+import { ValidityMemos } from './validity-memo.js';
 
 export type { DamagedEntry, PathInfo } from './db.js';
+
+export interface GcState {
+  generation: number;
+  collecting: boolean;
+}
 
 export class Store {
   readonly dir: string;
   readonly stateDir: string;
   private database?: StoreDb;
+  private readonly memos: ValidityMemos;
+  /** The database's stamp and gc generation when a validity memo answered, while nothing has written it since. */
+  private recalled?: { stamp: string; generation: number };
   /** JSON metadata files of an older store that could not be imported (named, with why). */
   migrationProblems: string[] = [];
 
@@ -41,6 +52,7 @@ export class Store {
     if (!path.isAbsolute(dir)) throw new SlimeError(`store directory ${dir} must be an absolute path`);
     this.dir = dir.replace(/\/+$/, '');
     this.stateDir = path.join(this.dir, '.slime');
+    this.memos = new ValidityMemos(this.stateDir, path.join(this.stateDir, 'db.sqlite'));
   }
 
   /** Creates the directories; cheap when they exist. */
@@ -125,9 +137,41 @@ export class Store {
     return true;
   }
 
-  /** Which of `storePaths` are valid: what a realize asks of its whole graph at once. */
+  /** Which of `storePaths` are valid. */
   validSet(storePaths: Iterable<string>): Set<string> {
-    return this.db.validAmong([...storePaths]);
+    return this.validSnapshot(storePaths).valid;
+  }
+
+  /**
+   * Which of `storePaths` are valid, and the gc state read just before: what a realize
+   * asks of its whole graph at once. When every path is valid the answer is kept as a
+   * memo (src/store/validity-memo.ts), and the same question asked again before anyone
+   * writes the database is answered from it without opening the database.
+   */
+  validSnapshot(storePaths: Iterable<string>): { valid: Set<string>; gc: GcState } {
+    const question = [...storePaths];
+    // Only before this process opened the database: its own log would hide another's.
+    const before = this.database === undefined ? this.memos.quietStamp() : undefined;
+    if (before !== undefined) {
+      const recalled = this.memos.recall(question, before);
+      if (recalled !== undefined) {
+        this.recalled = recalled;
+        return { valid: new Set(question), gc: { generation: recalled.generation, collecting: false } };
+      }
+    }
+    const gc = this.db.gcState();
+    const valid = this.db.validAmong(question);
+    if (before !== undefined && valid.size === question.length && !gc.collecting) this.memos.remember(question, before, gc.generation);
+    return { valid, gc };
+  }
+
+  /** The gc generation, and whether a gc is running (src/store/gc.ts). */
+  gcState(): GcState {
+    const recalled = this.recalled;
+    if (recalled !== undefined && this.database === undefined && this.memos.quietStamp() === recalled.stamp) {
+      return { generation: recalled.generation, collecting: false };
+    }
+    return this.db.gcState();
   }
 
   queryInfo(storePath: string): PathInfo | undefined {

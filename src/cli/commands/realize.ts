@@ -125,8 +125,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     }
     // One validity query for the whole graph, handed to the scheduler for its first run
     // if no gc began since (the generation read before it, as the run's own check does).
-    const validGeneration = store.db.gcState();
-    let validAtStart: Set<string> | undefined = store.validSet(pathsOf(nodes));
+    const atStart = store.validSnapshot(pathsOf(nodes));
+    const validGeneration = atStart.gc;
+    let validAtStart: Set<string> | undefined = atStart.valid;
     phaseEnded?.('validity');
     const toRealize = nodes.filter((n) => !outputsValid(n, validAtStart!));
     const substituter = await substituterFor(values, ctx, store);
@@ -191,12 +192,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
           mayAdd: async () => {
             await takeLock();
             // Started without the lock: what was seen valid may be gone if a gc ran since.
-            if (before && store.db.gcState().generation !== before.generation) throw new GcRaceError();
+            if (before && store.gcState().generation !== before.generation) throw new GcRaceError();
           },
           valid,
         });
       };
-      const before = store.db.gcState();
+      const before = store.gcState();
       if (before.collecting) await takeLock();
       summary = await realizeOnce(storeLock ? undefined : before);
       if (summary.raced) summary = await realizeOnce();
@@ -204,7 +205,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       link(outPaths);
       if (!storeLock) {
         // No lock was held: if a gc ran before the links (roots) existed, check under the lock.
-        const after = store.db.gcState();
+        const after = store.gcState();
         if (after.generation !== before.generation || after.collecting) {
           await takeLock();
           if (!store.allValid(outPaths)) {

@@ -59,10 +59,14 @@ describe('validity memos', () => {
     expect(ask(dir, paths)).toEqual({ valid: paths, opened: true, generation: 0 });
     expect(memos(dir)).toHaveLength(1);
     expect(ask(dir, paths)).toEqual({ valid: paths, opened: false, generation: 0 });
+    // A path asked twice (a source that several derivations share) is answered all the same.
+    const twice = [paths[0]!, ...paths];
+    expect(ask(dir, twice).opened).toBe(true);
+    expect(ask(dir, twice)).toEqual({ valid: twice, opened: false, generation: 0 });
     // A question with a path that is not valid is asked of the database, and not kept.
     const more = [...paths, path.join(dir, `${'e'.repeat(32)}-eeee`)];
     expect(ask(dir, more)).toEqual({ valid: paths, opened: true, generation: 0 });
-    expect(memos(dir)).toHaveLength(1);
+    expect(memos(dir)).toHaveLength(2);
   });
 
   it('are not kept for a database written less than a second before', () => {

@@ -161,7 +161,9 @@ export class Store {
     }
     const gc = this.db.gcState();
     const valid = this.db.validAmong(question);
-    if (before !== undefined && valid.size === question.length && !gc.collecting) this.memos.remember(question, before, gc.generation);
+    // A path may be asked twice (a source several derivations share).
+    const allValid = valid.size === question.length || question.every((p) => valid.has(p));
+    if (before !== undefined && allValid && !gc.collecting) this.memos.remember(question, before, gc.generation);
     return { valid, gc };
   }
 

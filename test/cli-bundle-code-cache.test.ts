@@ -305,7 +305,7 @@ export const targets = [target('look', 'looks for the code cache', [look])];
     }
   });
 
-  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan (one with a source() directory) loads neither, nor Node's performance timing when it says its phases", async () => {
+  it("loads node:crypto and node:stream on first use only: a build hashes and reads its builder's output through them, a no-op of a cached plan (one with a source() directory) loads neither, nor Node's performance timing when it says its phases, nor node:fs/promises for the comparison's report, and once its validity memo is kept it opens no database", async () => {
     const { bin, cacheHome, dir } = bundleCopy();
     // With a source() directory, which the evaluation cache stamps on every run (as the project's samples and patches).
     fs.mkdirSync(path.join(dir, 'data', 'nested'), { recursive: true });
@@ -341,12 +341,19 @@ export const targets = [target('hello', 'says hello', [hello, compares])];
         crypto: modules.includes('NativeModule crypto'),
         stream: modules.includes('NativeModule stream'),
         perfHooks: modules.includes('NativeModule perf_hooks'),
+        fsPromises: modules.includes('NativeModule fs/promises'),
       };
     };
+    // SQLite makes its -wal and -shm files beside the database when it is opened, and the
+    // last connection removes them: the state directory's mtime moves exactly then.
+    const stateDirMtime = () => fs.statSync(path.join(store, '.slime')).mtimeMs;
     const built = await realize();
     expect(built.stderr).toContain('2 built');
     expect(built.crypto).toBe(true);
     expect(built.stream).toBe(true);
+    // The database as if written a minute ago: the next run keeps its validity memo.
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(store, '.slime', 'db.sqlite'), past, past);
     // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
     let noop = await realize();
     for (let i = 0; i < 5 && !noop.stderr.includes('eval-cache: hit'); i++) noop = await realize();
@@ -356,6 +363,10 @@ export const targets = [target('hello', 'says hello', [hello, compares])];
     // Its three lines of text went out without Node's streams (src/cli/stdio.ts).
     expect(noop.stream).toBe(false);
     expect(noop.perfHooks).toBe(false);
+    expect(noop.fsPromises).toBe(false);
+    const before = stateDirMtime();
+    expect((await realize()).stderr).toContain('0 built, 2 cached');
+    expect(stateDirMtime()).toBe(before);
     // As users run it, linking ./result: the link and its gc root are made, then found right, without a digest.
     for (const round of ['links', 'finds the links right']) {
       const linked = await realize(true);

@@ -99,12 +99,13 @@ class PlannedNode implements GraphNode {
   }
 }
 
-/** Store paths whose validity a run of `nodes` depends on: each `.drv` and each output. */
+/** Store paths whose validity a run of `nodes` depends on: each `.drv`, each output and each source. */
 export function pathsOf(nodes: GraphNode[]): string[] {
   const paths: string[] = [];
   for (const n of nodes) {
     paths.push(n.drvPath);
     for (const out of Object.values(n.outputs)) paths.push(out);
+    for (const s of n.sources) paths.push(s.storePath);
   }
   return paths;
 }

@@ -316,6 +316,11 @@ class GraphRun {
     return !outputsValid(n, this.validAtStart) && !this.inCache(n) && n.drv.builder !== 'builtin:fetch';
   }
 
+  /** Valid when the run began (asked once of the store for the whole graph), or since. */
+  private valid(storePath: string): boolean {
+    return this.validAtStart.has(storePath) || this.opts.store.isValid(storePath);
+  }
+
   private allValid(n: GraphNode): boolean {
     return Object.values(n.outputs).every((p) => this.opts.store.isValid(p));
   }
@@ -407,9 +412,8 @@ class GraphRun {
     // Left for the sweep at the end, which reports it cached or cancelled.
     if (this.cancel.signal.aborted || this.finished.has(n.drvPath)) return;
     const emit = this.opts.events.emit.bind(this.opts.events);
-    const { store } = this.opts;
     try {
-      if (store.allValid(n.sources.map((s) => s.storePath)) && store.allValid(Object.values(n.outputs))) {
+      if (n.sources.every((s) => this.valid(s.storePath)) && Object.values(n.outputs).every((p) => this.valid(p))) {
         // Valid already (one that compares samples comes here even so, for its report):
         // what realizeDerivation would answer, without loading the modules that add and
         // build (ssri, node:crypto, Node's streams: ~10 ms of a no-op of full-x86_64).

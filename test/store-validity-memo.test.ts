@@ -13,23 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Store } from '../src/store/store.js';
 import { ValidityMemos } from '../src/store/validity-memo.js';
 import { slime, tempDir, writeModule } from './support/cli.js';
-
-const HASH = `sha256-${'A'.repeat(43)}=`;
-
-function storeWith(names: string[]): { dir: string; paths: string[] } {
-  const dir = path.join(tempDir(), 'store');
-  const store = new Store(dir);
-  store.init();
-  const paths = names.map((n) => path.join(dir, `${n.padEnd(32, 'a')}-${n}`));
-  for (const p of paths) register(store, p);
-  store.close();
-  return { dir, paths };
-}
-
-function register(store: Store, p: string): void {
-  fs.writeFileSync(p, 'x');
-  store.register({ path: p, narHash: HASH, narSize: 112, references: [], registrationTime: 1, signatures: [] });
-}
+import { registerFile, storeWith } from './support/store.js';
 
 const dbFile = (dir: string) => path.join(dir, '.slime', 'db.sqlite');
 const opened = (dir: string) => fs.existsSync(`${dbFile(dir)}-wal`);
@@ -113,7 +97,7 @@ describe('validity memos', () => {
     // What the query saw included that commit, which the file with this stamp does not hold.
     const other = new Store(dir);
     try {
-      register(other, path.join(dir, `${'g'.repeat(32)}-gggg`));
+      registerFile(other, path.join(dir, `${'g'.repeat(32)}-gggg`));
       memo.remember(paths, before, 0);
       expect(memos(dir)).toEqual([]);
     } finally {

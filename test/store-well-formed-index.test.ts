@@ -6,30 +6,14 @@
  * version-2 database gains the index on open, and a database whose index was dropped
  * by hand still answers, testing each row.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../src/store/store.js';
-import { tempDir } from './support/cli.js';
+import { SOME_HASH, storeWith } from './support/store.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3');
-
-const HASH = `sha256-${'A'.repeat(43)}=`;
-
-function storeWith(names: string[]): { dir: string; paths: string[] } {
-  const dir = path.join(tempDir(), 'store');
-  const store = new Store(dir);
-  store.init();
-  const paths = names.map((n) => path.join(dir, `${n.padEnd(32, 'a')}-${n}`));
-  for (const p of paths) {
-    fs.writeFileSync(p, 'x');
-    store.register({ path: p, narHash: HASH, narSize: 112, references: [], registrationTime: 1, signatures: [] });
-  }
-  store.close();
-  return { dir, paths };
-}
 
 function sql(dir: string, statement: string, ...params: unknown[]): void {
   const db = new Database(path.join(dir, '.slime/db.sqlite'));
@@ -63,7 +47,7 @@ describe('validity through the index of well-formed rows', () => {
       expect([...store.validSet(paths)]).toEqual([good]);
       expect(paths.map((p) => store.isValid(p))).toEqual([true, false, false, false, false]);
       // Mended the same way, the row is back in the index.
-      sql(dir, 'UPDATE ValidPaths SET hash = ? WHERE path = ?', HASH, badHash);
+      sql(dir, 'UPDATE ValidPaths SET hash = ? WHERE path = ?', SOME_HASH, badHash);
       expect(store.validSet(paths)).toEqual(new Set([good, badHash]));
     } finally {
       store.close();

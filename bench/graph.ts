@@ -88,7 +88,9 @@ export const graphBenchmark: Benchmark = {
     // the medians, which moved by 5-8 % from run to run with 7. With 21 the ratio's 95 %
     // interval was some 0.14 wide ([0.95, 1.09] around 0.99, 2026-12-07), too wide to say
     // on which side of the target a ratio near 1 lies; the width goes as 1/sqrt(rounds).
-    const noopRounds = quick ? 3 : 41;
+    // With 41 it was still 0.2-0.25 wide on a machine with other guests busy ([0.82, 1.07]
+    // around 0.91, 2026-12-07): 81 rounds, some 20 seconds.
+    const noopRounds = quick ? 3 : 81;
     const jobs = '2';
     const work = tempDir('slime-bench-graph-');
     try {

@@ -130,7 +130,7 @@ describe('validity memos', () => {
     ask(dir, paths);
     const file = path.join(dir, '.slime', 'validity', memos(dir)[0]!);
     const text = fs.readFileSync(file, 'latin1');
-    for (const damaged of ['', text.slice(0, 30), text.replace('slime validity memo 1', 'slime validity memo 9'), text.replace(/\n0\n/, '\nzero\n'), `${text}\n`]) {
+    for (const damaged of ['', text.slice(0, 30), text.replace('slime validity memo 1', 'slime validity memo 9'), text.replace(/\n0\n/, '\nzero\n'), text.replace(/\n0\n/, '\n\n'), `${text}\n`]) {
       fs.writeFileSync(file, damaged, 'latin1');
       expect(ask(dir, paths)).toEqual({ valid: paths, opened: true, generation: 0 });
       // The miss wrote the memo again.

@@ -1,10 +1,10 @@
 /**
  * Validity memos: the store's answer to "are all of these paths valid?", kept so that the
  * same question, asked of a database nobody has written since, is answered without
- * opening it. A no-op realize asks it of its whole plan (every `.drv` and output) and then
- * does nothing else with the database; loading SQLite's addon, opening the database (its
- * `-wal` and `-shm` files made and, at exit, removed) and the query were some 4-5 ms of
- * the benchmark graph's ~45 ms no-op (SLIME_TRACE_PHASES' "validity").
+ * opening it. A no-op realize asks it of its whole plan (every `.drv`, output and source)
+ * and then does nothing else with the database; loading SQLite's addon, opening the
+ * database (its `-wal` and `-shm` files made and, at exit, removed) and the query were
+ * some 4-5 ms of the benchmark graph's ~45 ms no-op (SLIME_TRACE_PHASES' "validity").
  *
  * Layout: `<store>/.slime/validity/<key>`, `key` 16 hex digits: two 32-bit FNV-1a hashes
  * of the question's length, first and last path. Not of all of it: hashing the benchmark
@@ -82,8 +82,9 @@ export class ValidityMemos {
     if (memo.slice(HEADER.length, stampEnd) !== stamp) return undefined;
     // Written and read as latin1: a path with a character beyond it reads back other than it was asked, a miss.
     if (memo.length - generationEnd - 1 !== text.length || memo.slice(generationEnd + 1) !== text) return undefined;
-    const generation = Number(memo.slice(stampEnd + 1, generationEnd));
-    return Number.isSafeInteger(generation) ? { stamp, generation } : undefined;
+    const digits = memo.slice(stampEnd + 1, generationEnd);
+    const generation = Number(digits);
+    return /^\d+$/.test(digits) && Number.isSafeInteger(generation) ? { stamp, generation } : undefined;
   }
 
   /**

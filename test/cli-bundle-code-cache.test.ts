@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { BUNDLE, ROOT, tempDir } from './support/cli.js';
 import { until } from './support/until.js';
 import { ONE_SAMPLE_REPORT as REPORT } from './support/report.js';
+import { settleDatabase } from './support/store.js';
 
 interface Run {
   code: number | null;
@@ -352,8 +353,7 @@ export const targets = [target('hello', 'says hello', [hello, compares])];
     expect(built.crypto).toBe(true);
     expect(built.stream).toBe(true);
     // The database as if written a minute ago: the next run keeps its validity memo.
-    const past = new Date(Date.now() - 60_000);
-    fs.utimesSync(path.join(store, '.slime', 'db.sqlite'), past, past);
+    settleDatabase(store);
     // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
     let noop = await realize();
     for (let i = 0; i < 5 && !noop.stderr.includes('eval-cache: hit'); i++) noop = await realize();

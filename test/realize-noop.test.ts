@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { slime, tempDir, writeModule } from './support/cli.js';
+import { settleDatabase } from './support/store.js';
 
 /** The store database's gc state (src/store/db.ts: GcState). */
 function gcState(store: string, set?: { pid: number }): { generation: number; pid: number | null } {
@@ -61,8 +62,7 @@ export const targets = [target('c', 'three builds', [c])];`,
     // The database as if written a minute ago: the first of the runs below keeps its
     // validity memo (one that comes less than a second after a write keeps none), so that
     // the run measured neither writes one nor depends on how long these took.
-    const past = new Date(Date.now() - 60_000);
-    fs.utimesSync(path.join(store, '.slime', 'db.sqlite'), past, past);
+    settleDatabase(store);
     // Until the evaluation cache holds the plan (an evaluation racing a just-written file is not kept).
     for (let i = 0; i < 5; i++) {
       const r = await slime(args, { cwd: dir, env: { SLIME_TRACE_EVAL_CACHE: '1' } });

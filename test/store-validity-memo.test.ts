@@ -13,17 +13,11 @@ import { describe, expect, it } from 'vitest';
 import { Store } from '../src/store/store.js';
 import { ValidityMemos } from '../src/store/validity-memo.js';
 import { slime, tempDir, writeModule } from './support/cli.js';
-import { registerFile, storeWith } from './support/store.js';
+import { registerFile, settleDatabase as settle, storeWith } from './support/store.js';
 
 const dbFile = (dir: string) => path.join(dir, '.slime', 'db.sqlite');
 const opened = (dir: string) => fs.existsSync(`${dbFile(dir)}-wal`);
 const memos = (dir: string) => (fs.existsSync(path.join(dir, '.slime', 'validity')) ? fs.readdirSync(path.join(dir, '.slime', 'validity')) : []);
-
-/** As if the database had last been written a minute ago: its times then tell any later write apart. */
-function settle(dir: string): void {
-  const past = new Date(Date.now() - 60_000);
-  fs.utimesSync(dbFile(dir), past, past);
-}
 
 /** Asks `question` of a new Store (a new process's view), and closes it. */
 function ask(dir: string, question: string[]): { valid: string[]; opened: boolean; generation: number } {

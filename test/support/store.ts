@@ -23,3 +23,13 @@ export function storeWith(names: string[]): { dir: string; paths: string[] } {
   store.close();
   return { dir, paths };
 }
+
+/**
+ * Sets the store database's times a minute back, as if nothing had written it since: a
+ * realize then keeps its validity memo (src/store/validity-memo.ts keeps none for a
+ * database written less than a second before), whenever the test runs it.
+ */
+export function settleDatabase(storeDir: string): void {
+  const past = new Date(Date.now() - 60_000);
+  fs.utimesSync(path.join(storeDir, '.slime', 'db.sqlite'), past, past);
+}

@@ -321,8 +321,9 @@ class GraphRun {
     return this.validAtStart.has(storePath) || this.opts.store.isValid(storePath);
   }
 
+  /** Whether every output of `n` is valid (at the run's start, or since). */
   private allValid(n: GraphNode): boolean {
-    return Object.values(n.outputs).every((p) => this.opts.store.isValid(p));
+    return Object.values(n.outputs).every((p) => this.valid(p));
   }
 
   /** Ready nodes whose outputs were valid when the run began: finished without a queue slot, a lock or a promise. */
@@ -413,7 +414,7 @@ class GraphRun {
     if (this.cancel.signal.aborted || this.finished.has(n.drvPath)) return;
     const emit = this.opts.events.emit.bind(this.opts.events);
     try {
-      if (n.sources.every((s) => this.valid(s.storePath)) && Object.values(n.outputs).every((p) => this.valid(p))) {
+      if (n.sources.every((s) => this.valid(s.storePath)) && this.allValid(n)) {
         // Valid already (one that compares samples comes here even so, for its report):
         // what realizeDerivation would answer, without loading the modules that add and
         // build (ssri, node:crypto, Node's streams: ~10 ms of a no-op of full-x86_64).
@@ -527,7 +528,7 @@ class GraphRun {
 
   /** A derivation the run ended without reaching. */
   private unreached(n: GraphNode): void {
-    if (outputsValid(n, this.validAtStart) || this.allValid(n)) this.markCached(n);
+    if (this.allValid(n)) this.markCached(n);
     else if (!this.isNeeded(n.drvPath)) this.notNeeded(n.drvPath);
     else this.cancelled(n.drvPath);
   }

@@ -139,6 +139,8 @@ export class Store {
 
   /** Which of `storePaths` are valid. */
   validSet(storePaths: Iterable<string>): Set<string> {
+    // With the database open no memo is asked (validSnapshot), nor is the gc state wanted.
+    if (this.database !== undefined) return this.database.validAmong([...storePaths]);
     return this.validSnapshot(storePaths).valid;
   }
 

@@ -69,13 +69,13 @@ export class ValidityMemos {
 
   /** The generation a memo of `question` holds for `stamp`, if there is one. */
   recall(question: string[], stamp: string): Recalled | undefined {
-    const text = question.join('\n');
     let memo: string;
     try {
       memo = fs.readFileSync(this.fileFor(question), 'latin1');
     } catch {
       return undefined;
     }
+    const text = question.join('\n');
     const stampEnd = memo.indexOf('\n', HEADER.length);
     const generationEnd = memo.indexOf('\n', stampEnd + 1);
     if (!memo.startsWith(HEADER) || stampEnd < 0 || generationEnd < 0) return undefined;

@@ -4,8 +4,10 @@
  * rehashing: 4-6 ms of every start), except for `slime cache`, whose `serve` answers the
  * network for as long as it runs and keeps Node's random seed. V8's tiers: `slime hash` and
  * `slime nar` (one walk over a tree while another thread hashes) run with `--max-opt=1`, no
- * other command does. V8's young generation: every command starts it at 8 MB
- * (`--min-semi-space-size=8`), so that a no-op's start is not stopped by scavenges. Seen from inside: a module slime evaluates records its process's
+ * other command does. V8's heap: every command starts its young generation at 8 MB
+ * (`--min-semi-space-size=8`), so that a no-op's start is not stopped by scavenges, and its
+ * old generation's limit at 64 MB (`--initial-old-space-size=64`), so that a realize that
+ * builds is not stopped by a full collection every few builds. Seen from inside: a module slime evaluates records its process's
  * `execArgv`; a server's or a blocked dump's own command line is read from /proc.
  */
 import { spawn } from 'node:child_process';
@@ -40,6 +42,7 @@ describe('bin/slime and node options', () => {
       expect(r.stdout).toMatch(new RegExp(`\\("execArgv","[^"]*${FLAG}[^"]*"\\)`));
       expect(r.stdout).not.toContain('--max-opt');
       expect(r.stdout).toMatch(/\("execArgv","[^"]*--min-semi-space-size=8[^"]*"\)/);
+      expect(r.stdout).toMatch(/\("execArgv","[^"]*--initial-old-space-size=64[^"]*"\)/);
     }
   });
 
@@ -78,6 +81,7 @@ describe('bin/slime and node options', () => {
       expect(argv()).toContain('--max-opt=1');
       expect(argv()).toContain(FLAG);
       expect(argv()).toContain('--min-semi-space-size=8');
+      expect(argv()).toContain('--initial-old-space-size=64');
     } finally {
       dump.kill('SIGTERM');
     }

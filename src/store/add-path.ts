@@ -80,11 +80,10 @@ async function findAll(p: string, needle: Buffer): Promise<number[]> {
       const bytesRead = fs.readSync(fd, buf, carry, CHUNK, null);
       if (bytesRead === 0) break;
       const len = carry + bytesRead;
-      let i = buf.indexOf(needle, 0);
-      while (i !== -1 && i + needle.length <= len) {
-        offsets.push(base + i);
-        i = buf.indexOf(needle, i + 1);
-      }
+      // Only what this read filled: the rest of the buffer is a megabyte of an earlier
+      // file's bytes, which a small output (most are) would have had searched every time.
+      const filled = buf.subarray(0, len);
+      for (let i = filled.indexOf(needle, 0); i !== -1; i = filled.indexOf(needle, i + 1)) offsets.push(base + i);
       carry = Math.min(needle.length - 1, len);
       buf.copy(buf, 0, len - carry, len);
       base += len - carry;

@@ -244,9 +244,9 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 
 /** Whether `p` exists, a dangling symlink included. */
 export function existsNoFollow(p: string): boolean {
+  // Asked mostly of what is not there (an output's final path before it is moved in): without an exception.
   try {
-    fs.lstatSync(p);
-    return true;
+    return fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }

@@ -514,46 +514,54 @@ export class StoreDb {
    * when they are registered.
    */
   closure(roots: string[]): string[] {
-    return this.guard('read', () => {
-      const version = this.stmt.dataVersion.get();
-      if (version !== this.refsVersion) {
-        this.refsById.clear();
-        this.refsVersion = version;
+    // One read transaction: every query of the walk sees the same state of the database,
+    // as the one recursive query did, and the data version is read once that state is
+    // fixed (by the first query), so the kept references are checked against it.
+    return this.guard('read', () => this.db.transaction(() => this.walkClosure(roots))());
+  }
+
+  private walkClosure(roots: string[]): string[] {
+    const reached = new Set<number>(this.stmt.idsOfPaths.all(JSON.stringify(roots)));
+    const version = this.stmt.dataVersion.get();
+    if (version !== this.refsVersion) {
+      this.refsById.clear();
+      this.refsVersion = version;
+    }
+    for (let frontier = [...reached]; frontier.length > 0; ) {
+      const unread = frontier.filter((id) => !this.refsById.has(id));
+      if (unread.length > 0) {
+        // Kept only once the query has answered whole: a query that failed (a busy database)
+        // must not leave rows looking as if they had no references.
+        const read = new Map<number, number[]>(unread.map((id) => [id, []]));
+        for (const { referrer, reference } of this.stmt.refsOfIds.all(JSON.stringify(unread))) read.get(referrer)!.push(reference);
+        for (const [id, refs] of read) this.refsById.set(id, refs);
       }
-      const reached = new Set<number>(this.stmt.idsOfPaths.all(JSON.stringify(roots)));
-      for (let frontier = [...reached]; frontier.length > 0; ) {
-        const unread = frontier.filter((id) => !this.refsById.has(id));
-        if (unread.length > 0) {
-          for (const id of unread) this.refsById.set(id, []);
-          for (const { referrer, reference } of this.stmt.refsOfIds.all(JSON.stringify(unread))) this.refsById.get(referrer)!.push(reference);
-        }
-        const next: number[] = [];
-        for (const id of frontier) {
-          for (const r of this.refsById.get(id)!) {
-            if (!reached.has(r)) {
-              reached.add(r);
-              next.push(r);
-            }
+      const next: number[] = [];
+      for (const id of frontier) {
+        for (const r of this.refsById.get(id)!) {
+          if (!reached.has(r)) {
+            reached.add(r);
+            next.push(r);
           }
         }
-        frontier = next;
       }
-      const paths: string[] = [];
-      let unseen: number[] | undefined;
-      for (const id of reached) {
-        const p = this.pathById.get(id);
-        if (p !== undefined) paths.push(p);
-        else (unseen ??= []).push(id);
+      frontier = next;
+    }
+    const paths: string[] = [];
+    let unseen: number[] | undefined;
+    for (const id of reached) {
+      const p = this.pathById.get(id);
+      if (p !== undefined) paths.push(p);
+      else (unseen ??= []).push(id);
+    }
+    // Every id is a row's: the roots are joined to ValidPaths, and Refs' foreign keys keep each reference one.
+    if (unseen) {
+      for (const { id, path } of this.stmt.pathsOfIds.all(JSON.stringify(unseen))) {
+        this.pathById.set(id, path);
+        paths.push(path);
       }
-      // Every id is a row's: the roots are joined to ValidPaths, and Refs' foreign keys keep each reference one.
-      if (unseen) {
-        for (const { id, path } of this.stmt.pathsOfIds.all(JSON.stringify(unseen))) {
-          this.pathById.set(id, path);
-          paths.push(path);
-        }
-      }
-      return paths;
-    });
+    }
+    return paths;
   }
 
   referrers(p: string): string[] {

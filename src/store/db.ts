@@ -500,10 +500,10 @@ export class StoreDb {
    * connection's own registrations drop their entry (a forgotten row's id is never reached
    * again: roots are looked up in ValidPaths, and a registered row's references are
    * registered), and any other connection's commit moves `PRAGMA data_version`, which
-   * empties the map before the next walk. So a build, which asks for its inputs' closure, reads from SQLite only the
-   * references of paths registered since the last one (the 1000-derivation graph's
-   * builds: one or two, of a closure of ~500), where a recursive query walked every one
-   * of them each time (~0.8 ms a build).
+   * empties the map before the next walk. So a build, which asks for its inputs' closure,
+   * reads from SQLite only the references of paths registered since the last one (the
+   * 1000-derivation graph's builds: one or two, of a closure of ~500), where a recursive
+   * query walked every one of them each time (~0.8 ms a build).
    */
   private readonly refsById = new Map<number, number[]>();
   private refsVersion: number | undefined;

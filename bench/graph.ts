@@ -105,9 +105,9 @@ export const graphBenchmark: Benchmark = {
       const sandboxedNixFile = path.join(work, 'sandboxed.nix');
       fs.writeFileSync(sandboxedNixFile, nixGraphExpression(sandboxedN));
 
-      let round = 0;
-      const slimeStore = () => path.join(work, `slime-${round}`);
-      const nixDir = () => path.join(work, `nix-${round}`);
+      // A build's store; by default the last build's, where the no-ops run.
+      const slimeStore = (r = buildRounds - 1) => path.join(work, `slime-${r}`);
+      const nixDir = (r = buildRounds - 1) => path.join(work, `nix-${r}`);
       const slimeRealize = (store: string, format = 'plain', sandbox = false, phases = false) =>
         measure(...slimeArgs('realize', 'graph', '-f', sandbox ? sandboxedModule : moduleFile, '--store', store, '--log-format', format, '--no-link', '-j', jobs, ...(sandbox ? [] : ['--no-sandbox'])), {
           cwd: work,
@@ -118,20 +118,15 @@ export const graphBenchmark: Benchmark = {
 
       log(`graph: building ${n} derivations from empty stores (${buildRounds} round(s) each)`);
       const builds: { a: Measured[]; sandboxed: Measured[]; b: Measured[]; nixSandboxed: Measured[] } = { a: [], sandboxed: [], b: [], nixSandboxed: [] };
-      for (round = 0; round < buildRounds; round++) {
-        // The first of each round swapped every round, as for the other figures.
-        if (round % 2 === 0) {
-          builds.a.push(slimeRealize(slimeStore()));
-          builds.b.push(nixBuild(nixDir()));
-        } else {
-          builds.b.push(nixBuild(nixDir()));
-          builds.a.push(slimeRealize(slimeStore()));
-        }
-      }
+      // Alternating, the first of each round swapped every round, as for the other figures;
+      // each build into a store of its own.
+      let slimeBuilds = 0;
+      let nixBuilds = 0;
+      [builds.a, builds.b] = interleave(buildRounds, [() => slimeRealize(slimeStore(slimeBuilds++)), () => nixBuild(nixDir(nixBuilds++))]);
       log(`graph: building ${sandboxedN} derivations sandboxed, slime and nix-build (${sandboxedRounds} round(s) each)`);
       // Into stores of their own, removed only after the last round: a tree created right after
       // another was deleted costs the file system more, whoever writes it (bench/cache.ts says why),
-      // and each round would have paid for the one before it. (The no-op below uses slime-${round}.)
+      // and each round would have paid for the one before it. (The no-op below uses the last build's.)
       const sandboxDirs: string[] = [];
       for (let r = 0; r < sandboxedRounds; r++) {
         const sandboxStore = path.join(work, `slime-sandboxed-${r}`);
@@ -141,7 +136,6 @@ export const graphBenchmark: Benchmark = {
         sandboxDirs.push(sandboxStore, nixSandboxDir);
       }
       for (const d of sandboxDirs) removeTree(d);
-      round = buildRounds - 1;
       const build = { a: summarize(builds.a), b: summarize(builds.b) };
       const sandboxed = summarize(builds.sandboxed);
       const nixSandboxed = summarize(builds.nixSandboxed);

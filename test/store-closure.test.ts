@@ -5,12 +5,11 @@
  * through another one (another process's, as SQLite sees it), and require every answer
  * to be the database's as it is now.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../src/store/store.js';
 import { tempDir } from './support/cli.js';
-import { SOME_HASH } from './support/store.js';
+import { registerFile as register } from './support/store.js';
 
 const open: Store[] = [];
 afterEach(() => {
@@ -22,11 +21,6 @@ function storeAt(dir: string): Store {
   store.init();
   open.push(store);
   return store;
-}
-
-function register(store: Store, p: string, references: string[]): void {
-  if (!fs.existsSync(p)) fs.writeFileSync(p, 'x');
-  store.register({ path: p, narHash: SOME_HASH, narSize: 112, references, registrationTime: 1, signatures: [] });
 }
 
 describe('Store.closure', () => {

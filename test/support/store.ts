@@ -7,10 +7,10 @@ import { tempDir } from './cli.js';
 /** A well-formed NAR hash; what it hashes does not matter to the tests that use it. */
 export const SOME_HASH = `sha256-${'A'.repeat(43)}=`;
 
-/** Writes a one-byte file at `p` and registers it. */
-export function registerFile(store: Store, p: string): void {
+/** Writes a one-byte file at `p` and registers it, with `references` (valid paths, or `p`). */
+export function registerFile(store: Store, p: string, references: string[] = []): void {
   fs.writeFileSync(p, 'x');
-  store.register({ path: p, narHash: SOME_HASH, narSize: 112, references: [], registrationTime: 1, signatures: [] });
+  store.register({ path: p, narHash: SOME_HASH, narSize: 112, references, registrationTime: 1, signatures: [] });
 }
 
 /** A new store with a path `<name padded to 32 with a>-<name>` registered per name, closed. */

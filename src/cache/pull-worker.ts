@@ -1,14 +1,12 @@
 /**
- * The restores of big NARs on a thread of their own (see ./pull.ts): the thread hashes
- * each NAR, parses it and writes its tree into its `temp` (synchronous system calls,
- * ../nar/restore.ts), while the calling thread downloads and decompresses it. Split so,
- * neither waits for the other: the decompression runs beside the hashing and the
- * kernel's work of creating the files, and a decompressing tool's output is drained as
- * it comes (a restore that read it itself left the `zstd` tool blocked on a full 64 KiB
- * socket buffer while it wrote files, and then waited for it in turn). The hashing is
- * this thread's because the split is then even: for the CPython quick NAR the calling
- * thread's decompression is ~610 ms of CPU, and the hashing (~260 ms) beside it made
- * that thread the pull's bottleneck while this one, writing, idled half the time.
+ * The restores of big NARs on a thread of their own (see ./pull.ts): the thread parses
+ * each NAR and writes its tree into its `temp` (synchronous system calls,
+ * ../nar/restore.ts), while the calling thread downloads, decompresses and hashes it.
+ * Split so, neither waits for the other: the decompression and the hashing (~0.5 s of
+ * CPU for the CPython NAR) run beside the kernel's work of creating the files (as much
+ * again), and a decompressing tool's output is drained as it comes (a restore that read
+ * it itself left the `zstd` tool blocked on a full 64 KiB socket buffer while it wrote
+ * files, and then waited for it in turn).
  *
  * One thread serves every restore of the process, several at once (jobs, by number):
  * starting a thread costs ~100 ms of CPU (a Node isolate, the modules it loads), which a
@@ -24,14 +22,11 @@
  *                                                 spent: the memory of the chunks read past
  *                                                 (transferred back, for the calling thread
  *                                                 to fill again)
- *                 | { job, done: true, narHash }  the tree is at temp; narHash: the SHA-256 of
- *                                                 every byte of the NAR (for the calling thread
- *                                                 to check before it trusts the tree)
+ *                 | { job, done: true }           the tree is at temp
  *                 | { job, error: message }       the NAR is malformed, a write failed, or
  *                                                 the job was cancelled; nothing is left at
  *                                                 temp, and nothing more is written for it
  */
-import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { narRestore } from '../nar/restore.js';
 
@@ -46,7 +41,7 @@ export type ToRestore =
   | { job: number; cancel: true };
 export type FromRestore =
   | { job: number; consumed: number; spent: ArrayBuffer[] }
-  | { job: number; done: true; narHash: Uint8Array }
+  | { job: number; done: true }
   | { job: number; error: string };
 
 /** The thread says what it has consumed once this much more is parsed and written. */
@@ -69,13 +64,11 @@ if (parentPort && (workerData as RestoreThreadData | undefined)?.kind === 'slime
     jobs.set(id, job);
     let unacked = 0;
     let spent: ArrayBuffer[] = [];
-    const narSha = createHash('sha256');
     const source = async function* (): AsyncGenerator<Buffer> {
       for (;;) {
         if (job.cancelled) throw new Error('cancelled');
         const next = job.queue.shift();
         if (next !== undefined) {
-          narSha.update(next);
           yield next;
           // The parser asks for the next chunk: it holds no slice of this one any more (NarReader's contract).
           unacked += next.length;
@@ -93,7 +86,7 @@ if (parentPort && (workerData as RestoreThreadData | undefined)?.kind === 'slime
       }
     };
     narRestore(source(), temp, { canonical: true }).then(
-      () => post({ job: id, done: true, narHash: new Uint8Array(narSha.digest()) }),
+      () => post({ job: id, done: true }),
       (e: unknown) => post({ job: id, error: e instanceof Error ? e.message : String(e) }),
     ).finally(() => jobs.delete(id));
   };

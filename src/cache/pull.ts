@@ -11,11 +11,11 @@
  * downloads and restores, and passes `referencesValid`, which is awaited before the
  * path is registered.
  *
- * A NAR of WORKER_NAR_SIZE bytes or more is hashed, parsed and written on the process's
+ * A NAR of WORKER_NAR_SIZE bytes or more is parsed and written on the process's
  * restore thread (./pull-worker.ts, one for all such NARs, started by the first) while
- * this thread downloads and decompresses it: the CPython output's 321 MB restore then
- * runs beside its own decompression, and beside the process's other substitutions, on
- * both cores. Smaller NARs are not worth the thread's start
+ * this thread downloads, decompresses and hashes it: the CPython output's 321 MB
+ * restore then runs beside its own decompression and hashing, and beside the process's
+ * other substitutions, on both cores. Smaller NARs are not worth the thread's start
  * (~100 ms of CPU). Without the compiled worker module (tests run from the TypeScript
  * sources) every restore runs on the calling thread.
  */
@@ -32,7 +32,7 @@ import { placeAndRegister } from '../store/add-path.js';
 import type { BinaryCache } from './binary-cache.js';
 import type { NarInfo } from './narinfo.js';
 import type { FromRestore, RestoreThreadData, ToRestore } from './pull-worker.js';
-import { checkNarHash, verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
+import { verifiedNar, type VerifiedNarOptions } from './verified-nar.js';
 import { ZSTD_OUT_BYTES } from './compression.js';
 
 /** NARs at least this big are restored on the restore thread. */
@@ -69,9 +69,8 @@ export async function pullPath(store: Store, cache: BinaryCache, info: NarInfo, 
       const reused = spent.pop();
       return reused ? Buffer.from(reused) : Buffer.allocUnsafe(ZSTD_OUT_BYTES);
     });
-    // On the restore thread the NAR is hashed there, and checked here before anything is placed.
-    const nar = verifiedNar(cache, info, { ...opts, checkFileHash: false, outputBuffer, hashNar: !worker });
-    if (worker) checkNarHash(await restoreOnThread(worker, temp, nar, spent, opts.signal), info);
+    const nar = verifiedNar(cache, info, { ...opts, checkFileHash: false, outputBuffer });
+    if (worker) await restoreOnThread(worker, temp, nar, spent, opts.signal);
     else await narRestore(nar, temp, { canonical: true });
     await opts.referencesValid;
     const registered: PathInfo = {
@@ -153,19 +152,19 @@ class RestoreThread {
 /**
  * Restores `nar` at `temp` on the restore thread: this thread reads `nar` (whose checks
  * run as it is read) and hands each chunk over; the thread is told the NAR is whole only
- * once `nar` has ended, i.e. once its sizes are right. Resolves to the SHA-256 of the
- * bytes the thread restored, which the caller checks before it places the tree. The thread gives the chunks' memory back once written: zstd's output buffers
+ * once `nar` has ended, i.e. once it is verified, so nothing unverified is renamed into
+ * place. The thread gives the chunks' memory back once written: zstd's output buffers
  * among them go to `spent` (when given), for the decompression to fill again. Settles
  * only once the thread is done with the job (restored, failed, or cancelled here), so
  * nothing writes into the temporary once the caller removes it.
  */
-async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, spent: ArrayBuffer[] | undefined, signal: AbortSignal | undefined): Promise<Uint8Array> {
+async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<Buffer>, spent: ArrayBuffer[] | undefined, signal: AbortSignal | undefined): Promise<void> {
   const thread = RestoreThread.get(file);
   let inFlight = 0;
   let settled = false;
   let wake: (() => void) | undefined;
   let job = 0;
-  const outcome = new Promise<Uint8Array>((resolve, reject) => {
+  const outcome = new Promise<void>((resolve, reject) => {
     job = thread.open(temp, (m) => {
       if (!(m instanceof Error) && 'consumed' in m) {
         inFlight -= m.consumed;
@@ -179,7 +178,7 @@ async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<B
       thread.close(job);
       wake?.();
       if (m instanceof Error) reject(m);
-      else if ('done' in m) resolve(m.narHash);
+      else if ('done' in m) resolve();
       else reject(new SlimeError(m.error));
     });
   });
@@ -210,7 +209,7 @@ async function restoreOnThread(file: string, temp: string, nar: AsyncGenerator<B
       flush();
       thread.post({ job, end: true });
     }
-    return await outcome;
+    await outcome;
   } finally {
     if (!settled) {
       // The download or its checks failed here: the thread stops the job and removes what it wrote.

@@ -9,8 +9,7 @@
  *
  * FileHash is checked unless the caller says not to (`checkFileHash: false`, the
  * substitution's choice): the signature covers NarHash, not FileHash, so what makes a
- * NAR trustworthy is its NarHash, which is always checked (here, or by a consumer that
- * hashes what it reads: `hashNar: false`, see below); a wrong FileHash over a NAR
+ * NAR trustworthy is its NarHash, which is always checked; a wrong FileHash over a NAR
  * of the right NarHash is a harmless difference in how it was compressed. Nix's
  * substitution does not check FileHash either (nix 2.8 `nix copy --from` took the
  * CPython quick NAR under a narinfo whose FileHash was made wrong, 2026-12-04), and
@@ -37,21 +36,6 @@ export interface VerifiedNarOptions {
   checkFileHash?: boolean;
   /** Where zstd's output buffers come from (./compression.ts), when the consumer gives them back. */
   outputBuffer?: OutputBuffers;
-  /**
-   * Hash the NAR and check it against NarHash (default true). With false the consumer
-   * hashes every byte it reads and calls `checkNarHash` before it trusts anything it
-   * wrote: the substitution of a big NAR hashes it on the thread that restores it.
-   */
-  hashNar?: boolean;
-}
-
-/** Throws the BadNarError of a NAR whose SHA-256 `narHash` is not the narinfo's NarHash. */
-export function checkNarHash(narHash: Uint8Array, info: NarInfo): void {
-  if (!info.narHash.equals(narHash)) {
-    throw new BadNarError(
-      `the NAR's hash is sha256:${toNixBase32(Buffer.from(narHash))}, but its NarHash is sha256:${toNixBase32(info.narHash)} (corrupt or tampered NAR)`,
-    );
-  }
 }
 
 export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: VerifiedNarOptions = {}): AsyncGenerator<Buffer> {
@@ -75,7 +59,7 @@ export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: Veri
       yield b;
     }
   }
-  const narSha = opts.hashNar !== false ? createHash('sha256') : undefined;
+  const narSha = createHash('sha256');
   let narBytes = 0;
   try {
     for await (const chunk of decompress(downloaded(), info.compression, opts.outputBuffer)) {
@@ -85,7 +69,7 @@ export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: Veri
           `the NAR is longer than its NarSize of ${info.narSize} bytes (a decompression bomb or a wrong narinfo); stopped reading`,
         );
       }
-      narSha?.update(chunk);
+      narSha.update(chunk);
       yield chunk;
     }
   } catch (e) {
@@ -103,5 +87,10 @@ export async function* verifiedNar(cache: BinaryCache, info: NarInfo, opts: Veri
   if (narBytes !== info.narSize) {
     throw new BadNarError(`the NAR has ${narBytes} bytes, but its NarSize is ${info.narSize} (truncated NAR or wrong narinfo)`);
   }
-  if (narSha) checkNarHash(narSha.digest(), info);
+  const narHash = narSha.digest();
+  if (!narHash.equals(info.narHash)) {
+    throw new BadNarError(
+      `the NAR's hash is sha256:${toNixBase32(narHash)}, but its NarHash is sha256:${toNixBase32(info.narHash)} (corrupt or tampered NAR)`,
+    );
+  }
 }

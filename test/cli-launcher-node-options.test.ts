@@ -3,8 +3,8 @@
  * `--no-rehash-snapshot` (V8 keeps its start-up snapshot's seed rather than drawing one and
  * rehashing: 4-6 ms of every start), except for `slime cache`, whose `serve` answers the
  * network for as long as it runs and keeps Node's random seed. V8's tiers: `slime hash` and
- * `slime nar` (one walk over a tree while another thread hashes) run with `--max-opt=1`, no
- * other command does. V8's heap: every command starts its young generation at 8 MB
+ * `slime nar dump` (one walk over a tree while another thread hashes) run with `--max-opt=1`,
+ * no other command does (`slime nar restore`'s NAR parser pays for TurboFan's compile). V8's heap: every command starts its young generation at 8 MB
  * (`--min-semi-space-size=8`), so that a no-op's start is not stopped by scavenges; and the
  * commands that build (`realize`, `check`) start its old generation's limit at 64 MB
  * (`--initial-old-space-size=64`), so that they are not stopped by a full collection every
@@ -99,6 +99,22 @@ describe('bin/slime and node options', () => {
       expect(argv()).not.toContain('--initial-old-space-size=64');
     } finally {
       dump.kill('SIGTERM');
+    }
+  });
+
+  it('runs slime nar restore with TurboFan (no --max-opt), also after --debug', async () => {
+    for (const [i, args] of [['nar', 'restore'], ['--debug', 'nar', '--debug', 'restore']].entries()) {
+      // Its stdin is never written: the restore waits for the NAR, its pid node's once bin/slime has exec'd.
+      const restore = spawn(BIN, [...args, path.join(dir, `restored-${i}`)], { cwd: dir, env: { ...process.env, CI: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      try {
+        const argv = () => fs.readFileSync(`/proc/${restore.pid}/cmdline`, 'utf8').split('\0');
+        await waitFor(() => argv()[0] === 'node', 60_000, 'bin/slime to exec node');
+        expect(argv()).toContain('restore');
+        expect(argv().some((a) => a.startsWith('--max-opt'))).toBe(false);
+        expect(argv()).toContain(FLAG);
+      } finally {
+        restore.kill('SIGTERM');
+      }
     }
   });
 });

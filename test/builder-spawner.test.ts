@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnProcess, type FileDescriptor, type SpawnedProcess } from '../src/builder/spawner.js';
 import { tempDir } from './support/cli.js';
+import { waitFor } from './support/processes.js';
 
 const dir = tempDir('slime-spawner-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -66,6 +67,28 @@ describe('spawnProcess', () => {
     expect(status).toEqual({ code: 128 + 15, signal: null });
     expect(r.code).toBe(5);
     await expect(spawnProcess({ argv: [path.join(dir, 'missing')], cwd: dir, env: {}, pidNamespace: true })).rejects.toThrow(/No such file or directory/);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, the pid it reports is the namespace\'s init itself, and every start gets a new namespace', async () => {
+    const links: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = await spawnProcess({ argv: ['/bin/sh', '-c', 'echo $$; readlink /proc/self/ns/pid; exec /bin/sleep 600'], cwd: dir, env: {}, pidNamespace: true });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d));
+      p.stderr.resume();
+      await waitFor(() => out.split('\n').length > 2, 60_000, 'the builder to say its pid and namespace');
+      // pid 1 of the new namespace (NSpid: host pid, then 1): no process between it and the helper.
+      const status = fs.readFileSync(`/proc/${p.pid}/status`, 'utf8');
+      expect(status).toMatch(new RegExp(`^NSpid:\\s+${p.pid}\\s+1$`, 'm'));
+      process.kill(-p.pid, 'SIGKILL');
+      await p.exited;
+      const [pid, link] = out.trim().split('\n');
+      expect(pid).toBe('2');
+      links.push(link);
+    }
+    // The helper went back to its own namespace after each: a start left in the last one would fail once its init died.
+    expect(new Set(links).size).toBe(3);
+    expect(links).not.toContain(fs.readlinkSync('/proc/self/ns/pid'));
   });
 
   it('passes on output far bigger than a pipe holds, byte for byte, from many processes at once', async () => {

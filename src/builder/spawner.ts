@@ -29,7 +29,7 @@
  *                     environment, stdin /dev/null, stdout and stderr to pipes of the
  *                     helper, and each fd (3 and up) opened on path: mode "r" to read,
  *                     "w" to write (created or truncated, 0600); pidns is "-", or
- *                     "<unshare>,<prctl>" (the system call numbers) to start it in a PID
+ *                     "<clone>,<prctl>" (the system call numbers) to start it in a PID
  *                     namespace of its own (see `pidNamespace`); base is "-", or the
  *                     operations of a build sandbox (./sandbox-setup.ts) to start it in,
  *                     build the build's own operations (cwd is then the sandbox's, and
@@ -69,8 +69,8 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   my @ns = $f[0] eq '-' ? () : split /,/, $f[0];
   return sandboxed($id, $f[1], join(' ', $cwd, $argc, map({ unpack 'H*', $_ } @argv), scalar(@env), map({ unpack 'H*', $_ } @env), $f[2])) if $f[1] ne '-';
   pipe(my $or, my $ow) and pipe(my $er, my $ew) and pipe(my $xr, my $xw) or return out("F $id " . unpack('H*', "pipe: $!") . "\n");
-  my $pid = fork;
-  if (!defined $pid) { return out("F $id " . unpack('H*', "fork: $!") . "\n") }
+  my $pid = @ns ? fork_init(@ns) : fork;
+  if (!defined $pid) { return out("F $id " . unpack('H*', $@ || "fork: $!") . "\n") }
   if ($pid == 0) {
     eval {
       $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
@@ -84,11 +84,9 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
         if ($n != $fd) { POSIX::dup2($n, $fd) // die "dup2: $!\n"; POSIX::close($n) } }
       %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
       if (@ns) {
-        # As unshare --pid --fork --kill-child with an init that runs the builder as its
-        # child (an init has no default signal actions), reaps, and exits as it did.
-        syscall($ns[0], 0x20000000) == 0 or die "cannot make a PID namespace: $!\n";
-        my $init = fork // die "fork: $!\n";
-        if ($init) { close $xw; waitpid($init, 0); POSIX::_exit(sb_code($?)) }
+        # This process is the init of the builder's PID namespace (fork_init): as unshare
+        # --pid --fork --kill-child, with an init that runs the builder as its child (an
+        # init has no default signal actions), reaps, and exits as it did.
         syscall($ns[1], 1, 9);
         pipe(my $yr, my $yw) or die "pipe: $!\n";
         my $b = fork // die "fork: $!\n";
@@ -113,6 +111,17 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   $stream{fileno $or} = [$or, $id, 1]; $stream{fileno $er} = [$er, $id, 2];
   out("P $id $pid\n");
 }
+# A child that is the init (pid 1) of a new PID namespace: clone(2) with CLONE_NEWPID and
+# SIGCHLD, and no stack of its own, is a fork whose child starts the namespace (Perl's fork
+# cannot be asked for one; unshare followed by a fork would leave the helper's next children
+# in that namespace too, and setns back needs privileges over the host's namespace, which
+# root in a user namespace lacks). One process fewer between the builder and the helper than
+# a child that makes the namespace for a grandchild: a fork on the way in and an exit reaped
+# on the way out. The init runs only Perl ops, system calls and a fork before it exits.
+sub fork_init { my ($clone) = @_;
+  my $pid = syscall($clone, 0x20000000 | 17, 0, 0, 0, 0);
+  if ($pid < 0) { $@ = "cannot make a PID namespace: $!"; return undef }
+  return $pid }
 ${sandboxPerl(sandboxSyscalls() ?? '')}
 # A sandboxed start takes the sandbox made ahead for its base (or makes one), and then
 # makes the next build's while this one runs. When the one made ahead fails (its
@@ -179,11 +188,11 @@ export interface SpawnRequest {
 }
 
 /**
- * The system call numbers (unshare, prctl) the helper makes a PID namespace with, on
- * this architecture; undefined on one not listed.
+ * The system call numbers (clone, prctl) the helper makes a PID namespace with, on this
+ * architecture; undefined on one not listed.
  */
 export function pidNamespaceSyscalls(): string | undefined {
-  return { x64: '272,157', arm64: '97,167' }[process.arch as string];
+  return { x64: '56,157', arm64: '220,167' }[process.arch as string];
 }
 
 export interface ExitStatus {

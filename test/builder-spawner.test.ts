@@ -86,7 +86,7 @@ describe('spawnProcess', () => {
       expect(pid).toBe('2');
       links.push(link);
     }
-    // The helper went back to its own namespace after each: a start left in the last one would fail once its init died.
+    // A namespace of its own each time, none of them the helper's (which its next starts are made from).
     expect(new Set(links).size).toBe(3);
     expect(links).not.toContain(fs.readlinkSync('/proc/self/ns/pid'));
   });

@@ -4,7 +4,8 @@
  * rehashing: 4-6 ms of every start), except for `slime cache`, whose `serve` answers the
  * network for as long as it runs and keeps Node's random seed. V8's tiers: `slime hash` and
  * `slime nar dump` (one walk over a tree while another thread hashes) run with `--max-opt=1`,
- * no other command does (`slime nar restore`'s NAR parser pays for TurboFan's compile). V8's heap: every command starts its young generation at 8 MB
+ * no other command does (`slime nar restore`'s NAR parser pays for TurboFan's compile).
+ * V8's heap: every command starts its young generation at 8 MB
  * (`--min-semi-space-size=8`), so that a no-op's start is not stopped by scavenges; and the
  * commands that build (`realize`, `check`) start its old generation's limit at 64 MB
  * (`--initial-old-space-size=64`), so that they are not stopped by a full collection every

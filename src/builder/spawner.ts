@@ -69,8 +69,16 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   my @ns = $f[0] eq '-' ? () : split /,/, $f[0];
   return sandboxed($id, $f[1], join(' ', $cwd, $argc, map({ unpack 'H*', $_ } @argv), scalar(@env), map({ unpack 'H*', $_ } @env), $f[2])) if $f[1] ne '-';
   pipe(my $or, my $ow) and pipe(my $er, my $ew) and pipe(my $xr, my $xw) or return out("F $id " . unpack('H*', "pipe: $!") . "\n");
-  my $pid = @ns ? fork_init(@ns) : fork;
-  if (!defined $pid) { return out("F $id " . unpack('H*', $@ || "fork: $!") . "\n") }
+  # With @ns the child is the init (pid 1) of a new PID namespace: clone(2) with CLONE_NEWPID
+  # and SIGCHLD, and no stack of its own, is a fork whose child starts the namespace (Perl's
+  # fork cannot be asked for one; unshare followed by a fork would leave the helper's next
+  # children in that namespace too, and setns back needs privileges over the host's
+  # namespace, which root in a user namespace lacks). One process fewer between the builder
+  # and the helper than a child that makes the namespace for a grandchild: a fork on the way
+  # in and an exit reaped on the way out. The init runs only Perl ops, system calls and a
+  # fork before it exits.
+  my $pid = @ns ? syscall($ns[0], 0x20000000 | 17, 0, 0, 0, 0) : fork;
+  if (!defined $pid || $pid < 0) { return out("F $id " . unpack('H*', (@ns ? 'cannot make a PID namespace: ' : 'fork: ') . $!) . "\n") }
   if ($pid == 0) {
     eval {
       $SIG{CHLD} = 'DEFAULT'; $SIG{PIPE} = 'DEFAULT';
@@ -84,7 +92,7 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
         if ($n != $fd) { POSIX::dup2($n, $fd) // die "dup2: $!\n"; POSIX::close($n) } }
       %ENV = (); for (@env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
       if (@ns) {
-        # This process is the init of the builder's PID namespace (fork_init): as unshare
+        # This process is the init of the builder's PID namespace (the clone above): as unshare
         # --pid --fork --kill-child, with an init that runs the builder as its child (an
         # init has no default signal actions), reaps, and exits as it did.
         syscall($ns[1], 1, 9);
@@ -111,17 +119,6 @@ sub start { my ($id, $cwd, $argc, @f) = @_;
   $stream{fileno $or} = [$or, $id, 1]; $stream{fileno $er} = [$er, $id, 2];
   out("P $id $pid\n");
 }
-# A child that is the init (pid 1) of a new PID namespace: clone(2) with CLONE_NEWPID and
-# SIGCHLD, and no stack of its own, is a fork whose child starts the namespace (Perl's fork
-# cannot be asked for one; unshare followed by a fork would leave the helper's next children
-# in that namespace too, and setns back needs privileges over the host's namespace, which
-# root in a user namespace lacks). One process fewer between the builder and the helper than
-# a child that makes the namespace for a grandchild: a fork on the way in and an exit reaped
-# on the way out. The init runs only Perl ops, system calls and a fork before it exits.
-sub fork_init { my ($clone) = @_;
-  my $pid = syscall($clone, 0x20000000 | 17, 0, 0, 0, 0);
-  if ($pid < 0) { $@ = "cannot make a PID namespace: $!"; return undef }
-  return $pid }
 ${sandboxPerl(sandboxSyscalls() ?? '')}
 # A sandboxed start takes the sandbox made ahead for its base (or makes one), and then
 # makes the next build's while this one runs. When the one made ahead fails (its

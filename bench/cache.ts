@@ -5,8 +5,8 @@
  *
  *   npm run bench -- --only cache            (or: node dist/bench/cache.js [--quick])
  *
- * The store: $SLIME_BENCH_STORE (default /work/slime-store-shared), holding the
- * realized full-x86_64-quick. Needs root (a private mount namespace: `unshare -m`
+ * The store: benchStoreDir() (SLIME_BENCH_STORE, else slime's own default store), holding
+ * the realized full-x86_64-quick. Needs root (a private mount namespace: `unshare -m`
  * bind-mounts an empty directory over the store dir, so slime pulls into an empty
  * store with the same store dir while the real one stays untouched), Debian's nix 2.8
  * and nginx with its dav module. Without them the benchmark says what is missing and
@@ -56,7 +56,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
-import { CLI, measure, median, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+import { benchStoreDir, CLI, measure, median, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
 // SLIME_BENCH_CACHE_TARGET: another target or derivation name whose closure the store holds.
@@ -115,7 +115,7 @@ export const cacheBenchmark: Benchmark = {
   name: 'cache',
   description: 'binary cache push/pull vs nix copy (file://, http:// nginx) on the CPython quick NAR; full-x86_64-quick substituted vs built',
   async run({ quick, log }) {
-    const storeDir = process.env.SLIME_BENCH_STORE ?? '/work/slime-store-shared';
+    const storeDir = benchStoreDir();
     const lack = missing(storeDir);
     if (lack) {
       log(`cache: needs ${lack}; nothing measured`);

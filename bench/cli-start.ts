@@ -2,12 +2,12 @@
  * How long the CLI takes to answer when there is nothing to do: `slime --help`,
  * `slime targets` of the project (its evaluation cached, then not), and the no-op
  * `slime realize full-x86_64` when a store holds it realized (SLIME_BENCH_STORE, else
- * the shared store). The reference is Node's own start (`node -e ''`), which no
+ * slime's own default store: SLIME_STORE, else store/ in the project). The reference is Node's own start (`node -e ''`), which no
  * slime command can beat.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { measure, measureNodeStart, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure, type SideBySide } from './lib.js';
+import { benchStoreDir, measure, measureNodeStart, removeTree, sideBySide, slimeArgs, tempDir, type Benchmark, type Figure, type SideBySide } from './lib.js';
 
 const NODE = measureNodeStart;
 
@@ -52,7 +52,7 @@ export const cliStartBenchmark: Benchmark = {
       targets();
       const warm = sideBySide(rounds, targets, NODE);
       figures.push(againstNodeStart('slime targets (evaluation cached)', warm, { target: { max: 100 } }));
-      const fullStore = process.env.SLIME_BENCH_STORE ?? '/work/slime-store-shared';
+      const fullStore = benchStoreDir();
       const realize = (target: string) => () =>
         measure(...slimeArgs('realize', target, '--store', fullStore, '--log-format', 'plain', '--no-link'), {
           env: { ...process.env, CI: '1' },

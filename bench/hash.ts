@@ -4,28 +4,31 @@
  * and `sha256sum` of the tree's NAR file), so the ratio says how far slime is from
  * hashing at the speed of SHA-256 itself.
  *
- * The tree is the quick CPython output when a store holds it (SLIME_BENCH_TREE, else
- * the shared store), otherwise a generated one of the same shape: ~320 MB in many
+ * The tree is SLIME_BENCH_TREE, else the quick CPython output when the benchmarks' store
+ * holds it (benchStoreDir()), otherwise a generated one of the same shape: ~320 MB in many
  * small files and a few big ones.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI, have, measure, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure } from './lib.js';
+import { Store } from '../src/store/store.js';
+import { benchStoreDir, CLI, have, measure, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure } from './lib.js';
 
 const MB = 1 << 20;
 
-function findCpythonOutput(): string | undefined {
+export function findCpythonOutput(): string | undefined {
   if (process.env.SLIME_BENCH_TREE) return process.env.SLIME_BENCH_TREE;
-  const store = '/work/slime-store-shared';
+  const storeDir = benchStoreDir();
+  // The store decides what is valid: a directory of that name may be a build's leftover.
+  if (!fs.existsSync(path.join(storeDir, '.slime', 'db.sqlite'))) return undefined;
+  const store = new Store(storeDir);
   try {
-    return fs
-      .readdirSync(store)
-      .filter((e) => /^[0-9a-z]{32}-cpython-3\.11\.2-quick$/.test(e))
-      .map((e) => path.join(store, e))
-      .find((p) => fs.statSync(p).isDirectory());
-  } catch {
-    return undefined;
+    return store
+      .validPaths()
+      .filter((i) => i.path.endsWith('-cpython-3.11.2-quick'))
+      .sort((a, b) => b.registrationTime - a.registrationTime)[0]?.path;
+  } finally {
+    store.close();
   }
 }
 

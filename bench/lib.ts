@@ -15,13 +15,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bootstrapMedianRatio, median } from '../src/bench/stats.js';
+import { storeDirFrom } from '../src/store/store.js';
 
 export { median };
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The project: two levels up from dist/bench/ (compiled), one from bench/ (the sources, as the tests import them). */
+export const ROOT = [path.resolve(import.meta.dirname, '..'), path.resolve(import.meta.dirname, '../..')].find((d) => fs.existsSync(path.join(d, 'package.json')))!;
 /** The CLI as installed: package.json's bin, `bin/slime`, which runs the bundle (src/setup/bundle.ts). */
 export const CLI = path.join(ROOT, 'bin/slime');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
+
+/**
+ * The store whose realized targets the benchmarks measure (the CPython quick output, the
+ * full-x86_64 no-op, the cache's closure): SLIME_BENCH_STORE, else the store `slime
+ * realize` itself uses (SLIME_STORE, else store/ in the project), so that the README's
+ * `npx slime realize full-x86_64` followed by `npm run bench` measures what it built.
+ */
+export function benchStoreDir(): string {
+  return process.env.SLIME_BENCH_STORE ?? storeDirFrom(undefined, process.env, ROOT);
+}
 
 /** One measured quantity: slime's value, and the reference's in the same run. */
 export interface Figure {

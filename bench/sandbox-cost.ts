@@ -11,15 +11,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { numberArg as arg } from './lib.js';
+import { API, CLI, numberArg as arg } from './lib.js';
 
 const BUILDS = arg('builds', 50);
 const ROUNDS = arg('rounds', 3);
 const JOBS = arg('jobs', 1);
-const ROOT = path.resolve(import.meta.dirname, '../..');
-/** The CLI as installed: package.json's bin (bench/lib.ts's CLI). */
-const CLI = path.join(ROOT, 'bin/slime');
-const API = path.join(ROOT, 'src/derivation/api.ts');
 
 /** A module of BUILDS independent trivial derivations; `salt` makes every run's derivations new. */
 function writeModule(dir: string, salt: string): string {

@@ -57,14 +57,15 @@ const configureFlags: Record<Variant, string> = {
  * CPython's source patches, applied in this order (each patch's header says why): the
  * encodings modules of every start frozen into libpython; a switch for a program that
  * exits right after Py_FinalizeEx() (the isolate) to leave the interpreter's memory to
- * the process's exit; the modules that importing re, json, enum, functools or
- * collections loads, frozen too, their code named by their installed files. python3.11
- * itself behaves as unpatched but for the first and the last.
+ * the process's exit; the strings of a deep-frozen module that a start does not import
+ * (runpy, importlib.util) interned at its first import instead of at every start.
+ * python3.11 itself behaves as unpatched but for the first (`encodings.__spec__.origin`
+ * is 'frozen', as for os and site).
  */
 const patches = [
   source(import.meta.url, 'cpython/freeze-encodings.patch'),
   source(import.meta.url, 'cpython/exit-without-freeing.patch'),
-  source(import.meta.url, 'cpython/freeze-common-imports.patch'),
+  source(import.meta.url, 'cpython/deepfreeze-lazy-interning.patch'),
 ];
 
 /** The steps the CPython builds share (unpack, patches, configure, unchecked-hash pycs), sourced by their scripts. */

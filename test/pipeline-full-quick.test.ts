@@ -153,28 +153,51 @@ for name in sys.argv[1:]:
     expect(where.path.filter((p: string) => p.startsWith('/usr/lib/python3') || p.startsWith('/usr/local/lib/python3'))).toEqual([]);
   });
 
-  it('imports json, re and collections frozen, yet shows their source lines in a traceback as when read from the disk', () => {
-    // derivations/cpython/freeze-common-imports.patch: frozen, with their code named by the installed files.
+  it("imports the stdlib as python3.11 does: the script's own module of the same name first, else the installed file", () => {
+    // Freezing json, re, collections and the rest into libpython (2026-12-06 to 12-08) put
+    // the frozen importer ahead of the script's directory: a script beside its own
+    // keyword.py got the stdlib's, and json.__spec__ said 'frozen'. Debian's python3.11 is
+    // the reference here; the store's python3.11 is built from the same patched source.
     const dir = tempDir();
-    const script = path.join(dir, 'frozen.py');
+    // collections imports keyword too (and gets this one, as under python3.11): it needs iskeyword.
+    fs.writeFileSync(
+      path.join(dir, 'keyword.py'),
+      'print("the script\'s own keyword module")\nkwlist = softkwlist = []\niskeyword = issoftkeyword = frozenset().__contains__\n',
+    );
+    const script = path.join(dir, 'imports.py');
     fs.writeFileSync(
       script,
-      `import collections, inspect, json, re, sys
-print(json.__spec__.origin, re._parser.__spec__.origin, collections.__spec__.origin)
-print(json.loads.__code__.co_filename == json.__file__ == sys.prefix + "/lib/python3.11/json/__init__.py")
+      `import collections, inspect, json, keyword, re, sys
+print(keyword.__file__ == sys.path[0] + "/keyword.py")
+for m in (json, re._parser, collections):
+    print(m.__name__, type(m.__loader__).__name__, m.__spec__.origin == m.__file__ == m.__loader__.path)
+print(json.loads.__code__.co_filename == json.__file__)
 print(inspect.getsource(json.loads).splitlines()[0])
-# A character class with \\n: the escape deepfreeze.py used to mistake for the newline.
 print(re.findall(r"[\\n]+", "a\\nb"))
 json.loads("{x")
 `,
     );
-    for (const exe of [path.join(isolate, 'bin/isolate'), path.join(python, 'bin/python3.11')]) {
+    const expected = [
+      "the script's own keyword module",
+      'True',
+      'json SourceFileLoader True',
+      're._parser SourceFileLoader True',
+      'collections SourceFileLoader True',
+      'True',
+      'def loads(s, *, cls=None, object_hook=None, parse_float=None,',
+      "['\\n']",
+      '',
+    ];
+    for (const [exe, lib] of [
+      [path.join(isolate, 'bin/isolate'), `${python}/lib/python3.11`],
+      [path.join(python, 'bin/python3.11'), `${python}/lib/python3.11`],
+      ['/usr/bin/python3.11', '/usr/lib/python3.11'],
+    ] as const) {
       const r = spawnSync(exe, [script], { encoding: 'utf8', env: {} });
-      expect({ exe, status: r.status }).toEqual({ exe, status: 1 });
-      expect(r.stdout.split('\n')).toEqual(['frozen frozen frozen', 'True', 'def loads(s, *, cls=None, object_hook=None, parse_float=None,', "['\\n']", '']);
+      expect({ exe, status: r.status, stdout: r.stdout.split('\n') }).toEqual({ exe, status: 1, stdout: expected });
       // The frames in json's own files, each with its source line under it.
-      expect(r.stderr).toContain(`File "${python}/lib/python3.11/json/__init__.py", line 346, in loads\n    return _default_decoder.decode(s)\n`);
-      expect(r.stderr).toContain(`File "${python}/lib/python3.11/json/decoder.py", line 353, in raw_decode\n    obj, end = self.scan_once(s, idx)\n`);
+      expect(r.stderr).toContain(`File "${lib}/json/__init__.py", line 346, in loads\n    return _default_decoder.decode(s)\n`);
+      expect(r.stderr).toContain(`File "${lib}/json/decoder.py", line 353, in raw_decode\n    obj, end = self.scan_once(s, idx)\n`);
       expect(r.stderr).toMatch(/json\.decoder\.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 \(char 1\)\n$/);
     }
   });

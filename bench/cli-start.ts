@@ -2,8 +2,8 @@
  * How long the CLI takes to answer when there is nothing to do: `slime --help`,
  * `slime targets` of the project (its evaluation cached, then not), and the no-op
  * `slime realize full-x86_64` when a store holds it realized (SLIME_BENCH_STORE, else
- * slime's own default store: SLIME_STORE, else store/ in the project). The reference is Node's own start (`node -e ''`), which no
- * slime command can beat.
+ * slime's own default store: SLIME_STORE, else store/ in the project). The reference is
+ * Node's own start (`node -e ''`), which no slime command can beat.
  */
 import fs from 'node:fs';
 import path from 'node:path';

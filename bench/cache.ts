@@ -56,7 +56,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
-import { benchStoreDir, CLI, measure, median, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
+import { benchStoreDir, CLI, measure, median, newestValidPath, removeTree, ROOT, tempDir, type Benchmark, type Figure, type Measured } from './lib.js';
 
 const NIX = ['--extra-experimental-features', 'nix-command'];
 // SLIME_BENCH_CACHE_TARGET: another target or derivation name whose closure the store holds.
@@ -122,7 +122,7 @@ export const cacheBenchmark: Benchmark = {
       return [];
     }
     const store = new Store(storeDir);
-    const p = store.validPaths().filter((i) => i.path.endsWith('-cpython-3.11.2-quick')).sort((a, b) => b.registrationTime - a.registrationTime)[0]?.path;
+    const p = newestValidPath(store, 'cpython-3.11.2-quick');
     if (!p) {
       log(`cache: no CPython quick output is valid in ${storeDir} (slime realize ${TARGET} --store ${storeDir}); nothing measured`);
       return [];

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
-import { benchStoreDir, CLI, have, measure, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure } from './lib.js';
+import { benchStoreDir, CLI, have, measure, newestValidPath, removeTree, sideBySide, slimeArgs, summarize, tempDir, type Benchmark, type Figure } from './lib.js';
 
 const MB = 1 << 20;
 
@@ -23,10 +23,7 @@ export function findCpythonOutput(): string | undefined {
   if (!fs.existsSync(path.join(storeDir, '.slime', 'db.sqlite'))) return undefined;
   const store = new Store(storeDir);
   try {
-    return store
-      .validPaths()
-      .filter((i) => i.path.endsWith('-cpython-3.11.2-quick'))
-      .sort((a, b) => b.registrationTime - a.registrationTime)[0]?.path;
+    return newestValidPath(store, 'cpython-3.11.2-quick');
   } finally {
     store.close();
   }

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bootstrapMedianRatio, median } from '../src/bench/stats.js';
-import { storeDirFrom } from '../src/store/store.js';
+import { storeDirFrom, type Store } from '../src/store/store.js';
 
 export { median };
 
@@ -24,6 +24,14 @@ export const ROOT = [path.resolve(import.meta.dirname, '..'), path.resolve(impor
 /** The CLI as installed: package.json's bin, `bin/slime`, which runs the bundle (src/setup/bundle.ts). */
 export const CLI = path.join(ROOT, 'bin/slime');
 export const API = path.join(ROOT, 'src/derivation/api.ts');
+
+/** The newest valid path of `store` whose name is `name` (`cpython-3.11.2-quick`): the store decides validity. */
+export function newestValidPath(store: Store, name: string): string | undefined {
+  return store
+    .validPaths()
+    .filter((i) => i.path.endsWith(`-${name}`))
+    .sort((a, b) => b.registrationTime - a.registrationTime)[0]?.path;
+}
 
 /**
  * The store whose realized targets the benchmarks measure (the CPython quick output, the

@@ -35,12 +35,12 @@ export function newestValidPath(store: Store, name: string): string | undefined 
 
 /**
  * The store whose realized targets the benchmarks measure (the CPython quick output, the
- * full-x86_64 no-op, the cache's closure): SLIME_BENCH_STORE, else the store `slime
+ * full-x86_64 no-op, the cache's closure): SLIME_BENCH_STORE (if not empty), else the store `slime
  * realize` itself uses (SLIME_STORE, else store/ in the project), so that the README's
  * `npx slime realize full-x86_64` followed by `npm run bench` measures what it built.
  */
 export function benchStoreDir(): string {
-  return process.env.SLIME_BENCH_STORE ?? storeDirFrom(undefined, process.env, ROOT);
+  return process.env.SLIME_BENCH_STORE || storeDirFrom(undefined, process.env, ROOT);
 }
 
 /** One measured quantity: slime's value, and the reference's in the same run. */

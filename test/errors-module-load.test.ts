@@ -80,4 +80,19 @@ describe('module load errors', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: derivations\/foo\.ts:2:\d+: invalid mirror for x\.tar\.gz: ftp:\/\/mirror\.invalid\/x\.tar\.gz uses ftp: but only https:, http: and file: are supported/);
   });
+
+  it('run outside a project: says where it looked and what to do, and creates no store', async () => {
+    const dir = tempDir();
+    const r = await slime(['targets'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error: no derivation module here: slime reads derivations/index.ts in the current directory (${dir}), and there is none; ` +
+        'run slime from the project directory (where the README is), or pass the module with -f FILE\n',
+    );
+    expect(fs.readdirSync(dir)).toEqual([]);
+    // -f names the file itself: the message is about that file.
+    const f = await slime(['targets', '-f', 'nowhere.ts'], { cwd: dir });
+    expect(f.code).toBe(2);
+    expect(f.stderr).toBe('error: derivation module nowhere.ts does not exist; pass an existing file with -f FILE\n');
+  });
 });

@@ -18,6 +18,20 @@ describe('store directory errors', () => {
     expect(r.stderr).toBe('error: store /etc/passwd is a file, not a directory; pass --store a directory (it is created if it does not exist)\n');
   });
 
+  it('an empty --store is refused; an empty SLIME_STORE counts as unset: neither makes the current directory a store', async () => {
+    const dir = tempDir();
+    const m = module(dir);
+    const before = fs.readdirSync(dir);
+    const e = await slime(['realize', 't', '-f', m, '--store', ''], { cwd: dir });
+    expect(e.code).toBe(2);
+    expect(e.stderr).toBe('error: --store is empty; pass the store directory (it is created if it does not exist)\n');
+    expect(fs.readdirSync(dir)).toEqual(before);
+    const r = await slime(['realize', 't', '-f', m, '--no-link'], { cwd: dir, env: { SLIME_STORE: '' } });
+    expect(r.code).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual([...before, 'store'].sort());
+    expect(r.stdout.trim()).toMatch(new RegExp(`^${path.join(dir, 'store')}/[0-9a-z]{32}-x$`));
+  });
+
   it('--store where no directory can be made returns at once (no mkdir loop under /proc)', async () => {
     const dir = tempDir();
     const r = await slime(['realize', 't', '-f', module(dir), '--store', '/proc/nostore'], { cwd: dir });

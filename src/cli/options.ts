@@ -44,6 +44,8 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
  * does not exist, and with `readOnly: true` gets it as it is without creating anything.
  */
 export function openStore(ctx: CliContext, storeOption: string | undefined, opts: { readOnly?: string | true } = {}): Store {
+  // An empty --store would resolve to the current directory, which would then be made a store.
+  if (storeOption === '') throw new UsageError('--store is empty; pass the store directory (it is created if it does not exist)');
   const store = new Store(storeDirFrom(storeOption, ctx.env, ctx.cwd));
   const state = checkStoreDir(store.dir, { create: opts.readOnly === undefined });
   if (state === 'missing') {
@@ -62,6 +64,13 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {
   // A store that is not there gets no tool cache and no evaluation cache: reading a module creates no store.
   const exists = fs.existsSync(store.stateDir);
+  if (fileOption === undefined && !fs.existsSync(defaultModule(ctx.cwd))) {
+    // Like nix-build's ./default.nix, the module is found in the current directory: name that, not just the path.
+    throw new UsageError(
+      `no derivation module here: slime reads derivations/index.ts in the current directory (${ctx.cwd}), and there is none; ` +
+        'run slime from the project directory (where the README is), or pass the module with -f FILE',
+    );
+  }
   return loadModule(fileOption ?? defaultModule(ctx.cwd), store.dir, exists ? store.toolCacheFile : undefined, exists ? path.join(store.stateDir, 'eval-cache') : undefined);
 }
 

@@ -290,8 +290,12 @@ function makeWritable(p: string): void {
   if (st.isDirectory()) for (const e of fs.readdirSync(p)) makeWritable(path.join(p, e));
 }
 
-/** Resolves the store directory: `--store`, then SLIME_STORE, then `<project>/store`. */
+/**
+ * Resolves the store directory: `--store`, then SLIME_STORE, then `<project>/store`.
+ * An empty SLIME_STORE counts as unset (as a shell's `SLIME_STORE= cmd` means), not as
+ * the current directory.
+ */
 export function storeDirFrom(option: string | undefined, env: NodeJS.ProcessEnv, projectRoot: string): string {
-  const dir = option ?? env.SLIME_STORE ?? path.join(projectRoot, 'store');
+  const dir = option ?? (env.SLIME_STORE || undefined) ?? path.join(projectRoot, 'store');
   return path.resolve(projectRoot, dir);
 }

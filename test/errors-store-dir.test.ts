@@ -53,7 +53,7 @@ describe('store directory errors', () => {
     expect(r.stderr).toBe(`error: cannot create store ${locked}/store: ${locked} is not writable by this user; pass --store a directory you can write to\n`);
   });
 
-  it('verify, gc --dry-run and targets on a store that does not exist create nothing', async () => {
+  it('verify, gc --dry-run, log and targets on a store that does not exist create nothing', async () => {
     const dir = tempDir();
     const store = path.join(dir, 'nothing-here');
     const verify = await slime(['verify', '--store', store], { cwd: dir });
@@ -62,6 +62,9 @@ describe('store directory errors', () => {
     const gc = await slime(['gc', '--dry-run', '--store', store], { cwd: dir });
     expect(gc.code).toBe(1);
     expect(gc.stderr).toMatch(/does not exist, so there is nothing to collect/);
+    const log = await slime(['log', 'x', '-f', module(dir), '--store', store], { cwd: dir });
+    expect(log.code).toBe(1);
+    expect(log.stderr).toMatch(/^error: store \S+nothing-here does not exist, so there is nothing to print; /);
     const targets = await slime(['targets', '-f', module(dir), '--store', store], { cwd: dir });
     expect(targets.code).toBe(0);
     expect(targets.stdout).toMatch(/^t +not yet +not checked +x$/m);

@@ -20,7 +20,8 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('log', args, { ...commonOptions, tail: { type: 'string', short: 'n' } });
   const tail = values.tail === undefined ? undefined : positiveInt('--tail', values.tail, 1);
   if (positionals.length !== 1) throw new UsageError('slime log takes exactly one DRV');
-  const store = openStore(ctx, values.store);
+  // Reading a log creates no store: a store that is not there has none to print.
+  const store = openStore(ctx, values.store, { readOnly: 'print' });
   const wanted = positionals[0]!;
   // A .drv, an output path, or a link to either (./result).
   const storePath = looksLikePath(wanted) ? storePathOf(store, wanted) : undefined;

@@ -183,3 +183,41 @@ describe('slime cache serve --trusted-public-keys', () => {
     }
   });
 });
+
+describe('slime cache serve, read-only, on a directory that is not a cache yet', () => {
+  it('warns that it is not a cache, creates nothing, and answers 404 until a push fills it', async () => {
+    const missing = path.join(dir, 'not-yet');
+    const ro = startSlime(['cache', 'serve', missing, '--port', '0'], { cwd: dir });
+    let stderr = '';
+    ro.stderr!.on('data', (d) => (stderr += d));
+    try {
+      const roUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        ro.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        ro.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}: ${stderr}`)));
+      });
+      expect(stderr).toContain(`warning: ${missing} does not exist yet, so it is not a binary cache: clients get 404 until one is pushed into it`);
+      expect(fs.existsSync(missing)).toBe(false);
+      const info = await slime(['cache', 'info', roUrl], { cwd: dir });
+      expect(info.code).toBe(1);
+      // Filled through the file system while it serves: then it answers.
+      const pushed = await slime(['cache', 'push', `file://${missing}`, top, '--store', store], { cwd: dir });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const after = await slime(['cache', 'info', roUrl], { cwd: dir });
+      expect(after.code, after.stderr).toBe(0);
+      expect(after.stdout).toMatch(/^Paths: [1-9]/m);
+    } finally {
+      ro.kill('SIGTERM');
+    }
+  });
+
+  it('refuses a file', async () => {
+    const file = path.join(dir, 'token');
+    const r = await slime(['cache', 'serve', file, '--port', '0'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: cannot serve ${file}: it is a file, not a directory; pass the cache's directory\n`);
+  });
+});

@@ -65,7 +65,8 @@ class Refusal extends Error {
 
 export function startCacheServer(opts: ServeOptions): Promise<RunningServer> {
   const dir = path.resolve(opts.dir);
-  fs.mkdirSync(path.join(dir, 'nar'), { recursive: true });
+  // Only a server that takes uploads makes the directory; a read-only one changes nothing on disk.
+  if (opts.token !== undefined) fs.mkdirSync(path.join(dir, 'nar'), { recursive: true });
   const cache = new FileCache(pathToFileURL(dir).toString());
   const log = opts.log ?? (() => undefined);
   const trusted = (opts.trustedKeys ?? []).map((k) => parsePublicKey(k));

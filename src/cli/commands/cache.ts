@@ -200,9 +200,24 @@ async function serve(rest: string[], values: Values, ctx: CliContext): Promise<n
   }
   const trustedKeys = (values['trusted-public-keys'] ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
   for (const k of trustedKeys) parsePublicKey(k);
+  const served = path.resolve(process.cwd(), dir);
+  const kind = fs.statSync(served, { throwIfNoEntry: false });
+  if (kind && !kind.isDirectory()) throw new SlimeError(`cannot serve ${served}: it is a file, not a directory; pass the cache's directory`);
+  if (token) {
+    try {
+      fs.mkdirSync(path.join(served, 'nar'), { recursive: true });
+    } catch (e) {
+      throw new SlimeError(`cannot create the cache directory ${served}: ${(e as NodeJS.ErrnoException).code}; pass a directory this user can write`);
+    }
+  } else if (!fs.existsSync(path.join(served, 'nix-cache-info'))) {
+    // Not refused: a directory served read-only can be filled by `slime cache push file://DIR` on this machine.
+    ctx.stderr.write(
+      `warning: ${served} ${kind ? 'has no nix-cache-info' : 'does not exist'} yet, so it is not a binary cache: clients get 404 until one is pushed into it (slime cache push file://${served} TARGET), or serve it with --token-file to take uploads\n`,
+    );
+  }
   const { startCacheServer } = await import('../../cache/server.js');
   const server = await startCacheServer({
-    dir: path.resolve(process.cwd(), dir),
+    dir: served,
     port,
     bind: values.bind ?? '127.0.0.1',
     token,
@@ -211,7 +226,7 @@ async function serve(rest: string[], values: Values, ctx: CliContext): Promise<n
   }).catch((e: NodeJS.ErrnoException) => {
     throw new SlimeError(`cannot listen on ${values.bind ?? '127.0.0.1'}:${port}: ${e.code ?? e.message}; choose another --port or --bind`);
   });
-  ctx.stderr.write(`serving ${path.resolve(dir)} at ${server.url} (${token ? 'PUT with the token' : 'read-only'}); Ctrl-C stops\n`);
+  ctx.stderr.write(`serving ${served} at ${server.url} (${token ? 'PUT with the token' : 'read-only'}); Ctrl-C stops\n`);
   ctx.stdout.write(`${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

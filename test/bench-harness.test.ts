@@ -39,8 +39,10 @@ describe('Harness', () => {
   });
 
   it('rejects a program that cannot be started, naming it, and keeps serving', async () => {
-    await expect(harness.run(['/nonexistent/python'], '/', {})).rejects.toThrow(/cannot run \/nonexistent\/python: .*No such file/);
-    await expect(harness.run(['/bin/true'], '/nonexistent-dir', {})).rejects.toThrow(/nonexistent-dir/);
+    // Missing paths inside a fresh directory: a name like /nonexistent could exist on a shared machine.
+    const missing = path.join(tempDir(), 'missing');
+    await expect(harness.run([`${missing}/python`], '/', {})).rejects.toThrow(new RegExp(`cannot run ${missing}/python: .*No such file`));
+    await expect(harness.run(['/bin/true'], missing, {})).rejects.toThrow(new RegExp(missing));
     expect((await harness.run(['/bin/true'], '/', {})).status).toBe(0);
   });
 });

@@ -32,6 +32,27 @@ describe('store directory errors', () => {
     expect(r.stdout.trim()).toMatch(new RegExp(`^${path.join(dir, 'store')}/[0-9a-z]{32}-x$`));
   });
 
+  it('a writing command whose target is unknown, or that finds no module, leaves no new store behind', async () => {
+    const dir = tempDir();
+    const m = module(dir);
+    const store = path.join(dir, 'new-store');
+    for (const cmd of ['realize', 'show', 'check', 'bench']) {
+      const r = await slime([cmd, 'no-such-target', '-f', m, '--store', store], { cwd: dir });
+      expect(r.code, `${cmd}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/^error: unknown target "no-such-target"/);
+      expect(fs.existsSync(store), cmd).toBe(false);
+    }
+    fs.writeFileSync(path.join(dir, 's.py'), 'print(1)\n');
+    const run = await slime(['run', '--store', store, 's.py'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: no derivation module here/);
+    expect(fs.existsSync(store)).toBe(false);
+    // The same realize with a known target makes the store.
+    const ok = await slime(['realize', 't', '-f', m, '--store', store, '--no-link'], { cwd: dir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toMatch(new RegExp(`^${store}/[0-9a-z]{32}-x$`));
+  });
+
   it('--store where no directory can be made returns at once (no mkdir loop under /proc)', async () => {
     const dir = tempDir();
     const r = await slime(['realize', 't', '-f', module(dir), '--store', '/proc/nostore'], { cwd: dir });

@@ -95,6 +95,7 @@ describe('slime run on the Full tier', () => {
       [['--bogus', 'x.py'], 'unknown option --bogus before the script'],
       [[], 'slime run needs a SCRIPT.py'],
       [['no_such_script.py'], 'cannot read script no_such_script.py: no such file'],
+      [['.'], 'cannot read script .: it is a directory; slime run takes one Python file'],
     ] as const) {
       const r = await runIn(FIXTURES, [...args]);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });

@@ -38,15 +38,19 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   }
 }
 
+function storeDirOf(ctx: CliContext, storeOption: string | undefined): string {
+  // An empty --store would resolve to the current directory, which would then be made a store.
+  if (storeOption === '') throw new UsageError('--store is empty; pass the store directory (it is created if it does not exist)');
+  return storeDirFrom(storeOption, ctx.env, ctx.cwd);
+}
+
 /**
  * The store a command works on. A command that writes creates it if it is missing;
  * a read-only one (`readOnly: 'verify'`, the verb for the error) refuses a store that
  * does not exist, and with `readOnly: true` gets it as it is without creating anything.
  */
 export function openStore(ctx: CliContext, storeOption: string | undefined, opts: { readOnly?: string | true } = {}): Store {
-  // An empty --store would resolve to the current directory, which would then be made a store.
-  if (storeOption === '') throw new UsageError('--store is empty; pass the store directory (it is created if it does not exist)');
-  const store = new Store(storeDirFrom(storeOption, ctx.env, ctx.cwd));
+  const store = new Store(storeDirOf(ctx, storeOption));
   const state = checkStoreDir(store.dir, { create: opts.readOnly === undefined });
   if (state === 'missing') {
     if (typeof opts.readOnly === 'string') throw missingStoreError(store.dir, opts.readOnly);
@@ -59,6 +63,21 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
     for (const p of store.migrationProblems) ctx.stderr.write(`warning: store metadata not imported: ${p}\n`);
   }
   return store;
+}
+
+/**
+ * For a command that writes to the store: the store `openStore` gives, but one that
+ * does not exist yet is made only once `prepare` (loading the module, resolving what was
+ * asked for) has succeeded, so that a mistyped target or a missing module leaves no
+ * new, empty store behind. An existing store is opened first, as before.
+ */
+export async function openStoreAfter<T>(ctx: CliContext, storeOption: string | undefined, prepare: (store: Store) => Promise<T>): Promise<{ store: Store; prepared: T }> {
+  if (checkStoreDir(storeDirOf(ctx, storeOption), { create: false }) === 'exists') {
+    const store = openStore(ctx, storeOption);
+    return { store, prepared: await prepare(store) };
+  }
+  const prepared = await prepare(openStore(ctx, storeOption, { readOnly: true }));
+  return { store: openStore(ctx, storeOption), prepared };
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {

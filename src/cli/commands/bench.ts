@@ -8,7 +8,7 @@ import { Harness } from '../../bench/harness.js';
 import { otherLightRunners } from '../../bench/light-runners.js';
 import { benchDir, countInstructions, formatBenchTable, runBench, saveBench, type BenchResult, type CountRow, type Interpreter, type Workload } from '../../bench/run-bench.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs, positiveInt } from '../options.js';
 
 const help = `Usage: slime bench TARGET [options]
 
@@ -66,9 +66,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('bench', args, options);
   if (positionals.length !== 1) throw new UsageError('slime bench takes exactly one TARGET');
   const targetName = positionals[0];
-  const store = openStore(ctx, values.store);
-  const mod = await openModule(ctx, store, values.file);
-  const graph = planGraph(resolveTarget(mod, targetName).derivations);
+  const { store, prepared } = await openStoreAfter(ctx, values.store, async (s) => {
+    const mod = await openModule(ctx, s, values.file);
+    return { mod, graph: planGraph(resolveTarget(mod, targetName).derivations) };
+  });
+  const { mod, graph } = prepared;
   const comparison = graph.find((n) => n.comparesSamples === true && n.drv.env.samples !== undefined);
   if (!comparison) throw new UsageError(`target ${targetName} compares no isolate's samples, so there is nothing to time; try full-x86_64-quick`);
   const { python, isolate, samples } = comparison.drv.env;

@@ -12,7 +12,7 @@ import { planGraph } from '../../scheduler/plan.js';
 import type { CheckRecord } from '../../store/checks.js';
 import { acquireLock } from '../../store/lock.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs, positiveInt } from '../options.js';
 import { formatDuration } from '../../run/format.js';
 
 const help = `Usage: slime check TARGET|DRV... [options]
@@ -100,11 +100,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   if (sandbox && against === undefined) ensureSandboxWorks();
   const display = await sinkFor(values['log-format'], ctx);
 
-  const store = openStore(ctx, values.store);
+  const { store, prepared: roots } = await openStoreAfter(ctx, values.store, async (s) => {
+    const mod = await openModule(ctx, s, values.file);
+    return positionals.flatMap((t) => resolveTarget(mod, t).derivations);
+  });
   const storeLock = await acquireLock(store.globalLockFile, { shared: true });
   try {
-    const mod = await openModule(ctx, store, values.file);
-    const roots = positionals.flatMap((t) => resolveTarget(mod, t).derivations);
     const nodes = planGraph(roots);
     const abort = new AbortController();
     const onSignal = () => abort.abort();

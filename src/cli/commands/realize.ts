@@ -16,7 +16,7 @@ import { acquireLock, startLockHelper, type Lock } from '../../store/lock.js';
 import { addResultLink } from '../../store/roots.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs, positiveInt } from '../options.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import { loadInk } from '../esm-deps.js';
 import { phaseTracer } from '../phase-trace.js';
@@ -106,14 +106,13 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   const format = logFormatOf(values['log-format'], ctx);
   const sandbox = sandboxWanted(values['no-sandbox'], ctx.env);
 
-  const store = openStore(ctx, values.store);
+  const { store, prepared: wanted } = await openStoreAfter(ctx, values.store, (s) => resolveWanted(ctx, s, positionals, values.file));
   // The gc lock, shared: many realizes at once, gc and repair exclusively. Taken only
   // when the run adds something; a run that finds everything valid takes no lock and
   // checks afterwards, through the gc generation, that no gc ran meanwhile.
   let storeLock: Promise<Lock> | undefined;
   const takeLock = () => (storeLock ??= acquireLock(store.globalLockFile, { shared: true }));
   try {
-    const wanted = await resolveWanted(ctx, store, positionals, values.file);
     const roots = wanted.flatMap((w) => (w.kind === 'derivations' ? w.derivations : []));
     const drvRoots = wanted.flatMap((w) => (w.kind === 'drv' ? [w.drvPath] : []));
     const nodes = mergeNodes(planGraph(roots), graphFromStoreDrvs(store, drvRoots));

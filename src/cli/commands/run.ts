@@ -14,7 +14,7 @@ import { summarizeRuns } from '../../router/profile.js';
 import { runScript, shellStatus, type TierCommand } from '../../router/run-script.js';
 import { fullTierOf, lightTierOf, type RealizedTier } from '../../router/tiers.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, openModule, openStore } from '../options.js';
+import { COMMON_HELP, openModule, openStoreAfter } from '../options.js';
 
 const help = `Usage: slime run [options] SCRIPT.py [ARGS...]
 
@@ -167,11 +167,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   try {
     bytes = fs.readFileSync(script);
   } catch (e) {
-    throw new UsageError(`cannot read script ${opts.script}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory; slime run takes one Python file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new UsageError(`cannot read script ${opts.script}: ${why}`);
   }
   const scriptHash = createHash('sha256').update(bytes).digest('hex');
-  const store = openStore(ctx, opts.store);
-  const mod = await openModule(ctx, store, opts.file);
+  const { store, prepared: mod } = await openStoreAfter(ctx, opts.store, (s) => openModule(ctx, s, opts.file));
 
   // The Full tier's CPython parses the script even when Light runs it.
   const full = fullTierOf(await realizeTarget(ctx, store, mod, opts.fullTarget), opts.fullTarget);

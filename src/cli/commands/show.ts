@@ -6,7 +6,7 @@ import { drvText } from '../../derivation/api.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { hashPartOf } from '../../store/paths.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs } from '../options.js';
 
 const help = `Usage: slime show TARGET|DRV [--drv] [options]
 
@@ -21,16 +21,17 @@ ${COMMON_HELP}`;
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('show', args, { ...commonOptions, drv: { type: 'boolean' } });
   if (positionals.length !== 1) throw new UsageError('slime show takes exactly one TARGET or .drv path');
-  const store = openStore(ctx, values.store);
   const asDrv = path.resolve(positionals[0]);
-  if (asDrv.endsWith('.drv') && store.isValid(asDrv)) return showStoredDrv(asDrv, Boolean(values.drv), ctx);
-  if (asDrv.endsWith('.drv') && path.dirname(asDrv) === store.dir) {
-    throw new SlimeError(
-      `${asDrv} is not a valid derivation in the store ${store.dir}; \`slime realize\` or \`slime show TARGET\` writes it, and \`slime verify --repair\` clears a broken one`,
-    );
-  }
-  const mod = await openModule(ctx, store, values.file);
-  const { derivations } = resolveTarget(mod, positionals[0]);
+  const { store, prepared: derivations } = await openStoreAfter(ctx, values.store, async (s) => {
+    if (asDrv.endsWith('.drv') && s.isValid(asDrv)) return undefined;
+    if (asDrv.endsWith('.drv') && path.dirname(asDrv) === s.dir) {
+      throw new SlimeError(
+        `${asDrv} is not a valid derivation in the store ${s.dir}; \`slime realize\` or \`slime show TARGET\` writes it, and \`slime verify --repair\` clears a broken one`,
+      );
+    }
+    return resolveTarget(await openModule(ctx, s, values.file), positionals[0]).derivations;
+  });
+  if (derivations === undefined) return showStoredDrv(asDrv, Boolean(values.drv), ctx);
   if (values.drv) {
     for (const d of derivations) ctx.stdout.write(drvText(d) + '\n');
     return 0;

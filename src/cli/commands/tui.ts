@@ -14,7 +14,7 @@ import { readReport } from '../../comparison/report.js';
 import type { Backend, RecentRun, RunOutcome, TargetInfo } from '../../../tui/app/backend.js';
 import { readRunRecords, watchRunRecords } from '../../store/run-records.js';
 import type { CliContext, Command } from '../command.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs, positiveInt } from '../options.js';
 import { describeTargetCheck, targetStates } from '../target-state.js';
 import { gatherListArgs, SUBSTITUTION_HELP, substituterFor, substitutionOptions } from '../substitution-options.js';
 import type { Substituter } from '../../cache/substituter.js';
@@ -217,8 +217,7 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   }
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());
   const cores = positiveInt('--cores', values.cores, defaultCores());
-  const store = openStore(ctx, values.store);
-  const mod = await openModule(ctx, store, values.file);
+  const { store, prepared: mod } = await openStoreAfter(ctx, values.store, (s) => openModule(ctx, s, values.file));
   await loadInk();
   const { runTuiApp } = await import('../../../tui/app/start.js');
   const reason = await runTuiApp(new StoreBackend(store, mod, { jobs, cores, cwd: ctx.cwd, substituter: await substituterFor(values, ctx, store) }), { stdout, stdin });

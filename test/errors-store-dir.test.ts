@@ -32,7 +32,7 @@ describe('store directory errors', () => {
     expect(r.stdout.trim()).toMatch(new RegExp(`^${path.join(dir, 'store')}/[0-9a-z]{32}-x$`));
   });
 
-  it('a writing command whose target is unknown, or that finds no module, leaves no new store behind', async () => {
+  it('a writing command whose target is unknown, argument wrong, or that finds no module, leaves no new store behind', async () => {
     const dir = tempDir();
     const m = module(dir);
     const store = path.join(dir, 'new-store');
@@ -46,6 +46,10 @@ describe('store directory errors', () => {
     const run = await slime(['run', '--store', store, 's.py'], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: no derivation module here/);
+    expect(fs.existsSync(store)).toBe(false);
+    const pull = await slime(['cache', 'pull', `file://${dir}`, '/etc/passwd', '--store', store], { cwd: dir });
+    expect(pull.code).toBe(2);
+    expect(pull.stderr).toBe(`error: /etc/passwd is not a path in the store ${store}\n`);
     expect(fs.existsSync(store)).toBe(false);
     // The same realize with a known target makes the store.
     const ok = await slime(['realize', 't', '-f', m, '--store', store, '--no-link'], { cwd: dir });

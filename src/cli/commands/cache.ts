@@ -17,7 +17,7 @@ import { isHashPart, isStorePathIn } from '../../store/paths.js';
 import type { Store } from '../../store/store.js';
 import type { CliContext, Command } from '../command.js';
 import { gatherListArgs } from '../substitution-options.js';
-import { COMMON_HELP, commonOptions, openModule, openStore, parseCommandArgs, positiveInt } from '../options.js';
+import { COMMON_HELP, commonOptions, openModule, openStore, openStoreAfter, parseCommandArgs, positiveInt } from '../options.js';
 
 const help = `Usage: slime cache SUBCOMMAND ...
 
@@ -240,11 +240,13 @@ async function serve(rest: string[], values: Values, ctx: CliContext): Promise<n
 async function pull(rest: string[], values: Values, ctx: CliContext): Promise<number> {
   const [url, ...paths] = rest;
   if (!url || paths.length === 0) throw new UsageError('slime cache pull needs a URL and at least one STORE-PATH');
-  const store = openStore(ctx, values.store);
   const storePaths = paths.map((p) => p.replace(/\/+$/, ''));
-  storePaths.forEach((p, i) => {
-    if (!isStorePathIn(store.dir, p)) throw new UsageError(`${paths[i]} is not a path in the store ${store.dir}`);
-  });
+  // Checked before a new store is made: a wrong argument leaves no empty store behind.
+  const { store } = await openStoreAfter(ctx, values.store, async (s) =>
+    storePaths.forEach((p, i) => {
+      if (!isStorePathIn(s.dir, p)) throw new UsageError(`${paths[i]} is not a path in the store ${s.dir}`);
+    }),
+  );
   // Each path is locked before it is written; a path already valid needs no lock.
   if (storePaths.some((p) => !store.isValid(p))) startLockHelper();
   const settings = substitutionSettings({ trustedPublicKeys: values['trusted-public-keys'] }, ctx.cwd, ctx.env);

@@ -27,6 +27,15 @@ export const targets = [target('t', 'x', [b])];\n`,
     const inside = await slime(['store', 'path-info', '--json', `${out}/`, '--store', store], { cwd: dir });
     expect(JSON.parse(inside.stdout).path).toBe(out);
 
+    // show: ./result names the derivation that built it, without a module.
+    const shown = await slime(['show', './result', '--store', store], { cwd: dir });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'b', outputs: { out } });
+    const stray = `${store}/${'0'.repeat(32)}-b`;
+    const noDrv = await slime(['show', stray, '--store', store], { cwd: dir });
+    expect(noDrv.code).toBe(1);
+    expect(noDrv.stderr).toMatch(/^error: \S+-b has no derivation in the store \S+ \(it is not valid/);
+
     const log = await slime(['log', './result', '--store', store], { cwd: dir });
     expect(log.code).toBe(0);
     expect(log.stdout).toBe('building-b\n');

@@ -6,13 +6,15 @@ import { drvText } from '../../derivation/api.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { hashPartOf } from '../../store/paths.js';
 import type { CliContext, Command } from '../command.js';
+import { looksLikePath, storePathOf } from '../store-arg.js';
 import { COMMON_HELP, commonOptions, openModule, openStoreAfter, parseCommandArgs } from '../options.js';
 
-const help = `Usage: slime show TARGET|DRV [--drv] [options]
+const help = `Usage: slime show TARGET|DRV|OUTPUT [--drv] [options]
 
 Prints each derivation of TARGET: its .drv path, hash, output paths, and the
 derivation itself as JSON (Nix's \`nix show-derivation\` shape), or with --drv the
-exact ATerm text of its .drv file.
+exact ATerm text of its .drv file. An output path (or a link to one, ./result) shows
+the derivation that built it.
 
 Options:
       --drv            print the ATerm .drv text instead of JSON
@@ -20,9 +22,18 @@ ${COMMON_HELP}`;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('show', args, { ...commonOptions, drv: { type: 'boolean' } });
-  if (positionals.length !== 1) throw new UsageError('slime show takes exactly one TARGET or .drv path');
-  const asDrv = path.resolve(positionals[0]);
+  if (positionals.length !== 1) throw new UsageError('slime show takes exactly one TARGET, .drv path or output path');
+  let asDrv = path.resolve(positionals[0]);
   const { store, prepared: derivations } = await openStoreAfter(ctx, values.store, async (s) => {
+    // An output path (or ./result) shows the derivation that built it, as nix show-derivation does.
+    const storePath = looksLikePath(positionals[0]) ? storePathOf(s, positionals[0]) : undefined;
+    if (storePath !== undefined && !storePath.endsWith('.drv')) {
+      const deriver = s.isValid(storePath) ? s.queryInfo(storePath)?.deriver : undefined;
+      if (deriver === undefined || !s.isValid(deriver)) {
+        throw new SlimeError(`${storePath} has no derivation in the store ${s.dir} (it is not valid, was added as a file, or its .drv was collected); show its target instead`);
+      }
+      asDrv = deriver;
+    }
     if (asDrv.endsWith('.drv') && s.isValid(asDrv)) return undefined;
     if (asDrv.endsWith('.drv') && path.dirname(asDrv) === s.dir) {
       throw new SlimeError(

@@ -52,6 +52,13 @@ export const targets = [target('diamond', 'four builds', [top])];`);
     expect(second.stdout.trim()).toBe(out);
     expect(second.stderr).toContain('0 built, 4 cached');
     expect(ledger(dir)).toHaveLength(4);
+
+    // Named twice: realized, printed and linked once.
+    const twice = await slime(['realize', 'diamond', 'diamond', '-f', file, '--store', store], { cwd: dir, env: LEDGER_VISIBLE });
+    expect(twice.code).toBe(0);
+    expect(twice.stdout).toBe(`${out}\n`);
+    expect(twice.stderr).toMatch(/derivations for diamond: /);
+    expect(fs.existsSync(path.join(dir, 'result-2'))).toBe(false);
   });
 
   it('skips the dependents of a failed build, names it with its log, and exits 100', async () => {

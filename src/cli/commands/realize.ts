@@ -98,7 +98,10 @@ async function sinkFor(format: LogFormat, ctx: CliContext, plain: import('../../
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const phaseEnded = phaseTracer(ctx.env);
-  const { values, positionals } = parseCommandArgs('realize', gatherListArgs(args), options);
+  const parsed = parseCommandArgs('realize', gatherListArgs(args), options);
+  const values = parsed.values;
+  // A target named twice is realized, printed and linked once.
+  const positionals = [...new Set(parsed.positionals)];
   if (positionals.length === 0) throw new UsageError('slime realize needs at least one TARGET; `slime targets` lists them');
   const cores = positiveInt('--cores', values.cores, defaultCores());
   const jobs = positiveInt('--jobs', values.jobs, defaultCores());

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slime, startSlime, tempDir } from './support/cli.js';
+import { until } from './support/until.js';
 import { buildToy, count, events, outputsIn, realizeWith, removeStore, toyModule } from './support/cache.js';
 
 const dir = tempDir('slime-cache-serve-');
@@ -34,6 +35,22 @@ function request(method: string, rawPath: string, body?: Buffer | string, header
   });
 }
 
+/** Starts `slime cache serve` with ARGS; resolves with its URL once it prints it, and what it said on stderr so far. */
+async function serveCache(args: string[]): Promise<{ server: ChildProcess; url: string; stderr: () => string }> {
+  const s = startSlime(['cache', 'serve', ...args, '--port', '0'], { cwd: dir });
+  let stderr = '';
+  s.stderr!.on('data', (d) => (stderr += d));
+  const served = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    s.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    s.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}: ${stderr}`)));
+  });
+  return { server: s, url: served, stderr: () => stderr };
+}
+
 beforeAll(async () => {
   const built = await buildToy(dir, store, module);
   expect(built.code, built.stderr).toBe(0);
@@ -41,15 +58,7 @@ beforeAll(async () => {
   const key = await slime(['key', 'generate', 'serve-test-1', '--dir', dir], { cwd: dir });
   pub = key.stdout.trim();
   fs.writeFileSync(path.join(dir, 'token'), `${token}\n`);
-  server = startSlime(['cache', 'serve', cacheDir, '--port', '0', '--token-file', path.join(dir, 'token')], { cwd: dir });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.trim());
-    });
-    server.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}`)));
-  });
+  ({ server, url } = await serveCache([cacheDir, '--token-file', path.join(dir, 'token')]));
 }, 120_000);
 
 afterAll(() => {
@@ -150,22 +159,13 @@ describe('slime cache serve', () => {
   });
 });
 
-
 describe('slime cache serve --trusted-public-keys', () => {
   it('takes only narinfos signed by a trusted key: unsigned and other-signed pushes are refused, nothing becomes visible', async () => {
     const signedDir = path.join(dir, 'served-signed');
     const other = await slime(['key', 'generate', 'serve-other-1', '--dir', dir], { cwd: dir });
     expect(other.code, other.stderr).toBe(0);
-    const s = startSlime(['cache', 'serve', signedDir, '--port', '0', '--token-file', path.join(dir, 'token'), '--trusted-public-keys', pub], { cwd: dir });
+    const { server: s, url: signedUrl } = await serveCache([signedDir, '--token-file', path.join(dir, 'token'), '--trusted-public-keys', pub]);
     try {
-      const signedUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        s.stdout!.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        s.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}`)));
-      });
       const env = { SLIME_CACHE_TOKEN: token };
       const narinfos = () => fs.readdirSync(signedDir).filter((f) => f.endsWith('.narinfo'));
       const unsigned = await slime(['cache', 'push', signedUrl, top, '--store', store], { cwd: dir, env });
@@ -187,19 +187,10 @@ describe('slime cache serve --trusted-public-keys', () => {
 describe('slime cache serve, read-only, on a directory that is not a cache yet', () => {
   it('warns that it is not a cache, creates nothing, and answers 404 until a push fills it', async () => {
     const missing = path.join(dir, 'not-yet');
-    const ro = startSlime(['cache', 'serve', missing, '--port', '0'], { cwd: dir });
-    let stderr = '';
-    ro.stderr!.on('data', (d) => (stderr += d));
+    const { server: ro, url: roUrl, stderr } = await serveCache([missing]);
     try {
-      const roUrl = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        ro.stdout!.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        ro.on('exit', (code) => reject(new Error(`slime cache serve exited with ${code}: ${stderr}`)));
-      });
-      expect(stderr).toContain(`warning: ${missing} does not exist yet, so it is not a binary cache: clients get 404 until one is pushed into it`);
+      // stderr and stdout are two pipes: the warning, written first, may arrive after the URL.
+      await until(() => expect(stderr()).toContain(`warning: ${missing} does not exist yet, so it is not a binary cache: clients get 404 until one is pushed into it`));
       expect(fs.existsSync(missing)).toBe(false);
       const info = await slime(['cache', 'info', roUrl], { cwd: dir });
       expect(info.code).toBe(1);

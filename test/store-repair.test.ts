@@ -102,6 +102,19 @@ describe('slime verify --repair', () => {
     expect((await slime(['verify', '--store', store])).code).toBe(0);
   }, 240_000);
 
+  it('a target output removed by hand: realize says so and fails rather than link ./result to nothing', async () => {
+    const { dir, file, store, find } = await builtStore();
+    const app = find('-app');
+    fs.rmSync(app, { force: true });
+    const r = await slime(['realize', 'app', '-f', file, '--store', store], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: ${app} is registered valid but missing from the store directory (removed by hand?); \`slime verify --repair\` rebuilds it`);
+    expect((await slime(['verify', '--repair', '--store', store])).code).toBe(0);
+    const again = await slime(['realize', 'app', '-f', file, '--store', store], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'result'), 'utf8')).toMatch(/^uses /);
+  }, 240_000);
+
   it('a path whose deriver is gone and that nothing can rebuild: forgotten, with what to run', async () => {
     const { store, find } = await builtStore();
     const lib = find('-lib');

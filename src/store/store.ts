@@ -137,6 +137,16 @@ export class Store {
     return true;
   }
 
+  /**
+   * Which of `validPaths` (paths the caller has just found or made valid) are absent
+   * from the store directory: removed by hand, not by gc. Validity stays the database's
+   * word, as in Nix; this is for the paths a command hands to its user (./result), which
+   * would otherwise point at nothing. `slime verify --repair` restores them.
+   */
+  missingFromDirectory(validPaths: Iterable<string>): string[] {
+    return [...validPaths].filter((p) => fs.lstatSync(p, { throwIfNoEntry: false }) === undefined);
+  }
+
   /** Which of `storePaths` are valid. */
   validSet(storePaths: Iterable<string>): Set<string> {
     // With the database open no memo is asked (validSnapshot), nor is the gc state wanted.

@@ -230,13 +230,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       return code;
     }
     reportFailures(summary, Boolean(values['keep-going']), tell);
+    const missing = store.missingFromDirectory(outPaths);
+    for (const p of missing) {
+      tell('error', `${p} is registered valid but missing from the store directory (removed by hand?); \`slime verify --repair\` rebuilds it`);
+    }
     for (const v of verified) {
       const line = `${v.passed}/${v.total} bit-exact${v.passed === v.total ? '' : ' — NOT bit-exact'} (report: ${v.reportPath})`;
       if (format === 'json') tell('note', line);
       else ctx.stderr.write(`${line}\n`);
     }
     for (const p of outPaths) ctx.stdout.write(p + '\n');
-    return exitCodeOf(summary);
+    const code = exitCodeOf(summary);
+    return code === ExitCode.ok && missing.length > 0 ? ExitCode.failure : code;
   } finally {
     await (await storeLock?.catch(() => undefined))?.release();
   }

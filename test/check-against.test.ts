@@ -75,7 +75,20 @@ export const x = derivation({ name: 'x', builder: '/bin/sh', args: ['-ec', 'echo
 export const targets = [target('x', 'x', [x])];
 `);
     const store = path.join(dir, 'store');
+    // A directory that is not a cache, and a cache of another store: refused before anything is built.
+    fs.mkdirSync(path.join(dir, 'plain'));
+    const plain = await slime(['check', 'x', '-f', file, '--store', store, '--against', `file://${dir}/plain`], { cwd: dir });
+    expect(plain.stderr).toBe(`error: file://${dir}/plain has no nix-cache-info: it is not a binary cache; check the --against URL\n`);
+    expect(plain.code).toBe(1);
+    fs.mkdirSync(path.join(dir, 'other'));
+    fs.writeFileSync(path.join(dir, 'other', 'nix-cache-info'), 'StoreDir: /nix/store\n');
+    const other = await slime(['check', 'x', '-f', file, '--store', store, '--against', `file://${dir}/other`], { cwd: dir });
+    expect(other.stderr).toBe(`error: the cache at file://${dir}/other holds paths of the store /nix/store, not ${store}: none of its narinfos can be this store's outputs; check another cache\n`);
+    expect(other.code).toBe(1);
+    expect(fs.readdirSync(store).filter((e) => e.endsWith('-x'))).toEqual([]);
+
     fs.mkdirSync(path.join(dir, 'empty'));
+    fs.writeFileSync(path.join(dir, 'empty', 'nix-cache-info'), `StoreDir: ${store}\n`);
     const none = await slime(['check', 'x', '-f', file, '--store', store, '--against', `file://${dir}/empty`], { cwd: dir });
     expect(none.stderr).toContain(`error: the cache at file://${dir}/empty has none of these outputs, so nothing was compared`);
     expect(none.code).toBe(1);

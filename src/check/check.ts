@@ -27,7 +27,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { lockSharedBuildDir } from '../builder/build-dir-lock.js';
-import { BuildFailure } from '../errors.js';
+import { BuildFailure, SlimeError } from '../errors.js';
 import { describeFailure } from '../run/failure.js';
 import type { EventSink, SlimeEvent } from '../events.js';
 import { hashFile } from '../hash/digest.js';
@@ -37,7 +37,11 @@ import { checkReportsDir, MAX_FILES, recordCheck, type CheckRecord, type CheckVe
 import { acquireLock } from '../store/lock.js';
 import { removeTree, type Store } from '../store/store.js';
 import { diffTrees, type FileDifference } from './diff-tree.js';
-import { fetchNarinfo, normaliseNarHash } from './narinfo-fetch.js';
+import { openCache, readSmallFile, type BinaryCache } from '../cache/binary-cache.js';
+import { parseCacheInfo } from '../cache/cache-info.js';
+import { MAX_NARINFO_BYTES, narInfoFileFor, parseNarInfo } from '../cache/narinfo.js';
+import { toNixBase32 } from '../hash/base32.js';
+import { parseHash } from '../hash/digest.js';
 import { checkLogFile, rebuild, type RebuiltOutput } from './rebuild.js';
 
 export interface CheckOptions {
@@ -74,7 +78,35 @@ type CheckedEvent = Extract<SlimeEvent, { type: 'checked' }>;
 /** Where a differing rebuild is kept: beside the output, as Nix keeps `<out>.check`. */
 export const keptPathOf = (out: string): string => `${out}.check`;
 
+/** A NAR hash as a narinfo writes it (`sha256:` nix-base32), from any form the store or a cache uses. */
+export function narHashText(h: string): string {
+  return `sha256:${toNixBase32(parseHash(h, 'sha256').digest)}`;
+}
+
+/**
+ * The cache `--against` names, through the same client substitution uses (file://,
+ * http(s):// with its credentials): a binary cache for this store directory, or an
+ * error that says which it is not, before anything is compared.
+ */
+async function openCacheFor(url: string, store: Store): Promise<BinaryCache> {
+  const cache = await openCache(url);
+  let text: string | undefined;
+  try {
+    text = await readSmallFile(cache, 'nix-cache-info', 64 * 1024);
+  } catch (e) {
+    throw new SlimeError(`binary cache ${cache.url} is not reachable: ${(e as Error).message}; check the --against URL and that the cache is up`);
+  }
+  if (text === undefined) throw new SlimeError(`${cache.url} has no nix-cache-info: it is not a binary cache; check the --against URL`);
+  const storeDir = parseCacheInfo(text).storeDir;
+  if (storeDir !== store.dir) {
+    throw new SlimeError(`the cache at ${cache.url} holds paths of the store ${storeDir}, not ${store.dir}: none of its narinfos can be this store's outputs; check another cache`);
+  }
+  return cache;
+}
+
 export async function checkGraph(nodes: GraphNode[], opts: CheckOptions): Promise<CheckSummary> {
+  // Refused before anything is realized: a wrong --against should not cost a build first.
+  const cache = opts.against === undefined ? undefined : await openCacheFor(opts.against, opts.store);
   const realize = await realizeGraph(nodes, {
     store: opts.store,
     events: opts.events,
@@ -94,8 +126,8 @@ export async function checkGraph(nodes: GraphNode[], opts: CheckOptions): Promis
   }
   for (const n of opts.only ? nodes.filter((x) => opts.roots.includes(x.drvPath)) : nodes) {
     if (opts.signal.aborted) break;
-    const record = opts.against
-      ? await checkAgainst(n, opts.against, opts)
+    const record = cache
+      ? await checkAgainst(n, cache, opts)
       : opts.skipNondeterministic && n.nondeterministic
         ? skipped(n, opts.store)
       : n.drv.builder === 'builtin:fetch'
@@ -168,15 +200,16 @@ async function checkFetched(n: GraphNode, opts: CheckOptions): Promise<CheckReco
   };
 }
 
-async function checkAgainst(n: GraphNode, url: string, opts: CheckOptions): Promise<CheckRecord> {
+async function checkAgainst(n: GraphNode, cache: BinaryCache, opts: CheckOptions): Promise<CheckRecord> {
+  const url = cache.url;
   opts.events.emit({ type: 'check-started', time: Date.now(), drvPath: n.drvPath, round: 1, rounds: 1, against: url });
   const outputs: Record<string, OutputCheck> = {};
   const verdicts: CheckVerdict[] = [];
   for (const [name, out] of Object.entries(n.outputs)) {
-    const local = registeredHash(opts.store, out);
-    const remote = await fetchNarinfo(url, out, opts.signal);
-    outputs[name] = { path: out, narHash: local, rebuilt: remote ? [remote.narHash] : [] };
-    verdicts.push(!remote ? 'not-in-cache' : normaliseNarHash(local) === remote.narHash ? 'cache-equal' : 'cache-differs');
+    const local = narHashText(registeredHash(opts.store, out));
+    const remote = await cachedNarHash(cache, out);
+    outputs[name] = { path: out, narHash: registeredHash(opts.store, out), rebuilt: remote ? [remote] : [] };
+    verdicts.push(!remote ? 'not-in-cache' : local === remote ? 'cache-equal' : 'cache-differs');
   }
   const verdict = verdicts.includes('cache-differs') ? 'cache-differs' : verdicts.includes('not-in-cache') ? 'not-in-cache' : 'cache-equal';
   return {
@@ -190,6 +223,21 @@ async function checkAgainst(n: GraphNode, url: string, opts: CheckOptions): Prom
     against: url,
     ...(n.nondeterministic ? { nondeterministic: n.nondeterministic } : {}),
   };
+}
+
+/** The NarHash the cache's narinfo gives `storePath` (`sha256:` nix-base32), or undefined when it has none. */
+async function cachedNarHash(cache: BinaryCache, storePath: string): Promise<string | undefined> {
+  const file = narInfoFileFor(storePath);
+  let text: string | undefined;
+  try {
+    text = await readSmallFile(cache, file, MAX_NARINFO_BYTES);
+  } catch (e) {
+    throw new SlimeError(`cannot read ${cache.url}/${file}: ${(e as Error).message}; check the --against URL and that the cache is up`);
+  }
+  if (text === undefined) return undefined;
+  const info = parseNarInfo(text, path.dirname(storePath));
+  if (info.storePath !== storePath) throw new SlimeError(`${cache.url}/${file} is the narinfo of ${info.storePath}, not of ${storePath}; the cache is damaged`);
+  return `sha256:${toNixBase32(info.narHash)}`;
 }
 
 /** Returns undefined when interrupted (nothing is recorded then). */

@@ -3,9 +3,8 @@ import type { EventSink } from '../../events.js';
 import { defaultCores } from '../../builder/realize-derivation.js';
 import { ensureSandboxWorks, sandboxWanted } from '../../builder/sandbox.js';
 import { describeFailure } from '../../run/failure.js';
-import { checkGraph, requireDiffoscope, type CheckSummary } from '../../check/check.js';
+import { checkGraph, narHashText, requireDiffoscope, type CheckSummary } from '../../check/check.js';
 import { describeDifference } from '../../check/diff-report.js';
-import { normaliseNarHash } from '../../check/narinfo-fetch.js';
 import type { FileDifference } from '../../check/diff-tree.js';
 import { resolveTarget } from '../../derivation/load.js';
 import { planGraph } from '../../scheduler/plan.js';
@@ -177,7 +176,7 @@ export function describeRecord(r: CheckRecord): string[] {
   for (const [name, o] of Object.entries(r.outputs)) {
     const differs = o.rebuilt.some((h) => h !== o.narHash) || o.differences;
     if (r.against) {
-      lines.push(`  ${name} ${o.path}: local ${normaliseNarHash(o.narHash)}, ${o.rebuilt.length ? `cache ${o.rebuilt[0]}` : 'no narinfo in the cache'}`);
+      lines.push(`  ${name} ${o.path}: local ${narHashText(o.narHash)}, ${o.rebuilt.length ? `cache ${o.rebuilt[0]}` : 'no narinfo in the cache'}`);
       continue;
     }
     if (!differs) continue;

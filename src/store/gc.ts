@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { diskUsage, removeTree, type Store } from './store.js';
+import type { PathInfo } from './db.js';
 import { findRoots } from './roots.js';
 import { SlimeError } from '../errors.js';
 
@@ -32,7 +33,7 @@ function liveSet(store: Store): { live: Set<string>; roots: string[] } {
   return { live: new Set([...reached, ...store.closure(derivers)]), roots };
 }
 
-export async function collectGarbage(store: Store, opts: { dryRun: boolean }): Promise<GcResult> {
+export async function collectGarbage(store: Store, opts: { dryRun: boolean; maxFreed?: number }): Promise<GcResult> {
   if (!opts.dryRun) store.db.beginCollection();
   try {
     const { live, roots } = liveSet(store);
@@ -43,8 +44,9 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
       candidates.add(path.join(store.dir, entry));
     }
     for (const e of [...valid, ...damaged]) candidates.add(e.path);
-    const dead = [...candidates].filter((p) => !live.has(p)).sort();
-    const bytes = dead.reduce((sum, p) => sum + diskUsage(p), 0);
+    const allDead = [...candidates].filter((p) => !live.has(p)).sort();
+    const { dead, bytes } =
+      opts.maxFreed === undefined ? { dead: allDead, bytes: allDead.reduce((sum, p) => sum + diskUsage(p), 0) } : withinBudget(store, allDead, valid, opts.maxFreed);
     if (!opts.dryRun) {
       store.forget(dead);
       // Emptied in place, never removed: every command's store.init() creates it with a
@@ -57,6 +59,36 @@ export async function collectGarbage(store: Store, opts: { dryRun: boolean }): P
   } finally {
     if (!opts.dryRun) store.db.endCollection();
   }
+}
+
+/**
+ * `--max-freed N` (Nix's option of the same name): dead paths are taken until at
+ * least N bytes are freed, each only after every dead path that refers to it, so that
+ * no valid path is ever left referring to a deleted one. Among the paths that may go
+ * next: the unregistered ones (interrupted builds) first, then the oldest registered.
+ */
+function withinBudget(store: Store, dead: string[], valid: PathInfo[], maxFreed: number): { dead: string[]; bytes: number } {
+  const deadSet = new Set(dead);
+  const registered = new Map(valid.map((i) => [i.path, i]));
+  const waitingFor = new Map<string, number>();
+  for (const p of dead) waitingFor.set(p, store.referrers(p).filter((r) => r !== p && deadSet.has(r)).length);
+  const age = (p: string) => registered.get(p)?.registrationTime ?? -Infinity;
+  const ready = dead.filter((p) => waitingFor.get(p) === 0);
+  const taken: string[] = [];
+  let bytes = 0;
+  while (bytes < maxFreed && ready.length > 0) {
+    ready.sort((a, b) => age(a) - age(b) || (a < b ? -1 : 1));
+    const p = ready.shift()!;
+    taken.push(p);
+    bytes += diskUsage(p);
+    for (const r of registered.get(p)?.references ?? []) {
+      if (r === p || !deadSet.has(r)) continue;
+      const left = waitingFor.get(r)! - 1;
+      waitingFor.set(r, left);
+      if (left === 0) ready.push(r);
+    }
+  }
+  return { dead: taken.sort(), bytes };
 }
 
 /**

@@ -59,6 +59,9 @@ export const targets = [target('diamond', 'four builds', [top])];`);
     expect(twice.stdout).toBe(`${out}\n`);
     expect(twice.stderr).toMatch(/derivations for diamond: /);
     expect(fs.existsSync(path.join(dir, 'result-2'))).toBe(false);
+    // -o, as nix-build -o.
+    expect((await slime(['realize', 'diamond', '-f', file, '--store', store, '-o', 'diamond-link'], { cwd: dir, env: LEDGER_VISIBLE })).code).toBe(0);
+    expect(fs.realpathSync(path.join(dir, 'diamond-link'))).toBe(out);
   });
 
   it('skips the dependents of a failed build, names it with its log, and exits 100', async () => {

@@ -42,7 +42,7 @@ Options:
       --timeout SECS    end any build that runs longer (exit 101)
       --log-format FMT  tui (default on a terminal), plain (default otherwise) or json:
                         one event per line; logs go to stderr, output paths to stdout
-      --out-link NAME   name of the result link (default: result)
+  -o, --out-link NAME   name of the result link (default: result), as nix-build -o
       --no-link         make no result links
       --dry-run         say what would be built, fetched and reused, and do nothing
   -L, --print-build-logs  plain log: every line the builds write, as they write it
@@ -65,7 +65,7 @@ const options = {
   'keep-failed': { type: 'boolean', short: 'K' },
   timeout: { type: 'string' },
   'log-format': { type: 'string' },
-  'out-link': { type: 'string' },
+  'out-link': { type: 'string', short: 'o' },
   'no-link': { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   'print-build-logs': { type: 'boolean', short: 'L' },

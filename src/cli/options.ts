@@ -69,15 +69,19 @@ export function openStore(ctx: CliContext, storeOption: string | undefined, opts
  * For a command that writes to the store: the store `openStore` gives, but one that
  * does not exist yet is made only once `prepare` (loading the module, resolving what was
  * asked for) has succeeded, so that a mistyped target or a missing module leaves no
- * new, empty store behind. An existing store is opened first, as before.
+ * new, empty store behind; `prepare` then runs once more against the new store. An
+ * existing store is opened first, as before.
  */
 export async function openStoreAfter<T>(ctx: CliContext, storeOption: string | undefined, prepare: (store: Store) => Promise<T>): Promise<{ store: Store; prepared: T }> {
   if (checkStoreDir(storeDirOf(ctx, storeOption), { create: false }) === 'exists') {
     const store = openStore(ctx, storeOption);
     return { store, prepared: await prepare(store) };
   }
-  const prepared = await prepare(openStore(ctx, storeOption, { readOnly: true }));
-  return { store: openStore(ctx, storeOption), prepared };
+  await prepare(openStore(ctx, storeOption, { readOnly: true }));
+  const store = openStore(ctx, storeOption);
+  // Prepared again now that the store exists, so that its evaluation cache holds the plan
+  // (copied from the user's, or evaluated afresh), as for a store that existed before.
+  return { store, prepared: await prepare(store) };
 }
 
 export async function openModule(ctx: CliContext, store: Store, fileOption: string | undefined): Promise<LoadedModule> {

@@ -206,10 +206,10 @@ async function checkAgainst(n: GraphNode, cache: BinaryCache, opts: CheckOptions
   const outputs: Record<string, OutputCheck> = {};
   const verdicts: CheckVerdict[] = [];
   for (const [name, out] of Object.entries(n.outputs)) {
-    const local = narHashText(registeredHash(opts.store, out));
+    const local = registeredHash(opts.store, out);
     const remote = await cachedNarHash(cache, out);
-    outputs[name] = { path: out, narHash: registeredHash(opts.store, out), rebuilt: remote ? [remote] : [] };
-    verdicts.push(!remote ? 'not-in-cache' : local === remote ? 'cache-equal' : 'cache-differs');
+    outputs[name] = { path: out, narHash: local, rebuilt: remote ? [remote] : [] };
+    verdicts.push(!remote ? 'not-in-cache' : narHashText(local) === remote ? 'cache-equal' : 'cache-differs');
   }
   const verdict = verdicts.includes('cache-differs') ? 'cache-differs' : verdicts.includes('not-in-cache') ? 'not-in-cache' : 'cache-equal';
   return {

@@ -44,6 +44,9 @@ describe('did you mean', () => {
       [['cache', 'fetch'], 'error: unknown subcommand "cache fetch"; use push, pull, serve, info or verify (see `slime cache --help`)\n'],
       [['key'], 'error: slime key needs a subcommand: `slime key generate NAME`\n'],
       [['key', 'make'], 'error: unknown subcommand "key make"; use `slime key generate NAME`\n'],
+      [['store'], 'error: slime store needs a subcommand: add-file, path-info or delete (see `slime store --help`)\n'],
+      [['store', 'bogus'], 'error: unknown subcommand "store bogus"; use add-file, path-info or delete\n'],
+      [['store', 'path-info'], 'error: slime store path-info takes one argument; see `slime store path-info --help`\n'],
     ] as const) {
       const r = await slime([...args]);
       expect(r.code, args.join(' ')).toBe(2);

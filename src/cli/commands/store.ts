@@ -64,11 +64,13 @@ ${STORE_OPTION}
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parseCommandArgs('store', args, { store: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } });
   const [sub, arg, ...extra] = positionals;
+  if (sub === undefined) throw new UsageError('slime store needs a subcommand: add-file, path-info or delete (see `slime store --help`)');
+  if (!['add-file', 'path-info', 'delete'].includes(sub)) throw new UsageError(`unknown subcommand "store ${sub}"; use add-file, path-info or delete`);
   if (sub === 'delete') {
     if (!arg) throw new UsageError('slime store delete takes one or more store paths; see `slime store delete --help`');
     return deletePaths(ctx, values.store, [arg, ...extra]);
   }
-  if (!arg || extra.length) throw new UsageError('slime store takes a subcommand and one argument; see `slime store --help`');
+  if (!arg || extra.length) throw new UsageError(`slime store ${sub} takes one argument; see \`slime store ${sub} --help\``);
   const store = openStore(ctx, values.store);
   if (sub === 'add-file') {
     // Adding a path: hold the gc lock shared, as builds do.

@@ -69,6 +69,26 @@ export async function readSmallFile(cache: BinaryCache, rel: string, max: number
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** nix-cache-info is a few lines; anything larger is not one. */
+const MAX_CACHE_INFO_BYTES = 64 * 1024;
+
+/** The cache's nix-cache-info, or undefined when it has none. */
+export function readCacheInfoFile(cache: BinaryCache): Promise<string | undefined> {
+  return readSmallFile(cache, 'nix-cache-info', MAX_CACHE_INFO_BYTES);
+}
+
+/**
+ * The same for a command that reads the cache and can do nothing without it: a cache
+ * that cannot be read is an error naming it, `hint` (the command's next step) at its end.
+ */
+export async function readReachableCacheInfo(cache: BinaryCache, hint = ''): Promise<string | undefined> {
+  try {
+    return await readCacheInfoFile(cache);
+  } catch (e) {
+    throw new SlimeError(`binary cache ${cache.url} is not reachable: ${(e as Error).message}${hint}`);
+  }
+}
+
 /** Whether a request path stays inside the cache: relative, no `..`, no empty or dot segments. */
 export function isSafeRelativePath(rel: string): boolean {
   if (rel.length === 0 || rel.startsWith('/') || rel.includes('\\') || rel.includes('\0')) return false;

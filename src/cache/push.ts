@@ -21,7 +21,7 @@ import { toNixBase32 } from '../hash/base32.js';
 import { narDump } from '../nar/dump.js';
 import { hashPartOf } from '../store/paths.js';
 import type { PathInfo, Store } from '../store/store.js';
-import { type BinaryCache, readSmallFile } from './binary-cache.js';
+import { type BinaryCache, readCacheInfoFile } from './binary-cache.js';
 import { parseCacheInfo, serializeCacheInfo } from './cache-info.js';
 import { compress, narExtension, type WritableCompression } from './compression.js';
 import { fingerprint, narInfoFileFor, serializeNarInfo, type NarInfo } from './narinfo.js';
@@ -88,7 +88,7 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(n < 1e6 ? 3 : 1)} MB`;
 
 /** A cache without nix-cache-info gets one (as Nix does); one for another store dir is refused. */
 export async function ensureCacheInfo(cache: BinaryCache, storeDir: string): Promise<void> {
-  const text = await readSmallFile(cache, 'nix-cache-info', 64 * 1024);
+  const text = await readCacheInfoFile(cache);
   if (text === undefined) {
     await cache.putText('nix-cache-info', serializeCacheInfo({ storeDir }), 'text/x-nix-cache-info');
     return;

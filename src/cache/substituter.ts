@@ -19,7 +19,7 @@ import { ProgressMeter, type FetchProgress } from '../fetch/progress.js';
 import { withLock } from '../store/lock.js';
 import { hashPartOf } from '../store/paths.js';
 import type { Store } from '../store/store.js';
-import { type BinaryCache, CacheError, openCache, readSmallFile } from './binary-cache.js';
+import { type BinaryCache, CacheError, openCache, readCacheInfoFile, readSmallFile } from './binary-cache.js';
 import { DEFAULT_PRIORITY, parseCacheInfo } from './cache-info.js';
 import { fingerprint, MAX_NARINFO_BYTES, narInfoFileFor, parseNarInfo, type NarInfo } from './narinfo.js';
 import { pullPath } from './pull.js';
@@ -86,7 +86,7 @@ export class Substituter {
       this.entries.map(async (e) => {
         try {
           e.cache = await openCache(e.url, this.env);
-          const text = await readSmallFile(e.cache, 'nix-cache-info', 64 * 1024);
+          const text = await readCacheInfoFile(e.cache);
           if (text === undefined) throw new CacheError('it has no nix-cache-info: it does not exist or is not the root of a binary cache');
           const info = parseCacheInfo(text);
           if (info.storeDir !== this.store.dir) {

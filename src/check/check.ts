@@ -37,7 +37,7 @@ import { checkReportsDir, MAX_FILES, recordCheck, type CheckRecord, type CheckVe
 import { acquireLock } from '../store/lock.js';
 import { removeTree, type Store } from '../store/store.js';
 import { diffTrees, type FileDifference } from './diff-tree.js';
-import { openCache, readSmallFile, type BinaryCache } from '../cache/binary-cache.js';
+import { openCache, readReachableCacheInfo, readSmallFile, type BinaryCache } from '../cache/binary-cache.js';
 import { parseCacheInfo } from '../cache/cache-info.js';
 import { MAX_NARINFO_BYTES, narInfoFileFor, parseNarInfo } from '../cache/narinfo.js';
 import { toNixBase32 } from '../hash/base32.js';
@@ -90,12 +90,7 @@ export function narHashText(h: string): string {
  */
 async function openCacheFor(url: string, store: Store): Promise<BinaryCache> {
   const cache = await openCache(url);
-  let text: string | undefined;
-  try {
-    text = await readSmallFile(cache, 'nix-cache-info', 64 * 1024);
-  } catch (e) {
-    throw new SlimeError(`binary cache ${cache.url} is not reachable: ${(e as Error).message}; check the --against URL and that the cache is up`);
-  }
+  const text = await readReachableCacheInfo(cache, '; check the --against URL and that the cache is up');
   if (text === undefined) throw new SlimeError(`${cache.url} has no nix-cache-info: it is not a binary cache; check the --against URL`);
   const storeDir = parseCacheInfo(text).storeDir;
   if (storeDir !== store.dir) {

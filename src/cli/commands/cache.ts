@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlimeError, UsageError } from '../../errors.js';
-import { openCache, readSmallFile, CacheError } from '../../cache/binary-cache.js';
+import { openCache, readReachableCacheInfo, CacheError } from '../../cache/binary-cache.js';
 import { DEFAULT_PRIORITY, parseCacheInfo } from '../../cache/cache-info.js';
 import { WRITABLE_COMPRESSIONS, type WritableCompression } from '../../cache/compression.js';
 import { narInfoFileFor } from '../../cache/narinfo.js';
@@ -270,12 +270,7 @@ async function info(rest: string[], ctx: CliContext): Promise<number> {
   const [url, ...extra] = rest;
   if (!url || extra.length) throw new UsageError('slime cache info takes one URL');
   const cache = await openCache(url, ctx.env);
-  let text: string | undefined;
-  try {
-    text = await readSmallFile(cache, 'nix-cache-info', 64 * 1024);
-  } catch (e) {
-    throw new SlimeError(`binary cache ${cache.url} is not reachable: ${(e as Error).message}`);
-  }
+  const text = await readReachableCacheInfo(cache);
   if (text === undefined) throw new SlimeError(`${cache.url} has no nix-cache-info: it is not a binary cache (or not yet: push to it first)`);
   const ci = parseCacheInfo(text);
   const names = await cache.listNarInfos().catch(() => undefined);
@@ -291,9 +286,7 @@ async function verify(rest: string[], values: Values, ctx: CliContext): Promise<
   const [url, ...paths] = rest;
   if (!url) throw new UsageError('slime cache verify needs a URL');
   const cache = await openCache(url, ctx.env);
-  const text = await readSmallFile(cache, 'nix-cache-info', 64 * 1024).catch((e: Error) => {
-    throw new SlimeError(`binary cache ${cache.url} is not reachable: ${e.message}`);
-  });
+  const text = await readReachableCacheInfo(cache);
   if (text === undefined) throw new SlimeError(`${cache.url} has no nix-cache-info: it is not a binary cache`);
   const storeDir = parseCacheInfo(text).storeDir;
   const settings = substitutionSettings({ trustedPublicKeys: values['trusted-public-keys'] }, ctx.cwd, ctx.env);
